@@ -1,0 +1,199 @@
+//! The command line: clap definitions, and the commands that tie the pipeline's modules
+//! together. Arguments become validated values here, before any I/O; deeper modules never see
+//! raw strings.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::index;
+use crate::warc::verify::{FileReport, verify_file};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "Archive web pages to WARC, rewrite posts to render offline, replay without the live web"
+)]
+pub struct Cli {
+    /// Folder holding the collections.
+    #[arg(long, global = true, default_value = "archives", value_name = "DIR")]
+    pub archives: PathBuf,
+    /// Collection to work on.
+    #[arg(short = 'c', long, global = true, default_value = "default", value_name = "NAME",
+          value_parser = parse_collection)]
+    pub collection: String,
+    /// Print a machine-readable summary on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Re-read WARC files (gzip, zstd or plain, anyone's) and check every record's structure
+    /// and digests. Folders are searched recursively.
+    Verify {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Rebuild the collection's index.cdxj from its WARC files.
+    Index,
+}
+
+/// A collection name becomes a folder and a file-name prefix: keep it to safe characters.
+fn parse_collection(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "{name:?} is not a collection name: use letters, digits, '-', '_' and '.'"
+        ))
+    }
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Verify { paths } => verify(paths, cli.json),
+        Command::Index => rebuild_index(&cli),
+    }
+}
+
+fn verify(paths: &[PathBuf], json: bool) -> Result<()> {
+    let files = collect_warc_files(paths)?;
+    if files.is_empty() {
+        bail!("no WARC files found in {}", describe(paths));
+    }
+    let reports: Vec<FileReport> = {
+        use rayon::prelude::*;
+        files.par_iter().map(|p| verify_file(p)).collect()
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for report in &reports {
+            print_report(report);
+        }
+    }
+    let bad = reports.iter().filter(|r| !r.ok()).count();
+    let defects: usize = reports.iter().map(|r| r.defects.len()).sum();
+    let records: u64 = reports.iter().map(|r| r.records).sum();
+    if bad > 0 {
+        bail!("{defects} defect(s) in {bad} of {} file(s)", reports.len());
+    }
+    eprintln!(
+        "verified {} file(s), {records} record(s): no defects",
+        reports.len()
+    );
+    Ok(())
+}
+
+fn print_report(report: &FileReport) {
+    let path = report.path.display();
+    if report.ok() {
+        let types: Vec<String> = report
+            .record_types
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        let mut line = format!(
+            "ok {path}: {} records ({}), {} digests checked",
+            report.records,
+            types.join(", "),
+            report.digests_checked
+        );
+        if report.digests_unchecked > 0 {
+            line.push_str(&format!(
+                ", {} in unsupported algorithms",
+                report.digests_unchecked
+            ));
+        }
+        if report.records_sharing_a_member > 0 {
+            line.push_str(&format!(
+                ", {} records share a compressed member (not readable alone)",
+                report.records_sharing_a_member
+            ));
+        }
+        println!("{line}");
+    } else {
+        for defect in &report.defects {
+            println!(
+                "DEFECT {path}: offset {}: {}",
+                defect.offset, defect.message
+            );
+        }
+    }
+}
+
+/// Files as given, and the WARC files (by name) found recursively in folders, in name order.
+fn collect_warc_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}", dir.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&path, files)?;
+        } else if crate::warc::is_warc_name(&entry.file_name().to_string_lossy()) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn describe(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rebuild_index(cli: &Cli) -> Result<()> {
+    let dir = cli.archives.join(&cli.collection);
+    if !dir.is_dir() {
+        bail!(
+            "no collection {:?} in {} (archive something first, or pass --archives/-c)",
+            cli.collection,
+            cli.archives.display()
+        );
+    }
+    let (files, lines) = index::rebuild_collection_index(&dir)?;
+    let path = dir.join("index.cdxj");
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"index": path, "warc_files": files, "captures": lines})
+        );
+    } else {
+        eprintln!(
+            "indexed {files} WARC file(s): {lines} capture(s) in {}",
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,388 @@
+//! The CDXJ index: one line per capture, `SURT TIMESTAMP {json}`, sorted, in the form pywb and
+//! cdxj-indexer use (`url`, `mime`, `status`, `digest`, `length`, `offset`, `filename`), so a
+//! replay tool finds any capture with one binary search and one read by offset.
+//!
+//! Indexing reads only record headers wherever it can: a zstd record written one frame per
+//! record is read through its first block and skipped by its frame length; gzip must be
+//! inflated to find where a member ends, so files are indexed in parallel.
+
+pub mod surt;
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::warc::reader::{Span, read_header};
+use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader};
+
+/// HTTP headers longer than this are not parsed for status and mime.
+const MAX_HTTP_HEAD: usize = 64 << 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: ReadError },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// The JSON part of a CDXJ line, its fields in pywb's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Fields {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub digest: Option<String>,
+    pub length: String,
+    pub offset: String,
+    pub filename: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub urlkey: String,
+    pub timestamp: String,
+    pub fields: Fields,
+}
+
+impl Entry {
+    pub fn to_line(&self) -> String {
+        let json = serde_json::to_string(&self.fields).expect("CDXJ fields serialize");
+        format!("{} {} {}", self.urlkey, self.timestamp, json)
+    }
+
+    pub fn parse(line: &str) -> Option<Entry> {
+        let (urlkey, rest) = line.split_once(' ')?;
+        let (timestamp, json) = rest.split_once(' ')?;
+        Some(Entry {
+            urlkey: urlkey.to_string(),
+            timestamp: timestamp.to_string(),
+            fields: serde_json::from_str(json).ok()?,
+        })
+    }
+}
+
+/// What the index learns of one record from its headers.
+struct Capture<'h> {
+    header: &'h Header,
+    http_head: Option<&'h [u8]>,
+}
+
+impl Capture<'_> {
+    /// The index line for this record, or `None` for records replay never serves: requests,
+    /// warcinfo, and `application/warc-fields` metadata (as cdxj-indexer does).
+    fn entry(&self, span: Span, filename: &str) -> Option<Entry> {
+        let kind = self.header.record_type()?;
+        let content_type = self.header.get("Content-Type");
+        match kind {
+            RecordType::Response | RecordType::Revisit => {}
+            RecordType::Resource | RecordType::Metadata
+                if content_type != Some("application/warc-fields") => {}
+            _ => return None,
+        }
+        let url = self.header.target_uri()?.to_string();
+        let timestamp = crate::warc::record::timestamp14(self.header.get("WARC-Date")?)?;
+        let http = self.http_head.and_then(parse_http_head);
+        let mime = match kind {
+            RecordType::Revisit => Some("warc/revisit".to_string()),
+            RecordType::Response => http.as_ref().and_then(|h| h.1.clone()),
+            _ => content_type.map(str::to_string),
+        }
+        .map(|m| mime_essence(&m));
+        Some(Entry {
+            urlkey: surt::surt(&url),
+            timestamp,
+            fields: Fields {
+                url,
+                mime,
+                status: http.map(|h| h.0.to_string()),
+                digest: self.header.get("WARC-Payload-Digest").map(str::to_string),
+                length: span.length?.to_string(),
+                offset: span.offset.to_string(),
+                filename: filename.to_string(),
+            },
+        })
+    }
+}
+
+/// `text/html; charset=utf-8` -> `text/html`.
+fn mime_essence(value: &str) -> String {
+    value
+        .split([';', ' ', '\t'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Status code and Content-Type of an HTTP response head.
+fn parse_http_head(head: &[u8]) -> Option<(u16, Option<String>)> {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut response = httparse::Response::new(&mut headers);
+    response.parse(head).ok()?;
+    let content_type = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .map(|h| String::from_utf8_lossy(h.value).into_owned());
+    Some((response.code?, content_type))
+}
+
+fn is_http_block(header: &Header) -> bool {
+    matches!(
+        header.record_type(),
+        Some(RecordType::Response | RecordType::Revisit)
+    ) && header
+        .get("Content-Type")
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/http"))
+}
+
+/// Index lines for one WARC file, in file order.
+pub fn index_file(path: &Path) -> Result<Vec<Entry>, IndexError> {
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let read_err = |source| IndexError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = WarcReader::open(path).map_err(read_err)?;
+    if reader.compression() == Compression::Zstd {
+        drop(reader);
+        if let Some(entries) = zstd_frames::index(path, &filename)? {
+            return Ok(entries);
+        }
+        return index_by_reading(WarcReader::open(path).map_err(read_err)?, &filename)
+            .map_err(read_err);
+    }
+    index_by_reading(reader, &filename).map_err(read_err)
+}
+
+/// The general path: every record read in order, its block decompressed to find its end.
+fn index_by_reading<R: io::Read>(
+    mut reader: WarcReader<R>,
+    filename: &str,
+) -> Result<Vec<Entry>, ReadError> {
+    let mut entries = Vec::new();
+    let mut head = Vec::new();
+    while let Some(mut record) = reader.next_record()? {
+        let header = std::mem::replace(&mut record.header, Header::new(""));
+        head.clear();
+        if is_http_block(&header) {
+            read_http_head(&mut record.block(), &mut head)
+                .map_err(|e| ReadError::io(record.offset, e))?;
+        }
+        drop(record);
+        let span = reader.finish_record()?;
+        let capture = Capture {
+            header: &header,
+            http_head: (!head.is_empty()).then_some(&head[..]),
+        };
+        entries.extend(capture.entry(span, filename));
+    }
+    Ok(entries)
+}
+
+/// Copies the block's HTTP header (up to its blank line, at most [`MAX_HTTP_HEAD`] bytes).
+fn read_http_head(block: &mut impl BufRead, head: &mut Vec<u8>) -> io::Result<()> {
+    loop {
+        let chunk = block.fill_buf()?;
+        if chunk.is_empty() || head.len() >= MAX_HTTP_HEAD {
+            return Ok(());
+        }
+        let n = chunk.len().min(MAX_HTTP_HEAD - head.len());
+        head.extend_from_slice(&chunk[..n]);
+        block.consume(n);
+        if memchr::memmem::find(head, b"\r\n\r\n").is_some() {
+            return Ok(());
+        }
+    }
+}
+
+/// Indexes many files on every core, each file on one, and returns the lines sorted.
+pub fn index_files(paths: &[PathBuf]) -> Result<Vec<String>, IndexError> {
+    let per_file: Vec<Vec<Entry>> = paths
+        .par_iter()
+        .map(|p| index_file(p))
+        .collect::<Result<_, _>>()?;
+    let mut lines: Vec<String> = per_file
+        .into_iter()
+        .flatten()
+        .map(|e| e.to_line())
+        .collect();
+    lines.par_sort_unstable();
+    Ok(lines)
+}
+
+/// The closed WARC files of a folder (not `.open` ones), by name.
+pub fn warc_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let path = entry?.path();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                if name.is_some_and(|n| {
+                    crate::warc::is_warc_name(&n) && !n.ends_with(crate::warc::writer::OPEN_SUFFIX)
+                }) {
+                    files.push(path);
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Rebuilds `COLL/index.cdxj` from `COLL/warc/`, replacing the old index atomically.
+pub fn rebuild_collection_index(collection_dir: &Path) -> Result<(usize, usize), IndexError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| IndexError::Io { path, source }
+    };
+    let warc_dir = collection_dir.join("warc");
+    let files = warc_files(&warc_dir).map_err(io_err(&warc_dir))?;
+    let lines = index_files(&files)?;
+    let target = collection_dir.join("index.cdxj");
+    let temp = collection_dir.join("index.cdxj.tmp");
+    let mut out = io::BufWriter::new(File::create(&temp).map_err(io_err(&temp))?);
+    for line in &lines {
+        writeln!(out, "{line}").map_err(io_err(&temp))?;
+    }
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(&temp))?;
+    fs::rename(&temp, &target).map_err(io_err(&target))?;
+    Ok((files.len(), lines.len()))
+}
+
+/// The fast path for zstd files written one frame per record: each frame's length comes from
+/// its block headers (`ZSTD_findFrameCompressedSize`), and only its first block or so is
+/// decompressed, which holds the WARC and HTTP headers when the writer flushed a block there.
+mod zstd_frames {
+    use super::*;
+    use zstd::stream::raw::{Decoder, Operation};
+    use zstd::zstd_safe::{self, InBuffer, OutBuffer};
+
+    const ZSTD_MAGIC: u32 = 0xFD2F_B528;
+    const DICT_FRAME_MAGIC: u32 = 0x184D_2A5D;
+    /// Compressed bytes fed to the decoder at a time while looking for the end of the headers:
+    /// small, so a payload block is not decoded for nothing.
+    const FEED: usize = 4096;
+
+    /// `Ok(None)` when the file is not laid out one frame per record (or is damaged): the
+    /// caller then reads it the general way, which also reports any damage properly.
+    pub fn index(path: &Path, filename: &str) -> Result<Option<Vec<Entry>>, IndexError> {
+        let file = File::open(path).map_err(|source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // SAFETY: the map is only read. Closed WARC files are never written again (the writer
+        // only appends to `.open` files, and renames them when done); a file truncated by
+        // someone else meanwhile could fault, as with any reader of a changing file.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(index_frames(&map, filename))
+    }
+
+    fn le32(data: &[u8], at: usize) -> Option<u32> {
+        let b = data.get(at..at + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn index_frames(data: &[u8], filename: &str) -> Option<Vec<Entry>> {
+        let mut pos = 0;
+        let mut decoder = if le32(data, 0)? == DICT_FRAME_MAGIC {
+            // Dictionary files are rare; leave them to the general reader, which loads it.
+            return None;
+        } else {
+            Decoder::new().ok()?
+        };
+        let mut entries = Vec::new();
+        let mut head = Vec::with_capacity(16 << 10);
+        while pos < data.len() {
+            let magic = le32(data, pos)?;
+            if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+                pos += 8 + le32(data, pos + 4)? as usize;
+                continue;
+            }
+            if magic != ZSTD_MAGIC {
+                return None;
+            }
+            let frame_len = zstd_safe::find_frame_compressed_size(&data[pos..]).ok()?;
+            let frame = &data[pos..pos + frame_len];
+            let content_size = zstd_safe::get_frame_content_size(frame).ok()??;
+            decoder.reinit().ok()?;
+            let header_len = decode_headers(&mut decoder, frame, &mut head)?;
+            let header = read_header(&mut &head[..], pos as u64, entries.is_empty()).ok()?;
+            // One record per frame, or the general reader must follow it across frames.
+            if content_size != header_len as u64 + header.content_length()? + 4 {
+                return None;
+            }
+            let capture = Capture {
+                header: &header,
+                http_head: is_http_block(&header).then(|| &head[header_len..]),
+            };
+            let span = Span {
+                offset: pos as u64,
+                length: Some(frame_len as u64),
+            };
+            entries.extend(capture.entry(span, filename));
+            pos += frame_len;
+        }
+        Some(entries)
+    }
+
+    /// Decompresses the start of a frame until the WARC header and any HTTP header are out;
+    /// returns the WARC header's length.
+    fn decode_headers(
+        decoder: &mut Decoder<'_>,
+        frame: &[u8],
+        head: &mut Vec<u8>,
+    ) -> Option<usize> {
+        head.clear();
+        let mut fed = 0;
+        loop {
+            if let Some(warc_end) = memchr::memmem::find(head, b"\r\n\r\n").map(|i| i + 4) {
+                let http = head.starts_with(b"WARC/")
+                    && memchr::memmem::find(&head[..warc_end], b"application/http").is_some();
+                let done = !http
+                    || memchr::memmem::find(&head[warc_end..], b"\r\n\r\n").is_some()
+                    || head.len() >= MAX_HTTP_HEAD;
+                if done {
+                    return Some(warc_end);
+                }
+            }
+            if fed == frame.len() || head.len() >= MAX_HTTP_HEAD {
+                return memchr::memmem::find(head, b"\r\n\r\n").map(|i| i + 4);
+            }
+            let chunk = &frame[fed..frame.len().min(fed + FEED)];
+            let mut input = InBuffer::around(chunk);
+            while input.pos() < chunk.len() {
+                head.reserve(FEED * 4);
+                let mut output = OutBuffer::around_pos(head, head.len());
+                decoder.run(&mut input, &mut output).ok()?;
+                if output.pos() == head.len()
+                    && input.pos() < chunk.len()
+                    && head.len() >= MAX_HTTP_HEAD
+                {
+                    break;
+                }
+            }
+            fed += input.pos();
+        }
+    }
+}

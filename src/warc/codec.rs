@@ -1,0 +1,515 @@
+//! Per-record compression: one gzip member (WARC/1.1 Annex D) or one zstd frame (IIPC
+//! "Zstandard Compression for WARC Files") per record, so any record can be read alone from its
+//! offset. [`Unpacker`] is the reading side: the decompressed stream of a whole file, which
+//! knows where each member or frame began and ended in the compressed file.
+//!
+//! The decompression itself is flate2 (zlib-rs) and libzstd; what is written here is only the
+//! bookkeeping of member boundaries, which neither crate exposes for a stream of many members.
+
+use std::io::{self, BufRead, Read, Write};
+
+use flate2::{Decompress, FlushDecompress, Status};
+use zstd::stream::raw::{Decoder as ZstdDecoder, Encoder as ZstdEncoder, Operation};
+use zstd::zstd_safe::{InBuffer, OutBuffer};
+
+/// zstd frame magic (RFC 8878 section 3.1.1).
+const ZSTD_MAGIC: u32 = 0xFD2F_B528;
+/// The warc-zstd dictionary frame: a skippable frame with this magic, first in the file.
+const ZSTD_DICT_FRAME_MAGIC: u32 = 0x184D_2A5D;
+/// zstd dictionary magic (RFC 8878 section 5).
+const ZSTD_DICT_MAGIC: u32 = 0xEC30_A437;
+/// Largest dictionary cairn accepts; the warc-zstd spec only requires 8 MiB.
+const MAX_DICTIONARY: usize = 64 << 20;
+const IO_BUF: usize = 256 << 10;
+
+/// How a WARC file's records are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// Tells the compression from a file's first bytes; `None` when they fit no WARC at all.
+    pub fn sniff(prefix: &[u8]) -> Option<Compression> {
+        if prefix.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if prefix.len() >= 4 && matches!(le32(prefix), ZSTD_MAGIC | ZSTD_DICT_FRAME_MAGIC) {
+            Some(Compression::Zstd)
+        } else if prefix.starts_with(b"WARC/") {
+            Some(Compression::None)
+        } else {
+            None
+        }
+    }
+
+    /// The file name suffix: `warc`, `warc.gz` or `warc.zst`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::None => "warc",
+            Compression::Gzip => "warc.gz",
+            Compression::Zstd => "warc.zst",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Compression::None),
+            "gzip" | "gz" => Ok(Compression::Gzip),
+            "zstd" | "zst" => Ok(Compression::Zstd),
+            _ => Err(format!("unknown compression {s:?}: use zstd, gzip or none")),
+        }
+    }
+}
+
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+enum Codec {
+    Plain,
+    Gzip(Box<Decompress>),
+    Zstd(Box<ZstdDecoder<'static>>),
+}
+
+/// The decompressed stream of a WARC file, read as a `BufRead`, that keeps track of where each
+/// gzip member or zstd frame starts in the compressed file.
+///
+/// A `fill_buf` never returns bytes of two members at once, so a reader that has consumed
+/// exactly one record can ask [`Unpacker::at_boundary`] whether the record ended its member and
+/// [`Unpacker::position`] where the next one starts.
+pub struct Unpacker<R> {
+    src: R,
+    input: Box<[u8]>,
+    in_pos: usize,
+    in_len: usize,
+    /// Offset in the file of `input[in_pos]`.
+    in_offset: u64,
+    output: Box<[u8]>,
+    out_pos: usize,
+    out_len: usize,
+    codec: Codec,
+    inside_member: bool,
+    member_start: u64,
+}
+
+impl<R: Read> Unpacker<R> {
+    /// Wraps a file read from its start. For zstd, a leading dictionary frame is loaded here.
+    pub fn new(src: R, compression: Compression) -> io::Result<Unpacker<R>> {
+        let codec = match compression {
+            Compression::None => Codec::Plain,
+            Compression::Gzip => Codec::Gzip(Box::new(Decompress::new_gzip(15))),
+            Compression::Zstd => Codec::Zstd(Box::new(ZstdDecoder::new()?)),
+        };
+        let output_len = if compression == Compression::None {
+            0
+        } else {
+            IO_BUF
+        };
+        let mut unpacker = Unpacker {
+            src,
+            input: vec![0; IO_BUF].into_boxed_slice(),
+            in_pos: 0,
+            in_len: 0,
+            in_offset: 0,
+            output: vec![0; output_len].into_boxed_slice(),
+            out_pos: 0,
+            out_len: 0,
+            codec,
+            inside_member: false,
+            member_start: 0,
+        };
+        if compression == Compression::Zstd {
+            unpacker.load_zstd_dictionary()?;
+        }
+        Ok(unpacker)
+    }
+
+    /// Offset in the compressed file of the next byte the decoder will read: at a boundary, where
+    /// the next member or frame starts.
+    pub fn position(&self) -> u64 {
+        self.in_offset
+    }
+
+    /// Where the member or frame holding the next decompressed byte started.
+    pub fn member_start(&self) -> u64 {
+        let decoding = self.inside_member || self.out_pos < self.out_len;
+        if decoding && !matches!(self.codec, Codec::Plain) {
+            self.member_start
+        } else {
+            self.in_offset
+        }
+    }
+
+    /// True when everything decompressed so far has been consumed and the member or frame it
+    /// came from has ended: the next byte read starts a new member.
+    pub fn at_boundary(&mut self) -> io::Result<bool> {
+        if self.out_pos < self.out_len {
+            return Ok(false);
+        }
+        if matches!(self.codec, Codec::Plain) {
+            return Ok(true);
+        }
+        while self.inside_member {
+            self.step()?;
+            if self.out_pos < self.out_len {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes at least `n` raw bytes available in `input` unless the file ends first; returns how
+    /// many are available.
+    fn ensure_input(&mut self, n: usize) -> io::Result<usize> {
+        if self.in_len - self.in_pos >= n {
+            return Ok(self.in_len - self.in_pos);
+        }
+        self.input.copy_within(self.in_pos..self.in_len, 0);
+        self.in_len -= self.in_pos;
+        self.in_pos = 0;
+        while self.in_len < n {
+            let read = self.src.read(&mut self.input[self.in_len..])?;
+            if read == 0 {
+                break;
+            }
+            self.in_len += read;
+        }
+        Ok(self.in_len)
+    }
+
+    fn skip_input(&mut self, mut n: u64) -> io::Result<()> {
+        while n > 0 {
+            if self.ensure_input(1)? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file ends inside a skippable zstd frame",
+                ));
+            }
+            let take = n.min((self.in_len - self.in_pos) as u64) as usize;
+            self.advance_input(take);
+            n -= take as u64;
+        }
+        Ok(())
+    }
+
+    fn advance_input(&mut self, n: usize) {
+        self.in_pos += n;
+        self.in_offset += n as u64;
+    }
+
+    fn load_zstd_dictionary(&mut self) -> io::Result<()> {
+        if self.ensure_input(8)? < 8 || le32(&self.input[self.in_pos..]) != ZSTD_DICT_FRAME_MAGIC {
+            return Ok(());
+        }
+        let size = le32(&self.input[self.in_pos + 4..]) as usize;
+        if size > MAX_DICTIONARY {
+            return Err(invalid(format!(
+                "zstd dictionary frame of {size} bytes exceeds the {MAX_DICTIONARY}-byte limit"
+            )));
+        }
+        self.advance_input(8);
+        let mut data = Vec::with_capacity(size);
+        while data.len() < size {
+            if self.ensure_input(1)? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file ends inside the zstd dictionary frame",
+                ));
+            }
+            let take = (size - data.len()).min(self.in_len - self.in_pos);
+            data.extend_from_slice(&self.input[self.in_pos..self.in_pos + take]);
+            self.advance_input(take);
+        }
+        let dictionary = match data.get(..4).map(le32) {
+            Some(ZSTD_DICT_MAGIC) => data,
+            Some(ZSTD_MAGIC) => zstd::bulk::decompress(&data, MAX_DICTIONARY)
+                .map_err(|e| invalid(format!("compressed zstd dictionary: {e}")))?,
+            _ => return Err(invalid("zstd dictionary frame holds no dictionary")),
+        };
+        self.codec = Codec::Zstd(Box::new(ZstdDecoder::with_dictionary(&dictionary)?));
+        Ok(())
+    }
+
+    /// Positions at the start of the next member or frame, skipping zstd extension frames.
+    /// Returns false at a clean end of file.
+    fn start_member(&mut self) -> io::Result<bool> {
+        loop {
+            let available = self.ensure_input(8)?;
+            if available == 0 {
+                return Ok(false);
+            }
+            let head = &self.input[self.in_pos..self.in_len];
+            match &mut self.codec {
+                Codec::Plain => unreachable!("plain files have no members"),
+                Codec::Gzip(inflate) => {
+                    if !head.starts_with(&[0x1f, 0x8b]) {
+                        return Err(invalid("expected a gzip member, found other bytes"));
+                    }
+                    **inflate = Decompress::new_gzip(15);
+                }
+                Codec::Zstd(decoder) => {
+                    if available < 4 {
+                        return Err(invalid("trailing bytes too short for a zstd frame"));
+                    }
+                    let magic = le32(head);
+                    if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+                        if magic == ZSTD_DICT_FRAME_MAGIC {
+                            return Err(invalid("zstd dictionary frame after the start of file"));
+                        }
+                        if available < 8 {
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "file ends inside a skippable zstd frame header",
+                            ));
+                        }
+                        let size = le32(&head[4..]) as u64;
+                        self.skip_input(8 + size)?;
+                        continue;
+                    }
+                    if magic != ZSTD_MAGIC {
+                        return Err(invalid("expected a zstd frame, found other bytes"));
+                    }
+                    decoder.reinit()?;
+                }
+            }
+            self.member_start = self.in_offset;
+            self.inside_member = true;
+            return Ok(true);
+        }
+    }
+
+    /// Decompresses one step of the current member into `output`, ending the member when the
+    /// codec says so.
+    fn step(&mut self) -> io::Result<()> {
+        if self.ensure_input(1)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ends inside a compressed record",
+            ));
+        }
+        let input = &self.input[self.in_pos..self.in_len];
+        let (consumed, produced, ended) = match &mut self.codec {
+            Codec::Plain => unreachable!("plain files are not decompressed"),
+            Codec::Gzip(inflate) => {
+                let (before_in, before_out) = (inflate.total_in(), inflate.total_out());
+                let status = inflate
+                    .decompress(input, &mut self.output, FlushDecompress::None)
+                    .map_err(|e| invalid(format!("gzip: {e}")))?;
+                (
+                    (inflate.total_in() - before_in) as usize,
+                    (inflate.total_out() - before_out) as usize,
+                    status == Status::StreamEnd,
+                )
+            }
+            Codec::Zstd(decoder) => {
+                let mut inb = InBuffer::around(input);
+                let mut outb = OutBuffer::around(&mut self.output[..]);
+                let hint = decoder
+                    .run(&mut inb, &mut outb)
+                    .map_err(|e| invalid(format!("zstd: {e}")))?;
+                (inb.pos(), outb.pos(), hint == 0)
+            }
+        };
+        if consumed == 0 && produced == 0 && !ended {
+            return Err(invalid("compressed data makes no progress"));
+        }
+        self.advance_input(consumed);
+        self.out_pos = 0;
+        self.out_len = produced;
+        if ended {
+            self.inside_member = false;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Unpacker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Unpacker<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if matches!(self.codec, Codec::Plain) {
+            self.ensure_input(1)?;
+            return Ok(&self.input[self.in_pos..self.in_len]);
+        }
+        while self.out_pos == self.out_len {
+            if !self.inside_member && !self.start_member()? {
+                return Ok(&[]);
+            }
+            self.step()?;
+        }
+        Ok(&self.output[self.out_pos..self.out_len])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if matches!(self.codec, Codec::Plain) {
+            self.advance_input(amt);
+        } else {
+            self.out_pos += amt;
+        }
+    }
+}
+
+/// Compresses one record at a time into its own gzip member or zstd frame.
+pub enum RecordEncoder {
+    Plain,
+    Gzip(flate2::Compression),
+    /// Taken out while a frame is written (zstd's `Writer` owns its operation), then put back.
+    Zstd(Option<ZstdEncoder<'static>>),
+}
+
+impl RecordEncoder {
+    pub fn new(compression: Compression) -> io::Result<RecordEncoder> {
+        Ok(match compression {
+            Compression::None => RecordEncoder::Plain,
+            Compression::Gzip => RecordEncoder::Gzip(flate2::Compression::new(6)),
+            Compression::Zstd => {
+                let mut encoder = ZstdEncoder::new(ZSTD_LEVEL)?;
+                encoder.set_parameter(zstd::stream::raw::CParameter::ChecksumFlag(true))?;
+                encoder.set_parameter(zstd::stream::raw::CParameter::ContentSizeFlag(true))?;
+                RecordEncoder::Zstd(Some(encoder))
+            }
+        })
+    }
+
+    /// Writes `head`, then `len` bytes of `body`, then `tail`, as one member or frame.
+    ///
+    /// For zstd the head (the WARC and HTTP headers) ends a block of its own, so an indexer can
+    /// read a record's headers by decompressing only its first block and skip the rest by the
+    /// block headers (`ZSTD_findFrameCompressedSize`).
+    pub fn encode(
+        &mut self,
+        out: &mut dyn Write,
+        head: &[u8],
+        body: &mut dyn Read,
+        len: u64,
+        tail: &[u8],
+    ) -> io::Result<()> {
+        match self {
+            RecordEncoder::Plain => {
+                out.write_all(head)?;
+                copy_exact(body, out, len)?;
+                out.write_all(tail)
+            }
+            RecordEncoder::Gzip(level) => {
+                let mut gz = flate2::write::GzEncoder::new(out, *level);
+                gz.write_all(head)?;
+                copy_exact(body, &mut gz, len)?;
+                gz.write_all(tail)?;
+                gz.try_finish()
+            }
+            RecordEncoder::Zstd(slot) => {
+                let mut operation = slot
+                    .take()
+                    .ok_or_else(|| io::Error::other("zstd encoder lost by an earlier failure"))?;
+                operation.reinit()?;
+                let total = head.len() as u64 + len + tail.len() as u64;
+                operation.set_pledged_src_size(Some(total))?;
+                let mut frame = zstd::stream::zio::Writer::new(out, operation);
+                frame.write_all(head)?;
+                frame.flush()?;
+                copy_exact(body, &mut frame, len)?;
+                frame.write_all(tail)?;
+                frame.finish()?;
+                *slot = Some(frame.into_inner().1);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// zstd level 3 is libzstd's default: faster than gzip -6 at a smaller size.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Copies exactly `len` bytes, failing if the source has fewer: a record's Content-Length was
+/// written before its block, so a short block would leave a corrupt record.
+fn copy_exact(src: &mut dyn Read, dst: &mut dyn Write, len: u64) -> io::Result<()> {
+    let copied = io::copy(&mut src.take(len), dst)?;
+    if copied != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("record block ended after {copied} of {len} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_all(compression: Compression, records: &[&[u8]]) -> Vec<u8> {
+        let mut enc = RecordEncoder::new(compression).unwrap();
+        let mut out = Vec::new();
+        for r in records {
+            enc.encode(&mut out, r, &mut io::empty(), 0, b"").unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn boundaries_are_reported_per_member() {
+        for compression in [Compression::Gzip, Compression::Zstd] {
+            let data = encode_all(compression, &[b"first record", b"second"]);
+            let mut u = Unpacker::new(&data[..], compression).unwrap();
+            let mut first = vec![0; 12];
+            u.read_exact(&mut first).unwrap();
+            assert_eq!(first, b"first record");
+            assert!(u.at_boundary().unwrap());
+            let second_start = u.position();
+            assert!(second_start > 0 && second_start < data.len() as u64);
+            let mut rest = String::new();
+            u.read_to_string(&mut rest).unwrap();
+            assert_eq!(rest, "second");
+            assert_eq!(u.position(), data.len() as u64);
+        }
+    }
+
+    #[test]
+    fn truncated_member_is_an_error_not_an_end() {
+        for compression in [Compression::Gzip, Compression::Zstd] {
+            let data = encode_all(compression, &[b"a record that will be cut short"]);
+            let mut u = Unpacker::new(&data[..data.len() - 3], compression).unwrap();
+            let mut sink = Vec::new();
+            assert!(u.read_to_end(&mut sink).is_err(), "{compression:?}");
+        }
+    }
+
+    #[test]
+    fn sniffs_each_kind() {
+        assert_eq!(Compression::sniff(b"WARC/1.1\r\n"), Some(Compression::None));
+        assert_eq!(
+            Compression::sniff(&[0x1f, 0x8b, 8]),
+            Some(Compression::Gzip)
+        );
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Some(Compression::Zstd)
+        );
+        assert_eq!(Compression::sniff(b"<html>"), None);
+    }
+}

@@ -1,0 +1,203 @@
+//! The record model shared by the reader and the writer: record types, the ordered header, WARC
+//! dates and record IDs.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The WARC/1.1 record types (section 6), plus whatever else a foreign file names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordType {
+    Warcinfo,
+    Response,
+    Resource,
+    Request,
+    Metadata,
+    Revisit,
+    Conversion,
+    Continuation,
+    Other(String),
+}
+
+impl RecordType {
+    pub fn parse(s: &str) -> RecordType {
+        match s.to_ascii_lowercase().as_str() {
+            "warcinfo" => RecordType::Warcinfo,
+            "response" => RecordType::Response,
+            "resource" => RecordType::Resource,
+            "request" => RecordType::Request,
+            "metadata" => RecordType::Metadata,
+            "revisit" => RecordType::Revisit,
+            "conversion" => RecordType::Conversion,
+            "continuation" => RecordType::Continuation,
+            _ => RecordType::Other(s.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            RecordType::Warcinfo => "warcinfo",
+            RecordType::Response => "response",
+            RecordType::Resource => "resource",
+            RecordType::Request => "request",
+            RecordType::Metadata => "metadata",
+            RecordType::Revisit => "revisit",
+            RecordType::Conversion => "conversion",
+            RecordType::Continuation => "continuation",
+            RecordType::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A record's header: the version line and the named fields in the order they were written.
+///
+/// An ordered list, never a map: the same record must always serialize to the same bytes, and
+/// a foreign record is reported with its fields as they stood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// `WARC/1.0` or `WARC/1.1`.
+    pub version: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Header {
+    pub fn new(version: &str) -> Header {
+        Header {
+            version: version.to_string(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The first value of a field, by case-insensitive name (WARC field names are
+    /// case-insensitive, section 4).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn push(&mut self, name: &str, value: impl Into<String>) {
+        self.fields.push((name.to_string(), value.into()));
+    }
+
+    pub fn record_type(&self) -> Option<RecordType> {
+        self.get("WARC-Type").map(RecordType::parse)
+    }
+
+    pub fn content_length(&self) -> Option<u64> {
+        self.get("Content-Length")?.trim().parse().ok()
+    }
+
+    /// `WARC-Target-URI`, without the angle brackets WARC/1.0 writers such as wget put around it.
+    pub fn target_uri(&self) -> Option<&str> {
+        let uri = self.get("WARC-Target-URI")?.trim();
+        Some(
+            uri.strip_prefix('<')
+                .and_then(|u| u.strip_suffix('>'))
+                .unwrap_or(uri),
+        )
+    }
+
+    /// The serialized header, up to and including the blank line that ends it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.fields.len() * 48);
+        out.extend_from_slice(self.version.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in &self.fields {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+}
+
+/// `WARC-Date` with sub-second precision, as WARC/1.1 section 5.4 allows:
+/// `2023-03-22T00:08:00.123456Z`.
+pub fn format_warc_date(date: OffsetDateTime) -> String {
+    let d = date.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.microsecond()
+    )
+}
+
+/// Parses a `WARC-Date` in any precision WARC/1.0 or 1.1 writers use.
+pub fn parse_warc_date(value: &str) -> Option<OffsetDateTime> {
+    let value = value.trim();
+    if let Ok(d) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Some(d);
+    }
+    // Dates without seconds or with only a date part are legal W3C-DTF forms (section 5.4).
+    let padded = match value.len() {
+        10 => format!("{value}T00:00:00Z"),
+        17 => format!("{}:00Z", &value[..16]),
+        _ => return None,
+    };
+    OffsetDateTime::parse(&padded, &Rfc3339).ok()
+}
+
+/// The 14-digit timestamp CDX(J) and pywb URLs use (`YYYYMMDDhhmmss`), from a `WARC-Date`.
+pub fn timestamp14(value: &str) -> Option<String> {
+    parse_warc_date(value).map(timestamp14_of)
+}
+
+pub fn timestamp14_of(date: OffsetDateTime) -> String {
+    let d = date.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+/// A new `WARC-Record-ID`: a random UUID URN in angle brackets (section 5.2).
+pub fn new_record_id() -> String {
+    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_with_microseconds() {
+        let d = parse_warc_date("2023-03-22T00:08:00.123456Z").unwrap();
+        assert_eq!(format_warc_date(d), "2023-03-22T00:08:00.123456Z");
+        assert_eq!(
+            timestamp14("2023-03-22T00:08:00Z").as_deref(),
+            Some("20230322000800")
+        );
+        assert_eq!(timestamp14("2023-03-22").as_deref(), Some("20230322000000"));
+        assert_eq!(timestamp14("yesterday"), None);
+    }
+
+    #[test]
+    fn header_lookup_is_case_insensitive_and_strips_brackets() {
+        let mut h = Header::new("WARC/1.0");
+        h.push("WARC-Target-URI", "<http://example.com/>");
+        h.push("content-length", "12");
+        assert_eq!(h.target_uri(), Some("http://example.com/"));
+        assert_eq!(h.content_length(), Some(12));
+    }
+}

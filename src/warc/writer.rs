@@ -1,0 +1,427 @@
+//! The WARC/1.1 writer: records with `sha256:` block and payload digests, each compressed alone
+//! (see [`super::codec`]), into files named `PREFIX-YYYYMMDDhhmmss-NNNNN.warc.zst` that carry an
+//! `.open` suffix until they are closed, start with a `warcinfo` record and roll over at a size
+//! limit. Blocks stream from a reader, so a 2 GiB record costs no more memory than a small one.
+//!
+//! Written by hand rather than with the `warc` crate, which lowercases and reorders header
+//! names and has neither per-record compression nor digests (see the design's field notes).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use super::codec::{Compression, RecordEncoder};
+use super::digest::{Algorithm, BlockDigester, sha256_label};
+use super::error::WriteError;
+use super::record::{Header, RecordType, format_warc_date, new_record_id, timestamp14_of};
+
+/// `.open` is appended to a file's name while it is being written (as gowarc and Heritrix do).
+pub const OPEN_SUFFIX: &str = ".open";
+
+/// WARC files roll over once they reach 1 GB, the customary size (WARC/1.1 Annex C).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1_000_000_000;
+
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    pub dir: PathBuf,
+    /// The first part of every file name, usually the collection.
+    pub prefix: String,
+    pub compression: Compression,
+    /// A file that has reached this many bytes is closed before the next record.
+    pub max_file_size: u64,
+    /// Fields of the `warcinfo` record that opens each file (software, operator, crawl
+    /// options, ...), in order; `format` and `software` are added when absent.
+    pub warcinfo: Vec<(String, String)>,
+}
+
+impl WriterConfig {
+    pub fn new(dir: impl Into<PathBuf>, prefix: &str, compression: Compression) -> WriterConfig {
+        WriterConfig {
+            dir: dir.into(),
+            prefix: prefix.to_string(),
+            compression,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            warcinfo: Vec::new(),
+        }
+    }
+}
+
+/// A record's block: bytes in memory, or a stream of known length that can be read twice (once
+/// to digest, once to write).
+pub enum Block<'a> {
+    Bytes(&'a [u8]),
+    Stream {
+        reader: &'a mut dyn ReadSeek,
+        len: u64,
+    },
+}
+
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// A record to be written. The writer adds the version line, digests and Content-Length.
+pub struct NewRecord<'a> {
+    pub kind: RecordType,
+    pub id: String,
+    pub date: OffsetDateTime,
+    pub target_uri: Option<String>,
+    pub content_type: Option<String>,
+    /// Further fields, in the order given (`WARC-Concurrent-To`, `WARC-IP-Address`,
+    /// `WARC-Refers-To-*`, `WARC-Payload-Digest` of a revisit, ...).
+    pub fields: Vec<(String, String)>,
+    pub block: Block<'a>,
+}
+
+impl<'a> NewRecord<'a> {
+    /// A record dated now with a fresh record ID; both can be replaced for reproducible output.
+    pub fn new(kind: RecordType, block: Block<'a>) -> NewRecord<'a> {
+        NewRecord {
+            kind,
+            id: new_record_id(),
+            date: OffsetDateTime::now_utc(),
+            target_uri: None,
+            content_type: None,
+            fields: Vec::new(),
+            block,
+        }
+    }
+
+    pub fn target(mut self, uri: &str) -> Self {
+        self.target_uri = Some(uri.to_string());
+        self
+    }
+
+    pub fn content_type(mut self, content_type: &str) -> Self {
+        self.content_type = Some(content_type.to_string());
+        self
+    }
+
+    pub fn field(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.fields.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = id.to_string();
+        self
+    }
+
+    pub fn date(mut self, date: OffsetDateTime) -> Self {
+        self.date = date;
+        self
+    }
+
+    /// Whether the block's payload is digested: not for revisits (their payload digest names
+    /// the original's) nor for records that carry no payload of their own.
+    fn digests_payload(&self) -> bool {
+        matches!(
+            self.kind,
+            RecordType::Response
+                | RecordType::Request
+                | RecordType::Resource
+                | RecordType::Conversion
+        ) && !self
+            .fields
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("WARC-Payload-Digest"))
+    }
+
+    fn is_http(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/http")
+        })
+    }
+}
+
+/// Where a record landed, for the index and for revisits that will refer to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The file's final name (without `.open`).
+    pub filename: String,
+    pub offset: u64,
+    pub length: u64,
+    pub record_id: String,
+    pub block_digest: String,
+    pub payload_digest: Option<String>,
+}
+
+struct OpenWarc {
+    open_path: PathBuf,
+    final_path: PathBuf,
+    filename: String,
+    out: CountingWriter<BufWriter<File>>,
+}
+
+pub struct WarcWriter {
+    config: WriterConfig,
+    encoder: RecordEncoder,
+    current: Option<OpenWarc>,
+    serial: u32,
+    closed: Vec<PathBuf>,
+}
+
+impl WarcWriter {
+    pub fn new(config: WriterConfig) -> Result<WarcWriter, WriteError> {
+        fs::create_dir_all(&config.dir).map_err(|source| WriteError::File {
+            path: config.dir.clone(),
+            source,
+        })?;
+        let encoder = RecordEncoder::new(config.compression).map_err(WriteError::Block)?;
+        Ok(WarcWriter {
+            config,
+            encoder,
+            current: None,
+            serial: 0,
+            closed: Vec::new(),
+        })
+    }
+
+    /// Writes one record, opening (or rolling over to) a file first if needed.
+    pub fn write(&mut self, mut record: NewRecord<'_>) -> Result<Written, WriteError> {
+        let (header, block_digest, payload_digest) = prepare(&mut record)?;
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|f| f.out.count >= self.config.max_file_size)
+        {
+            self.close_current()?;
+        }
+        if self.current.is_none() {
+            self.open_next()?;
+        }
+        let file = self.current.as_mut().expect("a file was just opened");
+        let offset = file.out.count;
+        let head = header.to_bytes();
+        let result = match &mut record.block {
+            Block::Bytes(bytes) => {
+                let len = bytes.len() as u64;
+                self.encoder.encode(
+                    &mut file.out,
+                    &head,
+                    &mut Cursor::new(bytes),
+                    len,
+                    b"\r\n\r\n",
+                )
+            }
+            Block::Stream { reader, len } => {
+                self.encoder
+                    .encode(&mut file.out, &head, &mut *reader, *len, b"\r\n\r\n")
+            }
+        };
+        result.map_err(|source| WriteError::Record {
+            path: file.open_path.clone(),
+            source,
+        })?;
+        Ok(Written {
+            filename: file.filename.clone(),
+            offset,
+            length: file.out.count - offset,
+            record_id: record.id,
+            block_digest,
+            payload_digest,
+        })
+    }
+
+    /// Closes the file being written: flushed, synced and renamed without `.open`. Returns the
+    /// paths of every file this writer has closed.
+    pub fn close(mut self) -> Result<Vec<PathBuf>, WriteError> {
+        self.close_current()?;
+        Ok(std::mem::take(&mut self.closed))
+    }
+
+    /// The final name of the file being written, if one is open.
+    pub fn current_file(&self) -> Option<&str> {
+        self.current.as_ref().map(|f| f.filename.as_str())
+    }
+
+    fn close_current(&mut self) -> Result<(), WriteError> {
+        let Some(mut file) = self.current.take() else {
+            return Ok(());
+        };
+        let path = file.open_path.clone();
+        let err = |source| WriteError::File {
+            path: path.clone(),
+            source,
+        };
+        file.out.inner.flush().map_err(err)?;
+        file.out.inner.get_ref().sync_all().map_err(err)?;
+        // A file that would overwrite one already archived is left `.open` rather than lose it.
+        if file.final_path.exists() {
+            return Err(err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} already exists", file.final_path.display()),
+            )));
+        }
+        fs::rename(&file.open_path, &file.final_path).map_err(err)?;
+        self.closed.push(file.final_path);
+        Ok(())
+    }
+
+    fn open_next(&mut self) -> Result<(), WriteError> {
+        let stamp = timestamp14_of(OffsetDateTime::now_utc());
+        loop {
+            let filename = format!(
+                "{}-{}-{:05}.{}",
+                self.config.prefix,
+                stamp,
+                self.serial,
+                self.config.compression.extension()
+            );
+            self.serial += 1;
+            let final_path = self.config.dir.join(&filename);
+            let open_path = self.config.dir.join(format!("{filename}{OPEN_SUFFIX}"));
+            if final_path.exists() {
+                continue;
+            }
+            let file = match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&open_path)
+            {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(source) => {
+                    return Err(WriteError::File {
+                        path: open_path,
+                        source,
+                    });
+                }
+            };
+            self.current = Some(OpenWarc {
+                open_path,
+                final_path,
+                filename: filename.clone(),
+                out: CountingWriter {
+                    inner: BufWriter::with_capacity(1 << 20, file),
+                    count: 0,
+                },
+            });
+            let info = warcinfo_block(&self.config.warcinfo);
+            let record = NewRecord::new(RecordType::Warcinfo, Block::Bytes(&info))
+                .field("WARC-Filename", filename)
+                .content_type("application/warc-fields");
+            self.write(record)?;
+            return Ok(());
+        }
+    }
+}
+
+impl Drop for WarcWriter {
+    /// A writer dropped on an error path still closes its file: every record in it is whole.
+    fn drop(&mut self) {
+        let _ = self.close_current();
+    }
+}
+
+/// Digests the block (rewinding a stream afterwards) and builds the header, fields in the
+/// order warcio writes them.
+fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, String, Option<String>), WriteError> {
+    let mut digester = BlockDigester::new(Algorithm::Sha256, record.is_http());
+    let len = match &mut record.block {
+        Block::Bytes(bytes) => {
+            digester.update(bytes);
+            bytes.len() as u64
+        }
+        Block::Stream { reader, len } => {
+            let start = reader.stream_position().map_err(WriteError::Block)?;
+            digest_stream(&mut *reader, *len, &mut digester).map_err(WriteError::Block)?;
+            reader
+                .seek(SeekFrom::Start(start))
+                .map_err(WriteError::Block)?;
+            *len
+        }
+    };
+    let (block_hash, payload_hash) = digester.finish();
+    let block_digest = sha256_label(&block_hash);
+    let payload_digest = payload_hash
+        .filter(|_| record.digests_payload())
+        .map(|h| sha256_label(&h));
+
+    let mut header = Header::new("WARC/1.1");
+    header.push("WARC-Type", record.kind.as_str());
+    header.push("WARC-Record-ID", record.id.clone());
+    header.push("WARC-Date", format_warc_date(record.date));
+    if let Some(uri) = &record.target_uri {
+        header.push("WARC-Target-URI", uri.clone());
+    }
+    header.fields.extend(record.fields.iter().cloned());
+    if let Some(ct) = &record.content_type {
+        header.push("Content-Type", ct.clone());
+    }
+    header.push("WARC-Block-Digest", block_digest.clone());
+    if let Some(digest) = &payload_digest {
+        header.push("WARC-Payload-Digest", digest.clone());
+    }
+    header.push("Content-Length", len.to_string());
+    Ok((header, block_digest, payload_digest))
+}
+
+fn digest_stream(reader: &mut dyn Read, len: u64, digester: &mut BlockDigester) -> io::Result<()> {
+    let mut buf = vec![0u8; 256 << 10];
+    let mut left = len;
+    while left > 0 {
+        let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+        let n = reader.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("block ended after {} of {len} bytes", len - left),
+            ));
+        }
+        digester.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// The `application/warc-fields` block of a warcinfo record.
+fn warcinfo_block(fields: &[(String, String)]) -> Vec<u8> {
+    let mut all: Vec<(String, String)> = Vec::new();
+    if !fields
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("software"))
+    {
+        all.push((
+            "software".into(),
+            format!("cairn/{}", env!("CARGO_PKG_VERSION")),
+        ));
+    }
+    if !fields.iter().any(|(n, _)| n.eq_ignore_ascii_case("format")) {
+        all.push(("format".into(), "WARC File Format 1.1".into()));
+    }
+    all.extend(fields.iter().cloned());
+    let mut out = Vec::new();
+    for (name, value) in all {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out
+}
+
+/// Counts the bytes written, so each record's offset and length are known without a seek.
+/// `flush` is passed through only on close: encoders flush per record, and a syscall per record
+/// would undo the buffering.
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// True for a path cairn is still writing.
+pub fn is_open_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "open")
+}
