@@ -1,0 +1,9 @@
+//! cairn's integration tests: one binary, a module per feature. External validators (warcio,
+//! cdxj-indexer, fastwarc, the zstd CLI, GNU wget) are real programs, installed by
+//! `scripts/test`; a missing one fails the test with a message naming it.
+
+mod support;
+
+mod foreign;
+mod index;
+mod writer;

@@ -1,0 +1,288 @@
+//! Helpers shared by the integration tests: the cairn binary, external tools, a sample page mix
+//! written through cairn's writer, and a tiny local HTTP server for wget.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcWriter, Written, WriterConfig};
+
+pub fn cairn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+}
+
+/// An external program; the test fails with an install hint if it is missing.
+pub fn tool(name: &str) -> Command {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(found, "{name} is not installed: run scripts/test, which installs it");
+    Command::new(name)
+}
+
+/// Runs a command and returns its output, failing the test (with its stderr) if it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// The seed post, as an archived page and a resource record would carry it.
+pub fn seed_post() -> Vec<u8> {
+    std::fs::read(fixture("2023-03-21-cna-xi-putin-talks.md")).expect("seed post fixture")
+}
+
+/// One record of the sample, as it was handed to the writer.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub kind: RecordType,
+    pub id: String,
+    pub target: Option<String>,
+    pub content_type: Option<String>,
+    pub fields: Vec<(String, String)>,
+    pub block: Vec<u8>,
+}
+
+/// A page mix: the seed article's request and response, an image, a stylesheet, a 404, a
+/// revisit of the image, the post itself as a resource, and the page's metadata.
+pub fn sample_records() -> Vec<Sample> {
+    let article = "https://www.cna.com.tw/news/aopl/202303220008.aspx";
+    let image = "https://imgcdn.cna.com.tw/www/webphotos/WebCover/420/20230321/1200x900_065325447941.jpg";
+    let html = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ".as_slice(),
+        seed_post().len().to_string().as_bytes(),
+        b"\r\n\r\n",
+        &seed_post(),
+    ]
+    .concat();
+    let jpeg: Vec<u8> = (0..40_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let image_response = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 40000\r\n\r\n".as_slice(),
+        &jpeg,
+    ]
+    .concat();
+    let css = b"HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\nbody{background:url(/bg.png)}\n".to_vec();
+    let not_found = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\n<h1>gone</h1>".to_vec();
+    let request = format!(
+        "GET /news/aopl/202303220008.aspx HTTP/1.1\r\nHost: www.cna.com.tw\r\nUser-Agent: cairn-test\r\nAccept-Encoding: gzip\r\n\r\n"
+    )
+    .into_bytes();
+    let http = |kind| Some(format!("application/http; msgtype={kind}"));
+    let mut n = 0;
+    let mut id = || {
+        n += 1;
+        format!("<urn:uuid:00000000-0000-4000-8000-{n:012}>")
+    };
+    vec![
+        Sample {
+            kind: RecordType::Request,
+            id: id(),
+            target: Some(article.into()),
+            content_type: http("request"),
+            fields: vec![("WARC-IP-Address".into(), "127.0.0.1".into())],
+            block: request,
+        },
+        Sample {
+            kind: RecordType::Response,
+            id: id(),
+            target: Some(article.into()),
+            content_type: http("response"),
+            fields: vec![
+                ("WARC-Concurrent-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000001>".into()),
+                ("WARC-IP-Address".into(), "127.0.0.1".into()),
+            ],
+            block: html,
+        },
+        Sample {
+            kind: RecordType::Response,
+            id: id(),
+            target: Some(image.into()),
+            content_type: http("response"),
+            fields: vec![],
+            block: image_response,
+        },
+        Sample {
+            kind: RecordType::Response,
+            id: id(),
+            target: Some("https://www.cna.com.tw/css/main.css?v=3".into()),
+            content_type: http("response"),
+            fields: vec![],
+            block: css,
+        },
+        Sample {
+            kind: RecordType::Response,
+            id: id(),
+            target: Some("https://imgcdn.cna.com.tw/missing.jpg".into()),
+            content_type: http("response"),
+            fields: vec![],
+            block: not_found,
+        },
+        Sample {
+            kind: RecordType::Revisit,
+            id: id(),
+            target: Some(format!("{image}?copy=2")),
+            content_type: http("response"),
+            fields: vec![
+                (
+                    "WARC-Profile".into(),
+                    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest".into(),
+                ),
+                ("WARC-Refers-To-Target-URI".into(), image.into()),
+                ("WARC-Refers-To-Date".into(), "2023-03-22T00:08:00.000000Z".into()),
+                ("WARC-Refers-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000003>".into()),
+                (
+                    "WARC-Payload-Digest".into(),
+                    format!("sha256:{}", sha256_hex(&jpeg)),
+                ),
+            ],
+            block: b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 40000\r\n\r\n".to_vec(),
+        },
+        Sample {
+            kind: RecordType::Resource,
+            id: id(),
+            target: Some("file:///_posts/2023-03-21-cna-xi-putin-talks.md".into()),
+            content_type: Some("text/markdown; charset=utf-8".into()),
+            fields: vec![],
+            block: seed_post(),
+        },
+        Sample {
+            kind: RecordType::Metadata,
+            id: id(),
+            target: Some(article.into()),
+            content_type: Some("application/warc-fields".into()),
+            fields: vec![("WARC-Refers-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000002>".into())],
+            block: format!("via: \r\nhops: \r\noutlink: {image} E img/@src\r\n").into_bytes(),
+        },
+    ]
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(bytes))
+}
+
+pub fn sample_date() -> time::OffsetDateTime {
+    time::macros::datetime!(2023-03-22 00:08:00.123456 UTC)
+}
+
+/// Writes the samples `copies` times into `dir` and returns where each landed.
+pub fn write_samples(
+    dir: &Path,
+    compression: Compression,
+    max_file_size: Option<u64>,
+    copies: usize,
+) -> (Vec<PathBuf>, Vec<(Sample, Written)>) {
+    let mut config = WriterConfig::new(dir, "test", compression);
+    config.warcinfo.push(("isPartOf".into(), "test".into()));
+    if let Some(max) = max_file_size {
+        config.max_file_size = max;
+    }
+    let mut writer = WarcWriter::new(config).unwrap();
+    let mut written = Vec::new();
+    for copy in 0..copies {
+        for sample in sample_records() {
+            let mut sample = sample;
+            if copy > 0 {
+                sample.id = sample.id.replace("-4000-8000-", &format!("-4000-{:04}-", 8000 + copy));
+            }
+            let mut record = NewRecord::new(sample.kind.clone(), Block::Bytes(&sample.block))
+                .id(&sample.id)
+                .date(sample_date());
+            record.target_uri = sample.target.clone();
+            record.content_type = sample.content_type.clone();
+            record.fields = sample.fields.clone();
+            let w = writer.write(record).unwrap();
+            written.push((sample, w));
+        }
+    }
+    let files = writer.close().unwrap();
+    (files, written)
+}
+
+/// A local HTTP/1.1 server on 127.0.0.1 serving fixed responses by path; stopped on drop.
+pub struct TestServer {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+pub type Route = (&'static str, Vec<u8>);
+
+impl TestServer {
+    /// `routes` maps a path to the complete raw response sent for it; unknown paths get 404.
+    pub fn start(routes: Vec<Route>) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let routes = Arc::new(routes);
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let routes = routes.clone();
+                thread::spawn(move || serve(conn, &routes));
+            }
+        });
+        TestServer { port, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(conn: TcpStream, routes: &[Route]) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        line.clear();
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let response = routes
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, r)| r.clone())
+        .unwrap_or_else(|| {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found".to_vec()
+        });
+    let mut conn = conn;
+    let _ = conn.write_all(&response);
+    let _ = conn.flush();
+    let _ = conn.shutdown(std::net::Shutdown::Both);
+    let _ = reader.read_to_end(&mut Vec::new());
+}
