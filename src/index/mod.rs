@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::warc::digest::{Algorithm, BlockDigester};
 use crate::warc::reader::{Span, read_header};
 use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader};
 
@@ -72,20 +73,38 @@ impl Entry {
 struct Capture<'h> {
     header: &'h Header,
     http_head: Option<&'h [u8]>,
+    /// The payload digest computed for a record that names none.
+    computed_digest: Option<String>,
+}
+
+/// Whether a record is a capture replay serves; not requests, warcinfo, or
+/// `application/warc-fields` metadata (as cdxj-indexer decides).
+fn is_capture(header: &Header) -> bool {
+    match header.record_type() {
+        Some(RecordType::Response | RecordType::Revisit) => true,
+        Some(RecordType::Resource | RecordType::Metadata) => {
+            header.get("Content-Type") != Some("application/warc-fields")
+        }
+        _ => false,
+    }
+}
+
+/// A capture without a `WARC-Payload-Digest` gets one computed, as cdxj-indexer does (sha1 in
+/// base32, warcio's default), so that revisits and de-duplication can still refer to it.
+fn needs_computed_digest(header: &Header) -> bool {
+    is_capture(header)
+        && header.get("WARC-Payload-Digest").is_none()
+        && header.record_type() != Some(RecordType::Revisit)
 }
 
 impl Capture<'_> {
-    /// The index line for this record, or `None` for records replay never serves: requests,
-    /// warcinfo, and `application/warc-fields` metadata (as cdxj-indexer does).
+    /// The index line for this record, or `None` if it is not a capture (see [`is_capture`]).
     fn entry(&self, span: Span, filename: &str) -> Option<Entry> {
+        if !is_capture(self.header) {
+            return None;
+        }
         let kind = self.header.record_type()?;
         let content_type = self.header.get("Content-Type");
-        match kind {
-            RecordType::Response | RecordType::Revisit => {}
-            RecordType::Resource | RecordType::Metadata
-                if content_type != Some("application/warc-fields") => {}
-            _ => return None,
-        }
         let url = self.header.target_uri()?.to_string();
         let timestamp = crate::warc::record::timestamp14(self.header.get("WARC-Date")?)?;
         let http = self.http_head.and_then(parse_http_head);
@@ -102,7 +121,11 @@ impl Capture<'_> {
                 url,
                 mime,
                 status: http.map(|h| h.0.to_string()),
-                digest: self.header.get("WARC-Payload-Digest").map(str::to_string),
+                digest: self
+                    .header
+                    .get("WARC-Payload-Digest")
+                    .map(str::to_string)
+                    .or_else(|| self.computed_digest.clone()),
                 length: span.length?.to_string(),
                 offset: span.offset.to_string(),
                 filename: filename.to_string(),
@@ -175,15 +198,23 @@ fn index_by_reading<R: io::Read>(
     while let Some(mut record) = reader.next_record()? {
         let header = std::mem::replace(&mut record.header, Header::new(""));
         head.clear();
-        if is_http_block(&header) {
-            read_http_head(&mut record.block(), &mut head)
-                .map_err(|e| ReadError::io(record.offset, e))?;
+        let http = is_http_block(&header);
+        let offset = record.offset;
+        if http {
+            read_http_head(&mut record.block(), &mut head).map_err(|e| ReadError::io(offset, e))?;
         }
+        let computed_digest = if needs_computed_digest(&header) {
+            let digest = sha1_payload(&head, &mut record.block(), http);
+            Some(digest.map_err(|e| ReadError::io(offset, e))?)
+        } else {
+            None
+        };
         drop(record);
         let span = reader.finish_record()?;
         let capture = Capture {
             header: &header,
             http_head: (!head.is_empty()).then_some(&head[..]),
+            computed_digest: computed_digest.flatten(),
         };
         entries.extend(capture.entry(span, filename));
     }
@@ -204,6 +235,23 @@ fn read_http_head(block: &mut impl BufRead, head: &mut Vec<u8>) -> io::Result<()
             return Ok(());
         }
     }
+}
+
+/// `sha1:` + base32 of the payload of a block whose first bytes are already in `head`.
+fn sha1_payload(head: &[u8], rest: &mut impl BufRead, http: bool) -> io::Result<Option<String>> {
+    let mut digester = BlockDigester::new(Algorithm::Sha1, http);
+    digester.update(head);
+    loop {
+        let chunk = rest.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        digester.update(chunk);
+        let n = chunk.len();
+        rest.consume(n);
+    }
+    let payload = digester.finish().1;
+    Ok(payload.map(|h| format!("sha1:{}", data_encoding::BASE32.encode(&h))))
 }
 
 /// Indexes many files on every core, each file on one, and returns the lines sorted.
@@ -332,9 +380,13 @@ mod zstd_frames {
             if content_size != header_len as u64 + header.content_length()? + 4 {
                 return None;
             }
+            if needs_computed_digest(&header) {
+                return None;
+            }
             let capture = Capture {
                 header: &header,
                 http_head: is_http_block(&header).then(|| &head[header_len..]),
+                computed_digest: None,
             };
             let span = Span {
                 offset: pos as u64,

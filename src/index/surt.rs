@@ -3,21 +3,30 @@
 //!
 //! `http://www.Example.com:80/Path?b=2&a=1#x` becomes `com,example)/path?a=1&b=2`.
 
-/// The SURT key of a URL. Anything that is not http(s) is only lowercased, as `surt` does for
-/// schemes it does not canonicalize.
+/// The SURT key of a URL. URLs without an authority (`urn:`, `dns:`, `mailto:`) are only
+/// lowercased, and one with an empty authority (`file:///x`) keeps its scheme, as `surt` does.
 pub fn surt(url: &str) -> String {
     let url = url.trim();
     let url = url.split_once('#').map_or(url, |(before, _)| before);
     let lower = url.to_ascii_lowercase();
-    let (rest, default_port) = if let Some(rest) = lower.strip_prefix("http://") {
-        (rest, "80")
-    } else if let Some(rest) = lower.strip_prefix("https://") {
-        (rest, "443")
-    } else {
+    let Some((scheme, rest)) = lower.split_once("://").filter(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    }) else {
         return lower;
+    };
+    let default_port = match scheme {
+        "http" => "80",
+        "https" => "443",
+        _ => "",
     };
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path_query) = rest.split_at(split);
+    if authority.is_empty() {
+        return format!("{scheme}:{}", path_and_query(path_query));
+    }
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
     let (host, port) = split_port(host_port);
     let port = port.filter(|p| *p != default_port);
@@ -170,7 +179,10 @@ mod tests {
                 "tw,com,cna)/tag/hysearchws.aspx?q=%e7%83%8f%e5%85%8b",
             ),
             ("https://www2.example.com/", "com,example)/"),
-            ("dns:example.com", "dns:example.com"),
+            ("dns:Example.com", "dns:example.com"),
+            ("file:///_posts/A.md", "file:/_posts/a.md"),
+            ("ftp://www.Example.com/x", "com,example)/x"),
+            ("urn:X:y", "urn:x:y"),
         ] {
             assert_eq!(surt(url), key, "{url}");
         }

@@ -127,6 +127,9 @@ impl<R: Read> WarcReader<R> {
         };
         io::copy(&mut rest, &mut io::sink()).map_err(|e| ReadError::io(offset, e))?;
         self.open = None;
+        // Uncompressed, a record's length stops at the end of its block, as warcio (and so
+        // cdxj-indexer and pywb) count it; compressed, it runs to the end of its member.
+        let block_end = self.unpacker.position();
         let mut trailer = [0u8; 4];
         let n =
             read_up_to(&mut self.unpacker, &mut trailer).map_err(|e| ReadError::io(offset, e))?;
@@ -150,7 +153,11 @@ impl<R: Read> WarcReader<R> {
             .unpacker
             .at_boundary()
             .map_err(|e| ReadError::io(offset, e))?;
-        let length = (open.starts_member && ends_member).then(|| self.unpacker.position() - offset);
+        let end = match self.compression {
+            Compression::None => block_end,
+            _ => self.unpacker.position(),
+        };
+        let length = (open.starts_member && ends_member).then(|| end - offset);
         Ok(Span { offset, length })
     }
 }

@@ -143,6 +143,7 @@ pub struct Written {
     /// The file's final name (without `.open`).
     pub filename: String,
     pub offset: u64,
+    /// Compressed, the whole member or frame; uncompressed, up to the end of the block.
     pub length: u64,
     pub record_id: String,
     pub block_digest: String,
@@ -216,10 +217,15 @@ impl WarcWriter {
             path: file.open_path.clone(),
             source,
         })?;
+        // Uncompressed, the length stops before the closing CRLF CRLF, as warcio counts it.
+        let trailer = match self.config.compression {
+            Compression::None => 4,
+            _ => 0,
+        };
         Ok(Written {
             filename: file.filename.clone(),
             offset,
-            length: file.out.count - offset,
+            length: file.out.count - offset - trailer,
             record_id: record.id,
             block_digest,
             payload_digest,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcWriter, Written, WriterConfig};
+use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcWriter, WriterConfig, Written};
 
 pub fn cairn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cairn"))
@@ -22,7 +22,10 @@ pub fn tool(name: &str) -> Command {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(found, "{name} is not installed: run scripts/test, which installs it");
+    assert!(
+        found,
+        "{name} is not installed: run scripts/test, which installs it"
+    );
     Command::new(name)
 }
 
@@ -44,7 +47,9 @@ pub fn stdout(out: &Output) -> String {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// The seed post, as an archived page and a resource record would carry it.
@@ -67,7 +72,8 @@ pub struct Sample {
 /// revisit of the image, the post itself as a resource, and the page's metadata.
 pub fn sample_records() -> Vec<Sample> {
     let article = "https://www.cna.com.tw/news/aopl/202303220008.aspx";
-    let image = "https://imgcdn.cna.com.tw/www/webphotos/WebCover/420/20230321/1200x900_065325447941.jpg";
+    let image =
+        "https://imgcdn.cna.com.tw/www/webphotos/WebCover/420/20230321/1200x900_065325447941.jpg";
     let html = [
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ".as_slice(),
         seed_post().len().to_string().as_bytes(),
@@ -83,12 +89,11 @@ pub fn sample_records() -> Vec<Sample> {
         &jpeg,
     ]
     .concat();
-    let css = b"HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\nbody{background:url(/bg.png)}\n".to_vec();
-    let not_found = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\n<h1>gone</h1>".to_vec();
-    let request = format!(
-        "GET /news/aopl/202303220008.aspx HTTP/1.1\r\nHost: www.cna.com.tw\r\nUser-Agent: cairn-test\r\nAccept-Encoding: gzip\r\n\r\n"
-    )
-    .into_bytes();
+    let css = b"HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\nbody{background:url(/bg.png)}\n"
+        .to_vec();
+    let not_found =
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\n<h1>gone</h1>".to_vec();
+    let request = b"GET /news/aopl/202303220008.aspx HTTP/1.1\r\nHost: www.cna.com.tw\r\nUser-Agent: cairn-test\r\nAccept-Encoding: gzip\r\n\r\n".to_vec();
     let http = |kind| Some(format!("application/http; msgtype={kind}"));
     let mut n = 0;
     let mut id = || {
@@ -110,7 +115,10 @@ pub fn sample_records() -> Vec<Sample> {
             target: Some(article.into()),
             content_type: http("response"),
             fields: vec![
-                ("WARC-Concurrent-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000001>".into()),
+                (
+                    "WARC-Concurrent-To".into(),
+                    "<urn:uuid:00000000-0000-4000-8000-000000000001>".into(),
+                ),
                 ("WARC-IP-Address".into(), "127.0.0.1".into()),
             ],
             block: html,
@@ -150,14 +158,21 @@ pub fn sample_records() -> Vec<Sample> {
                     "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest".into(),
                 ),
                 ("WARC-Refers-To-Target-URI".into(), image.into()),
-                ("WARC-Refers-To-Date".into(), "2023-03-22T00:08:00.000000Z".into()),
-                ("WARC-Refers-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000003>".into()),
+                (
+                    "WARC-Refers-To-Date".into(),
+                    "2023-03-22T00:08:00.000000Z".into(),
+                ),
+                (
+                    "WARC-Refers-To".into(),
+                    "<urn:uuid:00000000-0000-4000-8000-000000000003>".into(),
+                ),
                 (
                     "WARC-Payload-Digest".into(),
                     format!("sha256:{}", sha256_hex(&jpeg)),
                 ),
             ],
-            block: b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 40000\r\n\r\n".to_vec(),
+            block: b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 40000\r\n\r\n"
+                .to_vec(),
         },
         Sample {
             kind: RecordType::Resource,
@@ -172,7 +187,10 @@ pub fn sample_records() -> Vec<Sample> {
             id: id(),
             target: Some(article.into()),
             content_type: Some("application/warc-fields".into()),
-            fields: vec![("WARC-Refers-To".into(), "<urn:uuid:00000000-0000-4000-8000-000000000002>".into())],
+            fields: vec![(
+                "WARC-Refers-To".into(),
+                "<urn:uuid:00000000-0000-4000-8000-000000000002>".into(),
+            )],
             block: format!("via: \r\nhops: \r\noutlink: {image} E img/@src\r\n").into_bytes(),
         },
     ]
@@ -205,7 +223,9 @@ pub fn write_samples(
         for sample in sample_records() {
             let mut sample = sample;
             if copy > 0 {
-                sample.id = sample.id.replace("-4000-8000-", &format!("-4000-{:04}-", 8000 + copy));
+                sample.id = sample
+                    .id
+                    .replace("-4000-8000-", &format!("-4000-{:04}-", 8000 + copy));
             }
             let mut record = NewRecord::new(sample.kind.clone(), Block::Bytes(&sample.block))
                 .id(&sample.id)
@@ -278,7 +298,8 @@ fn serve(conn: TcpStream, routes: &[Route]) {
         .find(|(p, _)| *p == path)
         .map(|(_, r)| r.clone())
         .unwrap_or_else(|| {
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found".to_vec()
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"
+                .to_vec()
         });
     let mut conn = conn;
     let _ = conn.write_all(&response);

@@ -6,7 +6,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::Command;
 
-use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcReader, WarcWriter, WriterConfig};
+use cairn::warc::{
+    Block, Compression, NewRecord, RecordType, WarcReader, WarcWriter, WriterConfig,
+};
 
 use crate::support::*;
 
@@ -17,7 +19,15 @@ const ALL: [Compression; 3] = [Compression::Zstd, Compression::Gzip, Compression
 fn warcio_check(path: &Path, compression: Compression) -> usize {
     let checked = if compression == Compression::Zstd {
         let plain = path.with_extension("unzstd.warc");
-        run_ok(tool("zstd").arg("-d").arg("-q").arg("-f").arg(path).arg("-o").arg(&plain));
+        run_ok(
+            tool("zstd")
+                .arg("-d")
+                .arg("-q")
+                .arg("-f")
+                .arg(path)
+                .arg("-o")
+                .arg(&plain),
+        );
         plain
     } else {
         path.to_path_buf()
@@ -28,7 +38,10 @@ fn warcio_check(path: &Path, compression: Compression) -> usize {
     let records = text.matches("WARC-Record-ID").count();
     let passed =
         text.matches("digest pass").count() + text.matches("not checked (revisit)").count();
-    assert_eq!(records, passed, "every record's digest passes warcio: {text}");
+    assert_eq!(
+        records, passed,
+        "every record's digest passes warcio: {text}"
+    );
     records
 }
 
@@ -42,7 +55,11 @@ fn every_compression_passes_warcio_and_reads_back_identically() {
         assert!(file.to_string_lossy().ends_with(compression.extension()));
 
         // warcinfo + every sample record, each digest checked by warcio.
-        assert_eq!(warcio_check(file, compression), written.len() + 1, "{compression:?}");
+        assert_eq!(
+            warcio_check(file, compression),
+            written.len() + 1,
+            "{compression:?}"
+        );
         if compression == Compression::Zstd {
             let out = run_ok(tool("fastwarc").arg("check").arg(file));
             assert!(!stdout(&out).contains("FAIL"), "{}", stdout(&out));
@@ -86,7 +103,12 @@ fn payload_digest_covers_what_follows_the_http_header() {
     let dir = tempfile::tempdir().unwrap();
     let (_, written) = write_samples(dir.path(), Compression::None, None, 1);
     let (sample, w) = &written[2];
-    let payload_start = sample.block.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let payload_start = sample
+        .block
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
     assert_eq!(
         w.payload_digest.as_deref(),
         Some(format!("sha256:{}", sha256_hex(&sample.block[payload_start..])).as_str())
@@ -128,7 +150,12 @@ fn files_stay_open_until_closed_and_roll_over_at_the_limit() {
     let mut writer = WarcWriter::new(config).unwrap();
     // Incompressible, so that the files really grow.
     let mut block = vec![0u8; 20_000];
-    Generated { len: 20_007, pos: 7 }.read_exact(&mut block).unwrap();
+    Generated {
+        len: 20_007,
+        pos: 7,
+    }
+    .read_exact(&mut block)
+    .unwrap();
     let mut names = Vec::new();
     for i in 0..5 {
         let record = NewRecord::new(RecordType::Resource, Block::Bytes(&block))
@@ -140,7 +167,11 @@ fn files_stay_open_until_closed_and_roll_over_at_the_limit() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         let open: Vec<&String> = listing.iter().filter(|n| n.ends_with(".open")).collect();
-        assert_eq!(open.len(), 1, "exactly the file being written is .open: {listing:?}");
+        assert_eq!(
+            open.len(),
+            1,
+            "exactly the file being written is .open: {listing:?}"
+        );
         assert_eq!(open[0], &format!("{}.open", names[i]));
     }
     let files = writer.close().unwrap();
@@ -156,9 +187,13 @@ fn files_stay_open_until_closed_and_roll_over_at_the_limit() {
         assert_eq!(first.header.record_type(), Some(RecordType::Warcinfo));
         assert_eq!(first.header.get("WARC-Filename"), Some(name.as_ref()));
     }
-    assert!(fs::read_dir(dir.path())
-        .unwrap()
-        .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".open")));
+    assert!(
+        fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".open"))
+    );
     run_ok(cairn().arg("verify").arg(dir.path()));
 }
 
@@ -231,9 +266,15 @@ fn big_record_child() {
     let len = 2u64 << 30;
     let mut writer = WarcWriter::new(WriterConfig::new(&dir, "big", Compression::Zstd)).unwrap();
     let mut source = Generated { len, pos: 0 };
-    let record = NewRecord::new(RecordType::Resource, Block::Stream { reader: &mut source, len })
-        .target("https://example.com/huge.bin")
-        .content_type("application/octet-stream");
+    let record = NewRecord::new(
+        RecordType::Resource,
+        Block::Stream {
+            reader: &mut source,
+            len,
+        },
+    )
+    .target("https://example.com/huge.bin")
+    .content_type("application/octet-stream");
     let written = writer.write(record).unwrap();
     let files = writer.close().unwrap();
     let mut reader = WarcReader::open(&files[0]).unwrap();
@@ -242,7 +283,11 @@ fn big_record_child() {
     assert_eq!(record.header.content_length(), Some(len));
     let copied = std::io::copy(&mut record.block(), &mut std::io::sink()).unwrap();
     assert_eq!(copied, len);
-    println!("PEAK_KIB={} DIGEST={}", peak_rss_kib(), written.block_digest);
+    println!(
+        "PEAK_KIB={} DIGEST={}",
+        peak_rss_kib(),
+        written.block_digest
+    );
 }
 
 #[test]
@@ -250,7 +295,12 @@ fn a_2_gib_record_keeps_memory_flat() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_ok(
         Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "writer::big_record_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "writer::big_record_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(BIG_CHILD, dir.path()),
     );
     let text = stdout(&out);
@@ -260,6 +310,9 @@ fn a_2_gib_record_keeps_memory_flat() {
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("child printed no peak: {text}"));
-    assert!(peak < 64 * 1024, "peak RSS {peak} KiB writing and reading a 2 GiB record");
+    assert!(
+        peak < 64 * 1024,
+        "peak RSS {peak} KiB writing and reading a 2 GiB record"
+    );
     run_ok(cairn().arg("verify").arg(dir.path()));
 }
