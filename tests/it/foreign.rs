@@ -293,3 +293,34 @@ fn zstd_files_with_a_dictionary_frame_are_read() {
         assert!(stdout(&out).starts_with("ok "), "{}", stdout(&out));
     }
 }
+
+#[test]
+fn frozen_fixtures_from_three_writers_verify_and_index() {
+    let dir = fixture("warc");
+    let out = run_ok(cairn().arg("verify").arg(&dir));
+    let text = stdout(&out);
+    for (file, records) in [
+        ("cairn-sample.warc.zst", "4 records"),
+        ("warcio-sample.warc.gz", "4 records"),
+        ("wget-sample.warc.gz", "12 records"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.starts_with("ok ") && line.contains(records), "{line}");
+    }
+    let article = "tw,com,cna)/news/aopl/202303220008.aspx 20230322000800";
+    let entries = cairn::index::index_file(&dir.join("cairn-sample.warc.zst")).unwrap();
+    assert_eq!(
+        entries.len(),
+        2,
+        "the response and the post resource: {entries:?}"
+    );
+    assert_eq!(
+        format!("{} {}", entries[0].urlkey, entries[0].timestamp),
+        article
+    );
+    assert_eq!(entries[0].fields.status.as_deref(), Some("200"));
+    assert_eq!(entries[0].fields.mime.as_deref(), Some("text/html"));
+}
