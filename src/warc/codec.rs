@@ -387,12 +387,7 @@ impl RecordEncoder {
         Ok(match compression {
             Compression::None => RecordEncoder::Plain,
             Compression::Gzip => RecordEncoder::Gzip(flate2::Compression::new(6)),
-            Compression::Zstd => {
-                let mut encoder = ZstdEncoder::new(ZSTD_LEVEL)?;
-                encoder.set_parameter(zstd::stream::raw::CParameter::ChecksumFlag(true))?;
-                encoder.set_parameter(zstd::stream::raw::CParameter::ContentSizeFlag(true))?;
-                RecordEncoder::Zstd(Some(encoder))
-            }
+            Compression::Zstd => RecordEncoder::Zstd(Some(zstd_encoder()?)),
         })
     }
 
@@ -423,9 +418,11 @@ impl RecordEncoder {
                 gz.try_finish()
             }
             RecordEncoder::Zstd(slot) => {
-                let mut operation = slot
-                    .take()
-                    .ok_or_else(|| io::Error::other("zstd encoder lost by an earlier failure"))?;
+                // A frame abandoned by an I/O error took the encoder with it: start afresh.
+                let mut operation = match slot.take() {
+                    Some(operation) => operation,
+                    None => zstd_encoder()?,
+                };
                 operation.reinit()?;
                 let total = head.len() as u64 + len + tail.len() as u64;
                 operation.set_pledged_src_size(Some(total))?;
@@ -440,6 +437,14 @@ impl RecordEncoder {
             }
         }
     }
+}
+
+/// Frames carry their content size and checksum, as the warc-zstd spec requires.
+fn zstd_encoder() -> io::Result<ZstdEncoder<'static>> {
+    let mut encoder = ZstdEncoder::new(ZSTD_LEVEL)?;
+    encoder.set_parameter(zstd::stream::raw::CParameter::ChecksumFlag(true))?;
+    encoder.set_parameter(zstd::stream::raw::CParameter::ContentSizeFlag(true))?;
+    Ok(encoder)
 }
 
 /// zstd level 3, libzstd's default, writes five times faster than gzip -6 (`benches/warc.rs`);

@@ -90,9 +90,8 @@ fn check_records(path: &Path, report: &mut FileReport) -> Result<(), ReadError> 
         for message in field_defects(&record.header) {
             report.defects.push(Defect { offset, message });
         }
-        let checks = DigestChecks::for_header(&record.header, report);
+        let mut checks = DigestChecks::for_header(&record.header, report);
         let mut block = record.block();
-        let mut checks = checks;
         loop {
             let chunk = block.fill_buf().map_err(|e| ReadError::io(offset, e))?;
             if chunk.is_empty() {

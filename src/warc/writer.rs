@@ -157,6 +157,27 @@ struct OpenWarc {
     out: CountingWriter<BufWriter<File>>,
 }
 
+impl OpenWarc {
+    /// Truncates the file to `offset`, where a failed record began: what earlier records left
+    /// in the buffer is written out, what the failed one left there is dropped.
+    fn rollback(&mut self, offset: u64) -> io::Result<()> {
+        let buffered_from = self.out.count - self.out.inner.buffer().len() as u64;
+        let file = self.out.inner.get_ref().try_clone()?;
+        let torn = std::mem::replace(&mut self.out.inner, BufWriter::with_capacity(1 << 20, file));
+        let (mut file, buffered) = torn.into_parts();
+        let buffered = buffered.unwrap_or_else(|panicked| panicked.into_inner());
+        if offset > buffered_from {
+            file.seek(SeekFrom::Start(buffered_from))?;
+            file.write_all(&buffered[..(offset - buffered_from) as usize])?;
+        }
+        file.set_len(offset)?;
+        // The new buffer's handle shares this file position.
+        file.seek(SeekFrom::Start(offset))?;
+        self.out.count = offset;
+        Ok(())
+    }
+}
+
 pub struct WarcWriter {
     config: WriterConfig,
     encoder: RecordEncoder,
@@ -213,10 +234,14 @@ impl WarcWriter {
                     .encode(&mut file.out, &head, &mut *reader, *len, b"\r\n\r\n")
             }
         };
-        result.map_err(|source| WriteError::Record {
-            path: file.open_path.clone(),
-            source,
-        })?;
+        if let Err(source) = result {
+            // Never leave a torn record for the next one to follow: cut the file back.
+            let rolled_back = file.rollback(offset);
+            return Err(WriteError::Record {
+                path: file.open_path.clone(),
+                source: rolled_back.err().unwrap_or(source),
+            });
+        }
         // Uncompressed, the length stops before the closing CRLF CRLF, as warcio counts it.
         let trailer = match self.config.compression {
             Compression::None => 4,

@@ -316,3 +316,82 @@ fn a_2_gib_record_keeps_memory_flat() {
     );
     run_ok(cairn().arg("verify").arg(dir.path()));
 }
+
+/// The `warc` crate, an independent reader, sees the same records in cairn's plain and gzip
+/// files (it reads gzip as one stream, so per-record members are no obstacle).
+#[test]
+fn the_warc_crate_reads_what_cairn_writes() {
+    for compression in [Compression::None, Compression::Gzip] {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, written) = write_samples(dir.path(), compression, None, 1);
+        // (Its own `from_path` opens files for writing, so the file is opened here.)
+        let file = std::fs::File::open(&files[0]).unwrap();
+        let stream: Box<dyn Read> = match compression {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
+            _ => Box::new(file),
+        };
+        let records: Vec<warc::Record<warc::BufferedBody>> =
+            warc::WarcReader::new(std::io::BufReader::new(stream))
+                .iter_records()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        assert_eq!(records.len(), written.len() + 1);
+        for (record, (sample, _)) in records[1..].iter().zip(&written) {
+            assert_eq!(record.warc_id(), sample.id);
+            assert_eq!(record.body(), sample.block.as_slice());
+        }
+    }
+}
+
+/// A block source that fails after some bytes, as a spool file on a failing disk would.
+struct FailsMidway {
+    inner: Generated,
+    fail_at: u64,
+    digested: bool,
+}
+
+impl Read for FailsMidway {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // The digest pass succeeds; the write pass breaks halfway.
+        if self.digested && self.inner.pos >= self.fail_at {
+            return Err(std::io::Error::other("disk went away"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl Seek for FailsMidway {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        if self.inner.pos > 0 {
+            self.digested = true;
+        }
+        self.inner.seek(to)
+    }
+}
+
+#[test]
+fn a_record_that_fails_midway_is_cut_back_and_writing_goes_on() {
+    for compression in ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = WarcWriter::new(WriterConfig::new(dir.path(), "t", compression)).unwrap();
+        let ok = b"kept";
+        let record =
+            |block| NewRecord::new(RecordType::Resource, block).target("https://example.com/");
+        writer.write(record(Block::Bytes(ok))).unwrap();
+        let len = 3 << 20;
+        let mut source = FailsMidway {
+            inner: Generated { len, pos: 0 },
+            fail_at: 2 << 20,
+            digested: false,
+        };
+        let failed = writer.write(record(Block::Stream {
+            reader: &mut source,
+            len,
+        }));
+        assert!(failed.is_err(), "{compression:?}");
+        writer.write(record(Block::Bytes(ok))).unwrap();
+        let files = writer.close().unwrap();
+        let out = run_ok(cairn().arg("verify").arg(&files[0]));
+        assert!(stdout(&out).contains("3 records"), "{}", stdout(&out));
+    }
+}
