@@ -14,5 +14,7 @@
 //! - [`cli`]: the command line, the only module that knows every other.
 
 pub mod cli;
+pub mod extract;
+pub mod frontier;
 pub mod index;
 pub mod warc;
