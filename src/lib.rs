@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod extract;
+pub mod fetch;
 pub mod frontier;
 pub mod index;
 pub mod warc;

@@ -97,11 +97,13 @@ fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
         });
         if let Some(encoding) = label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) {
             // A page that declares UTF-16 in ASCII is not UTF-16 (HTML standard, prescan).
-            return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-                encoding_rs::UTF_8
-            } else {
-                encoding
-            });
+            return Some(
+                if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                    encoding_rs::UTF_8
+                } else {
+                    encoding
+                },
+            );
         }
     }
     None
@@ -128,9 +130,15 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
             }
         }
     }
-    for element in doc.select(&Selector::parse("img, picture source, video source, input").expect("valid")) {
+    for element in
+        doc.select(&Selector::parse("img, picture source, video source, input").expect("valid"))
+    {
         let el = element.value();
-        if el.name() == "input" && !el.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("image")) {
+        if el.name() == "input"
+            && !el
+                .attr("type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("image"))
+        {
             continue;
         }
         for attr in LAZY_SRC {
@@ -141,7 +149,11 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
         for attr in ["srcset"].iter().chain(LAZY_SRCSET) {
             if let Some(value) = el.attr(attr) {
                 for candidate in srcset_urls(value) {
-                    links.push(candidate, LinkKind::Requisite, lazy_context(el.name(), attr));
+                    links.push(
+                        candidate,
+                        LinkKind::Requisite,
+                        lazy_context(el.name(), attr),
+                    );
                 }
             }
         }
@@ -152,27 +164,47 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
         let requisite = rel.split_ascii_whitespace().any(|r| {
             matches!(
                 r,
-                "stylesheet" | "icon" | "apple-touch-icon" | "apple-touch-icon-precomposed"
-                    | "mask-icon" | "preload" | "modulepreload" | "manifest" | "image_src"
+                "stylesheet"
+                    | "icon"
+                    | "apple-touch-icon"
+                    | "apple-touch-icon-precomposed"
+                    | "mask-icon"
+                    | "preload"
+                    | "modulepreload"
+                    | "manifest"
+                    | "image_src"
             )
         });
         if requisite {
-            links.push(el.attr("href").unwrap_or(""), LinkKind::Requisite, "link/@href");
+            links.push(
+                el.attr("href").unwrap_or(""),
+                LinkKind::Requisite,
+                "link/@href",
+            );
         }
     }
     for element in doc.select(&Selector::parse("meta[http-equiv]").expect("valid")) {
         let el = element.value();
-        if el.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh")) {
-            if let Some(target) = el.attr("content").and_then(refresh_url) {
-                links.push(target, LinkKind::Refresh, "meta/@content");
-            }
+        if el
+            .attr("http-equiv")
+            .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
+            && let Some(target) = el.attr("content").and_then(refresh_url)
+        {
+            links.push(target, LinkKind::Refresh, "meta/@content");
         }
     }
     for element in doc.select(&Selector::parse("meta[property], meta[name]").expect("valid")) {
         let el = element.value();
         let name = el.attr("property").or(el.attr("name")).unwrap_or("");
-        if matches!(name, "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image") {
-            links.push(el.attr("content").unwrap_or(""), LinkKind::Requisite, "meta/@content");
+        if matches!(
+            name,
+            "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
+        ) {
+            links.push(
+                el.attr("content").unwrap_or(""),
+                LinkKind::Requisite,
+                "meta/@content",
+            );
         }
     }
     for element in doc.select(&Selector::parse("style").expect("valid")) {
@@ -190,7 +222,13 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
     }
 
     let title = select_first(&doc, "title")
-        .map(|t| t.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|t| {
+            t.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .filter(|t| !t.is_empty());
     Page {
         title,
@@ -208,15 +246,30 @@ const ATTRIBUTES: &[(&str, &str, LinkKind, &str)] = &[
     ("iframe[src]", "src", LinkKind::Requisite, "iframe/@src"),
     ("frame[src]", "src", LinkKind::Requisite, "frame/@src"),
     ("video[src]", "src", LinkKind::Requisite, "video/@src"),
-    ("video[poster]", "poster", LinkKind::Requisite, "video/@poster"),
+    (
+        "video[poster]",
+        "poster",
+        LinkKind::Requisite,
+        "video/@poster",
+    ),
     ("audio[src]", "src", LinkKind::Requisite, "audio/@src"),
     ("source[src]", "src", LinkKind::Requisite, "source/@src"),
     ("track[src]", "src", LinkKind::Requisite, "track/@src"),
     ("embed[src]", "src", LinkKind::Requisite, "embed/@src"),
     ("object[data]", "data", LinkKind::Requisite, "object/@data"),
     ("input[src]", "src", LinkKind::Requisite, "input/@src"),
-    ("body[background]", "background", LinkKind::Requisite, "body/@background"),
-    ("table[background], td[background]", "background", LinkKind::Requisite, "td/@background"),
+    (
+        "body[background]",
+        "background",
+        LinkKind::Requisite,
+        "body/@background",
+    ),
+    (
+        "table[background], td[background]",
+        "background",
+        LinkKind::Requisite,
+        "td/@background",
+    ),
 ];
 
 fn lazy_context(element: &str, attr: &str) -> &'static str {
@@ -231,7 +284,8 @@ fn lazy_context(element: &str, attr: &str) -> &'static str {
 }
 
 fn select_first<'a>(doc: &'a Html, selector: &str) -> Option<scraper::ElementRef<'a>> {
-    doc.select(&Selector::parse(selector).expect("valid selector")).next()
+    doc.select(&Selector::parse(selector).expect("valid selector"))
+        .next()
 }
 
 /// Collects resolved http(s) links, skipping `javascript:`, `data:`, `mailto:` and the like.
@@ -275,7 +329,9 @@ pub fn srcset_urls(srcset: &str) -> Vec<&str> {
         if rest.is_empty() {
             return urls;
         }
-        let end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
         let (candidate, after) = rest.split_at(end);
         let url = candidate.trim_end_matches(',');
         if !url.is_empty() {
@@ -358,7 +414,10 @@ fn collect_css_urls(parser: &mut Parser<'_>, strings_are_urls: bool, out: &mut V
             Token::WhiteSpace(_) | Token::Comment(_) => continue,
             Token::Function(name) => {
                 let name = name.to_ascii_lowercase();
-                Some(matches!(name.as_str(), "url" | "image-set" | "-webkit-image-set" | "src"))
+                Some(matches!(
+                    name.as_str(),
+                    "url" | "image-set" | "-webkit-image-set" | "src"
+                ))
             }
             Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
                 Some(false)
@@ -422,7 +481,10 @@ mod tests {
             r##"<base href="https://other.example/dir/"><a href="x.html#top">x</a>
                <a href="javascript:void(0)">j</a><a href="mailto:a@b">m</a><a href="#frag">f</a>"##,
         );
-        assert_eq!(urls(&p, LinkKind::Navigation), ["https://other.example/dir/x.html"]);
+        assert_eq!(
+            urls(&p, LinkKind::Navigation),
+            ["https://other.example/dir/x.html"]
+        );
     }
 
     #[test]
@@ -433,7 +495,14 @@ mod tests {
             /* url(commented.png) */ .d::after { content: "not-a-url.png" }"#;
         assert_eq!(
             css_urls(text),
-            ["reset.css", "print.css", "bg.png", "data:image/png;base64,xx", "x1.png", "x2.png"]
+            [
+                "reset.css",
+                "print.css",
+                "bg.png",
+                "data:image/png;base64,xx",
+                "x1.png",
+                "x2.png"
+            ]
         );
     }
 
@@ -446,7 +515,10 @@ mod tests {
                <link rel="stylesheet" href="/main.css?v=3"><link rel="canonical" href="/c">
                <script src="/app.js"></script><iframe src="/frame.html"></iframe>"#,
         );
-        assert_eq!(urls(&p, LinkKind::Refresh), ["https://www.cna.com.tw/moved.aspx"]);
+        assert_eq!(
+            urls(&p, LinkKind::Refresh),
+            ["https://www.cna.com.tw/moved.aspx"]
+        );
         let req = urls(&p, LinkKind::Requisite);
         for expected in [
             "https://www.cna.com.tw/hero.jpg",
@@ -468,7 +540,11 @@ mod tests {
             let encoding = Encoding::for_label(label.as_bytes()).unwrap();
             let source = format!(
                 "<html><head>{}<title>習近平與蒲亭會談</title></head><body><a href=\"/tag/蒲亭\">蒲亭</a></body></html>",
-                if declared_in_meta { format!("<meta charset=\"{label}\">") } else { String::new() }
+                if declared_in_meta {
+                    format!("<meta charset=\"{label}\">")
+                } else {
+                    String::new()
+                }
             );
             let (bytes, _, _) = encoding.encode(&source);
             let content_type = if declared_in_meta {
@@ -476,7 +552,11 @@ mod tests {
             } else {
                 format!("text/html; charset={label}")
             };
-            let p = html(&bytes, Some(&content_type), &Url::parse("https://www.cna.com.tw/").unwrap());
+            let p = html(
+                &bytes,
+                Some(&content_type),
+                &Url::parse("https://www.cna.com.tw/").unwrap(),
+            );
             assert_eq!(p.title.as_deref(), Some("習近平與蒲亭會談"), "{label}");
             assert_eq!(
                 urls(&p, LinkKind::Navigation),
@@ -488,9 +568,14 @@ mod tests {
 
     #[test]
     fn malformed_html_still_yields_links() {
-        let p = page("<html><body><div><img src=/a.png<p>unclosed <a href='/b'>b</a></td></tr><img src=\"/c.png");
+        let p = page(
+            "<html><body><div><img src=/a.png<p>unclosed <a href='/b'>b</a></td></tr><img src=\"/c.png",
+        );
         let all: Vec<String> = p.links.iter().map(|l| l.url.to_string()).collect();
-        assert!(all.contains(&"https://www.cna.com.tw/b".to_string()), "{all:?}");
+        assert!(
+            all.contains(&"https://www.cna.com.tw/b".to_string()),
+            "{all:?}"
+        );
     }
 
     #[test]

@@ -269,7 +269,12 @@ impl Frontier {
             return Err(Refusal::Trap("URL too long"));
         }
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for segment in url.path_segments().into_iter().flatten().filter(|s| !s.is_empty()) {
+        for segment in url
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+        {
             let n = counts.entry(segment).or_default();
             *n += 1;
             if *n > bounds.max_repeated_segment {
@@ -330,16 +335,39 @@ mod tests {
         assert_eq!(registrable_domain("imgcdn.cna.com.tw"), "cna.com.tw");
         assert_eq!(registrable_domain("example.co.uk"), "example.co.uk");
         let mut f = Frontier::new(rules(Scope::Site, 1));
-        f.add_target(url("https://www.cna.com.tw/news/1.aspx")).unwrap();
+        f.add_target(url("https://www.cna.com.tw/news/1.aspx"))
+            .unwrap();
         let page = f.pop().unwrap();
-        assert_eq!(f.add_link(&page, url("https://news.cna.com.tw/x"), LinkKind::Navigation), Ok(()));
         assert_eq!(
-            f.add_link(&page, url("https://www.example.com/x"), LinkKind::Navigation),
+            f.add_link(
+                &page,
+                url("https://news.cna.com.tw/x"),
+                LinkKind::Navigation
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            f.add_link(
+                &page,
+                url("https://www.example.com/x"),
+                LinkKind::Navigation
+            ),
             Err(Refusal::OutOfScope)
         );
         // Requisites come whatever their host.
-        assert_eq!(f.add_link(&page, url("https://cdn.example.net/a.jpg"), LinkKind::Requisite), Ok(()));
-        assert_eq!(f.pop().unwrap().kind, CandidateKind::Requisite, "requisites go first");
+        assert_eq!(
+            f.add_link(
+                &page,
+                url("https://cdn.example.net/a.jpg"),
+                LinkKind::Requisite
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            f.pop().unwrap().kind,
+            CandidateKind::Requisite,
+            "requisites go first"
+        );
     }
 
     #[test]
@@ -347,15 +375,33 @@ mod tests {
         let mut f = Frontier::new(rules(Scope::Host, 1));
         f.add_target(url("https://a.example/")).unwrap();
         let target = f.pop().unwrap();
-        f.add_redirect(&target, url("https://a.example/home")).unwrap();
+        f.add_redirect(&target, url("https://a.example/home"))
+            .unwrap();
         let home = f.pop().unwrap();
-        assert_eq!((home.depth, home.kind, home.hops.as_str()), (0, CandidateKind::Target, "R"));
-        f.add_link(&home, url("https://a.example/related"), LinkKind::Navigation).unwrap();
+        assert_eq!(
+            (home.depth, home.kind, home.hops.as_str()),
+            (0, CandidateKind::Target, "R")
+        );
+        f.add_link(
+            &home,
+            url("https://a.example/related"),
+            LinkKind::Navigation,
+        )
+        .unwrap();
         let related = f.pop().unwrap();
         assert_eq!((related.depth, related.hops.as_str()), (1, "RL"));
-        f.add_link(&related, url("https://a.example/img.png"), LinkKind::Requisite).unwrap();
+        f.add_link(
+            &related,
+            url("https://a.example/img.png"),
+            LinkKind::Requisite,
+        )
+        .unwrap();
         assert_eq!(
-            f.add_link(&related, url("https://a.example/deeper"), LinkKind::Navigation),
+            f.add_link(
+                &related,
+                url("https://a.example/deeper"),
+                LinkKind::Navigation
+            ),
             Err(Refusal::TooDeep)
         );
         assert_eq!(f.pop().unwrap().depth, 1);
@@ -373,11 +419,19 @@ mod tests {
             Err(Refusal::AlreadySeen)
         );
         assert_eq!(
-            f.add_link(&t, url("https://a.example/a/b/a/b/a/b/a/b"), LinkKind::Navigation),
+            f.add_link(
+                &t,
+                url("https://a.example/a/b/a/b/a/b/a/b"),
+                LinkKind::Navigation
+            ),
             Err(Refusal::Trap("path segment repeats"))
         );
         for month in 0..10 {
-            let r = f.add_link(&t, url(&format!("https://a.example/cal?m={month}")), LinkKind::Navigation);
+            let r = f.add_link(
+                &t,
+                url(&format!("https://a.example/cal?m={month}")),
+                LinkKind::Navigation,
+            );
             assert_eq!(r.is_ok(), month < 5, "month {month}");
         }
         let long = format!("https://a.example/{}", "x".repeat(3000));
@@ -396,10 +450,25 @@ mod tests {
         let mut f = Frontier::new(r);
         f.add_target(url("https://a.example/")).unwrap();
         let t = f.pop().unwrap();
-        assert_eq!(f.add_link(&t, url("https://a.example/about"), LinkKind::Navigation), Err(Refusal::NotIncluded));
-        assert_eq!(f.add_link(&t, url("https://a.example/news/a.pdf"), LinkKind::Requisite), Err(Refusal::Excluded));
-        assert_eq!(f.add_link(&t, url("https://a.example/news/1"), LinkKind::Navigation), Ok(()));
-        assert_eq!(f.add_link(&t, url("https://a.example/news/2"), LinkKind::Navigation), Err(Refusal::MaxPages));
-        assert_eq!(f.add_link(&t, url("https://a.example/logo.png"), LinkKind::Requisite), Ok(()));
+        assert_eq!(
+            f.add_link(&t, url("https://a.example/about"), LinkKind::Navigation),
+            Err(Refusal::NotIncluded)
+        );
+        assert_eq!(
+            f.add_link(&t, url("https://a.example/news/a.pdf"), LinkKind::Requisite),
+            Err(Refusal::Excluded)
+        );
+        assert_eq!(
+            f.add_link(&t, url("https://a.example/news/1"), LinkKind::Navigation),
+            Ok(())
+        );
+        assert_eq!(
+            f.add_link(&t, url("https://a.example/news/2"), LinkKind::Navigation),
+            Err(Refusal::MaxPages)
+        );
+        assert_eq!(
+            f.add_link(&t, url("https://a.example/logo.png"), LinkKind::Requisite),
+            Ok(())
+        );
     }
 }
