@@ -14,6 +14,7 @@
 //! - [`cli`]: the command line, the only module that knows every other.
 
 pub mod cli;
+pub mod crawl;
 pub mod extract;
 pub mod fetch;
 pub mod frontier;

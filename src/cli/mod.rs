@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod archive;
+
+pub use archive::ArchiveArgs;
+
 use crate::index;
 use crate::warc::verify::{FileReport, verify_file};
 
@@ -33,6 +37,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Archive URLs: each page, everything it needs to render, and the related pages it links
+    /// to (within --depth and --scope), into the collection's WARC files; then index them.
+    Archive(ArchiveArgs),
     /// Re-read WARC files (gzip, zstd or plain, anyone's) and check every record's structure
     /// and digests. Folders are searched recursively.
     Verify {
@@ -63,6 +70,7 @@ fn parse_collection(name: &str) -> Result<String, String> {
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Archive(args) => archive::run(&cli, args),
         Command::Verify { paths } => verify(paths, cli.json),
         Command::Index => rebuild_index(&cli),
     }

@@ -1,0 +1,551 @@
+//! The crawl: the one place that wires fetch -> WARC -> extract -> frontier. It schedules
+//! fetches within `--concurrency` overall and `--per-host` per host, keeps `--delay` between
+//! requests to one host, honours robots.txt (archiving it), writes duplicate payloads as
+//! revisits, and reports progress and a closing summary.
+
+mod progress;
+pub mod sink;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{Mutex, OnceCell, Semaphore, mpsc};
+use url::Url;
+
+use crate::extract::{self, LinkKind};
+use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
+use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules};
+use crate::warc::record::{format_warc_date, new_record_id};
+use crate::warc::{Compression, WriteError, WriterConfig};
+
+pub use progress::{ProgressMode, human_bytes};
+use sink::{CaptureJob, Job, Original, Sink};
+
+/// Documents larger than this (decoded) are stored whole but only this much is parsed.
+const MAX_PARSED_BYTES: u64 = 32 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RobotsPolicy {
+    Respect,
+    Ignore,
+}
+
+impl std::str::FromStr for RobotsPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RobotsPolicy, String> {
+        match s {
+            "respect" => Ok(RobotsPolicy::Respect),
+            "ignore" => Ok(RobotsPolicy::Ignore),
+            _ => Err(format!("unknown robots policy {s:?}: use respect or ignore")),
+        }
+    }
+}
+
+pub struct CrawlConfig {
+    pub targets: Vec<Url>,
+    pub rules: Rules,
+    pub fetch: FetchConfig,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub delay: Duration,
+    pub robots: RobotsPolicy,
+    /// `archives/COLL`: WARCs go to its `warc/` folder.
+    pub collection_dir: PathBuf,
+    pub collection: String,
+    pub compression: Compression,
+    pub max_file_size: u64,
+    pub progress: ProgressMode,
+    /// The options as given, for the warcinfo record.
+    pub options_summary: String,
+    /// Records to store besides what is fetched (the archived post itself).
+    pub resources: Vec<Resource>,
+}
+
+pub struct Resource {
+    pub target_uri: String,
+    pub content_type: String,
+    pub block: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("writing WARC: {0}")]
+    Write(#[from] WriteError),
+    /// The WARC writer thread stopped; its own error comes from `Sink::finish`.
+    #[error("the WARC writer stopped")]
+    SinkStopped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub url: String,
+    pub error: String,
+}
+
+/// One archived page, as `pages.jsonl` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageEntry {
+    pub url: String,
+    pub ts: String,
+    pub title: Option<String>,
+    pub status: u16,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub pages: u64,
+    pub resources: u64,
+    /// Payload bytes received.
+    pub bytes: u64,
+    pub revisits: u64,
+    pub errors: Vec<Failure>,
+    /// Targets that could not be fetched at all.
+    pub failed_targets: Vec<Failure>,
+    /// URLs not fetched, by reason.
+    pub skipped: HashMap<String, u64>,
+    pub warc_files: Vec<PathBuf>,
+    pub warc_records: u64,
+    pub warc_bytes: u64,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub page_entries: Vec<PageEntry>,
+}
+
+/// State shared by the fetch tasks.
+struct Shared {
+    fetcher: Fetcher,
+    global: Semaphore,
+    per_host: usize,
+    delay: Duration,
+    robots: RobotsPolicy,
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+struct HostState {
+    slots: Semaphore,
+    next_start: Mutex<Instant>,
+    robots: OnceCell<Option<texting_robots::Robot>>,
+}
+
+enum Event {
+    Fetched(Box<Fetched>),
+    /// A robots.txt exchange, to be archived.
+    Robots(Box<Exchange>),
+}
+
+struct Fetched {
+    candidate: Candidate,
+    outcome: Result<Exchange, String>,
+    links: Vec<extract::Link>,
+    title: Option<String>,
+}
+
+/// Runs a whole crawl and returns its summary; fails only when the archive itself cannot be
+/// written (a fetch that fails is listed in the summary).
+pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
+    let started = Instant::now();
+    let mut writer_config = WriterConfig::new(
+        config.collection_dir.join("warc"),
+        &config.collection,
+        config.compression,
+    );
+    writer_config.max_file_size = config.max_file_size;
+    writer_config.warcinfo = vec![
+        ("isPartOf".into(), config.collection.clone()),
+        ("description".into(), "cairn crawl".into()),
+        ("robots".into(), format!("{:?}", config.robots).to_lowercase()),
+        ("http-header-user-agent".into(), config.fetch.user_agent.clone()),
+        ("cairn-options".into(), config.options_summary.clone()),
+    ];
+    let sink = Sink::start(writer_config)?;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        fetcher: Fetcher::new(config.fetch.clone())?,
+        global: Semaphore::new(config.concurrency.max(1)),
+        per_host: config.per_host.max(1),
+        delay: config.delay,
+        robots: config.robots,
+        hosts: Mutex::new(HashMap::new()),
+        events: events_tx,
+    });
+    let mut frontier = Frontier::new(config.rules.clone());
+    let mut summary = Summary::default();
+    for target in &config.targets {
+        if let Err(refusal) = frontier.add_target(target.clone()) {
+            note_refusal(&mut summary, &refusal);
+        }
+    }
+    let mut state = CrawlState {
+        sink,
+        payloads: HashMap::new(),
+        progress: progress::Progress::new(config.progress),
+    };
+    let outcome = run_loop(&mut state, &shared, &mut events, &mut frontier, &mut summary, config.resources, config.concurrency).await;
+    state.progress.finish();
+    let report = state.sink.finish();
+    match (outcome, report) {
+        // The writer's own error says why it stopped.
+        (Err(CrawlError::SinkStopped), Err(e)) | (Ok(()), Err(e)) => return Err(e.into()),
+        (Err(e), _) => return Err(e),
+        (Ok(()), Ok(report)) => {
+            summary.warc_files = report.files;
+            summary.warc_records = report.records;
+            summary.warc_bytes = report.bytes;
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Dispatches fetches and handles their results until the frontier is empty and nothing is in
+/// flight.
+async fn run_loop(
+    state: &mut CrawlState,
+    shared: &Arc<Shared>,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    frontier: &mut Frontier,
+    summary: &mut Summary,
+    resources: Vec<Resource>,
+    concurrency: usize,
+) -> Result<(), CrawlError> {
+    for resource in resources {
+        state
+            .send(Job::Resource {
+                target_uri: resource.target_uri,
+                content_type: resource.content_type,
+                block: resource.block,
+            })
+            .await?;
+    }
+
+    // Keep a bounded number of tasks in flight so the frontier's order (requisites first)
+    // still decides what is fetched next.
+    let max_in_flight = concurrency.max(1) * 4;
+    let mut in_flight = 0usize;
+    loop {
+        while in_flight < max_in_flight {
+            let Some(candidate) = frontier.pop() else { break };
+            in_flight += 1;
+            tokio::spawn(fetch_task(shared.clone(), candidate));
+        }
+        if in_flight == 0 {
+            break;
+        }
+        let Some(event) = events.recv().await else { break };
+        match event {
+            Event::Robots(exchange) => state.archive_robots(*exchange).await?,
+            Event::Fetched(fetched) => {
+                in_flight -= 1;
+                state
+                    .handle(*fetched, frontier, summary)
+                    .await?;
+            }
+        }
+        state.progress.update(summary, frontier.len() + in_flight);
+    }
+    Ok(())
+}
+
+fn note_refusal(summary: &mut Summary, refusal: &Refusal) {
+    let reason = match refusal {
+        Refusal::AlreadySeen => return,
+        Refusal::OutOfScope => "out of scope",
+        Refusal::TooDeep => "too deep",
+        Refusal::Excluded => "excluded",
+        Refusal::NotIncluded => "not included",
+        Refusal::MaxPages => "max pages reached",
+        Refusal::Trap(why) => why,
+    };
+    *summary.skipped.entry(reason.to_string()).or_default() += 1;
+}
+
+/// What the main loop alone owns: the sink, the payloads already stored, the display.
+struct CrawlState {
+    sink: Sink,
+    /// sha256 of every payload stored in this crawl, for revisits.
+    payloads: HashMap<[u8; 32], Original>,
+    progress: progress::Progress,
+}
+
+impl CrawlState {
+    async fn send(&self, job: Job) -> Result<(), CrawlError> {
+        self.sink.send(job).await.map_err(|()| CrawlError::SinkStopped)
+    }
+
+    async fn archive_robots(&mut self, exchange: Exchange) -> Result<(), CrawlError> {
+        self.capture(exchange, None).await.map(|_| ())
+    }
+
+    /// Writes one exchange: a response (or a revisit, for a non-empty payload already stored)
+    /// and its request, plus page metadata when given. Returns whether it was a revisit.
+    async fn capture(&mut self, exchange: Exchange, metadata: Option<Vec<u8>>) -> Result<bool, CrawlError> {
+        let response_id = new_record_id();
+        // Never de-duplicate empty payloads (nor truncated ones, which are not the resource).
+        let revisit_of = if exchange.body.is_empty() || exchange.truncated.is_some() {
+            None
+        } else {
+            match self.payloads.get(&exchange.payload_sha256) {
+                Some(original) => Some(original.clone()),
+                None => {
+                    self.payloads.insert(
+                        exchange.payload_sha256,
+                        Original {
+                            record_id: response_id.clone(),
+                            target_uri: exchange.url.to_string(),
+                            date: exchange.date,
+                        },
+                    );
+                    None
+                }
+            }
+        };
+        let revisit = revisit_of.is_some();
+        self.send(Job::Capture(Box::new(CaptureJob {
+            exchange,
+            request_id: new_record_id(),
+            response_id,
+            revisit_of,
+            metadata,
+        })))
+        .await?;
+        Ok(revisit)
+    }
+
+    async fn handle(
+        &mut self,
+        fetched: Fetched,
+        frontier: &mut Frontier,
+        summary: &mut Summary,
+    ) -> Result<(), CrawlError> {
+        let Fetched {
+            candidate,
+            outcome,
+            links,
+            title,
+        } = fetched;
+        let exchange = match outcome {
+            Ok(exchange) => exchange,
+            Err(error) => {
+                let failure = Failure {
+                    url: candidate.url.to_string(),
+                    error,
+                };
+                self.progress.failed(&failure);
+                if candidate.kind == CandidateKind::Target {
+                    summary.failed_targets.push(failure.clone());
+                }
+                summary.errors.push(failure);
+                return Ok(());
+            }
+        };
+        summary.bytes += exchange.body.len();
+        if exchange.status >= 400 {
+            summary.errors.push(Failure {
+                url: candidate.url.to_string(),
+                error: format!("HTTP {}", exchange.status),
+            });
+        }
+        self.progress.fetched(&exchange);
+
+        if exchange.is_redirect() {
+            summary.resources += 1;
+            if let Some(target) = exchange
+                .header("location")
+                .and_then(|l| extract::resolve(&exchange.url, l))
+            {
+                if let Err(refusal) = frontier.add_redirect(&candidate, target) {
+                    note_refusal(summary, &refusal);
+                }
+            }
+            if self.capture(exchange, None).await? {
+                summary.revisits += 1;
+            }
+            return Ok(());
+        }
+
+        let metadata = candidate.kind.is_page().then(|| page_metadata(&candidate, &links));
+        for link in &links {
+            let result = frontier.add_link(&candidate, link.url.clone(), link.kind);
+            if let Err(refusal) = result {
+                note_refusal(summary, &refusal);
+            }
+        }
+        if candidate.kind.is_page() {
+            summary.pages += 1;
+            summary.page_entries.push(PageEntry {
+                url: candidate.url.to_string(),
+                ts: format_warc_date(exchange.date),
+                title,
+                status: exchange.status,
+            });
+        } else {
+            summary.resources += 1;
+        }
+        if self.capture(exchange, metadata).await? {
+            summary.revisits += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Heritrix-style page metadata: how the page was reached and what it links to.
+fn page_metadata(candidate: &Candidate, links: &[extract::Link]) -> Vec<u8> {
+    let mut out = String::new();
+    if let Some(via) = &candidate.via {
+        out.push_str(&format!("via: {via}\r\n"));
+    }
+    out.push_str(&format!("hops: {}\r\n", candidate.hops));
+    for link in links {
+        let hop = match link.kind {
+            LinkKind::Requisite => 'E',
+            LinkKind::Navigation => 'L',
+            LinkKind::Refresh => 'R',
+        };
+        out.push_str(&format!("outlink: {} {hop} {}\r\n", link.url, link.context));
+    }
+    out.into_bytes()
+}
+
+async fn fetch_task(shared: Arc<Shared>, candidate: Candidate) {
+    let fetched = fetch_candidate(&shared, candidate).await;
+    let _ = shared.events.send(Event::Fetched(Box::new(fetched)));
+}
+
+async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched {
+    let fail = |candidate: Candidate, error: String| Fetched {
+        candidate,
+        outcome: Err(error),
+        links: Vec::new(),
+        title: None,
+    };
+    let host_key = format!(
+        "{}://{}",
+        candidate.url.scheme(),
+        candidate.url.host_str().unwrap_or("")
+    );
+    let host = shared.host(&host_key).await;
+    let Ok(_slot) = host.slots.acquire().await else {
+        return fail(candidate, "crawl stopped".into());
+    };
+    if shared.robots == RobotsPolicy::Respect {
+        let robots = host
+            .robots
+            .get_or_init(|| fetch_robots(shared, &candidate.url))
+            .await;
+        if let Some(robot) = robots {
+            if !robot.allowed(candidate.url.as_str()) {
+                return fail(candidate, "disallowed by robots.txt".into());
+            }
+        }
+    }
+    shared.wait_turn(&host).await;
+    let Ok(_permit) = shared.global.acquire().await else {
+        return fail(candidate, "crawl stopped".into());
+    };
+    match shared.fetcher.fetch(&candidate.url).await {
+        Ok(exchange) => {
+            let (links, title) = extract_links(&exchange);
+            Fetched {
+                candidate,
+                outcome: Ok(exchange),
+                links,
+                title,
+            }
+        }
+        Err(e) => fail(candidate, e.to_string()),
+    }
+}
+
+impl Shared {
+    async fn host(&self, key: &str) -> Arc<HostState> {
+        let mut hosts = self.hosts.lock().await;
+        hosts
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Arc::new(HostState {
+                    slots: Semaphore::new(self.per_host),
+                    next_start: Mutex::new(Instant::now()),
+                    robots: OnceCell::new(),
+                })
+            })
+            .clone()
+    }
+
+    /// Politeness: requests to one host start at least `--delay` apart.
+    async fn wait_turn(&self, host: &HostState) {
+        if self.delay.is_zero() {
+            return;
+        }
+        let start = {
+            let mut next = host.next_start.lock().await;
+            let start = (*next).max(Instant::now());
+            *next = start + self.delay;
+            start
+        };
+        tokio::time::sleep_until(start.into()).await;
+    }
+}
+
+/// Fetches and archives a host's robots.txt; a missing or unreadable one allows everything.
+async fn fetch_robots(shared: &Shared, url: &Url) -> Option<texting_robots::Robot> {
+    let mut robots_url = url.clone();
+    robots_url.set_path("/robots.txt");
+    robots_url.set_query(None);
+    let exchange = shared.fetcher.fetch(&robots_url).await.ok()?;
+    let robot = if exchange.status == 200 {
+        let body = exchange.decoded_body(1 << 20).ok()?;
+        texting_robots::Robot::new(robot_agent(&shared.fetcher.config().user_agent), &body).ok()
+    } else {
+        None
+    };
+    let _ = shared.events.send(Event::Robots(Box::new(exchange)));
+    robot
+}
+
+/// The product token robots.txt rules are matched against: `cairn`, from the User-Agent.
+fn robot_agent(user_agent: &str) -> &str {
+    if user_agent.contains("cairn") {
+        "cairn"
+    } else {
+        user_agent.split(['/', ' ']).next().unwrap_or(user_agent)
+    }
+}
+
+/// Links and title of an HTML page or the links of a stylesheet; nothing for other types.
+fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>) {
+    let content_type = exchange.content_type().unwrap_or("").to_ascii_lowercase();
+    let kind = if content_type.contains("html") {
+        "html"
+    } else if content_type.contains("css") {
+        "css"
+    } else if content_type.is_empty() || content_type.starts_with("text/plain") {
+        // Untyped: sniff for markup, as browsers do.
+        match exchange.decoded_body(512) {
+            Ok(head) if looks_like_html(&head) => "html",
+            _ => return (Vec::new(), None),
+        }
+    } else {
+        return (Vec::new(), None);
+    };
+    let Ok(body) = exchange.decoded_body(MAX_PARSED_BYTES) else {
+        return (Vec::new(), None);
+    };
+    if kind == "css" {
+        let text = String::from_utf8_lossy(&body);
+        return (extract::css(&text, &exchange.url), None);
+    }
+    let page = extract::html(&body, exchange.content_type(), &exchange.url);
+    (page.links, page.title)
+}
+
+fn looks_like_html(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let text = text.trim_start();
+    text.starts_with("<!doctype html") || text.starts_with("<html") || text.contains("<head")
+}
