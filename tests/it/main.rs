@@ -4,6 +4,9 @@
 
 mod support;
 
+mod archive;
+mod fixture;
 mod foreign;
+mod site;
 mod index;
 mod writer;
