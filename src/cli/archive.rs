@@ -92,7 +92,11 @@ pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
     report(cli, &summary, captures)?;
     if let Some(first) = summary.failed_targets.first() {
         let more = summary.failed_targets.len() - 1;
-        let others = if more > 0 { format!(" (and {more} more targets)") } else { String::new() };
+        let others = if more > 0 {
+            format!(" (and {more} more targets)")
+        } else {
+            String::new()
+        };
         bail!("could not archive {}: {}{others}", first.url, first.error);
     }
     Ok(())
@@ -108,7 +112,10 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs) -> Result<CrawlConfig> {
     let regexes = |patterns: &[String], flag: &str| -> Result<Vec<Regex>> {
         patterns
             .iter()
-            .map(|p| Regex::new(p).with_context(|| format!("{flag} {p:?} is not a valid regular expression")))
+            .map(|p| {
+                Regex::new(p)
+                    .with_context(|| format!("{flag} {p:?} is not a valid regular expression"))
+            })
             .collect()
     };
     let mut mappings = Vec::new();
@@ -177,9 +184,13 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs) -> Result<CrawlConfig> {
 
 /// A target URL, or a clear reason why it is not one.
 fn parse_target(target: &str) -> Result<Url> {
-    let url = Url::parse(target).with_context(|| format!("{target:?} is not a URL (expected http:// or https://...)"))?;
+    let url = Url::parse(target)
+        .with_context(|| format!("{target:?} is not a URL (expected http:// or https://...)"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        bail!("{target:?}: only http and https URLs can be archived, not {}:", url.scheme());
+        bail!(
+            "{target:?}: only http and https URLs can be archived, not {}:",
+            url.scheme()
+        );
     }
     if url.host_str().is_none_or(str::is_empty) {
         bail!("{target:?} has no host");
@@ -229,7 +240,11 @@ fn report(cli: &Cli, summary: &Summary, captures: usize) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    let files: Vec<String> = summary.warc_files.iter().map(|f| f.display().to_string()).collect();
+    let files: Vec<String> = summary
+        .warc_files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
     eprintln!(
         "archived {} pages and {} resources ({}, {} revisits) in {:.1} s into {}; {} errors",
         summary.pages,

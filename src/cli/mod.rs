@@ -39,7 +39,7 @@ pub struct Cli {
 pub enum Command {
     /// Archive URLs: each page, everything it needs to render, and the related pages it links
     /// to (within --depth and --scope), into the collection's WARC files; then index them.
-    Archive(ArchiveArgs),
+    Archive(Box<ArchiveArgs>),
     /// Re-read WARC files (gzip, zstd or plain, anyone's) and check every record's structure
     /// and digests. Folders are searched recursively.
     Verify {

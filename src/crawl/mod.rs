@@ -39,7 +39,9 @@ impl std::str::FromStr for RobotsPolicy {
         match s {
             "respect" => Ok(RobotsPolicy::Respect),
             "ignore" => Ok(RobotsPolicy::Ignore),
-            _ => Err(format!("unknown robots policy {s:?}: use respect or ignore")),
+            _ => Err(format!(
+                "unknown robots policy {s:?}: use respect or ignore"
+            )),
         }
     }
 }
@@ -159,8 +161,14 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     writer_config.warcinfo = vec![
         ("isPartOf".into(), config.collection.clone()),
         ("description".into(), "cairn crawl".into()),
-        ("robots".into(), format!("{:?}", config.robots).to_lowercase()),
-        ("http-header-user-agent".into(), config.fetch.user_agent.clone()),
+        (
+            "robots".into(),
+            format!("{:?}", config.robots).to_lowercase(),
+        ),
+        (
+            "http-header-user-agent".into(),
+            config.fetch.user_agent.clone(),
+        ),
         ("cairn-options".into(), config.options_summary.clone()),
     ];
     let sink = Sink::start(writer_config)?;
@@ -186,7 +194,16 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         payloads: HashMap::new(),
         progress: progress::Progress::new(config.progress),
     };
-    let outcome = run_loop(&mut state, &shared, &mut events, &mut frontier, &mut summary, config.resources, config.concurrency).await;
+    let outcome = run_loop(
+        &mut state,
+        &shared,
+        &mut events,
+        &mut frontier,
+        &mut summary,
+        config.resources,
+        config.concurrency,
+    )
+    .await;
     state.progress.finish();
     let report = state.sink.finish();
     match (outcome, report) {
@@ -230,21 +247,23 @@ async fn run_loop(
     let mut in_flight = 0usize;
     loop {
         while in_flight < max_in_flight {
-            let Some(candidate) = frontier.pop() else { break };
+            let Some(candidate) = frontier.pop() else {
+                break;
+            };
             in_flight += 1;
             tokio::spawn(fetch_task(shared.clone(), candidate));
         }
         if in_flight == 0 {
             break;
         }
-        let Some(event) = events.recv().await else { break };
+        let Some(event) = events.recv().await else {
+            break;
+        };
         match event {
             Event::Robots(exchange) => state.archive_robots(*exchange).await?,
             Event::Fetched(fetched) => {
                 in_flight -= 1;
-                state
-                    .handle(*fetched, frontier, summary)
-                    .await?;
+                state.handle(*fetched, frontier, summary).await?;
             }
         }
         state.progress.update(summary, frontier.len() + in_flight);
@@ -275,7 +294,10 @@ struct CrawlState {
 
 impl CrawlState {
     async fn send(&self, job: Job) -> Result<(), CrawlError> {
-        self.sink.send(job).await.map_err(|()| CrawlError::SinkStopped)
+        self.sink
+            .send(job)
+            .await
+            .map_err(|()| CrawlError::SinkStopped)
     }
 
     async fn archive_robots(&mut self, exchange: Exchange) -> Result<(), CrawlError> {
@@ -284,7 +306,11 @@ impl CrawlState {
 
     /// Writes one exchange: a response (or a revisit, for a non-empty payload already stored)
     /// and its request, plus page metadata when given. Returns whether it was a revisit.
-    async fn capture(&mut self, exchange: Exchange, metadata: Option<Vec<u8>>) -> Result<bool, CrawlError> {
+    async fn capture(
+        &mut self,
+        exchange: Exchange,
+        metadata: Option<Vec<u8>>,
+    ) -> Result<bool, CrawlError> {
         let response_id = new_record_id();
         // Never de-duplicate empty payloads (nor truncated ones, which are not the resource).
         let revisit_of = if exchange.body.is_empty() || exchange.truncated.is_some() {
@@ -358,10 +384,9 @@ impl CrawlState {
             if let Some(target) = exchange
                 .header("location")
                 .and_then(|l| extract::resolve(&exchange.url, l))
+                && let Err(refusal) = frontier.add_redirect(&candidate, target)
             {
-                if let Err(refusal) = frontier.add_redirect(&candidate, target) {
-                    note_refusal(summary, &refusal);
-                }
+                note_refusal(summary, &refusal);
             }
             if self.capture(exchange, None).await? {
                 summary.revisits += 1;
@@ -369,7 +394,10 @@ impl CrawlState {
             return Ok(());
         }
 
-        let metadata = candidate.kind.is_page().then(|| page_metadata(&candidate, &links));
+        let metadata = candidate
+            .kind
+            .is_page()
+            .then(|| page_metadata(&candidate, &links));
         for link in &links {
             let result = frontier.add_link(&candidate, link.url.clone(), link.kind);
             if let Err(refusal) = result {
@@ -438,10 +466,10 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
             .robots
             .get_or_init(|| fetch_robots(shared, &candidate.url))
             .await;
-        if let Some(robot) = robots {
-            if !robot.allowed(candidate.url.as_str()) {
-                return fail(candidate, "disallowed by robots.txt".into());
-            }
+        if let Some(robot) = robots
+            && !robot.allowed(candidate.url.as_str())
+        {
+            return fail(candidate, "disallowed by robots.txt".into());
         }
     }
     shared.wait_turn(&host).await;

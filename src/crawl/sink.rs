@@ -82,9 +82,11 @@ impl Sink {
     /// Closes the channel, lets the writer finish and close its file.
     pub fn finish(self) -> Result<SinkReport, WriteError> {
         drop(self.tx);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(WriteError::Block(io::Error::other("WARC writer thread panicked"))))
+        self.thread.join().unwrap_or_else(|_| {
+            Err(WriteError::Block(io::Error::other(
+                "WARC writer thread panicked",
+            )))
+        })
     }
 }
 
@@ -125,7 +127,10 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
                         .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
                         .field("WARC-Refers-To-Date", format_warc_date(original.date))
                         .field("WARC-Refers-To", original.record_id.clone())
-                        .field("WARC-Payload-Digest", sha256_label(&exchange.payload_sha256)),
+                        .field(
+                            "WARC-Payload-Digest",
+                            sha256_label(&exchange.payload_sha256),
+                        ),
                 ),
                 None => with_ip(NewRecord::new(RecordType::Response, Block::Bytes(&[]))),
             }
@@ -235,7 +240,8 @@ impl Seek for HeadThenBody<'_> {
             SeekFrom::End(d) => self.len().saturating_add_signed(d),
         };
         let head_len = self.head.len() as u64;
-        self.body.seek(SeekFrom::Start(pos.saturating_sub(head_len)))?;
+        self.body
+            .seek(SeekFrom::Start(pos.saturating_sub(head_len)))?;
         self.pos = pos;
         Ok(pos)
     }

@@ -18,7 +18,12 @@ use crate::site;
 use crate::support::*;
 
 /// Runs `cairn archive` into `archives` with the fixture's mappings.
-pub fn archive(archives: &Path, fixture: &HttpsFixture, extra: &[&str], targets: &[&str]) -> Output {
+pub fn archive(
+    archives: &Path,
+    fixture: &HttpsFixture,
+    extra: &[&str],
+    targets: &[&str],
+) -> Output {
     cairn()
         .arg("--archives")
         .arg(archives)
@@ -89,8 +94,17 @@ fn target(url: &Url) -> String {
 fn archives_the_article_its_requisites_and_related_news() {
     let fixture = site::start();
     let archives = tempfile::tempdir().unwrap();
-    let out = archive(archives.path(), &fixture, &["--no-progress"], &[site::ARTICLE]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = archive(
+        archives.path(),
+        &fixture,
+        &["--no-progress"],
+        &[site::ARTICLE],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let entries = index_entries(archives.path(), "default");
     let mut captured: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
@@ -99,7 +113,11 @@ fn archives_the_article_its_requisites_and_related_news() {
     }
     captured.retain(|url, _| !url.ends_with("/robots.txt"));
     let expected = expected_captures();
-    assert!(expected.len() > 40, "a real page: {} expected captures", expected.len());
+    assert!(
+        expected.len() > 40,
+        "a real page: {} expected captures",
+        expected.len()
+    );
     let got: BTreeSet<String> = captured.keys().cloned().collect();
     assert_eq!(
         got.difference(&expected).collect::<Vec<_>>(),
@@ -123,7 +141,10 @@ fn archives_the_article_its_requisites_and_related_news() {
     }
     // Nothing beyond depth 1 was even requested.
     assert!(
-        !fixture.requested().iter().any(|r| r.target.contains("deeper")),
+        !fixture
+            .requested()
+            .iter()
+            .any(|r| r.target.contains("deeper")),
         "depth-2 pages were fetched"
     );
 
@@ -151,17 +172,314 @@ fn archives_the_article_its_requisites_and_related_news() {
         }
     }
     assert_eq!(responses.len(), requests.len());
+    // The request record holds the headers as the server received them.
+    let (_, record) = request_block(&files, site::ARTICLE);
+    let received = fixture
+        .requested()
+        .into_iter()
+        .find(|r| r.target == "/news/aopl/202303220008.aspx")
+        .unwrap();
+    assert_eq!(record, received.head);
     for (id, uri) in &responses {
         assert_eq!(requests.get(id), Some(uri), "request for {uri}");
     }
     for file in &files {
         let plain = file.with_extension("check.warc");
-        run_ok(tool("zstd").args(["-d", "-q", "-f"]).arg(file).arg("-o").arg(&plain));
+        run_ok(
+            tool("zstd")
+                .args(["-d", "-q", "-f"])
+                .arg(file)
+                .arg("-o")
+                .arg(&plain),
+        );
         let out = run_ok(tool("warcio").args(["check"]).arg(&plain));
         assert!(out.status.success());
     }
 
     let pages = fs::read_to_string(archives.path().join("default/pages.jsonl")).unwrap();
     let article = pages.lines().find(|l| l.contains("202303220008")).unwrap();
-    assert!(article.contains("習蒲強調通過和談解決烏克蘭危機"), "{article}");
+    assert!(
+        article.contains("習蒲強調通過和談解決烏克蘭危機"),
+        "{article}"
+    );
+}
+
+/// The hard cases, on a host of their own.
+fn edge_answer(target: &str) -> Vec<crate::fixture::Step> {
+    use crate::fixture::{Step, jpeg, response, response_with};
+    let html = |body: &str| response("200 OK", "text/html", body.as_bytes());
+    let send = |bytes: Vec<u8>| vec![Step::Send(bytes)];
+    match target {
+        "/" => send(html(
+            r#"<html><head><title>edge</title></head><body>
+            <a href="/big5">big5</a><a href="/r1">redirects</a><a href="/gz">gzip</a>
+            <a href="/chunked">chunked</a><a href="/malformed">malformed</a>
+            <a href="/calendar?m=0">calendar</a><a href="/huge.bin">huge</a>
+            <img src="/slow.jpg"><img src="/img/missing.jpg"></body></html>"#,
+        )),
+        "/big5" => {
+            let page = "<html><head><meta charset=\"big5\"><title>中央社新聞</title></head><body><a href=\"/news/中文.aspx\">中文</a></body></html>";
+            let (bytes, _, _) = encoding_rs::BIG5.encode(page);
+            send(response("200 OK", "text/html", &bytes))
+        }
+        "/r1" => send(response_with(
+            "301 Moved Permanently",
+            &[("Location", "/r2")],
+            b"",
+        )),
+        "/r2" => send(response_with(
+            "302 Found",
+            &[("Location", "https://edge.example.com/r3")],
+            b"",
+        )),
+        "/r3" => send(html(
+            "<html><body><img src=\"/img/after-redirect.jpg\"></body></html>",
+        )),
+        "/gz" => {
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(b"<html><body><img src=\"/img/from-gzip.jpg\"></body></html>")
+                .unwrap();
+            let body = gz.finish().unwrap();
+            send(response_with(
+                "200 OK",
+                &[("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+                &body,
+            ))
+        }
+        "/chunked" => {
+            let body = "<html><body><img src=\"/img/from-chunked.jpg\"></body></html>";
+            let (a, b) = body.split_at(20);
+            send(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len(),
+                    b.len()
+                )
+                .into_bytes(),
+            )
+        }
+        "/malformed" => send(html(
+            "<html><body><div><p>unclosed <b><i>misnested</b></i><table><td><img src=/img/from-malformed.jpg alt=x<tr></div></span>",
+        )),
+        "/slow.jpg" => vec![
+            Step::Pause(std::time::Duration::from_millis(1500)),
+            Step::Send(response("200 OK", "image/jpeg", &jpeg("slow"))),
+        ],
+        "/huge.bin" => send(response(
+            "200 OK",
+            "application/octet-stream",
+            &vec![b'z'; 300_000],
+        )),
+        "/img/missing.jpg" => send(response("404 Not Found", "text/html", b"gone")),
+        t if t.starts_with("/calendar?m=") => {
+            let m: u64 = t["/calendar?m=".len()..].parse().unwrap_or(0);
+            send(html(&format!(
+                "<html><body><a href=\"/calendar?m={}\">next</a><a href=\"/calendar?m={}\">prev</a></body></html>",
+                m + 1,
+                m.saturating_sub(1)
+            )))
+        }
+        t if t.starts_with("/img/") || t.starts_with("/news/") => {
+            if t.ends_with(".jpg") {
+                send(response("200 OK", "image/jpeg", &jpeg(t)))
+            } else {
+                send(html("<html><head><title>news</title></head></html>"))
+            }
+        }
+        _ => send(response("404 Not Found", "text/plain", b"none")),
+    }
+}
+
+fn request_block(files: &[PathBuf], url: &str) -> (cairn::warc::Header, String) {
+    for file in files {
+        let mut reader = WarcReader::open(file).unwrap();
+        while let Some(mut record) = reader.next_record().unwrap() {
+            if record.header.get("WARC-Type") == Some("request")
+                && record.header.target_uri() == Some(url)
+            {
+                let mut block = String::new();
+                record.block().read_to_string(&mut block).unwrap();
+                return (record.header.clone(), block);
+            }
+        }
+    }
+    panic!("no request record for {url}");
+}
+
+fn record_head(files: &[PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
+    for file in files {
+        let mut reader = WarcReader::open(file).unwrap();
+        while let Some(mut record) = reader.next_record().unwrap() {
+            if record.header.get("WARC-Type") == Some("response")
+                && record.header.target_uri() == Some(url)
+            {
+                let mut block = Vec::new();
+                record.block().read_to_end(&mut block).unwrap();
+                return (record.header.clone(), block);
+            }
+        }
+    }
+    panic!("no response record for {url}");
+}
+
+#[test]
+fn hard_cases_are_archived_as_received() {
+    let handler: crate::fixture::Handler =
+        std::sync::Arc::new(|req: &crate::fixture::Request| edge_answer(&req.target));
+    let fixture = HttpsFixture::start(&["edge.example.com"], handler);
+    let archives = tempfile::tempdir().unwrap();
+    let out = archive(
+        archives.path(),
+        &fixture,
+        &[
+            "--no-progress",
+            "--depth",
+            "500",
+            "--max-resource-size",
+            "100000",
+            "--timeout",
+            "10",
+        ],
+        &["https://edge.example.com/"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = index_entries(archives.path(), "default");
+    let by_url: HashMap<&str, &Entry> =
+        entries.iter().map(|e| (e.fields.url.as_str(), e)).collect();
+    let status = |url: &str| {
+        by_url
+            .get(url)
+            .unwrap_or_else(|| panic!("{url} not captured"))
+            .fields
+            .status
+            .clone()
+            .unwrap_or_default()
+    };
+    let e = |path: &str| format!("https://edge.example.com{path}");
+
+    // Big5: the title decodes and the Chinese link is followed.
+    let pages = fs::read_to_string(archives.path().join("default/pages.jsonl")).unwrap();
+    assert!(pages.contains("\"title\":\"中央社新聞\""), "{pages}");
+    assert_eq!(status(&e("/news/%E4%B8%AD%E6%96%87.aspx")), "200");
+    // Each redirect hop is its own capture, and the chain adds no depth.
+    assert_eq!(status(&e("/r1")), "301");
+    assert_eq!(status(&e("/r2")), "302");
+    assert_eq!(status(&e("/r3")), "200");
+    assert_eq!(status(&e("/img/after-redirect.jpg")), "200");
+    // Error responses are evidence too.
+    assert_eq!(status(&e("/img/missing.jpg")), "404");
+    // Slow and malformed still come in.
+    assert_eq!(status(&e("/slow.jpg")), "200");
+    assert_eq!(status(&e("/img/from-malformed.jpg")), "200");
+
+    let files = warc_files(archives.path(), "default");
+    // gzip stays gzip: the stored payload is the compressed bytes, links still found.
+    let (_, block) = record_head(&files, &e("/gz"));
+    let text = String::from_utf8_lossy(&block);
+    assert!(
+        text.to_ascii_lowercase().contains("content-encoding: gzip"),
+        "{text}"
+    );
+    let payload = &block[block.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    assert_eq!(&payload[..2], &[0x1f, 0x8b]);
+    assert_eq!(status(&e("/img/from-gzip.jpg")), "200");
+    // Chunked is stored de-chunked, its Transfer-Encoding renamed.
+    let (_, block) = record_head(&files, &e("/chunked"));
+    let text = String::from_utf8_lossy(&block).to_ascii_lowercase();
+    assert!(text.contains("x-orig-transfer-encoding: chunked"), "{text}");
+    assert!(!text.contains("\r\ntransfer-encoding"), "{text}");
+    assert!(
+        text.ends_with("<html><body><img src=\"/img/from-chunked.jpg\"></body></html>"),
+        "{text}"
+    );
+    assert_eq!(status(&e("/img/from-chunked.jpg")), "200");
+    // Over the size limit: kept up to the limit and marked.
+    let (header, block) = record_head(&files, &e("/huge.bin"));
+    assert_eq!(header.get("WARC-Truncated"), Some("length"));
+    let payload_len = block.len() - (block.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4);
+    assert_eq!(payload_len, 100_000);
+    // The calendar trap is bounded.
+    let calendar = entries
+        .iter()
+        .filter(|e| e.fields.url.contains("/calendar"))
+        .count();
+    assert!((50..=101).contains(&calendar), "{calendar} calendar pages");
+
+    for file in &files {
+        let plain = file.with_extension("check.warc");
+        run_ok(
+            tool("zstd")
+                .args(["-d", "-q", "-f"])
+                .arg(file)
+                .arg("-o")
+                .arg(&plain),
+        );
+        run_ok(tool("warcio").args(["check"]).arg(&plain));
+        run_ok(cairn().arg("verify").arg(file));
+    }
+}
+
+#[test]
+fn bad_targets_end_with_one_line_and_no_unclosed_warc() {
+    let archives = tempfile::tempdir().unwrap();
+    for (target, message) in [
+        ("not a url", "is not a URL"),
+        ("ftp://ftp.example.com/file", "only http and https"),
+        ("file:///etc/passwd", "only http and https"),
+        ("https://", "is not a URL"),
+    ] {
+        let out = cairn()
+            .arg("--archives")
+            .arg(archives.path())
+            .args(["archive", target])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{target}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{target}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{target}: {stderr}"
+        );
+        assert!(
+            !archives.path().join("default/warc").exists(),
+            "{target} wrote nothing"
+        );
+    }
+    // An unreachable host: the crawl runs, fails, and says so; what it wrote is whole.
+    let out = cairn()
+        .arg("--archives")
+        .arg(archives.path())
+        .args([
+            "archive",
+            "--no-progress",
+            "--timeout",
+            "3",
+            "--connect-to",
+            "www.cna.com.tw:443:127.0.0.1:9",
+        ])
+        .arg(site::ARTICLE)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: could not archive https://www.cna.com.tw/"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+    for entry in fs::read_dir(archives.path().join("default/warc")).unwrap() {
+        let path = entry.unwrap().path();
+        assert!(
+            !path.to_string_lossy().ends_with(".open"),
+            "left open: {path:?}"
+        );
+        run_ok(cairn().arg("verify").arg(&path));
+    }
 }

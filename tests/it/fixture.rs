@@ -65,7 +65,9 @@ impl HttpsFixture {
         let log = requests.clone();
         runtime.spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 let handler = handler.clone();
                 let log = log.clone();
@@ -140,10 +142,15 @@ where
         .lines()
         .find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("host").then(|| value.trim().to_string())
+            name.eq_ignore_ascii_case("host")
+                .then(|| value.trim().to_string())
         })
         .unwrap_or_default();
-    let request = Request { host, target, head: text };
+    let request = Request {
+        host,
+        target,
+        head: text,
+    };
     log.lock().unwrap().push(request.clone());
     for step in handler(&request) {
         match step {
@@ -169,7 +176,10 @@ pub fn response_with(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
     [head.into_bytes(), body.to_vec()].concat()
 }
 

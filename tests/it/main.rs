@@ -7,6 +7,6 @@ mod support;
 mod archive;
 mod fixture;
 mod foreign;
-mod site;
 mod index;
+mod site;
 mod writer;

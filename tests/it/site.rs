@@ -51,17 +51,45 @@ pub const CSS: &str = "@import url(\"/css/print.css\");\nbody { background: url(
 pub fn answer(host: &str, target: &str) -> (&'static str, &'static str, Vec<u8>) {
     let host = host.split(':').next().unwrap_or(host);
     match (host, target) {
-        ("www.cna.com.tw", "/robots.txt") => ("200 OK", "text/plain", b"User-agent: *\nDisallow: /private/\n".to_vec()),
-        ("www.cna.com.tw", "/news/aopl/202303220008.aspx") => ("200 OK", "text/html; charset=utf-8", article_html().into_bytes()),
+        ("www.cna.com.tw", "/robots.txt") => (
+            "200 OK",
+            "text/plain",
+            b"User-agent: *\nDisallow: /private/\n".to_vec(),
+        ),
+        ("www.cna.com.tw", "/news/aopl/202303220008.aspx") => (
+            "200 OK",
+            "text/html; charset=utf-8",
+            article_html().into_bytes(),
+        ),
         ("www.cna.com.tw", "/css/main.css?v=3") => ("200 OK", "text/css", CSS.as_bytes().to_vec()),
-        ("www.cna.com.tw", "/css/print.css") => ("200 OK", "text/css", b"@media print { nav { display: none } }".to_vec()),
-        ("www.cna.com.tw", "/js/app.js") => ("200 OK", "application/javascript", b"document.documentElement.className += ' js';".to_vec()),
-        ("www.cna.com.tw", "/img/bg.png") | ("www.cna.com.tw", "/favicon.ico") => ("200 OK", "image/jpeg", jpeg(target)),
-        ("www.cna.com.tw", t) if t.starts_with("/news/") || t.starts_with("/tag/") || t.starts_with("/list/") => {
-            ("200 OK", "text/html; charset=utf-8", related_html(t).into_bytes())
+        ("www.cna.com.tw", "/css/print.css") => (
+            "200 OK",
+            "text/css",
+            b"@media print { nav { display: none } }".to_vec(),
+        ),
+        ("www.cna.com.tw", "/js/app.js") => (
+            "200 OK",
+            "application/javascript",
+            b"document.documentElement.className += ' js';".to_vec(),
+        ),
+        ("www.cna.com.tw", "/img/bg.png") | ("www.cna.com.tw", "/favicon.ico") => {
+            ("200 OK", "image/jpeg", jpeg(target))
         }
-        ("imgcdn.cna.com.tw", "/robots.txt") => ("404 Not Found", "text/plain", b"no robots here".to_vec()),
-        ("imgcdn.cna.com.tw", t) if t.ends_with(".jpg") || t.ends_with(".webp") => ("200 OK", "image/jpeg", jpeg(t)),
+        ("www.cna.com.tw", t)
+            if t.starts_with("/news/") || t.starts_with("/tag/") || t.starts_with("/list/") =>
+        {
+            (
+                "200 OK",
+                "text/html; charset=utf-8",
+                related_html(t).into_bytes(),
+            )
+        }
+        ("imgcdn.cna.com.tw", "/robots.txt") => {
+            ("404 Not Found", "text/plain", b"no robots here".to_vec())
+        }
+        ("imgcdn.cna.com.tw", t) if t.ends_with(".jpg") || t.ends_with(".webp") => {
+            ("200 OK", "image/jpeg", jpeg(t))
+        }
         _ => ("404 Not Found", "text/html", b"<h1>not found</h1>".to_vec()),
     }
 }
