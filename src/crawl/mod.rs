@@ -464,7 +464,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
     if shared.robots == RobotsPolicy::Respect {
         let robots = host
             .robots
-            .get_or_init(|| fetch_robots(shared, &candidate.url))
+            .get_or_init(|| fetch_robots(shared, &host, &candidate.url))
             .await;
         if let Some(robot) = robots
             && !robot.allowed(candidate.url.as_str())
@@ -472,11 +472,10 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
             return fail(candidate, "disallowed by robots.txt".into());
         }
     }
-    shared.wait_turn(&host).await;
     let Ok(_permit) = shared.global.acquire().await else {
         return fail(candidate, "crawl stopped".into());
     };
-    match shared.fetcher.fetch(&candidate.url).await {
+    match shared.fetch(&host, &candidate.url).await {
         Ok(exchange) => {
             let (links, title) = extract_links(&exchange);
             Fetched {
@@ -505,27 +504,46 @@ impl Shared {
             .clone()
     }
 
-    /// Politeness: requests to one host start at least `--delay` apart.
-    async fn wait_turn(&self, host: &HostState) {
-        if self.delay.is_zero() {
-            return;
+    /// Fetches with bounded retries and exponential backoff on connection errors and 5xx
+    /// answers; every attempt waits its turn at the host. The last 5xx answer is kept, since
+    /// error responses are evidence too.
+    async fn fetch(&self, host: &HostState, url: &Url) -> Result<Exchange, FetchError> {
+        let config = self.fetcher.config();
+        let mut attempt = 0;
+        loop {
+            let result = self.fetch_politely(host, url).await;
+            if !Fetcher::is_retryable(&result) || attempt >= config.retries {
+                return result;
+            }
+            tokio::time::sleep(config.retry_backoff * 2u32.pow(attempt)).await;
+            attempt += 1;
         }
-        let start = {
-            let mut next = host.next_start.lock().await;
-            let start = (*next).max(Instant::now());
-            *next = start + self.delay;
-            start
-        };
-        tokio::time::sleep_until(start.into()).await;
+    }
+
+    /// With `--delay`, one request at a time to a host, each starting `--delay` after the
+    /// previous one ended (as wget's `--wait` and Heritrix's politeness delay).
+    async fn fetch_politely(&self, host: &HostState, url: &Url) -> Result<Exchange, FetchError> {
+        if self.delay.is_zero() {
+            return self.fetcher.fetch(url).await;
+        }
+        let mut next_start = host.next_start.lock().await;
+        tokio::time::sleep_until((*next_start).into()).await;
+        let result = self.fetcher.fetch(url).await;
+        *next_start = Instant::now() + self.delay;
+        result
     }
 }
 
 /// Fetches and archives a host's robots.txt; a missing or unreadable one allows everything.
-async fn fetch_robots(shared: &Shared, url: &Url) -> Option<texting_robots::Robot> {
+async fn fetch_robots(
+    shared: &Shared,
+    host: &HostState,
+    url: &Url,
+) -> Option<texting_robots::Robot> {
     let mut robots_url = url.clone();
     robots_url.set_path("/robots.txt");
     robots_url.set_query(None);
-    let exchange = shared.fetcher.fetch(&robots_url).await.ok()?;
+    let exchange = shared.fetch(host, &robots_url).await.ok()?;
     let robot = if exchange.status == 200 {
         let body = exchange.decoded_body(1 << 20).ok()?;
         texting_robots::Robot::new(robot_agent(&shared.fetcher.config().user_agent), &body).ok()

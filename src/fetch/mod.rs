@@ -297,23 +297,19 @@ impl Fetcher {
         &self.config
     }
 
-    /// Fetches one URL (no redirects followed), retrying connection errors and 5xx answers
-    /// with backoff; the last 5xx answer is returned, since error responses are evidence too.
+    /// Fetches one URL once (no redirects followed); retries are the caller's, which knows
+    /// the politeness they owe the host.
     pub async fn fetch(&self, url: &Url) -> Result<Exchange, FetchError> {
         self.check_target(url)?;
-        let mut attempt = 0;
-        loop {
-            let result = self.fetch_once(url).await;
-            let retry = match &result {
-                Ok(exchange) => exchange.status >= 500,
-                Err(FetchError::Network { .. }) => true,
-                Err(_) => false,
-            };
-            if !retry || attempt >= self.config.retries {
-                return result;
-            }
-            tokio::time::sleep(self.config.retry_backoff * 2u32.pow(attempt)).await;
-            attempt += 1;
+        self.fetch_once(url).await
+    }
+
+    /// Whether an outcome is worth another attempt: a connection error or a 5xx answer.
+    pub fn is_retryable(result: &Result<Exchange, FetchError>) -> bool {
+        match result {
+            Ok(exchange) => exchange.status >= 500,
+            Err(FetchError::Network { .. }) => true,
+            Err(_) => false,
         }
     }
 

@@ -483,3 +483,107 @@ fn bad_targets_end_with_one_line_and_no_unclosed_warc() {
         run_ok(cairn().arg("verify").arg(&path));
     }
 }
+
+/// A site that sets a cookie, keeps a path from robots, fails once with 503, and counts time.
+fn manners_answer(
+    target: &str,
+    flaky: &std::sync::atomic::AtomicUsize,
+) -> Vec<crate::fixture::Step> {
+    use crate::fixture::{Step, response, response_with};
+    let html = |body: &str| vec![Step::Send(response("200 OK", "text/html", body.as_bytes()))];
+    match target {
+        "/robots.txt" => vec![Step::Send(response(
+            "200 OK",
+            "text/plain",
+            b"User-agent: *\nDisallow: /private/\n",
+        ))],
+        "/" => vec![Step::Send(response_with(
+            "200 OK",
+            &[("Content-Type", "text/html"), ("Set-Cookie", "session=abc123; Path=/")],
+            b"<a href=/a>a</a><a href=/b>b</a><a href=/c>c</a><a href=/private/secret>p</a><a href=/flaky>f</a>",
+        ))],
+        "/flaky" => {
+            if flaky.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                vec![Step::Send(response("503 Service Unavailable", "text/plain", b"busy"))]
+            } else {
+                html("<title>flaky</title>")
+            }
+        }
+        _ => html("<title>page</title>"),
+    }
+}
+
+#[test]
+fn cookies_robots_retries_politeness_and_reporting() {
+    let flaky = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = flaky.clone();
+    let handler: crate::fixture::Handler =
+        std::sync::Arc::new(move |req: &crate::fixture::Request| {
+            manners_answer(&req.target, &counter)
+        });
+    let fixture = HttpsFixture::start(&["polite.example.com"], handler);
+    let archives = tempfile::tempdir().unwrap();
+    let out = archive(
+        archives.path(),
+        &fixture,
+        &["--delay", "150", "--json"],
+        &["https://polite.example.com/"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert_eq!(summary["pages"], 5, "{summary}");
+    assert_eq!(summary["failed_targets"].as_array().unwrap().len(), 0);
+
+    let requests = fixture.requested();
+    // The cookie set by the first page goes back with later requests.
+    let later = requests.iter().find(|r| r.target == "/a").unwrap();
+    assert!(
+        later.head.contains("Cookie: session=abc123"),
+        "{}",
+        later.head
+    );
+    // robots.txt is fetched, archived and obeyed.
+    assert!(!requests.iter().any(|r| r.target.starts_with("/private/")));
+    let entries = index_entries(archives.path(), "default");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.fields.url.ends_with("/robots.txt"))
+    );
+    // The 503 was retried and the page came in.
+    let flaky_entry = entries
+        .iter()
+        .find(|e| e.fields.url.ends_with("/flaky"))
+        .unwrap();
+    assert_eq!(flaky_entry.fields.status.as_deref(), Some("200"));
+    // --delay spaces requests to one host.
+    let mut times: Vec<_> = requests.iter().map(|r| r.at).collect();
+    times.sort();
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= std::time::Duration::from_millis(140),
+            "requests {gap:?} apart"
+        );
+    }
+
+    // Without a terminal and without --json, each fetch is a plain log line.
+    let again = tempfile::tempdir().unwrap();
+    let out = archive(
+        again.path(),
+        &fixture,
+        &["--robots", "ignore"],
+        &["https://polite.example.com/"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("200 https://polite.example.com/a"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("archived 6 pages"), "{stderr}");
+}

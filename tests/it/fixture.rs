@@ -22,6 +22,7 @@ pub struct Request {
     /// Path and query, as sent.
     pub target: String,
     pub head: String,
+    pub at: std::time::Instant,
 }
 
 /// What the server does, in order, to answer.
@@ -150,6 +151,7 @@ where
         host,
         target,
         head: text,
+        at: std::time::Instant::now(),
     };
     log.lock().unwrap().push(request.clone());
     for step in handler(&request) {
