@@ -231,7 +231,7 @@ fn read_http_head(block: &mut impl BufRead, head: &mut Vec<u8>) -> io::Result<()
         let n = chunk.len().min(MAX_HTTP_HEAD - head.len());
         head.extend_from_slice(&chunk[..n]);
         block.consume(n);
-        if memchr::memmem::find(head, b"\r\n\r\n").is_some() {
+        if blank_line(head).is_some() {
             return Ok(());
         }
     }
@@ -252,6 +252,16 @@ fn sha1_payload(head: &[u8], rest: &mut impl BufRead, http: bool) -> io::Result<
     }
     let payload = digester.finish().1;
     Ok(payload.map(|h| format!("sha1:{}", data_encoding::BASE32.encode(&h))))
+}
+
+static BLANK_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+static APPLICATION_HTTP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"application/http"));
+
+/// Where the first `CRLF CRLF` (the end of a header) starts.
+fn blank_line(bytes: &[u8]) -> Option<usize> {
+    BLANK_LINE.find(bytes)
 }
 
 /// Indexes many files on every core, each file on one, and returns the lines sorted.
@@ -314,127 +324,210 @@ pub fn rebuild_collection_index(collection_dir: &Path) -> Result<(usize, usize),
     Ok((files.len(), lines.len()))
 }
 
-/// The fast path for zstd files written one frame per record: each frame's length comes from
-/// its block headers (`ZSTD_findFrameCompressedSize`), and only its first block or so is
-/// decompressed, which holds the WARC and HTTP headers when the writer flushed a block there.
+/// The fast path for zstd files written one frame per record: each frame is walked by its
+/// block headers (RFC 8878 section 3.1.1), and only its first block or so is decompressed,
+/// which holds the WARC and HTTP headers when the writer flushed a block there. The file is
+/// read through a small buffer and skipped with seeks, so memory stays flat however large it is
+/// (a memory map would bring the whole file into the process's resident set). Only the framing
+/// is parsed here; decompression is libzstd's.
 mod zstd_frames {
+    use std::io::{BufReader, Read};
+
     use super::*;
     use zstd::stream::raw::{Decoder, Operation};
     use zstd::zstd_safe::{self, InBuffer, OutBuffer};
 
     const ZSTD_MAGIC: u32 = 0xFD2F_B528;
     const DICT_FRAME_MAGIC: u32 = 0x184D_2A5D;
-    /// Compressed bytes fed to the decoder at a time while looking for the end of the headers:
-    /// small, so a payload block is not decoded for nothing.
-    const FEED: usize = 4096;
 
     /// `Ok(None)` when the file is not laid out one frame per record (or is damaged): the
     /// caller then reads it the general way, which also reports any damage properly.
     pub fn index(path: &Path, filename: &str) -> Result<Option<Vec<Entry>>, IndexError> {
-        let file = File::open(path).map_err(|source| IndexError::Io {
+        let io_err = |source| IndexError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        // SAFETY: the map is only read. Closed WARC files are never written again (the writer
-        // only appends to `.open` files, and renames them when done); a file truncated by
-        // someone else meanwhile could fault, as with any reader of a changing file.
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(index_frames(&map, filename))
-    }
-
-    fn le32(data: &[u8], at: usize) -> Option<u32> {
-        let b = data.get(at..at + 4)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn index_frames(data: &[u8], filename: &str) -> Option<Vec<Entry>> {
-        let mut pos = 0;
-        let mut decoder = if le32(data, 0)? == DICT_FRAME_MAGIC {
-            // Dictionary files are rare; leave them to the general reader, which loads it.
-            return None;
-        } else {
-            Decoder::new().ok()?
         };
-        let mut entries = Vec::new();
-        let mut head = Vec::with_capacity(16 << 10);
-        while pos < data.len() {
-            let magic = le32(data, pos)?;
-            if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
-                pos += 8 + le32(data, pos + 4)? as usize;
-                continue;
-            }
-            if magic != ZSTD_MAGIC {
-                return None;
-            }
-            let frame_len = zstd_safe::find_frame_compressed_size(&data[pos..]).ok()?;
-            let frame = &data[pos..pos + frame_len];
-            let content_size = zstd_safe::get_frame_content_size(frame).ok()??;
-            decoder.reinit().ok()?;
-            let header_len = decode_headers(&mut decoder, frame, &mut head)?;
-            let header = read_header(&mut &head[..], pos as u64, entries.is_empty()).ok()?;
-            // One record per frame, or the general reader must follow it across frames.
-            if content_size != header_len as u64 + header.content_length()? + 4 {
-                return None;
-            }
-            if needs_computed_digest(&header) {
-                return None;
-            }
-            let capture = Capture {
-                header: &header,
-                http_head: is_http_block(&header).then(|| &head[header_len..]),
-                computed_digest: None,
-            };
-            let span = Span {
-                offset: pos as u64,
-                length: Some(frame_len as u64),
-            };
-            entries.extend(capture.entry(span, filename));
-            pos += frame_len;
+        let file = File::open(path).map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        let mut walker = Walker {
+            src: BufReader::with_capacity(16 << 10, file),
+            pos: 0,
+            len,
+        };
+        match walker.index(filename) {
+            Ok(entries) => Ok(entries),
+            // Damage is for the general reader to report with its offset.
+            Err(_) => Ok(None),
         }
-        Some(entries)
     }
 
-    /// Decompresses the start of a frame until the WARC header and any HTTP header are out;
-    /// returns the WARC header's length.
-    fn decode_headers(
-        decoder: &mut Decoder<'_>,
-        frame: &[u8],
-        head: &mut Vec<u8>,
-    ) -> Option<usize> {
-        head.clear();
-        let mut fed = 0;
-        loop {
-            if let Some(warc_end) = memchr::memmem::find(head, b"\r\n\r\n").map(|i| i + 4) {
-                let http = head.starts_with(b"WARC/")
-                    && memchr::memmem::find(&head[..warc_end], b"application/http").is_some();
-                let done = !http
-                    || memchr::memmem::find(&head[warc_end..], b"\r\n\r\n").is_some()
-                    || head.len() >= MAX_HTTP_HEAD;
-                if done {
-                    return Some(warc_end);
+    struct Walker {
+        src: BufReader<File>,
+        pos: u64,
+        len: u64,
+    }
+
+    impl Walker {
+        fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+            self.src.read_exact(buf)?;
+            self.pos += buf.len() as u64;
+            Ok(())
+        }
+
+        fn skip(&mut self, n: u64) -> io::Result<()> {
+            if self.pos + n > self.len {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            self.src.seek_relative(n as i64)?;
+            self.pos += n;
+            Ok(())
+        }
+
+        fn u32(&mut self) -> io::Result<u32> {
+            let mut b = [0u8; 4];
+            self.read_exact(&mut b)?;
+            Ok(u32::from_le_bytes(b))
+        }
+
+        fn index(&mut self, filename: &str) -> io::Result<Option<Vec<Entry>>> {
+            let mut decoder = Decoder::new()?;
+            let mut entries = Vec::new();
+            let mut head = Vec::with_capacity(16 << 10);
+            while self.pos < self.len {
+                let start = self.pos;
+                let magic = self.u32()?;
+                if magic == DICT_FRAME_MAGIC {
+                    // Dictionary files are rare; the general reader loads the dictionary.
+                    return Ok(None);
                 }
+                if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+                    let size = self.u32()?;
+                    self.skip(size as u64)?;
+                    continue;
+                }
+                if magic != ZSTD_MAGIC {
+                    return Ok(None);
+                }
+                decoder.reinit()?;
+                let Some((content_size, header_len)) = self.frame(&mut decoder, &mut head)? else {
+                    return Ok(None);
+                };
+                let mut header_src = &head[..];
+                let Ok(header) = read_header(&mut header_src, start, entries.is_empty()) else {
+                    return Ok(None);
+                };
+                // One record per frame, or the general reader must follow it across frames.
+                let one_record = header
+                    .content_length()
+                    .is_some_and(|n| content_size == header_len as u64 + n + 4);
+                if !one_record || needs_computed_digest(&header) {
+                    return Ok(None);
+                }
+                let capture = Capture {
+                    header: &header,
+                    http_head: is_http_block(&header).then(|| &head[header_len..]),
+                    computed_digest: None,
+                };
+                let span = Span {
+                    offset: start,
+                    length: Some(self.pos - start),
+                };
+                entries.extend(capture.entry(span, filename));
             }
-            if fed == frame.len() || head.len() >= MAX_HTTP_HEAD {
-                return memchr::memmem::find(head, b"\r\n\r\n").map(|i| i + 4);
-            }
-            let chunk = &frame[fed..frame.len().min(fed + FEED)];
-            let mut input = InBuffer::around(chunk);
-            while input.pos() < chunk.len() {
-                head.reserve(FEED * 4);
-                let mut output = OutBuffer::around_pos(head, head.len());
-                decoder.run(&mut input, &mut output).ok()?;
-                if output.pos() == head.len()
-                    && input.pos() < chunk.len()
-                    && head.len() >= MAX_HTTP_HEAD
-                {
+            Ok(Some(entries))
+        }
+
+        /// Walks one frame (its magic already read): decompresses blocks into `head` until the
+        /// WARC header and any HTTP header are out, skips the other blocks by their sizes.
+        /// Returns the frame's content size and the WARC header's length.
+        fn frame(
+            &mut self,
+            decoder: &mut Decoder<'_>,
+            head: &mut Vec<u8>,
+        ) -> io::Result<Option<(u64, usize)>> {
+            head.clear();
+            let mut descriptor = [0u8; 1];
+            self.read_exact(&mut descriptor)?;
+            let d = descriptor[0];
+            let single_segment = d & 0x20 != 0;
+            let checksum = d & 0x04 != 0;
+            let dict_id_len = [0, 1, 2, 4][(d & 0x03) as usize];
+            let fcs_len = match d >> 6 {
+                0 if single_segment => 1,
+                0 => 0,
+                1 => 2,
+                2 => 4,
+                _ => 8,
+            };
+            let rest_len = usize::from(!single_segment) + dict_id_len + fcs_len;
+            let mut header = vec![0u8; 5 + rest_len];
+            header[..4].copy_from_slice(&ZSTD_MAGIC.to_le_bytes());
+            header[4] = d;
+            self.read_exact(&mut header[5..])?;
+            let Ok(Some(content_size)) = zstd_safe::get_frame_content_size(&header) else {
+                return Ok(None);
+            };
+            let mut decoding = feed(decoder, &header, head)?;
+            loop {
+                let mut block = [0u8; 3];
+                self.read_exact(&mut block)?;
+                let raw = u32::from_le_bytes([block[0], block[1], block[2], 0]);
+                let last = raw & 1 != 0;
+                let size = (raw >> 3) as u64;
+                let stored = match (raw >> 1) & 3 {
+                    0 | 2 => size,
+                    1 => 1,
+                    _ => return Ok(None),
+                };
+                if decoding {
+                    let mut bytes = vec![0u8; 3 + stored as usize];
+                    bytes[..3].copy_from_slice(&block);
+                    self.read_exact(&mut bytes[3..])?;
+                    feed(decoder, &bytes, head)?;
+                    decoding = !headers_complete(head);
+                } else {
+                    self.skip(stored)?;
+                }
+                if last {
                     break;
                 }
             }
-            fed += input.pos();
+            if checksum {
+                self.skip(4)?;
+            }
+            let warc_end = blank_line(head).map(|i| i + 4);
+            Ok(warc_end.map(|end| (content_size, end)))
         }
+    }
+
+    /// Feeds compressed bytes to the decoder, appending what it yields to `head`; returns
+    /// whether more is wanted (headers incomplete and under the size bound).
+    fn feed(decoder: &mut Decoder<'_>, bytes: &[u8], head: &mut Vec<u8>) -> io::Result<bool> {
+        let mut input = InBuffer::around(bytes);
+        loop {
+            head.reserve(64 << 10);
+            let before = (input.pos(), head.len());
+            let mut output = OutBuffer::around_pos(head, head.len());
+            decoder.run(&mut input, &mut output)?;
+            drop(output);
+            let progressed = (input.pos(), head.len()) != before;
+            if input.pos() == bytes.len() && head.len() < head.capacity() || !progressed {
+                break;
+            }
+        }
+        Ok(!headers_complete(head))
+    }
+
+    /// The WARC header has ended, and so has the HTTP header of an HTTP block (or the head
+    /// has grown past what is parsed anyway).
+    fn headers_complete(head: &[u8]) -> bool {
+        if head.len() >= MAX_HTTP_HEAD {
+            return true;
+        }
+        let Some(warc_end) = blank_line(head).map(|i| i + 4) else {
+            return false;
+        };
+        let http = APPLICATION_HTTP.find(&head[..warc_end]).is_some();
+        !http || blank_line(&head[warc_end..]).is_some()
     }
 }

@@ -393,17 +393,19 @@ impl RecordEncoder {
 
     /// Writes `head`, then `len` bytes of `body`, then `tail`, as one member or frame.
     ///
-    /// For zstd the head (the WARC and HTTP headers) ends a block of its own, so an indexer can
-    /// read a record's headers by decompressing only its first block and skip the rest by the
-    /// block headers (`ZSTD_findFrameCompressedSize`).
+    /// For zstd, the headers (the WARC header and the first `body_head` bytes of the body, its
+    /// HTTP header) end a block of their own, so an indexer can read a record's headers by
+    /// decompressing only its first block and skip the rest by the block headers.
     pub fn encode(
         &mut self,
         out: &mut dyn Write,
         head: &[u8],
         body: &mut dyn Read,
         len: u64,
+        body_head: u64,
         tail: &[u8],
     ) -> io::Result<()> {
+        let body_head = body_head.min(len);
         match self {
             RecordEncoder::Plain => {
                 out.write_all(head)?;
@@ -428,8 +430,9 @@ impl RecordEncoder {
                 operation.set_pledged_src_size(Some(total))?;
                 let mut frame = zstd::stream::zio::Writer::new(out, operation);
                 frame.write_all(head)?;
+                copy_exact(body, &mut frame, body_head)?;
                 frame.flush()?;
-                copy_exact(body, &mut frame, len)?;
+                copy_exact(body, &mut frame, len - body_head)?;
                 frame.write_all(tail)?;
                 frame.finish()?;
                 *slot = Some(frame.into_inner().1);
@@ -473,7 +476,8 @@ mod tests {
         let mut enc = RecordEncoder::new(compression).unwrap();
         let mut out = Vec::new();
         for r in records {
-            enc.encode(&mut out, r, &mut io::empty(), 0, b"").unwrap();
+            enc.encode(&mut out, r, &mut io::empty(), 0, 0, b"")
+                .unwrap();
         }
         out
     }

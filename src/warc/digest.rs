@@ -119,6 +119,10 @@ fn decode_digest_value(encoded: &str, len: usize) -> Option<Vec<u8>> {
 /// `application/http` blocks starts after the HTTP header's blank line (WARC/1.1 section 5.9).
 pub struct BlockDigester {
     block: Hasher,
+    /// Block bytes seen so far.
+    seen: u64,
+    /// Where the payload starts in the block, once known.
+    payload_offset: Option<u64>,
     payload: Option<Hasher>,
     /// For HTTP blocks, how much of `CRLF CRLF` the bytes seen so far end with; `None` once the
     /// payload has begun (or for blocks with no HTTP header).
@@ -129,6 +133,8 @@ impl BlockDigester {
     pub fn new(algorithm: Algorithm, http: bool) -> BlockDigester {
         BlockDigester {
             block: Hasher::new(algorithm),
+            seen: 0,
+            payload_offset: (!http).then_some(0),
             payload: Some(Hasher::new(algorithm)),
             head_match: http.then_some(0),
         }
@@ -136,10 +142,13 @@ impl BlockDigester {
 
     pub fn update(&mut self, mut bytes: &[u8]) {
         self.block.update(bytes);
+        let chunk_start = self.seen;
+        self.seen += bytes.len() as u64;
         if let Some(matched) = self.head_match {
             match find_head_end(matched, bytes) {
                 Ok(payload_start) => {
                     self.head_match = None;
+                    self.payload_offset = Some(chunk_start + payload_start as u64);
                     bytes = &bytes[payload_start..];
                 }
                 Err(now_matched) => {
@@ -151,6 +160,12 @@ impl BlockDigester {
         if let Some(payload) = self.payload.as_mut() {
             payload.update(bytes);
         }
+    }
+
+    /// Where the payload starts in the block: after the HTTP header, or at 0 for blocks
+    /// without one; `None` while an HTTP header has not ended.
+    pub fn payload_offset(&self) -> Option<u64> {
+        self.payload_offset
     }
 
     /// The block hash, and the payload hash unless an HTTP block never ended its header.

@@ -204,7 +204,7 @@ impl WarcWriter {
 
     /// Writes one record, opening (or rolling over to) a file first if needed.
     pub fn write(&mut self, mut record: NewRecord<'_>) -> Result<Written, WriteError> {
-        let (header, block_digest, payload_digest) = prepare(&mut record)?;
+        let (header, digests) = prepare(&mut record)?;
         if self
             .current
             .as_ref()
@@ -226,13 +226,18 @@ impl WarcWriter {
                     &head,
                     &mut Cursor::new(bytes),
                     len,
+                    digests.body_head,
                     b"\r\n\r\n",
                 )
             }
-            Block::Stream { reader, len } => {
-                self.encoder
-                    .encode(&mut file.out, &head, &mut *reader, *len, b"\r\n\r\n")
-            }
+            Block::Stream { reader, len } => self.encoder.encode(
+                &mut file.out,
+                &head,
+                &mut *reader,
+                *len,
+                digests.body_head,
+                b"\r\n\r\n",
+            ),
         };
         if let Err(source) = result {
             // Never leave a torn record for the next one to follow: cut the file back.
@@ -252,8 +257,8 @@ impl WarcWriter {
             offset,
             length: file.out.count - offset - trailer,
             record_id: record.id,
-            block_digest,
-            payload_digest,
+            block_digest: digests.block,
+            payload_digest: digests.payload,
         })
     }
 
@@ -348,9 +353,17 @@ impl Drop for WarcWriter {
     }
 }
 
+/// What digesting a block found.
+struct Digests {
+    block: String,
+    payload: Option<String>,
+    /// Bytes of the block that are its HTTP header (0 for blocks without one).
+    body_head: u64,
+}
+
 /// Digests the block (rewinding a stream afterwards) and builds the header, fields in the
 /// order warcio writes them.
-fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, String, Option<String>), WriteError> {
+fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, Digests), WriteError> {
     let mut digester = BlockDigester::new(Algorithm::Sha256, record.is_http());
     let len = match &mut record.block {
         Block::Bytes(bytes) => {
@@ -366,11 +379,15 @@ fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, String, Option<String>
             *len
         }
     };
+    let body_head = digester.payload_offset().unwrap_or(len);
     let (block_hash, payload_hash) = digester.finish();
-    let block_digest = sha256_label(&block_hash);
-    let payload_digest = payload_hash
-        .filter(|_| record.digests_payload())
-        .map(|h| sha256_label(&h));
+    let digests = Digests {
+        block: sha256_label(&block_hash),
+        payload: payload_hash
+            .filter(|_| record.digests_payload())
+            .map(|h| sha256_label(&h)),
+        body_head,
+    };
 
     let mut header = Header::new("WARC/1.1");
     header.push("WARC-Type", record.kind.as_str());
@@ -383,12 +400,12 @@ fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, String, Option<String>
     if let Some(ct) = &record.content_type {
         header.push("Content-Type", ct.clone());
     }
-    header.push("WARC-Block-Digest", block_digest.clone());
-    if let Some(digest) = &payload_digest {
+    header.push("WARC-Block-Digest", digests.block.clone());
+    if let Some(digest) = &digests.payload {
         header.push("WARC-Payload-Digest", digest.clone());
     }
     header.push("Content-Length", len.to_string());
-    Ok((header, block_digest, payload_digest))
+    Ok((header, digests))
 }
 
 fn digest_stream(reader: &mut dyn Read, len: u64, digester: &mut BlockDigester) -> io::Result<()> {
