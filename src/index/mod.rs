@@ -507,9 +507,7 @@ mod zstd_frames {
         loop {
             head.reserve(64 << 10);
             let before = (input.pos(), head.len());
-            let mut output = OutBuffer::around_pos(head, head.len());
-            decoder.run(&mut input, &mut output)?;
-            drop(output);
+            decoder.run(&mut input, &mut OutBuffer::around_pos(head, head.len()))?;
             let progressed = (input.pos(), head.len()) != before;
             if input.pos() == bytes.len() && head.len() < head.capacity() || !progressed {
                 break;
