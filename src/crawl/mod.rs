@@ -458,7 +458,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
         candidate.url.host_str().unwrap_or("")
     );
     let host = shared.host(&host_key).await;
-    let Ok(_slot) = host.slots.acquire().await else {
+    let Ok(slot) = host.slots.acquire().await else {
         return fail(candidate, "crawl stopped".into());
     };
     if shared.robots == RobotsPolicy::Respect {
@@ -472,10 +472,13 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
             return fail(candidate, "disallowed by robots.txt".into());
         }
     }
-    let Ok(_permit) = shared.global.acquire().await else {
+    let Ok(permit) = shared.global.acquire().await else {
         return fail(candidate, "crawl stopped".into());
     };
-    match shared.fetch(&host, &candidate.url).await {
+    let result = shared.fetch(&host, &candidate.url).await;
+    // Parsing needs neither the host nor a network slot.
+    drop((permit, slot));
+    match result {
         Ok(exchange) => {
             let (links, title) = extract_links(&exchange);
             Fetched {

@@ -150,6 +150,7 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
                     reader: &mut stream,
                     len,
                 };
+                response.payload_sha256 = Some(exchange.payload_sha256);
             }
             count(writer.write(response)?);
             let request = with_ip(

@@ -109,127 +109,83 @@ fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
     None
 }
 
-/// The links and title of an HTML document fetched from `url`.
+/// The links and title of an HTML document fetched from `url`, in one walk over its elements.
 pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
     let (text, encoding) = decode_html(body, content_type);
     let doc = Html::parse_document(&text);
-    let base = select_first(&doc, "base[href]")
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|href| url.join(href.trim()).ok())
+    let elements: Vec<scraper::ElementRef<'_>> = doc
+        .root_element()
+        .descendants()
+        .filter_map(scraper::ElementRef::wrap)
+        .collect();
+    let base = elements
+        .iter()
+        .find(|e| e.value().name() == "base" && e.value().attr("href").is_some())
+        .and_then(|b| url.join(b.value().attr("href")?.trim()).ok())
         .unwrap_or_else(|| url.clone());
     let mut links = Links {
         base: &base,
         out: Vec::new(),
     };
-
-    for (selector, attr, kind, context) in ATTRIBUTES {
-        let selector = Selector::parse(selector).expect("valid selector");
-        for element in doc.select(&selector) {
-            if let Some(value) = element.value().attr(attr) {
-                links.push(value, *kind, context);
-            }
-        }
-    }
-    for element in
-        doc.select(&Selector::parse("img, picture source, video source, input").expect("valid"))
-    {
+    let mut title = None;
+    for element in &elements {
         let el = element.value();
-        if el.name() == "input"
-            && !el
-                .attr("type")
-                .is_some_and(|t| t.eq_ignore_ascii_case("image"))
-        {
-            continue;
-        }
-        for attr in LAZY_SRC {
-            if let Some(value) = el.attr(attr) {
-                links.push(value, LinkKind::Requisite, lazy_context(el.name(), attr));
-            }
-        }
-        for attr in ["srcset"].iter().chain(LAZY_SRCSET) {
-            if let Some(value) = el.attr(attr) {
-                for candidate in srcset_urls(value) {
-                    links.push(
-                        candidate,
-                        LinkKind::Requisite,
-                        lazy_context(el.name(), attr),
-                    );
+        let name = el.name();
+        for (tag, attr, kind, context) in ATTRIBUTES {
+            if *tag == name {
+                if let Some(value) = el.attr(attr) {
+                    links.push(value, *kind, context);
                 }
             }
         }
-    }
-    for element in doc.select(&Selector::parse("link[href]").expect("valid")) {
-        let el = element.value();
-        let rel = el.attr("rel").unwrap_or("").to_ascii_lowercase();
-        let requisite = rel.split_ascii_whitespace().any(|r| {
-            matches!(
-                r,
-                "stylesheet"
-                    | "icon"
-                    | "apple-touch-icon"
-                    | "apple-touch-icon-precomposed"
-                    | "mask-icon"
-                    | "preload"
-                    | "modulepreload"
-                    | "manifest"
-                    | "image_src"
-            )
-        });
-        if requisite {
-            links.push(
-                el.attr("href").unwrap_or(""),
-                LinkKind::Requisite,
-                "link/@href",
-            );
+        match name {
+            "input" if !el.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("image")) => {}
+            "img" | "source" | "input" => {
+                for attr in LAZY_SRC {
+                    if let Some(value) = el.attr(attr) {
+                        links.push(value, LinkKind::Requisite, lazy_context(name, attr));
+                    }
+                }
+                for attr in ["srcset"].iter().chain(LAZY_SRCSET) {
+                    if let Some(value) = el.attr(attr) {
+                        for candidate in srcset_urls(value) {
+                            links.push(candidate, LinkKind::Requisite, lazy_context(name, attr));
+                        }
+                    }
+                }
+            }
+            "link" if is_requisite_rel(el.attr("rel").unwrap_or("")) => {
+                links.push(el.attr("href").unwrap_or(""), LinkKind::Requisite, "link/@href");
+            }
+            "meta" => {
+                let refresh = el.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
+                if let Some(target) = el.attr("content").filter(|_| refresh).and_then(refresh_url) {
+                    links.push(target, LinkKind::Refresh, "meta/@content");
+                }
+                let property = el.attr("property").or(el.attr("name")).unwrap_or("");
+                if matches!(property, "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image") {
+                    links.push(el.attr("content").unwrap_or(""), LinkKind::Requisite, "meta/@content");
+                }
+            }
+            "style" => {
+                let css_text: String = element.text().collect();
+                for url in css_urls(&css_text) {
+                    links.push(&url, LinkKind::Requisite, "style");
+                }
+            }
+            "title" if title.is_none() => {
+                let text: String = element.text().collect();
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                title = (!text.is_empty()).then_some(text);
+            }
+            _ => {}
         }
-    }
-    for element in doc.select(&Selector::parse("meta[http-equiv]").expect("valid")) {
-        let el = element.value();
-        if el
-            .attr("http-equiv")
-            .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
-            && let Some(target) = el.attr("content").and_then(refresh_url)
-        {
-            links.push(target, LinkKind::Refresh, "meta/@content");
-        }
-    }
-    for element in doc.select(&Selector::parse("meta[property], meta[name]").expect("valid")) {
-        let el = element.value();
-        let name = el.attr("property").or(el.attr("name")).unwrap_or("");
-        if matches!(
-            name,
-            "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
-        ) {
-            links.push(
-                el.attr("content").unwrap_or(""),
-                LinkKind::Requisite,
-                "meta/@content",
-            );
-        }
-    }
-    for element in doc.select(&Selector::parse("style").expect("valid")) {
-        let css_text: String = element.text().collect();
-        for url in css_urls(&css_text) {
-            links.push(&url, LinkKind::Requisite, "style");
-        }
-    }
-    for element in doc.select(&Selector::parse("[style]").expect("valid")) {
-        if let Some(style) = element.value().attr("style") {
+        if let Some(style) = el.attr("style") {
             for url in css_urls(style) {
                 links.push(&url, LinkKind::Requisite, "@style");
             }
         }
     }
-
-    let title = select_first(&doc, "title")
-        .map(|t| {
-            t.text()
-                .collect::<String>()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .filter(|t| !t.is_empty());
     Page {
         title,
         links: links.out,
@@ -237,39 +193,35 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
     }
 }
 
+fn is_requisite_rel(rel: &str) -> bool {
+    rel.split_ascii_whitespace().any(|r| {
+        matches!(
+            r.to_ascii_lowercase().as_str(),
+            "stylesheet" | "icon" | "apple-touch-icon" | "apple-touch-icon-precomposed" | "mask-icon"
+                | "preload" | "modulepreload" | "manifest" | "image_src"
+        )
+    })
+}
+
 /// Element/attribute pairs whose value is one URL.
 const ATTRIBUTES: &[(&str, &str, LinkKind, &str)] = &[
-    ("a[href]", "href", LinkKind::Navigation, "a/@href"),
-    ("area[href]", "href", LinkKind::Navigation, "area/@href"),
-    ("img[src]", "src", LinkKind::Requisite, "img/@src"),
-    ("script[src]", "src", LinkKind::Requisite, "script/@src"),
-    ("iframe[src]", "src", LinkKind::Requisite, "iframe/@src"),
-    ("frame[src]", "src", LinkKind::Requisite, "frame/@src"),
-    ("video[src]", "src", LinkKind::Requisite, "video/@src"),
-    (
-        "video[poster]",
-        "poster",
-        LinkKind::Requisite,
-        "video/@poster",
-    ),
-    ("audio[src]", "src", LinkKind::Requisite, "audio/@src"),
-    ("source[src]", "src", LinkKind::Requisite, "source/@src"),
-    ("track[src]", "src", LinkKind::Requisite, "track/@src"),
-    ("embed[src]", "src", LinkKind::Requisite, "embed/@src"),
-    ("object[data]", "data", LinkKind::Requisite, "object/@data"),
-    ("input[src]", "src", LinkKind::Requisite, "input/@src"),
-    (
-        "body[background]",
-        "background",
-        LinkKind::Requisite,
-        "body/@background",
-    ),
-    (
-        "table[background], td[background]",
-        "background",
-        LinkKind::Requisite,
-        "td/@background",
-    ),
+    ("a", "href", LinkKind::Navigation, "a/@href"),
+    ("area", "href", LinkKind::Navigation, "area/@href"),
+    ("img", "src", LinkKind::Requisite, "img/@src"),
+    ("script", "src", LinkKind::Requisite, "script/@src"),
+    ("iframe", "src", LinkKind::Requisite, "iframe/@src"),
+    ("frame", "src", LinkKind::Requisite, "frame/@src"),
+    ("video", "src", LinkKind::Requisite, "video/@src"),
+    ("video", "poster", LinkKind::Requisite, "video/@poster"),
+    ("audio", "src", LinkKind::Requisite, "audio/@src"),
+    ("source", "src", LinkKind::Requisite, "source/@src"),
+    ("track", "src", LinkKind::Requisite, "track/@src"),
+    ("embed", "src", LinkKind::Requisite, "embed/@src"),
+    ("object", "data", LinkKind::Requisite, "object/@data"),
+    ("input", "src", LinkKind::Requisite, "input/@src"),
+    ("body", "background", LinkKind::Requisite, "body/@background"),
+    ("table", "background", LinkKind::Requisite, "table/@background"),
+    ("td", "background", LinkKind::Requisite, "td/@background"),
 ];
 
 fn lazy_context(element: &str, attr: &str) -> &'static str {
@@ -281,11 +233,6 @@ fn lazy_context(element: &str, attr: &str) -> &'static str {
         (_, a) if a.ends_with("srcset") || a.ends_with("-set") => "source/@data-srcset",
         _ => "source/@data-src",
     }
-}
-
-fn select_first<'a>(doc: &'a Html, selector: &str) -> Option<scraper::ElementRef<'a>> {
-    doc.select(&Selector::parse(selector).expect("valid selector"))
-        .next()
 }
 
 /// Collects resolved http(s) links, skipping `javascript:`, `data:`, `mailto:` and the like.
@@ -464,12 +411,12 @@ mod tests {
         assert_eq!(
             urls(&p, LinkKind::Requisite),
             [
-                "https://www.cna.com.tw/f.jpg",
                 "https://imgcdn.cna.com.tw/a.jpg",
                 "https://www.cna.com.tw/b.jpg",
                 "https://www.cna.com.tw/c.jpg",
                 "https://www.cna.com.tw/d.webp",
                 "https://www.cna.com.tw/e.webp",
+                "https://www.cna.com.tw/f.jpg",
                 "https://www.cna.com.tw/g.jpg",
             ]
         );

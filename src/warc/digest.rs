@@ -162,6 +162,13 @@ impl BlockDigester {
         }
     }
 
+    /// Skips hashing the payload, for a caller that already knows its digest (the fetcher
+    /// hashes bodies as they arrive); the payload's offset is still found.
+    pub fn without_payload(mut self) -> BlockDigester {
+        self.payload = None;
+        self
+    }
+
     /// Where the payload starts in the block: after the HTTP header, or at 0 for blocks
     /// without one; `None` while an HTTP header has not ended.
     pub fn payload_offset(&self) -> Option<u64> {

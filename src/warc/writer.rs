@@ -72,6 +72,9 @@ pub struct NewRecord<'a> {
     /// `WARC-Refers-To-*`, `WARC-Payload-Digest` of a revisit, ...).
     pub fields: Vec<(String, String)>,
     pub block: Block<'a>,
+    /// The payload's sha256 when already known (the fetcher hashes bodies as they arrive), so
+    /// the writer need not hash it again.
+    pub payload_sha256: Option<[u8; 32]>,
 }
 
 impl<'a> NewRecord<'a> {
@@ -85,6 +88,7 @@ impl<'a> NewRecord<'a> {
             content_type: None,
             fields: Vec::new(),
             block,
+            payload_sha256: None,
         }
     }
 
@@ -365,6 +369,9 @@ struct Digests {
 /// order warcio writes them.
 fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, Digests), WriteError> {
     let mut digester = BlockDigester::new(Algorithm::Sha256, record.is_http());
+    if record.payload_sha256.is_some() {
+        digester = digester.without_payload();
+    }
     let len = match &mut record.block {
         Block::Bytes(bytes) => {
             digester.update(bytes);
@@ -379,8 +386,13 @@ fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, Digests), WriteError> 
             *len
         }
     };
-    let body_head = digester.payload_offset().unwrap_or(len);
+    let payload_offset = digester.payload_offset();
+    let body_head = payload_offset.unwrap_or(len);
     let (block_hash, payload_hash) = digester.finish();
+    let payload_hash = match record.payload_sha256 {
+        Some(known) => payload_offset.map(|_| known.to_vec()),
+        None => payload_hash,
+    };
     let digests = Digests {
         block: sha256_label(&block_hash),
         payload: payload_hash
