@@ -139,7 +139,10 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
             }
         }
         match name {
-            "input" if !el.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("image")) => {}
+            "input"
+                if !el
+                    .attr("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("image")) => {}
             "img" | "source" | "input" => {
                 for attr in LAZY_SRC {
                     if let Some(value) = el.attr(attr) {
@@ -155,16 +158,29 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
                 }
             }
             "link" if is_requisite_rel(el.attr("rel").unwrap_or("")) => {
-                links.push(el.attr("href").unwrap_or(""), LinkKind::Requisite, "link/@href");
+                links.push(
+                    el.attr("href").unwrap_or(""),
+                    LinkKind::Requisite,
+                    "link/@href",
+                );
             }
             "meta" => {
-                let refresh = el.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
+                let refresh = el
+                    .attr("http-equiv")
+                    .is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
                 if let Some(target) = el.attr("content").filter(|_| refresh).and_then(refresh_url) {
                     links.push(target, LinkKind::Refresh, "meta/@content");
                 }
                 let property = el.attr("property").or(el.attr("name")).unwrap_or("");
-                if matches!(property, "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image") {
-                    links.push(el.attr("content").unwrap_or(""), LinkKind::Requisite, "meta/@content");
+                if matches!(
+                    property,
+                    "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
+                ) {
+                    links.push(
+                        el.attr("content").unwrap_or(""),
+                        LinkKind::Requisite,
+                        "meta/@content",
+                    );
                 }
             }
             "style" => {
@@ -197,8 +213,15 @@ fn is_requisite_rel(rel: &str) -> bool {
     rel.split_ascii_whitespace().any(|r| {
         matches!(
             r.to_ascii_lowercase().as_str(),
-            "stylesheet" | "icon" | "apple-touch-icon" | "apple-touch-icon-precomposed" | "mask-icon"
-                | "preload" | "modulepreload" | "manifest" | "image_src"
+            "stylesheet"
+                | "icon"
+                | "apple-touch-icon"
+                | "apple-touch-icon-precomposed"
+                | "mask-icon"
+                | "preload"
+                | "modulepreload"
+                | "manifest"
+                | "image_src"
         )
     })
 }
@@ -219,8 +242,18 @@ const ATTRIBUTES: &[(&str, &str, LinkKind, &str)] = &[
     ("embed", "src", LinkKind::Requisite, "embed/@src"),
     ("object", "data", LinkKind::Requisite, "object/@data"),
     ("input", "src", LinkKind::Requisite, "input/@src"),
-    ("body", "background", LinkKind::Requisite, "body/@background"),
-    ("table", "background", LinkKind::Requisite, "table/@background"),
+    (
+        "body",
+        "background",
+        LinkKind::Requisite,
+        "body/@background",
+    ),
+    (
+        "table",
+        "background",
+        LinkKind::Requisite,
+        "table/@background",
+    ),
     ("td", "background", LinkKind::Requisite, "td/@background"),
 ];
 

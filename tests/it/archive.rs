@@ -215,7 +215,8 @@ fn edge_answer(target: &str) -> Vec<crate::fixture::Step> {
             <a href="/big5">big5</a><a href="/r1">redirects</a><a href="/gz">gzip</a>
             <a href="/chunked">chunked</a><a href="/malformed">malformed</a>
             <a href="/calendar?m=0">calendar</a><a href="/huge.bin">huge</a>
-            <img src="/slow.jpg"><img src="/img/missing.jpg"></body></html>"#,
+            <img src="/slow.jpg"><img src="/img/missing.jpg">
+            <img src="/dup/a.jpg"><img src="/dup/b.jpg"></body></html>"#,
         )),
         "/big5" => {
             let page = "<html><head><meta charset=\"big5\"><title>中央社新聞</title></head><body><a href=\"/news/中文.aspx\">中文</a></body></html>";
@@ -272,6 +273,9 @@ fn edge_answer(target: &str) -> Vec<crate::fixture::Step> {
             &vec![b'z'; 300_000],
         )),
         "/img/missing.jpg" => send(response("404 Not Found", "text/html", b"gone")),
+        "/dup/a.jpg" | "/dup/b.jpg" => {
+            send(response("200 OK", "image/jpeg", &jpeg("the same photo")))
+        }
         t if t.starts_with("/calendar?m=") => {
             let m: u64 = t["/calendar?m=".len()..].parse().unwrap_or(0);
             send(html(&format!(
@@ -371,6 +375,22 @@ fn hard_cases_are_archived_as_received() {
     assert_eq!(status(&e("/r2")), "302");
     assert_eq!(status(&e("/r3")), "200");
     assert_eq!(status(&e("/img/after-redirect.jpg")), "200");
+    // The same payload twice: the second is a revisit naming the first; empty payloads (the
+    // redirects) are never de-duplicated.
+    let a = by_url[e("/dup/a.jpg").as_str()];
+    let b = by_url[e("/dup/b.jpg").as_str()];
+    let mimes = [a.fields.mime.as_deref(), b.fields.mime.as_deref()];
+    assert!(
+        mimes.contains(&Some("warc/revisit")) && mimes.contains(&Some("image/jpeg")),
+        "{mimes:?}"
+    );
+    assert_eq!(a.fields.digest, b.fields.digest);
+    for redirect in ["/r1", "/r2"] {
+        assert_ne!(
+            by_url[e(redirect).as_str()].fields.mime.as_deref(),
+            Some("warc/revisit")
+        );
+    }
     // Error responses are evidence too.
     assert_eq!(status(&e("/img/missing.jpg")), "404");
     // Slow and malformed still come in.
