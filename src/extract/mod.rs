@@ -132,10 +132,10 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
         let el = element.value();
         let name = el.name();
         for (tag, attr, kind, context) in ATTRIBUTES {
-            if *tag == name {
-                if let Some(value) = el.attr(attr) {
-                    links.push(value, *kind, context);
-                }
+            if *tag == name
+                && let Some(value) = el.attr(attr)
+            {
+                links.push(value, *kind, context);
             }
         }
         match name {
