@@ -15,8 +15,11 @@
 
 pub mod cli;
 pub mod crawl;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod frontier;
 pub mod index;
+pub mod post;
+pub mod rewrite;
 pub mod warc;

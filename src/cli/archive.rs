@@ -3,7 +3,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -12,15 +12,19 @@ use regex::Regex;
 use url::Url;
 
 use super::Cli;
-use crate::crawl::{self, CrawlConfig, ProgressMode, RobotsPolicy, Summary};
+use crate::crawl::{self, CrawlConfig, ProgressMode, Resource, RobotsPolicy, Summary};
+use crate::export::{ExportReport, OfflineMap, PostRewrite};
+use crate::extract::LinkKind;
 use crate::fetch::{FetchConfig, HostMapping};
+use crate::frontier::{CandidateKind, Seed};
 use crate::frontier::{Rules, Scope, TrapBounds};
+use crate::post::{Post, posts_in};
 use crate::warc::Compression;
 use crate::warc::writer::DEFAULT_MAX_FILE_SIZE;
 
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
-    /// http(s) URLs to archive.
+    /// http(s) URLs, Jekyll posts (front matter with `from:`), or folders of posts.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Links to follow from a target (redirects and page requisites add none).
@@ -77,10 +81,21 @@ pub struct ArchiveArgs {
     /// No live progress display.
     #[arg(long)]
     pub no_progress: bool,
+    /// Rewrite each post file itself (atomically) instead of writing a copy to
+    /// archives/COLL/posts/.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Prefix of the references a rewritten post gets into the offline copy.
+    #[arg(long, value_name = "PREFIX")]
+    pub link_base: Option<String>,
 }
 
 pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
-    let config = crawl_config(cli, args)?;
+    let mut inputs = Vec::new();
+    for target in &args.targets {
+        inputs.extend(parse_target(target)?);
+    }
+    let config = crawl_config(cli, args, &inputs)?;
     let collection_dir = config.collection_dir.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -89,7 +104,10 @@ pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
     let summary = runtime.block_on(crawl::crawl(config))?;
     append_pages(&collection_dir, &summary)?;
     let (_, captures) = crate::index::rebuild_collection_index(&collection_dir)?;
-    report(cli, &summary, captures)?;
+    let offline_dir = collection_dir.join("offline");
+    let (offline, export) = crate::export::export(&collection_dir, &offline_dir)?;
+    let posts = rewrite_posts(cli, args, &inputs, &offline)?;
+    report(cli, &summary, captures, &export, &posts)?;
     if let Some(first) = summary.failed_targets.first() {
         let more = summary.failed_targets.len() - 1;
         let others = if more > 0 {
@@ -103,12 +121,8 @@ pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
 }
 
 /// Every option checked and turned into typed values before anything is fetched or written.
-fn crawl_config(cli: &Cli, args: &ArchiveArgs) -> Result<CrawlConfig> {
-    let targets = args
-        .targets
-        .iter()
-        .map(|t| parse_target(t))
-        .collect::<Result<Vec<_>>>()?;
+fn crawl_config(cli: &Cli, args: &ArchiveArgs, inputs: &[Input]) -> Result<CrawlConfig> {
+    let (seeds, resources) = seeds_and_resources(inputs)?;
     let regexes = |patterns: &[String], flag: &str| -> Result<Vec<Regex>> {
         patterns
             .iter()
@@ -158,7 +172,7 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs) -> Result<CrawlConfig> {
         ProgressMode::Lines
     };
     Ok(CrawlConfig {
-        targets,
+        seeds,
         rules: Rules {
             scope: args.scope,
             max_depth: args.depth,
@@ -178,14 +192,40 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs) -> Result<CrawlConfig> {
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         progress,
         options_summary: options_summary(args),
-        resources: Vec::new(),
+        resources,
     })
 }
 
-/// A target URL, or a clear reason why it is not one.
-fn parse_target(target: &str) -> Result<Url> {
-    let url = Url::parse(target)
-        .with_context(|| format!("{target:?} is not a URL (expected http:// or https://...)"))?;
+/// What a TARGET names.
+pub enum Input {
+    Url(Url),
+    Post(Box<Post>),
+}
+
+/// A target: a URL, a post file or a folder of posts, or a clear reason why it is none.
+fn parse_target(target: &str) -> Result<Vec<Input>> {
+    let path = Path::new(target);
+    let looks_like_url = target.contains("://") || target.starts_with("file:");
+    if !looks_like_url && path.exists() {
+        if path.is_dir() {
+            let posts = posts_in(path)?;
+            if posts.is_empty() {
+                bail!(
+                    "{target}: no posts (Markdown or HTML files with front matter) in this folder"
+                );
+            }
+            return Ok(posts
+                .into_iter()
+                .map(|p| Input::Post(Box::new(p)))
+                .collect());
+        }
+        return Ok(vec![Input::Post(Box::new(Post::read(path)?))]);
+    }
+    let url = Url::parse(target).with_context(|| {
+        format!(
+            "{target:?} is not a URL (expected http:// or https://...), a post or a folder of posts"
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         bail!(
             "{target:?}: only http and https URLs can be archived, not {}:",
@@ -195,7 +235,59 @@ fn parse_target(target: &str) -> Result<Url> {
     if url.host_str().is_none_or(str::is_empty) {
         bail!("{target:?} has no host");
     }
-    Ok(url)
+    Ok(vec![Input::Url(url)])
+}
+
+/// Where the crawl starts, and the posts themselves as records: a post's source article is a
+/// target, the pages its body links to come at depth 1 (as the source's related news would),
+/// and the images in it as requisites.
+fn seeds_and_resources(inputs: &[Input]) -> Result<(Vec<Seed>, Vec<Resource>)> {
+    let mut seeds = Vec::new();
+    let mut resources = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Url(url) => seeds.push(Seed {
+                url: url.clone(),
+                depth: 0,
+                kind: CandidateKind::Target,
+            }),
+            Input::Post(post) => {
+                if let Some(from) = &post.from {
+                    seeds.push(Seed {
+                        url: from.clone(),
+                        depth: 0,
+                        kind: CandidateKind::Target,
+                    });
+                }
+                for link in post.body_links() {
+                    let (depth, kind) = match link.kind {
+                        LinkKind::Requisite => (0, CandidateKind::Requisite),
+                        _ => (1, CandidateKind::Target),
+                    };
+                    seeds.push(Seed {
+                        url: link.url,
+                        depth,
+                        kind,
+                    });
+                }
+                let is_html = post
+                    .path
+                    .extension()
+                    .is_some_and(|e| e == "html" || e == "htm");
+                resources.push(Resource {
+                    target_uri: post.record_uri(),
+                    content_type: if is_html {
+                        "text/html; charset=utf-8"
+                    } else {
+                        "text/markdown; charset=utf-8"
+                    }
+                    .to_string(),
+                    block: post.text.as_bytes().to_vec(),
+                });
+            }
+        }
+    }
+    Ok((seeds, resources))
 }
 
 fn options_summary(args: &ArchiveArgs) -> String {
@@ -233,10 +325,82 @@ fn append_pages(collection_dir: &std::path::Path, summary: &Summary) -> Result<(
     Ok(())
 }
 
-fn report(cli: &Cli, summary: &Summary, captures: usize) -> Result<()> {
+/// A rewritten post: where it went and what stayed pointing at the live web.
+#[derive(Debug, serde::Serialize)]
+struct RewrittenPost {
+    source: PathBuf,
+    written: PathBuf,
+    unresolved: Vec<String>,
+}
+
+/// Rewrites every archived post: a copy in `archives/COLL/posts/`, or the file itself with
+/// `--in-place` (written beside it, then renamed over it, so it is never half-written).
+fn rewrite_posts(
+    cli: &Cli,
+    args: &ArchiveArgs,
+    inputs: &[Input],
+    offline: &OfflineMap,
+) -> Result<Vec<RewrittenPost>> {
+    let link_base = args
+        .link_base
+        .clone()
+        .unwrap_or_else(|| format!("/archives/{}/offline", cli.collection));
+    let archived_at = crate::warc::record::format_warc_date(time::OffsetDateTime::now_utc());
+    let rewrite = PostRewrite {
+        link_base: &link_base,
+        map: offline,
+        archived_at: &archived_at,
+        collection: &cli.collection,
+    };
+    let mut done = Vec::new();
+    for input in inputs {
+        let Input::Post(post) = input else { continue };
+        let (text, unresolved) = crate::export::rewrite_post(post, &rewrite)?;
+        let target = if args.in_place {
+            post.path.clone()
+        } else {
+            let dir = cli.archives.join(&cli.collection).join("posts");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            dir.join(post.path.file_name().unwrap_or_default())
+        };
+        replace_atomically(&target, text.as_bytes())?;
+        done.push(RewrittenPost {
+            source: post.path.clone(),
+            written: target,
+            unresolved,
+        });
+    }
+    Ok(done)
+}
+
+/// Writes a sibling temporary file, syncs it, and renames it over `target`.
+fn replace_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing beside {}", target.display()))?;
+    temp.write_all(bytes)
+        .and_then(|_| temp.as_file().sync_all())
+        .with_context(|| format!("writing beside {}", target.display()))?;
+    temp.persist(target)
+        .with_context(|| format!("replacing {}", target.display()))?;
+    Ok(())
+}
+
+fn report(
+    cli: &Cli,
+    summary: &Summary,
+    captures: usize,
+    export: &ExportReport,
+    posts: &[RewrittenPost],
+) -> Result<()> {
     if cli.json {
         let mut value = serde_json::to_value(summary)?;
         value["index_captures"] = captures.into();
+        value["offline"] = serde_json::to_value(export)?;
+        value["posts"] = serde_json::to_value(posts)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
@@ -260,6 +424,23 @@ fn report(cli: &Cli, summary: &Summary, captures: usize) -> Result<()> {
     }
     if summary.errors.len() > 20 {
         eprintln!("  ... and {} more (see --json)", summary.errors.len() - 20);
+    }
+    eprintln!(
+        "offline copy: {} files ({} pages) in {}",
+        export.files,
+        export.pages,
+        export.out_dir.display()
+    );
+    for post in posts {
+        eprintln!(
+            "post {} -> {} ({} references not archived, left as they were)",
+            post.source.display(),
+            post.written.display(),
+            post.unresolved.len()
+        );
+        for url in post.unresolved.iter().take(10) {
+            eprintln!("  not archived: {url}");
+        }
     }
     Ok(())
 }

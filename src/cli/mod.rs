@@ -48,6 +48,13 @@ pub enum Command {
     },
     /// Rebuild the collection's index.cdxj from its WARC files.
     Index,
+    /// Materialize the collection's offline copy (archives/COLL/offline): every archived page
+    /// and what it needs, rewritten to open from file:// with no network.
+    Export {
+        /// Where to write it instead of archives/COLL/offline.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// A collection name becomes a folder and a file-name prefix: keep it to safe characters.
@@ -73,6 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Archive(args) => archive::run(&cli, args),
         Command::Verify { paths } => verify(paths, cli.json),
         Command::Index => rebuild_index(&cli),
+        Command::Export { out } => export(&cli, out.as_deref()),
     }
 }
 
@@ -181,7 +189,29 @@ fn describe(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn rebuild_index(cli: &Cli) -> Result<()> {
+fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
+    let dir = collection_dir(cli)?;
+    if !dir.join("index.cdxj").exists() {
+        index::rebuild_collection_index(&dir)?;
+    }
+    let out = out.map_or_else(|| dir.join("offline"), Path::to_path_buf);
+    let (_, report) = crate::export::export(&dir, &out)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        eprintln!(
+            "exported {} files ({} pages) to {}; {} references not archived",
+            report.files,
+            report.pages,
+            out.display(),
+            report.unresolved.len()
+        );
+    }
+    Ok(())
+}
+
+/// `archives/COLL`, which must exist.
+fn collection_dir(cli: &Cli) -> Result<PathBuf> {
     let dir = cli.archives.join(&cli.collection);
     if !dir.is_dir() {
         bail!(
@@ -190,6 +220,11 @@ fn rebuild_index(cli: &Cli) -> Result<()> {
             cli.archives.display()
         );
     }
+    Ok(dir)
+}
+
+fn rebuild_index(cli: &Cli) -> Result<()> {
+    let dir = collection_dir(cli)?;
     let (files, lines) = index::rebuild_collection_index(&dir)?;
     let path = dir.join("index.cdxj");
     if cli.json {

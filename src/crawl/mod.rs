@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::extract::{self, LinkKind};
 use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
-use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules};
+use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
 use crate::warc::record::{format_warc_date, new_record_id};
 use crate::warc::{Compression, WriteError, WriterConfig};
 
@@ -47,7 +47,7 @@ impl std::str::FromStr for RobotsPolicy {
 }
 
 pub struct CrawlConfig {
-    pub targets: Vec<Url>,
+    pub seeds: Vec<Seed>,
     pub rules: Rules,
     pub fetch: FetchConfig,
     pub concurrency: usize,
@@ -184,8 +184,8 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     });
     let mut frontier = Frontier::new(config.rules.clone());
     let mut summary = Summary::default();
-    for target in &config.targets {
-        if let Err(refusal) = frontier.add_target(target.clone()) {
+    for seed in &config.seeds {
+        if let Err(refusal) = frontier.add_seed(seed.clone()) {
             note_refusal(&mut summary, &refusal);
         }
     }

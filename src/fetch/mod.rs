@@ -166,23 +166,27 @@ impl Exchange {
     /// The body with its `Content-Encoding` undone, at most `limit` bytes of it: enough to find
     /// links, never enough for a decompression bomb to exhaust memory.
     pub fn decoded_body(&self, limit: u64) -> io::Result<Vec<u8>> {
-        let raw = self.body.reader()?;
-        let encoding = self
-            .header("content-encoding")
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let mut decoded: Box<dyn Read> = match encoding.as_str() {
-            "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-            "deflate" => Box::new(flate2::read::ZlibDecoder::new(raw)),
-            "br" => Box::new(brotli_decompressor::Decompressor::new(raw, 64 << 10)),
-            _ => Box::new(raw),
-        };
-        let mut out = Vec::new();
-        // A damaged encoding still yields what decoded before the damage.
-        let _ = (&mut decoded).take(limit).read_to_end(&mut out);
-        Ok(out)
+        decode_content(self.body.reader()?, self.header("content-encoding"), limit)
     }
+}
+
+/// A body with its `Content-Encoding` (gzip, deflate, br) undone, at most `limit` bytes of it.
+/// A damaged encoding still yields what decoded before the damage.
+pub fn decode_content(
+    raw: impl Read,
+    content_encoding: Option<&str>,
+    limit: u64,
+) -> io::Result<Vec<u8>> {
+    let encoding = content_encoding.unwrap_or("").trim().to_ascii_lowercase();
+    let mut decoded: Box<dyn Read> = match encoding.as_str() {
+        "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        "deflate" => Box::new(flate2::read::ZlibDecoder::new(raw)),
+        "br" => Box::new(brotli_decompressor::Decompressor::new(raw, 64 << 10)),
+        _ => Box::new(raw),
+    };
+    let mut out = Vec::new();
+    let _ = (&mut decoded).take(limit).read_to_end(&mut out);
+    Ok(out)
 }
 
 /// A response body: in memory, or in an unlinked spool file.

@@ -100,6 +100,16 @@ impl CandidateKind {
     }
 }
 
+/// Where a crawl starts: a URL given on the command line (depth 0), or what a post names: its
+/// source article (depth 0), the pages its body links to (depth 1, as related news of the
+/// source would be) and the images in it (requisites).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub url: Url,
+    pub depth: u32,
+    pub kind: CandidateKind,
+}
+
 /// Why a URL was not queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -143,14 +153,26 @@ impl Frontier {
 
     /// Queues a target: always in scope, at depth 0.
     pub fn add_target(&mut self, url: Url) -> Result<(), Refusal> {
-        if let Some(host) = url.host_str() {
+        self.add_seed(Seed {
+            url,
+            depth: 0,
+            kind: CandidateKind::Target,
+        })
+    }
+
+    /// Queues a seed: a target (in scope whatever its host, its site then in scope too), or a
+    /// requisite named by the input itself (an image in a post's body).
+    pub fn add_seed(&mut self, seed: Seed) -> Result<(), Refusal> {
+        if seed.kind == CandidateKind::Target
+            && let Some(host) = seed.url.host_str()
+        {
             self.target_hosts.insert(host.to_string());
             self.target_sites.insert(registrable_domain(host));
         }
         self.admit(Candidate {
-            url,
-            depth: 0,
-            kind: CandidateKind::Target,
+            url: seed.url,
+            depth: seed.depth,
+            kind: seed.kind,
             via: None,
             hops: String::new(),
         })

@@ -112,6 +112,12 @@ pub struct Unpacker<R> {
 impl<R: Read> Unpacker<R> {
     /// Wraps a file read from its start. For zstd, a leading dictionary frame is loaded here.
     pub fn new(src: R, compression: Compression) -> io::Result<Unpacker<R>> {
+        Unpacker::new_at(src, compression, 0)
+    }
+
+    /// Wraps a reader positioned at `offset` in its file, the start of a member or frame (a
+    /// record's offset in the index). A zstd dictionary frame is only looked for at 0.
+    pub fn new_at(src: R, compression: Compression, offset: u64) -> io::Result<Unpacker<R>> {
         let codec = match compression {
             Compression::None => Codec::Plain,
             Compression::Gzip => Codec::Gzip(Box::new(Decompress::new_gzip(15))),
@@ -127,7 +133,7 @@ impl<R: Read> Unpacker<R> {
             input: vec![0; IO_BUF].into_boxed_slice(),
             in_pos: 0,
             in_len: 0,
-            in_offset: 0,
+            in_offset: offset,
             output: vec![0; output_len].into_boxed_slice(),
             out_pos: 0,
             out_len: 0,
@@ -135,7 +141,7 @@ impl<R: Read> Unpacker<R> {
             inside_member: false,
             member_start: 0,
         };
-        if compression == Compression::Zstd {
+        if compression == Compression::Zstd && offset == 0 {
             unpacker.load_zstd_dictionary()?;
         }
         Ok(unpacker)

@@ -55,6 +55,39 @@ impl WarcReader<File> {
     }
 }
 
+impl WarcReader<File> {
+    /// Opens a file at a record's offset (from the index), to read that record and what
+    /// follows. Files that start with a zstd dictionary are read from the start up to it.
+    pub fn open_at(path: &Path, offset: u64) -> Result<WarcReader<File>, ReadError> {
+        let mut reader = WarcReader::open(path)?;
+        let mut file = File::open(path).map_err(|e| ReadError::io(offset, e))?;
+        let mut prefix = [0u8; 4];
+        let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
+        let has_dictionary = n == 4 && u32::from_le_bytes(prefix) == 0x184D_2A5D;
+        if has_dictionary {
+            // The dictionary must be loaded from the start; skip forward through the stream.
+            while reader.unpacker.position() < offset {
+                let available = reader
+                    .unpacker
+                    .fill_buf()
+                    .map_err(|e| ReadError::io(offset, e))?
+                    .len();
+                if available == 0 {
+                    break;
+                }
+                reader.unpacker.consume(available);
+            }
+            return Ok(reader);
+        }
+        io::Seek::seek(&mut file, io::SeekFrom::Start(offset))
+            .map_err(|e| ReadError::io(offset, e))?;
+        let unpacker = Unpacker::new_at(file, reader.compression, offset)
+            .map_err(|e| ReadError::io(offset, e))?;
+        reader.unpacker = unpacker;
+        Ok(reader)
+    }
+}
+
 impl<R: Read> WarcReader<R> {
     pub fn new(src: R, compression: Compression) -> Result<WarcReader<R>, ReadError> {
         let unpacker = Unpacker::new(src, compression).map_err(|e| ReadError::io(0, e))?;

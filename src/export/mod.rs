@@ -1,0 +1,692 @@
+//! The offline copy: `archives/COLL/offline/HOST/PATH` materialized from the WARCs (the latest
+//! capture of each URL), every reference to an archived resource rewritten to a relative path,
+//! so pages open from `file://` with the network unplugged; and the rewrite of archived posts
+//! to point into it.
+//!
+//! File names are safe and collision-free for any URL: query strings become a readable part
+//! plus a hash, non-ASCII is kept as UTF-8, long names are cut and hashed, and every file is
+//! named with the extension of its type, since browsers decide by the name how to treat a
+//! `file://` resource (Chromium ignores a stylesheet not named `.css`).
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::extract::decode_html;
+use crate::fetch::decode_content;
+use crate::index::Entry;
+use crate::post::Post;
+use crate::rewrite::{HtmlOptions, rewrite_css, rewrite_html};
+use crate::warc::{ReadError, WarcReader};
+
+/// Bodies larger than this are copied as they are, never parsed for rewriting.
+const MAX_REWRITTEN: u64 = 64 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: ReadError },
+    #[error("{0}")]
+    Rewrite(#[from] crate::rewrite::RewriteError),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ExportReport {
+    pub out_dir: PathBuf,
+    pub files: usize,
+    pub pages: usize,
+    /// References left pointing at the live web because nothing was archived for them.
+    pub unresolved: Vec<String>,
+}
+
+/// One archived URL and where its capture lies.
+#[derive(Debug, Clone)]
+struct Capture {
+    url: Url,
+    status: u16,
+    mime: String,
+    filename: String,
+    offset: u64,
+    /// For a revisit: the capture that holds the payload.
+    payload_from: Option<(String, u64)>,
+}
+
+/// What the export knows: which URL became which file, and where redirects lead.
+pub struct OfflineMap {
+    pub out_dir: PathBuf,
+    files: HashMap<String, PathBuf>,
+    redirects: HashMap<String, Url>,
+}
+
+impl OfflineMap {
+    /// The file (relative to the offline root) holding a URL, following archived redirects.
+    pub fn file_for(&self, url: &Url) -> Option<&Path> {
+        let mut url = url.clone();
+        url.set_fragment(None);
+        for _ in 0..10 {
+            if let Some(path) = self.files.get(url.as_str()) {
+                return Some(path);
+            }
+            url = self.redirects.get(url.as_str())?.clone();
+        }
+        None
+    }
+}
+
+/// Materializes `collection_dir/offline` (or `out_dir`) from the collection's index and WARCs.
+pub fn export(
+    collection_dir: &Path,
+    out_dir: &Path,
+) -> Result<(OfflineMap, ExportReport), ExportError> {
+    let index_path = collection_dir.join("index.cdxj");
+    let text = fs::read_to_string(&index_path).map_err(io_err(&index_path))?;
+    let captures = latest_captures(&text);
+    let warc_dir = collection_dir.join("warc");
+
+    let mut map = OfflineMap {
+        out_dir: out_dir.to_path_buf(),
+        files: HashMap::new(),
+        redirects: HashMap::new(),
+    };
+    let mut taken = HashSet::new();
+    let mut exported = Vec::new();
+    for capture in captures.values() {
+        if (300..400).contains(&capture.status) {
+            let head = read_payload(&warc_dir, capture, 0)?.0;
+            if let Some(location) = head_field(&head, "location")
+                && let Ok(target) = capture.url.join(location.trim())
+            {
+                map.redirects.insert(capture.url.to_string(), target);
+            }
+        } else if (200..300).contains(&capture.status) {
+            let path = unique_path(offline_path(&capture.url, &capture.mime), &mut taken);
+            map.files.insert(capture.url.to_string(), path);
+            exported.push(capture);
+        }
+    }
+
+    let mut report = ExportReport {
+        out_dir: out_dir.to_path_buf(),
+        ..ExportReport::default()
+    };
+    let mut unresolved = HashSet::new();
+    for capture in exported {
+        let relative = map.files[capture.url.as_str()].clone();
+        let (head, body) = read_payload(&warc_dir, capture, MAX_REWRITTEN)?;
+        let content_type = head_field(&head, "content-type");
+        let mime = capture.mime.as_str();
+        let from_dir = relative.parent().unwrap_or(Path::new(""));
+        let to_local = |url: &Url| {
+            map.file_for(url)
+                .map(|target| relative_reference(from_dir, target))
+        };
+        let bytes = if mime.contains("html") {
+            report.pages += 1;
+            let (_, encoding) = decode_html(&body, content_type.as_deref());
+            let options = HtmlOptions {
+                base: capture.url.clone(),
+                map: &to_local,
+                keep_original: false,
+                promote_lazy: true,
+            };
+            let (bytes, left) = rewrite_html(&body, encoding, &options)?;
+            unresolved.extend(left.into_iter().map(String::from));
+            bytes
+        } else if mime.contains("css") {
+            let text = String::from_utf8_lossy(&body);
+            let base = capture.url.clone();
+            let rewritten = rewrite_css(&text, &|r| base.join(r).ok().and_then(|u| to_local(&u)));
+            rewritten.into_bytes()
+        } else {
+            body
+        };
+        let target = out_dir.join(&relative);
+        write_file(&target, &bytes)?;
+        report.files += 1;
+    }
+    report.unresolved = unresolved.into_iter().collect();
+    report.unresolved.sort();
+    Ok((map, report))
+}
+
+/// The latest capture of each http(s) URL in the index, revisits pointed at their payload.
+fn latest_captures(index: &str) -> HashMap<String, Capture> {
+    let entries: Vec<Entry> = index.lines().filter_map(Entry::parse).collect();
+    let mut originals: HashMap<&str, (String, u64)> = HashMap::new();
+    for e in &entries {
+        if e.fields.mime.as_deref() != Some("warc/revisit")
+            && let (Some(digest), Ok(offset)) = (&e.fields.digest, e.fields.offset.parse())
+        {
+            originals
+                .entry(digest.as_str())
+                .or_insert((e.fields.filename.clone(), offset));
+        }
+    }
+    let mut latest: HashMap<String, (String, Capture)> = HashMap::new();
+    for e in &entries {
+        let Ok(url) = Url::parse(&e.fields.url) else {
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let revisit = e.fields.mime.as_deref() == Some("warc/revisit");
+        let payload_from = if revisit {
+            match e.fields.digest.as_deref().and_then(|d| originals.get(d)) {
+                Some(original) => Some(original.clone()),
+                None => continue,
+            }
+        } else {
+            None
+        };
+        let capture = Capture {
+            url: url.clone(),
+            status: e
+                .fields
+                .status
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(200),
+            mime: e.fields.mime.clone().unwrap_or_default(),
+            filename: e.fields.filename.clone(),
+            offset: e.fields.offset.parse().unwrap_or(0),
+            payload_from,
+        };
+        let key = url.to_string();
+        let newer = latest.get(&key).is_none_or(|(ts, _)| e.timestamp >= *ts);
+        if newer {
+            latest.insert(key, (e.timestamp.clone(), capture));
+        }
+    }
+    // A revisit's mime is warc/revisit; the type of what it stands for is its original's.
+    let by_location: HashMap<(String, u64), String> = latest
+        .values()
+        .filter(|(_, c)| c.payload_from.is_none())
+        .map(|(_, c)| ((c.filename.clone(), c.offset), c.mime.clone()))
+        .collect();
+    latest
+        .into_iter()
+        .map(|(k, (_, mut c))| {
+            if let Some(from) = &c.payload_from {
+                c.mime = by_location
+                    .get(from)
+                    .cloned()
+                    .unwrap_or_else(|| mime_from_entries(&entries, from));
+            }
+            (k, c)
+        })
+        .collect()
+}
+
+fn mime_from_entries(entries: &[Entry], (filename, offset): &(String, u64)) -> String {
+    entries
+        .iter()
+        .find(|e| &e.fields.filename == filename && e.fields.offset == offset.to_string())
+        .and_then(|e| e.fields.mime.clone())
+        .unwrap_or_default()
+}
+
+/// The HTTP header of a capture's response and its payload (content-encoding undone), at most
+/// `limit` bytes of it. A revisit's header is its own, its payload the original's.
+fn read_payload(
+    warc_dir: &Path,
+    capture: &Capture,
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<u8>), ExportError> {
+    let (head, _) = read_record(warc_dir, &capture.filename, capture.offset, 0)?;
+    let (payload_head, payload) = match &capture.payload_from {
+        Some((file, offset)) => read_record(warc_dir, file, *offset, limit)?,
+        None => read_record(warc_dir, &capture.filename, capture.offset, limit)?,
+    };
+    let encoding = head_field(&payload_head, "content-encoding");
+    let body =
+        decode_content(&payload[..], encoding.as_deref(), limit).map_err(io_err(warc_dir))?;
+    Ok((head, body))
+}
+
+/// One record's HTTP header and raw payload (at most `limit` bytes of it).
+fn read_record(
+    warc_dir: &Path,
+    filename: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<u8>, Vec<u8>), ExportError> {
+    // The index names files; a name with a path in it is not one cairn wrote.
+    if Path::new(filename).components().count() != 1 {
+        return Err(ExportError::Io {
+            path: warc_dir.join(filename),
+            source: std::io::Error::other("index names a file outside the collection"),
+        });
+    }
+    let path = warc_dir.join(filename);
+    let read_err = |source| ExportError::Read {
+        path: path.clone(),
+        source,
+    };
+    let mut reader = WarcReader::open_at(&path, offset).map_err(read_err)?;
+    let mut record = reader
+        .next_record()
+        .map_err(read_err)?
+        .ok_or_else(|| ExportError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(format!("no record at offset {offset}")),
+        })?;
+    let mut head = Vec::new();
+    let mut block = record.block();
+    let mut byte = [0u8; 1];
+    // The HTTP header, up to its blank line (bounded).
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 1 << 20 {
+        if block.read(&mut byte).map_err(io_err(&path))? == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let mut payload = Vec::new();
+    block
+        .take(limit)
+        .read_to_end(&mut payload)
+        .map_err(io_err(&path))?;
+    Ok((head, payload))
+}
+
+fn head_field(head: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    text.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Characters escaped in a relative reference to an offline file.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'?')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\'')
+    .add(b'\\');
+
+/// A reference from a file in `from_dir` to `target`, both relative to the offline root:
+/// `../imgcdn.cna.com.tw/a.jpg`, each segment percent-encoded.
+pub fn relative_reference(from_dir: &Path, target: &Path) -> String {
+    let from: Vec<Component<'_>> = from_dir.components().collect();
+    let to: Vec<Component<'_>> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    for c in &to[common..] {
+        let segment = c.as_os_str().to_string_lossy();
+        parts.push(utf8_percent_encode(&segment, PATH_SEGMENT).to_string());
+    }
+    parts.join("/")
+}
+
+/// `offline/HOST/PATH` for a URL: `www.cna.com.tw/news/aopl/202303220008.aspx.html`.
+pub fn offline_path(url: &Url, mime: &str) -> PathBuf {
+    let mut path = PathBuf::new();
+    let host = match url.port() {
+        Some(port) => format!("{}_{port}", url.host_str().unwrap_or("host")),
+        None => url.host_str().unwrap_or("host").to_string(),
+    };
+    path.push(safe_segment(&host));
+    let mut segments: Vec<String> = url
+        .path_segments()
+        .map(|s| s.map(decode_segment).collect())
+        .unwrap_or_default();
+    if segments.last().is_none_or(|s| s.is_empty()) {
+        segments.pop();
+        segments.push("index".into());
+    }
+    let mut name = segments.pop().unwrap_or_else(|| "index".into());
+    for dir in segments.iter().filter(|s| !s.is_empty()) {
+        path.push(safe_segment(dir));
+    }
+    if let Some(query) = url.query() {
+        let readable: String = decode_segment(query).chars().take(40).collect();
+        name = format!("{name}_{readable}-{}", short_hash(query));
+    }
+    let extension = extension_for(mime);
+    let has_extension = extension.is_empty()
+        || name
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| extension_matches(ext, extension));
+    if !has_extension {
+        name = format!("{name}.{extension}");
+    }
+    path.push(safe_segment(&name));
+    path
+}
+
+/// A path segment percent-decoded to text where it is valid UTF-8.
+fn decode_segment(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .unwrap_or_else(|_| segment.to_string())
+}
+
+/// A file name safe on any file system: no separators, controls or reserved characters, not
+/// `.` or `..`, and at most 150 bytes (cut and hashed beyond).
+fn safe_segment(segment: &str) -> String {
+    let mut out: String = segment
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '%' | '#' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    if out.is_empty() || out == "." || out == ".." {
+        out = format!("_{out}");
+    }
+    if out.len() > 150 {
+        let hash = short_hash(segment);
+        let extension = out
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_string())
+            .filter(|e| e.len() <= 10);
+        let mut cut = 120;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out = match extension {
+            Some(ext) => format!("{out}-{hash}.{ext}"),
+            None => format!("{out}-{hash}"),
+        };
+    }
+    out
+}
+
+fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    data_encoding::HEXLOWER.encode(&digest[..4])
+}
+
+/// Two URLs that would land on one path (`/a` as a file and `/a/` as a folder's index, say)
+/// get distinct names.
+fn unique_path(path: PathBuf, taken: &mut HashSet<PathBuf>) -> PathBuf {
+    if taken.insert(path.clone()) {
+        return path;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+    for n in 2.. {
+        let candidate = path.with_file_name(format!("{stem}~{n}.{ext}"));
+        if taken.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+/// The extension a file of this type must carry; empty when any will do.
+fn extension_for(mime: &str) -> &'static str {
+    match mime.trim().to_ascii_lowercase().as_str() {
+        "text/html" | "application/xhtml+xml" => "html",
+        "text/css" => "css",
+        "application/javascript" | "text/javascript" | "application/x-javascript" => "js",
+        "application/json" => "json",
+        "image/jpeg" | "image/jpg" | "image/pjpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/svg+xml" => "svg",
+        "image/avif" => "avif",
+        "image/x-icon" | "image/vnd.microsoft.icon" => "ico",
+        "font/woff2" => "woff2",
+        "font/woff" | "application/font-woff" => "woff",
+        "video/mp4" => "mp4",
+        "audio/mpeg" => "mp3",
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        _ => "",
+    }
+}
+
+fn extension_matches(ext: &str, wanted: &str) -> bool {
+    let ext = ext.to_ascii_lowercase();
+    ext == wanted
+        || matches!(
+            (wanted, ext.as_str()),
+            ("html", "htm") | ("jpg", "jpeg") | ("js", "mjs")
+        )
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let temp = path.with_extension("cairn-tmp");
+    fs::write(&temp, bytes).map_err(io_err(&temp))?;
+    fs::rename(&temp, path).map_err(io_err(path))
+}
+
+/// How a rewritten post points into the offline tree.
+pub struct PostRewrite<'a> {
+    /// Prefix of every rewritten reference: `/archives/COLL/offline` by default.
+    pub link_base: &'a str,
+    pub map: &'a OfflineMap,
+    /// When and where, for the front matter.
+    pub archived_at: &'a str,
+    pub collection: &'a str,
+}
+
+/// The post with every reference to an archived resource pointing into the offline tree (the
+/// original kept beside it as `data-cairn-original`), and its front matter noting when and
+/// where it was archived. Running it on its own output changes nothing more.
+pub fn rewrite_post(
+    post: &Post,
+    rewrite: &PostRewrite<'_>,
+) -> Result<(String, Vec<String>), ExportError> {
+    let link_base = rewrite.link_base.trim_end_matches('/');
+    let to_local = |url: &Url| {
+        rewrite.map.file_for(url).map(|path| {
+            let encoded = relative_reference(Path::new(""), path);
+            format!("{link_base}/{encoded}")
+        })
+    };
+    let base = post
+        .from
+        .clone()
+        .unwrap_or_else(|| Url::parse("file:///").expect("valid"));
+    let options = HtmlOptions {
+        base,
+        map: &to_local,
+        keep_original: true,
+        promote_lazy: true,
+    };
+    let markdown = post.body();
+    // Markdown links `[text](url)` and images `![alt](url)` become HTML the rewriter can
+    // annotate; the rest of the body is left as written.
+    let body = markdown_links_to_html(markdown);
+    let (bytes, unresolved) = rewrite_html(body.as_bytes(), encoding_rs::UTF_8, &options)?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+
+    let front = &post.text[post.front_matter.clone()];
+    let kept: Vec<&str> = front
+        .lines()
+        .filter(|l| !l.starts_with("cairn_archived_at:") && !l.starts_with("cairn_collection:"))
+        .collect();
+    let mut out = String::with_capacity(post.text.len() + body.len() / 4);
+    out.push_str("---\n");
+    for line in kept {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!("cairn_archived_at: {}\n", rewrite.archived_at));
+    out.push_str(&format!("cairn_collection: {}\n", rewrite.collection));
+    out.push_str("---\n");
+    out.push_str(&body);
+    let mut left: Vec<String> = unresolved.into_iter().map(String::from).collect();
+    left.sort();
+    left.dedup();
+    Ok((out, left))
+}
+
+/// Turns inline Markdown links and images with absolute http(s) URLs into `<a>`/`<img>` tags
+/// (which Markdown renders the same), leaving code spans and everything else as written.
+fn markdown_links_to_html(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut open: Option<(usize, String, bool)> = None;
+    let mut text = String::new();
+    for (event, range) in Parser::new(markdown).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. })
+                if dest_url.starts_with("http://") || dest_url.starts_with("https://") =>
+            {
+                let image = markdown[range.clone()].starts_with('!');
+                open = Some((range.start, dest_url.to_string(), image));
+                text.clear();
+            }
+            Event::Text(t) | Event::Code(t) if open.is_some() => text.push_str(&t),
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+                if let Some((start, url, image)) = open.take() {
+                    let url_attr = url.replace('"', "&quot;");
+                    let label = text
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('"', "&quot;");
+                    let html = if image {
+                        format!("<img src=\"{url_attr}\" alt=\"{label}\">")
+                    } else {
+                        format!("<a href=\"{url_attr}\">{label}</a>")
+                    };
+                    edits.push((start..range.end, html));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut last = 0;
+    for (range, html) in edits {
+        if range.start < last {
+            continue;
+        }
+        out.push_str(&markdown[last..range.start]);
+        out.push_str(&html);
+        last = range.end;
+    }
+    out.push_str(&markdown[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(url: &str, mime: &str) -> String {
+        offline_path(&Url::parse(url).unwrap(), mime)
+            .display()
+            .to_string()
+    }
+
+    #[test]
+    fn paths_carry_the_type_extension_and_stay_safe() {
+        assert_eq!(
+            path(
+                "https://www.cna.com.tw/news/aopl/202303220008.aspx",
+                "text/html"
+            ),
+            "www.cna.com.tw/news/aopl/202303220008.aspx.html"
+        );
+        assert_eq!(
+            path("https://a.example/", "text/html"),
+            "a.example/index.html"
+        );
+        assert_eq!(
+            path("https://a.example/img/x.JPG", "image/jpeg"),
+            "a.example/img/x.JPG"
+        );
+        let css = path("https://www.cna.com.tw/css/main.css?v=3", "text/css");
+        assert!(
+            css.starts_with("www.cna.com.tw/css/main.css_v=3-") && css.ends_with(".css"),
+            "{css}"
+        );
+        let tag = path(
+            "https://www.cna.com.tw/tag/hysearchws.aspx?q=%E8%92%B2%E4%BA%AD",
+            "text/html",
+        );
+        assert!(tag.contains("q=蒲亭") && tag.ends_with(".html"), "{tag}");
+        assert_ne!(
+            path("https://a.example/s?q=1", "text/html"),
+            path("https://a.example/s?q=2", "text/html")
+        );
+        let long = path(
+            &format!("https://a.example/{}.png", "x".repeat(400)),
+            "image/png",
+        );
+        assert!(long.len() < 200 && long.ends_with(".png"), "{long}");
+        // The URL parser resolves dot segments, encoded ones too: nothing climbs out.
+        assert_eq!(
+            path("https://a.example/a/../../b/%2e%2e/c", "text/plain"),
+            "a.example/c.txt"
+        );
+    }
+
+    #[test]
+    fn relative_references_climb_and_encode() {
+        assert_eq!(
+            relative_reference(
+                Path::new("www.cna.com.tw/news/aopl"),
+                Path::new("imgcdn.cna.com.tw/a b.jpg")
+            ),
+            "../../../imgcdn.cna.com.tw/a%20b.jpg"
+        );
+        assert_eq!(
+            relative_reference(Path::new("a/b"), Path::new("a/b/c.css")),
+            "c.css"
+        );
+        assert_eq!(
+            relative_reference(Path::new("a"), Path::new("a/q#1.html")),
+            "q%231.html"
+        );
+    }
+
+    #[test]
+    fn markdown_links_become_tags_and_code_stays() {
+        let md = "[標題](https://a.example/x) and ![pic](https://a.example/p.jpg) and `[c](https://a.example/c)` and [rel](/local)";
+        let out = markdown_links_to_html(md);
+        assert!(
+            out.starts_with("<a href=\"https://a.example/x\">標題</a>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<img src=\"https://a.example/p.jpg\" alt=\"pic\">"),
+            "{out}"
+        );
+        assert!(out.contains("`[c](https://a.example/c)`"), "{out}");
+        assert!(out.contains("[rel](/local)"), "{out}");
+    }
+}

@@ -1,0 +1,409 @@
+//! Rewriting references in HTML and CSS, with no I/O: the offline export, the post rewrite and
+//! (later) replay hand in a mapping from absolute URL to the reference to put instead.
+//!
+//! HTML is rewritten as a stream by lol_html, in the document's own charset, so bytes that are
+//! not references stay exactly as they were; CSS is tokenized by cssparser and only the
+//! `url()`, `@import` and `image-set()` references are replaced.
+
+use std::cell::RefCell;
+
+use cssparser::{Parser, Token};
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
+use url::Url;
+
+use crate::extract::srcset_urls;
+
+/// Attributes holding one URL.
+const URL_ATTRS: &[&str] = &[
+    "href",
+    "src",
+    "poster",
+    "background",
+    "data",
+    "data-src",
+    "data-original",
+    "data-lazy-src",
+    "data-lazy",
+    "data-echo",
+    "data-url",
+    "data-hi-res-src",
+];
+/// Attributes holding a srcset.
+const SRCSET_ATTRS: &[&str] = &[
+    "srcset",
+    "data-srcset",
+    "data-lazy-srcset",
+    "data-original-set",
+];
+
+/// How to rewrite one document.
+pub struct HtmlOptions<'m> {
+    /// The document's URL, against which references resolve (until a `<base href>`).
+    pub base: Url,
+    /// The replacement for an absolute URL (fragment removed), or `None` to leave it.
+    pub map: &'m dyn Fn(&Url) -> Option<String>,
+    /// Keep each rewritten attribute's original value beside it, as
+    /// `data-cairn-original` (for `href`/`src`) or `data-cairn-original-ATTR`.
+    pub keep_original: bool,
+    /// Give lazy images a real `src`/`srcset` from their `data-src`/`data-srcset`.
+    pub promote_lazy: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("rewriting HTML: {0}")]
+pub struct RewriteError(String);
+
+/// The references a rewrite met that the mapping left alone.
+#[derive(Debug, Default)]
+pub struct Unresolved(pub Vec<Url>);
+
+/// Rewrites an HTML document in `encoding` (ASCII-compatible ones; others should be decoded to
+/// UTF-8 first). Returns the new bytes and the references left as they were.
+pub fn rewrite_html(
+    body: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    options: &HtmlOptions<'_>,
+) -> Result<(Vec<u8>, Vec<Url>), RewriteError> {
+    let base = RefCell::new(options.base.clone());
+    let unresolved = RefCell::new(Vec::new());
+    let style_text = RefCell::new(String::new());
+    let mut output = Vec::with_capacity(body.len() + body.len() / 8);
+    let encoding =
+        AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
+    {
+        let map_one = |value: &str| -> Option<String> {
+            let trimmed = value.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
+                return None;
+            }
+            let mut url = base.borrow().join(trimmed).ok()?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            let fragment = url.fragment().map(str::to_string);
+            url.set_fragment(None);
+            match (options.map)(&url) {
+                Some(mut new) => {
+                    if let Some(f) = fragment {
+                        new.push('#');
+                        new.push_str(&f);
+                    }
+                    Some(new)
+                }
+                None => {
+                    unresolved.borrow_mut().push(url);
+                    None
+                }
+            }
+        };
+        let settings = Settings::new()
+            .with_encoding(encoding)
+            .append_element_content_handler(element!("*", |el| {
+                rewrite_element(el, options, &base, &map_one);
+                Ok(())
+            }))
+            .append_element_content_handler(text!("style", |chunk| {
+                style_text.borrow_mut().push_str(chunk.as_str());
+                if chunk.last_in_text_node() {
+                    let css = std::mem::take(&mut *style_text.borrow_mut());
+                    let rewritten = rewrite_css(&css, &|r| map_one(r));
+                    chunk.replace(&rewritten, ContentType::Html);
+                } else {
+                    chunk.remove();
+                }
+                Ok(())
+            }));
+        let mut rewriter =
+            HtmlRewriter::new(settings, |bytes: &[u8]| output.extend_from_slice(bytes));
+        rewriter
+            .write(body)
+            .map_err(|e| RewriteError(e.to_string()))?;
+        rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
+    }
+    Ok((output, unresolved.into_inner()))
+}
+
+fn rewrite_element(
+    el: &mut Element<'_, '_>,
+    options: &HtmlOptions<'_>,
+    base: &RefCell<Url>,
+    map_one: &dyn Fn(&str) -> Option<String>,
+) {
+    let name = el.tag_name();
+    if name == "base" {
+        if let Some(href) = el.get_attribute("href") {
+            if let Ok(new_base) = base.borrow().join(href.trim()) {
+                *base.borrow_mut() = new_base;
+            }
+            // Local references must not resolve against the live base.
+            el.remove_attribute("href");
+            let _ = el.set_attribute("data-cairn-original", &href);
+        }
+        return;
+    }
+    let mut changes: Vec<(String, String, String)> = Vec::new();
+    for attr in URL_ATTRS {
+        if *attr == "data" && name != "object" {
+            continue;
+        }
+        if let Some(value) = original(el, attr)
+            && let Some(new) = map_one(&value)
+        {
+            changes.push((attr.to_string(), value, new));
+        }
+    }
+    for attr in SRCSET_ATTRS {
+        if let Some(value) = original(el, attr)
+            && let Some(new) = rewrite_srcset(&value, map_one)
+        {
+            changes.push((attr.to_string(), value, new));
+        }
+    }
+    if let Some(style) = el.get_attribute("style") {
+        let rewritten = rewrite_css(&style, &|r| map_one(r));
+        if rewritten != style {
+            let _ = el.set_attribute("style", &rewritten);
+        }
+    }
+    if name == "meta" {
+        let refresh = el
+            .get_attribute("http-equiv")
+            .is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
+        if let (true, Some(content)) = (refresh, el.get_attribute("content"))
+            && let Some((delay, target)) = content.split_once(['='])
+            && let Some(new) = map_one(target.trim_matches(['"', '\'', ' ']))
+        {
+            let _ = el.set_attribute("content", &format!("{delay}={new}"));
+        }
+    }
+    if options.promote_lazy && name == "img" {
+        let lazy_src = changes
+            .iter()
+            .find(|(a, _, _)| a != "src" && URL_ATTRS.contains(&a.as_str()));
+        if let Some((_, _, new)) = lazy_src.cloned() {
+            changes.retain(|(a, _, _)| a != "src");
+            let src = el.get_attribute("src").unwrap_or_default();
+            changes.push(("src".into(), original(el, "src").unwrap_or(src), new));
+        }
+        let lazy_srcset = changes
+            .iter()
+            .find(|(a, _, _)| a != "srcset" && SRCSET_ATTRS.contains(&a.as_str()));
+        if let Some((_, _, new)) = lazy_srcset.cloned() {
+            changes.retain(|(a, _, _)| a != "srcset");
+            let srcset = el.get_attribute("srcset").unwrap_or_default();
+            changes.push((
+                "srcset".into(),
+                original(el, "srcset").unwrap_or(srcset),
+                new,
+            ));
+        }
+    }
+    if !changes.is_empty() && matches!(name.as_str(), "link" | "script") {
+        // Subresource integrity would reject a rewritten stylesheet.
+        el.remove_attribute("integrity");
+    }
+    for (attr, old, new) in changes {
+        let _ = el.set_attribute(&attr, &new);
+        if options.keep_original && !old.is_empty() {
+            let keep = match attr.as_str() {
+                "href" | "src" => "data-cairn-original".to_string(),
+                other => format!("data-cairn-original-{other}"),
+            };
+            if el.get_attribute(&keep).is_none() {
+                let _ = el.set_attribute(&keep, &old);
+            }
+        }
+    }
+}
+
+/// An attribute's value before cairn rewrote it: with `data-cairn-original` present, the
+/// element was rewritten before, and starting from the originals makes a second run change
+/// nothing and lose nothing.
+fn original(el: &Element<'_, '_>, attr: &str) -> Option<String> {
+    let current = el.get_attribute(attr)?;
+    let kept = match attr {
+        "href" | "src" => el.get_attribute("data-cairn-original"),
+        _ => el.get_attribute(&format!("data-cairn-original-{attr}")),
+    };
+    Some(kept.unwrap_or(current))
+}
+
+/// A srcset with each candidate URL mapped and descriptors kept; `None` if nothing changed.
+fn rewrite_srcset(value: &str, map_one: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut changed = false;
+    let mut out = value.to_string();
+    // Replace from the end so earlier positions stay valid.
+    let mut spans: Vec<(usize, &str)> = srcset_urls(value)
+        .into_iter()
+        .map(|u| (u.as_ptr() as usize - value.as_ptr() as usize, u))
+        .collect();
+    spans.reverse();
+    for (start, url) in spans {
+        if let Some(new) = map_one(url) {
+            out.replace_range(start..start + url.len(), &new);
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// CSS with every `url()`, `@import` string and `image-set()` string mapped; the rest of the
+/// text is left byte for byte.
+pub fn rewrite_css(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut parser = Parser::new(text);
+    collect_css_edits(&mut parser, false, map, &mut edits);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    edits.sort_by_key(|e| e.0);
+    for (start, end, replacement) in edits {
+        if start < last {
+            continue;
+        }
+        out.push_str(&text[last..start]);
+        out.push_str(&replacement);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A double-quoted CSS string.
+fn css_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\a "),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn collect_css_edits(
+    parser: &mut Parser<'_>,
+    strings_are_urls: bool,
+    map: &dyn Fn(&str) -> Option<String>,
+    edits: &mut Vec<(usize, usize, String)>,
+) {
+    let mut after_import = false;
+    loop {
+        let start = parser.position().byte_index();
+        let Ok(token) = parser.next_including_whitespace_and_comments() else {
+            break;
+        };
+        let token = token.clone();
+        let end = parser.position().byte_index();
+        let nested = match &token {
+            Token::UnquotedUrl(url) => {
+                if let Some(new) = map(url) {
+                    edits.push((start, end, format!("url({})", css_string(&new))));
+                }
+                None
+            }
+            Token::QuotedString(s) if strings_are_urls || after_import => {
+                if let Some(new) = map(s) {
+                    edits.push((start, end, css_string(&new)));
+                }
+                None
+            }
+            Token::AtKeyword(k) if k.eq_ignore_ascii_case("import") => {
+                after_import = true;
+                continue;
+            }
+            Token::WhiteSpace(_) | Token::Comment(_) => continue,
+            Token::Function(name) => {
+                let name = name.to_ascii_lowercase();
+                Some(matches!(
+                    name.as_str(),
+                    "url" | "image-set" | "-webkit-image-set" | "src"
+                ))
+            }
+            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
+                Some(false)
+            }
+            _ => None,
+        };
+        after_import = false;
+        if let Some(urls) = nested {
+            let _ = parser.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
+                collect_css_edits(inner, urls, map, edits);
+                Ok(())
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(url: &Url) -> Option<String> {
+        url.as_str()
+            .strip_prefix("https://www.cna.com.tw/")
+            .map(|rest| format!("local/{rest}"))
+    }
+
+    fn rewrite(html: &str, keep_original: bool) -> (String, Vec<Url>) {
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap(),
+            map: &local,
+            keep_original,
+            promote_lazy: true,
+        };
+        let (bytes, unresolved) =
+            rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
+        (String::from_utf8(bytes).unwrap(), unresolved)
+    }
+
+    #[test]
+    fn css_references_are_replaced_and_the_rest_kept() {
+        let css = "@import 'a.css';\n/* url(x.png) */ .b { background: url( b.png ) no-repeat; } .c{background:url(\"c.png\")}";
+        let out = rewrite_css(css, &|r: &str| Some(format!("L/{r}")));
+        assert_eq!(
+            out,
+            "@import \"L/a.css\";\n/* url(x.png) */ .b { background: url(\"L/b.png\") no-repeat; } .c{background:url(\"L/c.png\")}"
+        );
+    }
+
+    #[test]
+    fn html_attributes_lazy_images_and_styles() {
+        let (out, unresolved) = rewrite(
+            r#"<img class=lazy src="data:image/gif;base64,R0" data-src="/img/a.jpg" data-srcset="/img/a.jpg 1x, /img/b.jpg 2x"><a href="/news/b.aspx#top">b</a><a href="https://elsewhere.example/">x</a><div style="background:url(/bg.png)"></div><style>p{background:url(/p.png)}</style>"#,
+            false,
+        );
+        assert!(out.contains(r#"src="local/img/a.jpg""#), "{out}");
+        assert!(
+            out.contains(r#"srcset="local/img/a.jpg 1x, local/img/b.jpg 2x""#),
+            "{out}"
+        );
+        assert!(out.contains(r##"href="local/news/b.aspx#top""##), "{out}");
+        assert!(
+            out.contains(r#"style="background:url(&quot;local/bg.png&quot;)""#)
+                || out.contains("url(\"local/bg.png\")"),
+            "{out}"
+        );
+        assert!(out.contains(r#"p{background:url("local/p.png")}"#), "{out}");
+        assert_eq!(unresolved.len(), 1);
+        assert_eq!(unresolved[0].as_str(), "https://elsewhere.example/");
+    }
+
+    #[test]
+    fn originals_are_kept_and_a_second_run_changes_nothing() {
+        let source =
+            r#"<p>text stays</p><img src="https://www.cna.com.tw/x.jpg"><a href="/y">y</a>"#;
+        let (once, _) = rewrite(source, true);
+        assert!(
+            once.contains(r#"data-cairn-original="https://www.cna.com.tw/x.jpg""#),
+            "{once}"
+        );
+        assert!(once.contains(r#"src="local/x.jpg""#), "{once}");
+        let (twice, _) = rewrite(&once, true);
+        assert_eq!(once, twice);
+        assert!(once.starts_with("<p>text stays</p>"));
+    }
+}
