@@ -205,7 +205,9 @@ fn rewrite_element(
     }
     for (attr, old, new) in changes {
         let _ = el.set_attribute(&attr, &new);
-        if options.keep_original && !old.is_empty() {
+        // A value that is already the rewritten one (a second run, a promoted src) is no
+        // original worth keeping.
+        if options.keep_original && !old.is_empty() && old != new {
             let keep = match attr.as_str() {
                 "href" | "src" => "data-cairn-original".to_string(),
                 other => format!("data-cairn-original-{other}"),

@@ -8,5 +8,6 @@ mod archive;
 mod fixture;
 mod foreign;
 mod index;
+mod offline;
 mod site;
 mod writer;

@@ -1,0 +1,198 @@
+//! Archiving the seed post: the rewritten post and the offline copy of its source article
+//! reference nothing live that was archived, and every rewritten reference names a file that
+//! exists; the rewrite can run again without change or loss.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use url::Url;
+
+use crate::archive::{archive, index_entries};
+use crate::site;
+use crate::support::*;
+
+pub const POST: &str = "2023-03-21-cna-xi-putin-talks.md";
+
+/// A Jekyll-like site folder holding the seed post in `_posts/`.
+pub fn site_with_seed_post(dir: &Path) -> PathBuf {
+    let posts = dir.join("_posts");
+    fs::create_dir_all(&posts).unwrap();
+    let post = posts.join(POST);
+    fs::write(&post, seed_post()).unwrap();
+    post
+}
+
+/// Every URL-valued attribute of a document (srcset candidates split), by a regex oracle.
+pub fn references(html: &str) -> Vec<(String, String)> {
+    let attr =
+        Regex::new(r#"\s((?:data-)?(?:src|href|srcset|original|lazy-src))="([^"]*)""#).unwrap();
+    let mut out = Vec::new();
+    for c in attr.captures_iter(html) {
+        let name = c[1].to_string();
+        if name.ends_with("srcset") {
+            for candidate in c[2].split(',') {
+                if let Some(url) = candidate.split_whitespace().next() {
+                    out.push((name.clone(), url.to_string()));
+                }
+            }
+        } else {
+            out.push((name, c[2].to_string()));
+        }
+    }
+    out
+}
+
+/// URLs archived with a 2xx answer (or a revisit of one).
+pub fn archived_urls(archives: &Path) -> HashSet<String> {
+    index_entries(archives, "default")
+        .into_iter()
+        .filter(|e| {
+            e.fields
+                .status
+                .as_deref()
+                .is_some_and(|s| s.starts_with('2'))
+        })
+        .map(|e| e.fields.url)
+        .collect()
+}
+
+#[test]
+fn the_seed_post_renders_from_local_files() {
+    let fixture = site::start();
+    let work = tempfile::tempdir().unwrap();
+    let post = site_with_seed_post(work.path());
+    let archives = work.path().join("archives");
+    let out = archive(
+        &archives,
+        &fixture,
+        &["--no-progress"],
+        &[post.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let archived = archived_urls(&archives);
+    let offline = archives.join("default/offline");
+
+    // The post itself is in the archive, as a resource record.
+    let entries = index_entries(&archives, "default");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.fields.url == format!("file:///_posts/{POST}")
+                && e.fields.mime.as_deref() == Some("text/markdown")),
+        "post resource record"
+    );
+
+    // The rewritten post: archived references point into offline/ under the link base, and
+    // the files exist; the originals stay beside them.
+    let rewritten = fs::read_to_string(archives.join("default/posts").join(POST)).unwrap();
+    assert!(
+        rewritten.starts_with("---\nlayout: post\n"),
+        "{}",
+        &rewritten[..200]
+    );
+    assert!(rewritten.contains("\ncairn_archived_at: "));
+    assert!(
+        rewritten.contains(&format!("from: {}", site::ARTICLE)),
+        "front matter kept"
+    );
+    let mut local = 0;
+    for (attr, value) in references(&rewritten) {
+        if attr.contains("original") {
+            continue;
+        }
+        if let Some(path) = value.strip_prefix("/archives/default/offline/") {
+            let path = percent_encoding::percent_decode_str(path.split('#').next().unwrap())
+                .decode_utf8()
+                .unwrap()
+                .into_owned();
+            assert!(offline.join(&path).is_file(), "{value} -> missing {path}");
+            local += 1;
+        } else if value.starts_with("http") {
+            assert!(
+                !archived.contains(&value),
+                "{attr}={value} was archived but still points live"
+            );
+        }
+    }
+    assert!(local >= 40, "{local} references rewritten");
+    assert!(rewritten.contains(&format!(
+        "data-cairn-original=\"{}\"",
+        "https://imgcdn.cna.com.tw/www/webphotos/WebCover/420/20230321/1200x900_065325447941.jpg"
+    )));
+    // The Markdown title link points into the offline copy too.
+    assert!(
+        rewritten
+            .contains("/archives/default/offline/www.cna.com.tw/news/aopl/202303220008.aspx.html")
+    );
+
+    // The offline article: every reference to something archived is a relative path to a
+    // file that exists; nothing archived is referenced live.
+    let article = offline.join("www.cna.com.tw/news/aopl/202303220008.aspx.html");
+    let html = fs::read_to_string(&article).unwrap();
+    let mut relative = 0;
+    for (attr, value) in references(&html) {
+        if value.starts_with("data:") || value.starts_with('#') {
+            continue;
+        }
+        match Url::parse(&value) {
+            Ok(url) => assert!(
+                !archived.contains(url.as_str()),
+                "{attr}={value} archived but live"
+            ),
+            Err(_) => {
+                let target = value.split('#').next().unwrap();
+                let decoded = percent_encoding::percent_decode_str(target)
+                    .decode_utf8()
+                    .unwrap();
+                assert!(
+                    article.parent().unwrap().join(decoded.as_ref()).is_file(),
+                    "{attr}={value}"
+                );
+                relative += 1;
+            }
+        }
+    }
+    assert!(relative >= 40, "{relative} relative references");
+    let css = fs::read_dir(offline.join("www.cna.com.tw/css"))
+        .unwrap()
+        .count();
+    assert!(css >= 2, "stylesheets exported with .css names");
+
+    // Again, in place, twice: the second run changes nothing but the archive time.
+    let in_place = work.path().join("copy.md");
+    fs::copy(&post, &in_place).unwrap();
+    for _ in 0..2 {
+        let out = archive(
+            &archives,
+            &fixture,
+            &["--no-progress", "--in-place"],
+            &[in_place.to_str().unwrap()],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let without_time = |text: &str| -> String {
+        text.lines()
+            .filter(|l| !l.starts_with("cairn_archived_at:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = fs::read_to_string(archives.join("default/posts").join(POST)).unwrap();
+    let twice = fs::read_to_string(&in_place).unwrap();
+    let (first, twice) = (without_time(&first), without_time(&twice));
+    if first != twice {
+        let diff = first.lines().zip(twice.lines()).find(|(a, b)| a != b);
+        panic!("second rewrite changed the post; first differing lines: {diff:?}");
+    }
+    let raw = fs::read_to_string(&in_place).unwrap();
+    assert_eq!(raw.matches("cairn_archived_at:").count(), 1);
+}
