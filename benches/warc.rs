@@ -21,7 +21,7 @@ use cairn::warc::{
     Block, Compression, NewRecord, RecordType, WarcReader, WarcWriter, WriterConfig,
 };
 
-const SEED: &str = include_str!("../tests/fixtures/2023-03-21-cna-xi-putin-talks.md");
+const SEED: &str = cairn::demo::SEED_POST;
 
 /// A small xorshift generator: the mix is the same on every run.
 struct Rng(u64);

@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod crawl;
+pub mod demo;
 pub mod export;
 pub mod extract;
 pub mod fetch;

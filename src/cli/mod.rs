@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 mod archive;
+mod demo;
 
 pub use archive::ArchiveArgs;
 
@@ -40,6 +41,9 @@ pub enum Command {
     /// Archive URLs: each page, everything it needs to render, and the related pages it links
     /// to (within --depth and --scope), into the collection's WARC files; then index them.
     Archive(Box<ArchiveArgs>),
+    /// The whole pipeline on the bundled seed post, with no internet: a built-in fixture serves
+    /// its source article and images on 127.0.0.1, and cairn archives the post through it.
+    Demo,
     /// Re-read WARC files (gzip, zstd or plain, anyone's) and check every record's structure
     /// and digests. Folders are searched recursively.
     Verify {
@@ -80,6 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Archive(args) => archive::run(&cli, args),
         Command::Verify { paths } => verify(paths, cli.json),
         Command::Index => rebuild_index(&cli),
+        Command::Demo => demo::run(&cli),
         Command::Export { out } => export(&cli, out.as_deref()),
     }
 }

@@ -186,7 +186,7 @@ pub fn posts_in(dir: &Path) -> Result<Vec<Post>, PostError> {
 mod tests {
     use super::*;
 
-    const SEED: &str = include_str!("../../tests/fixtures/2023-03-21-cna-xi-putin-talks.md");
+    const SEED: &str = crate::demo::SEED_POST;
 
     #[test]
     fn parses_the_seed_post() {

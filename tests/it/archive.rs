@@ -92,7 +92,7 @@ fn target(url: &Url) -> String {
 
 #[test]
 fn archives_the_article_its_requisites_and_related_news() {
-    let fixture = site::start();
+    let fixture = site::start().unwrap();
     let archives = tempfile::tempdir().unwrap();
     let out = archive(
         archives.path(),
@@ -331,7 +331,7 @@ fn record_head(files: &[PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
 fn hard_cases_are_archived_as_received() {
     let handler: crate::fixture::Handler =
         std::sync::Arc::new(|req: &crate::fixture::Request| edge_answer(&req.target));
-    let fixture = HttpsFixture::start(&["edge.example.com"], handler);
+    let fixture = HttpsFixture::start(&["edge.example.com"], handler).unwrap();
     let archives = tempfile::tempdir().unwrap();
     let out = archive(
         archives.path(),
@@ -541,7 +541,7 @@ fn cookies_robots_retries_politeness_and_reporting() {
         std::sync::Arc::new(move |req: &crate::fixture::Request| {
             manners_answer(&req.target, &counter)
         });
-    let fixture = HttpsFixture::start(&["polite.example.com"], handler);
+    let fixture = HttpsFixture::start(&["polite.example.com"], handler).unwrap();
     let archives = tempfile::tempdir().unwrap();
     let out = archive(
         archives.path(),

@@ -4,10 +4,11 @@
 
 mod support;
 
+pub use cairn::demo::server as fixture;
+pub use cairn::demo::site;
+
 mod archive;
-mod fixture;
 mod foreign;
 mod index;
 mod offline;
-mod site;
 mod writer;

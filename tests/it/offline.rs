@@ -60,7 +60,7 @@ pub fn archived_urls(archives: &Path) -> HashSet<String> {
 
 #[test]
 fn the_seed_post_renders_from_local_files() {
-    let fixture = site::start();
+    let fixture = site::start().unwrap();
     let work = tempfile::tempdir().unwrap();
     let post = site_with_seed_post(work.path());
     let archives = work.path().join("archives");
@@ -195,4 +195,23 @@ fn the_seed_post_renders_from_local_files() {
     }
     let raw = fs::read_to_string(&in_place).unwrap();
     assert_eq!(raw.matches("cairn_archived_at:").count(), 1);
+}
+
+#[test]
+fn demo_runs_the_whole_pipeline_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let out = cairn()
+        .current_dir(work.path())
+        .args(["--no-progress-placeholder"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "unknown flags are usage errors");
+    let out = run_ok(cairn().current_dir(work.path()).arg("demo"));
+    let text = stdout(&out);
+    assert!(text.contains("file://"), "{text}");
+    let archives = work.path().join("archives");
+    let offline = archives.join("default/offline/www.cna.com.tw/news/aopl/202303220008.aspx.html");
+    assert!(offline.is_file());
+    assert!(archives.join("default/posts").join(POST).is_file());
+    run_ok(cairn().arg("verify").arg(archives.join("default/warc")));
 }

@@ -54,7 +54,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// The seed post, as an archived page and a resource record would carry it.
 pub fn seed_post() -> Vec<u8> {
-    std::fs::read(fixture("2023-03-21-cna-xi-putin-talks.md")).expect("seed post fixture")
+    cairn::demo::SEED_POST.as_bytes().to_vec()
 }
 
 /// One record of the sample, as it was handed to the writer.

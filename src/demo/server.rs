@@ -1,9 +1,10 @@
-//! An HTTPS fixture web on 127.0.0.1: a test CA made at test time, one leaf certificate for
-//! every fixture host name, and a raw HTTP/1.1 server whose handler answers each request with
-//! a script of steps (bytes, pauses, a cut connection), so well-behaved and hostile servers are
-//! both easy to stage. cairn reaches it with `--connect-to NAME:443:127.0.0.1:PORT` and
-//! `--ca-cert`, so real host names (www.cna.com.tw) appear in the archive.
+//! An HTTPS fixture web on 127.0.0.1, for `cairn demo` and the tests: a CA made at start, one
+//! leaf certificate for every fixture host name, and a raw HTTP/1.1 server whose handler
+//! answers each request with a script of steps (bytes, pauses), so well-behaved and hostile
+//! servers are both easy to stage. cairn reaches it with `--connect-to NAME:443:127.0.0.1:PORT`
+//! and `--ca-cert`, so real host names (www.cna.com.tw) appear in the archive.
 
+use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,25 +44,24 @@ pub struct HttpsFixture {
 }
 
 impl HttpsFixture {
-    pub fn start(names: &[&str], handler: Handler) -> HttpsFixture {
-        let dir = tempfile::tempdir().unwrap();
-        let (ca_pem, chain, key) = certificates(names);
-        let ca_path = dir.path().join("test-ca.pem");
-        std::fs::write(&ca_path, ca_pem).unwrap();
+    pub fn start(names: &[&str], handler: Handler) -> io::Result<HttpsFixture> {
+        let dir = tempfile::tempdir()?;
+        let (ca_pem, chain, key) = certificates(names).map_err(io::Error::other)?;
+        let ca_path = dir.path().join("fixture-ca.pem");
+        std::fs::write(&ca_path, ca_pem)?;
 
         let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
         let config = ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(chain, key)
-            .unwrap();
+            .map_err(io::Error::other)?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
-        let port = listener.local_addr().unwrap().port();
+            .build()?;
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
+        let port = listener.local_addr()?.port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
         runtime.spawn(async move {
@@ -79,14 +79,14 @@ impl HttpsFixture {
                 });
             }
         });
-        HttpsFixture {
+        Ok(HttpsFixture {
             port,
             names: names.iter().map(|n| n.to_string()).collect(),
             ca_pem: ca_path,
             requests,
             _dir: dir,
             _runtime: runtime,
-        }
+        })
     }
 
     /// The `cairn archive` options that send every fixture name here.
@@ -100,24 +100,27 @@ impl HttpsFixture {
     }
 
     pub fn requested(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
-/// A CA made now, and a leaf for `names` signed by it: (CA PEM, leaf chain, leaf key).
-fn certificates(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+/// The CA PEM, leaf chain and leaf key of a fixture's certificates.
+type Certificates = (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// A CA made now, and a leaf for `names` signed by it.
+fn certificates(names: &[&str]) -> Result<Certificates, rcgen::Error> {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "cairn test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
+        .push(rcgen::DnType::CommonName, "cairn fixture CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let leaf_key = KeyPair::generate()?;
     let leaf_params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    (ca.pem(), vec![leaf.der().clone()], key)
+    Ok((ca.pem(), vec![leaf.der().clone()], key))
 }
 
 /// Reads one request head, answers by the handler's steps, then closes the connection (every
@@ -153,7 +156,9 @@ where
         head: text,
         at: std::time::Instant::now(),
     };
-    log.lock().unwrap().push(request.clone());
+    if let Ok(mut log) = log.lock() {
+        log.push(request.clone());
+    }
     for step in handler(&request) {
         match step {
             Step::Send(bytes) => {

@@ -6,17 +6,17 @@
 
 use std::sync::Arc;
 
-use crate::fixture::{Handler, HttpsFixture, Request, Step, jpeg, response};
-use crate::support::seed_post;
+use super::SEED_POST;
+use super::server::{Handler, HttpsFixture, Request, Step, jpeg, response};
 
 pub const ARTICLE: &str = "https://www.cna.com.tw/news/aopl/202303220008.aspx";
 pub const HOSTS: &[&str] = &["www.cna.com.tw", "imgcdn.cna.com.tw"];
 
 /// The HTML part of the seed post (what follows its front matter and Markdown title).
-fn seed_body() -> String {
-    let post = String::from_utf8(seed_post()).unwrap();
-    let start = post.find("<div>").unwrap();
-    post[start..].to_string()
+fn seed_body() -> &'static str {
+    SEED_POST
+        .find("<div>")
+        .map_or(SEED_POST, |start| &SEED_POST[start..])
 }
 
 /// The article page: the seed body in a CNA-like page, with a stylesheet, a script, a lazy
@@ -94,7 +94,7 @@ pub fn answer(host: &str, target: &str) -> (&'static str, &'static str, Vec<u8>)
     }
 }
 
-pub fn start() -> HttpsFixture {
+pub fn start() -> std::io::Result<HttpsFixture> {
     let handler: Handler = Arc::new(|req: &Request| {
         let (status, content_type, body) = answer(&req.host, &req.target);
         vec![Step::Send(response(status, content_type, &body))]
