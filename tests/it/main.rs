@@ -8,6 +8,7 @@ pub use cairn::demo::server as fixture;
 pub use cairn::demo::site;
 
 mod archive;
+mod browser;
 mod foreign;
 mod index;
 mod offline;

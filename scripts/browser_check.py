@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Opens a page in headless Chromium (Debian's) with every network path closed, and reports
+what it tried to fetch and how its images decoded, as JSON on stdout; saves a screenshot.
+
+    browser_check.py URL SCREENSHOT.png
+
+Chromium is started with the flags that keep it from reaching out (no background networking,
+a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
+every request the page attempts is listed, whatever its scheme, and every <img> is reported
+with its naturalWidth after the load event.
+"""
+import asyncio
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import websockets
+
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--mute-audio",
+    "--proxy-server=http://127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    "--remote-debugging-port=0", "--window-size=1280,2000",
+]
+
+
+def chromium_binary():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("chromium is not installed (scripts/test installs Debian's chromium)")
+
+
+async def check(url, screenshot):
+    profile = tempfile.mkdtemp(prefix="cairn-chromium-")
+    proc = subprocess.Popen(
+        [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = os.path.join(profile, "DevToolsActivePort")
+        deadline = time.time() + 30
+        while not os.path.exists(port_file) or len(open(port_file).read().split()) < 2:
+            if time.time() > deadline or proc.poll() is not None:
+                raise SystemExit("chromium did not start")
+            await asyncio.sleep(0.1)
+        port, path = open(port_file).read().split()[:2]
+        async with websockets.connect(f"ws://127.0.0.1:{port}{path}", max_size=64 << 20) as ws:
+            ids = iter(range(1, 1 << 30))
+            pending = {}
+            requests = []
+            loaded = asyncio.Event()
+
+            async def reader():
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    if "id" in msg and msg["id"] in pending:
+                        pending.pop(msg["id"]).set_result(msg)
+                    elif msg.get("method") == "Network.requestWillBeSent":
+                        requests.append(msg["params"]["request"]["url"])
+                    elif msg.get("method") == "Page.loadEventFired":
+                        loaded.set()
+
+            async def call(method, params=None, session=None):
+                i = next(ids)
+                fut = asyncio.get_running_loop().create_future()
+                pending[i] = fut
+                msg = {"id": i, "method": method, "params": params or {}}
+                if session:
+                    msg["sessionId"] = session
+                await ws.send(json.dumps(msg))
+                reply = await asyncio.wait_for(fut, 30)
+                if "error" in reply:
+                    raise SystemExit(f"{method}: {reply['error']}")
+                return reply["result"]
+
+            task = asyncio.create_task(reader())
+            target = (await call("Target.createTarget", {"url": "about:blank"}))["targetId"]
+            session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
+            await call("Network.enable", session=session)
+            await call("Page.enable", session=session)
+            await call("Page.navigate", {"url": url}, session=session)
+            await asyncio.wait_for(loaded.wait(), 30)
+            # Let lazy loaders and late requests run.
+            await asyncio.sleep(1.5)
+            result = await call("Runtime.evaluate", {
+                "expression": "JSON.stringify(Array.from(document.images).map(i => ({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))",
+                "returnByValue": True}, session=session)
+            images = json.loads(result["result"]["value"])
+            shot = await call("Page.captureScreenshot", {"format": "png"}, session=session)
+            with open(screenshot, "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+            task.cancel()
+            print(json.dumps({"requests": requests, "images": images}))
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(check(sys.argv[1], sys.argv[2]))
