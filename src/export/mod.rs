@@ -524,11 +524,11 @@ pub fn rewrite_post(
         keep_original: true,
         promote_lazy: true,
     };
-    let markdown = post.body();
-    // Markdown links `[text](url)` and images `![alt](url)` become HTML the rewriter can
-    // annotate; the rest of the body is left as written.
-    let body = markdown_links_to_html(markdown);
-    let (bytes, unresolved) = rewrite_html(body.as_bytes(), encoding_rs::UTF_8, &options)?;
+    // Markdown links keep their Markdown form (a renderer may treat a line differently once it
+    // holds HTML); inline and block HTML goes through the HTML rewriter.
+    let (body, mut unresolved) = rewrite_markdown_links(post.body(), &to_local);
+    let (bytes, left) = rewrite_html(body.as_bytes(), encoding_rs::UTF_8, &options)?;
+    unresolved.extend(left);
     let body = String::from_utf8_lossy(&bytes).into_owned();
 
     let front = &post.text[post.front_matter.clone()];
@@ -552,54 +552,61 @@ pub fn rewrite_post(
     Ok((out, left))
 }
 
-/// Turns inline Markdown links and images with absolute http(s) URLs into `<a>`/`<img>` tags
-/// (which Markdown renders the same), leaving code spans and everything else as written.
-fn markdown_links_to_html(markdown: &str) -> String {
-    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+/// Points Markdown links and images `[text](https://...)` at their local copies, keeping the
+/// original in a comment right after (`<!-- cairn-original: URL -->`), which every renderer
+/// drops. Code spans and relative links are left as written; a link rewritten before carries a
+/// local URL and is left alone, so a second run changes nothing.
+fn rewrite_markdown_links(
+    markdown: &str,
+    to_local: &dyn Fn(&Url) -> Option<String>,
+) -> (String, Vec<Url>) {
+    use pulldown_cmark::{Event, Parser, Tag};
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-    let mut open: Option<(usize, String, bool)> = None;
-    let mut text = String::new();
+    let mut unresolved = Vec::new();
     for (event, range) in Parser::new(markdown).into_offset_iter() {
-        match event {
-            Event::Start(Tag::Link { dest_url, .. })
-            | Event::Start(Tag::Image { dest_url, .. })
-                if dest_url.starts_with("http://") || dest_url.starts_with("https://") =>
-            {
-                let image = markdown[range.clone()].starts_with('!');
-                open = Some((range.start, dest_url.to_string(), image));
-                text.clear();
-            }
-            Event::Text(t) | Event::Code(t) if open.is_some() => text.push_str(&t),
-            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
-                if let Some((start, url, image)) = open.take() {
-                    let url_attr = url.replace('"', "&quot;");
-                    let label = text
-                        .replace('&', "&amp;")
-                        .replace('<', "&lt;")
-                        .replace('"', "&quot;");
-                    let html = if image {
-                        format!("<img src=\"{url_attr}\" alt=\"{label}\">")
-                    } else {
-                        format!("<a href=\"{url_attr}\">{label}</a>")
-                    };
-                    edits.push((start..range.end, html));
-                }
-            }
-            _ => {}
+        let (Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. })) =
+            event
+        else {
+            continue;
+        };
+        let Ok(mut url) = Url::parse(&dest_url) else {
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let fragment = url.fragment().map(str::to_string);
+        url.set_fragment(None);
+        let Some(mut local) = to_local(&url) else {
+            unresolved.push(url);
+            continue;
+        };
+        if let Some(f) = fragment {
+            local = format!("{local}#{f}");
+        }
+        let source = &markdown[range.clone()];
+        let Some(at) = source.rfind(&format!("({dest_url}")) else {
+            continue;
+        };
+        let start = range.start + at + 1;
+        edits.push((start..start + dest_url.len(), local));
+        let comment = format!("<!-- cairn-original: {dest_url} -->");
+        if !markdown[range.end..].starts_with(&comment) {
+            edits.push((range.end..range.end, comment));
         }
     }
-    let mut out = String::with_capacity(markdown.len());
+    let mut out = String::with_capacity(markdown.len() + edits.len() * 64);
     let mut last = 0;
-    for (range, html) in edits {
+    for (range, text) in edits {
         if range.start < last {
             continue;
         }
         out.push_str(&markdown[last..range.start]);
-        out.push_str(&html);
+        out.push_str(&text);
         last = range.end;
     }
     out.push_str(&markdown[last..]);
-    out
+    (out, unresolved)
 }
 
 #[cfg(test)]
@@ -675,18 +682,27 @@ mod tests {
     }
 
     #[test]
-    fn markdown_links_become_tags_and_code_stays() {
-        let md = "[標題](https://a.example/x) and ![pic](https://a.example/p.jpg) and `[c](https://a.example/c)` and [rel](/local)";
-        let out = markdown_links_to_html(md);
+    fn markdown_links_point_local_keep_their_form_and_stay_put_on_a_second_run() {
+        let md = "[標題](https://a.example/x#top)\n------\n![pic](https://a.example/p.jpg) `[c](https://a.example/c)` [rel](/local) [gone](https://b.example/)";
+        let local =
+            |u: &Url| (u.host_str() == Some("a.example")).then(|| format!("/off{}", u.path()));
+        let (once, unresolved) = rewrite_markdown_links(md, &local);
         assert!(
-            out.starts_with("<a href=\"https://a.example/x\">標題</a>"),
-            "{out}"
+            once.starts_with(
+                "[標題](/off/x#top)<!-- cairn-original: https://a.example/x#top -->\n------"
+            ),
+            "{once}"
         );
         assert!(
-            out.contains("<img src=\"https://a.example/p.jpg\" alt=\"pic\">"),
-            "{out}"
+            once.contains("![pic](/off/p.jpg)<!-- cairn-original: https://a.example/p.jpg -->"),
+            "{once}"
         );
-        assert!(out.contains("`[c](https://a.example/c)`"), "{out}");
-        assert!(out.contains("[rel](/local)"), "{out}");
+        assert!(
+            once.contains("`[c](https://a.example/c)`") && once.contains("[rel](/local)"),
+            "{once}"
+        );
+        assert_eq!(unresolved.len(), 1);
+        let (twice, _) = rewrite_markdown_links(&once, &local);
+        assert_eq!(once, twice);
     }
 }

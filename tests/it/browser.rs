@@ -23,12 +23,16 @@ fn artifacts() -> PathBuf {
 }
 
 fn open_in_chromium(file: &Path, screenshot: &str) -> PageReport {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser_check.py");
     let url = url::Url::from_file_path(file).unwrap();
+    open_url_in_chromium(url.as_str(), screenshot)
+}
+
+fn open_url_in_chromium(url: &str, screenshot: &str) -> PageReport {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser_check.py");
     let out = run_ok(
         tool("python3")
             .arg(script)
-            .arg(url.as_str())
+            .arg(url)
             .arg(artifacts().join(screenshot)),
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -105,4 +109,144 @@ fn chromium_renders_the_offline_article_and_post_with_no_network() {
     .unwrap();
     let report = open_in_chromium(&page, "rewritten-post.png");
     assert_offline(&report, "the rewritten post", 16);
+}
+
+/// Serves a folder over HTTP on 127.0.0.1 (Python's http.server), stopped on drop.
+struct StaticServer {
+    child: std::process::Child,
+    origin: String,
+}
+
+impl StaticServer {
+    fn start(dir: &Path) -> StaticServer {
+        use std::io::BufRead;
+        let mut child = tool("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 43210 (http://127.0.0.1:43210/) ..."
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .unwrap_or_else(|| panic!("http.server said {line:?}"))
+            .to_string();
+        StaticServer {
+            child,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_jekyll_build_renders_the_post_from_the_sites_own_files() {
+    let fixture = site::start().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let site_dir = work.path().join("site");
+    let post = site_with_seed_post(&site_dir);
+    let archives = site_dir.join("archives");
+    // The site's own copy: the offline tree lives inside the Jekyll source, and the post
+    // (rewritten in place) points at it with the default site-absolute link base.
+    let out = archive(
+        &archives,
+        &fixture,
+        &["--no-progress", "--in-place"],
+        &[post.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(fixture);
+    fs::write(site_dir.join("_config.yml"), "title: mirror\nmarkdown: kramdown\nexclude: [archives/default/warc, archives/default/posts]\n").unwrap();
+    fs::create_dir_all(site_dir.join("_layouts")).unwrap();
+    fs::write(
+        site_dir.join("_layouts/post.html"),
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{{ page.title }}</title></head><body>{{ content }}</body></html>\n",
+    )
+    .unwrap();
+    let built = work.path().join("_site");
+    run_ok(
+        tool("jekyll")
+            .arg("build")
+            .arg("--quiet")
+            .arg("--source")
+            .arg(&site_dir)
+            .arg("--destination")
+            .arg(&built),
+    );
+    let page = walk(&built)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with("cna-xi-putin-talks.html"))
+        .expect("jekyll rendered the post");
+    let relative = page.strip_prefix(&built).unwrap();
+    let server = StaticServer::start(&built);
+    let url = format!(
+        "{}/{}",
+        server.origin,
+        relative
+            .components()
+            .map(|c| percent_encoding::utf8_percent_encode(
+                &c.as_os_str().to_string_lossy(),
+                percent_encoding::NON_ALPHANUMERIC
+            )
+            .to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    );
+    let report = open_url_in_chromium(&url, "jekyll-post.png");
+    let foreign: Vec<&String> = report
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with(&format!("{}/", server.origin)) && !r.starts_with("data:"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "the Jekyll page reached beyond its own site: {foreign:?}"
+    );
+    let broken: Vec<&(String, u64)> = report.images.iter().filter(|(_, w)| *w == 0).collect();
+    assert!(broken.is_empty(), "broken images: {broken:?}");
+    assert!(report.images.len() >= 16, "{} images", report.images.len());
+    assert!(
+        report
+            .images
+            .iter()
+            .all(|(src, _)| src.starts_with(&server.origin))
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
