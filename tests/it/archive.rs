@@ -397,6 +397,21 @@ fn hard_cases_are_archived_as_received() {
     assert_eq!(status(&e("/slow.jpg")), "200");
     assert_eq!(status(&e("/img/from-malformed.jpg")), "200");
 
+    // The Big5 page's offline copy keeps its charset, its link rewritten to a local file.
+    let big5 = fs::read(
+        archives
+            .path()
+            .join("default/offline/edge.example.com/big5.html"),
+    )
+    .unwrap();
+    let (text, _, bad) = encoding_rs::BIG5.decode(&big5);
+    assert!(!bad && text.contains("<title>中央社新聞</title>"), "{text}");
+    assert!(
+        text.contains("href=\"news/中文.aspx.html\"")
+            || text.contains("href=\"news/%E4%B8%AD%E6%96%87.aspx.html\""),
+        "{text}"
+    );
+
     let files = warc_files(archives.path(), "default");
     // gzip stays gzip: the stored payload is the compressed bytes, links still found.
     let (_, block) = record_head(&files, &e("/gz"));

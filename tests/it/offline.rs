@@ -215,3 +215,48 @@ fn demo_runs_the_whole_pipeline_offline() {
     assert!(archives.join("default/posts").join(POST).is_file());
     run_ok(cairn().arg("verify").arg(archives.join("default/warc")));
 }
+
+#[test]
+fn a_folder_of_posts_is_one_crawl() {
+    let fixture = site::start().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let first = site_with_seed_post(work.path());
+    let posts = first.parent().unwrap();
+    // A second post citing the same source: what they share is fetched once.
+    fs::write(
+        posts.join("2023-03-22-second.md"),
+        format!("---\nlayout: post\ntitle: second\nfrom: {}\n---\n![photo](https://imgcdn.cna.com.tw/www/webphotos/FocusNews/20230321/66929088s.jpg)\n", site::ARTICLE),
+    )
+    .unwrap();
+    fs::write(posts.join("notes.txt"), "not a post").unwrap();
+    let archives = work.path().join("archives");
+    let out = archive(
+        &archives,
+        &fixture,
+        &["--no-progress"],
+        &[posts.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = index_entries(&archives, "default");
+    let mut urls: Vec<&str> = entries.iter().map(|e| e.fields.url.as_str()).collect();
+    let total = urls.len();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), total, "every URL captured once");
+    let article_fetches = fixture
+        .requested()
+        .iter()
+        .filter(|r| r.target == "/news/aopl/202303220008.aspx")
+        .count();
+    assert_eq!(article_fetches, 1);
+    let second = fs::read_to_string(archives.join("default/posts/2023-03-22-second.md")).unwrap();
+    assert!(
+        second.contains("![photo](/archives/default/offline/imgcdn.cna.com.tw/www/webphotos/FocusNews/20230321/66929088s.jpg)"),
+        "{second}"
+    );
+    assert!(archives.join("default/posts").join(POST).is_file());
+}
