@@ -7,12 +7,11 @@
 
 use std::cell::RefCell;
 
-use cssparser::{Parser, Token};
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-use crate::extract::srcset_urls;
+use crate::extract::{CssSyntax, css_references, srcset_urls};
 
 /// Attributes holding one URL.
 const URL_ATTRS: &[&str] = &[
@@ -253,19 +252,21 @@ fn rewrite_srcset(value: &str, map_one: &dyn Fn(&str) -> Option<String>) -> Opti
 /// CSS with every `url()`, `@import` string and `image-set()` string mapped; the rest of the
 /// text is left byte for byte.
 pub fn rewrite_css(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut parser = Parser::new(text);
-    collect_css_edits(&mut parser, false, map, &mut edits);
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    edits.sort_by_key(|e| e.0);
-    for (start, end, replacement) in edits {
-        if start < last {
+    for reference in css_references(text) {
+        let Some(new) = map(&reference.value) else {
+            continue;
+        };
+        if reference.start < last {
             continue;
         }
-        out.push_str(&text[last..start]);
-        out.push_str(&replacement);
-        last = end;
+        out.push_str(&text[last..reference.start]);
+        match reference.syntax {
+            CssSyntax::UnquotedUrl => out.push_str(&format!("url({})", css_string(&new))),
+            CssSyntax::QuotedString => out.push_str(&css_string(&new)),
+        }
+        last = reference.end;
     }
     out.push_str(&text[last..]);
     out
@@ -284,60 +285,6 @@ fn css_string(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-fn collect_css_edits(
-    parser: &mut Parser<'_>,
-    strings_are_urls: bool,
-    map: &dyn Fn(&str) -> Option<String>,
-    edits: &mut Vec<(usize, usize, String)>,
-) {
-    let mut after_import = false;
-    loop {
-        let start = parser.position().byte_index();
-        let Ok(token) = parser.next_including_whitespace_and_comments() else {
-            break;
-        };
-        let token = token.clone();
-        let end = parser.position().byte_index();
-        let nested = match &token {
-            Token::UnquotedUrl(url) => {
-                if let Some(new) = map(url) {
-                    edits.push((start, end, format!("url({})", css_string(&new))));
-                }
-                None
-            }
-            Token::QuotedString(s) if strings_are_urls || after_import => {
-                if let Some(new) = map(s) {
-                    edits.push((start, end, css_string(&new)));
-                }
-                None
-            }
-            Token::AtKeyword(k) if k.eq_ignore_ascii_case("import") => {
-                after_import = true;
-                continue;
-            }
-            Token::WhiteSpace(_) | Token::Comment(_) => continue,
-            Token::Function(name) => {
-                let name = name.to_ascii_lowercase();
-                Some(matches!(
-                    name.as_str(),
-                    "url" | "image-set" | "-webkit-image-set" | "src"
-                ))
-            }
-            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
-                Some(false)
-            }
-            _ => None,
-        };
-        after_import = false;
-        if let Some(urls) = nested {
-            let _ = parser.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
-                collect_css_edits(inner, urls, map, edits);
-                Ok(())
-            });
-        }
-    }
 }
 
 #[cfg(test)]

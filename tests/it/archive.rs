@@ -35,6 +35,22 @@ pub fn archive(
         .unwrap()
 }
 
+/// Runs `cairn archive` and fails the test, with cairn's stderr, if it fails.
+pub fn archive_ok(
+    archives: &Path,
+    fixture: &HttpsFixture,
+    extra: &[&str],
+    targets: &[&str],
+) -> Output {
+    let out = archive(archives, fixture, extra, targets);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn index_entries(archives: &Path, collection: &str) -> Vec<Entry> {
     let text = fs::read_to_string(archives.join(collection).join("index.cdxj")).unwrap();
     text.lines().map(|l| Entry::parse(l).unwrap()).collect()
@@ -94,16 +110,11 @@ fn target(url: &Url) -> String {
 fn archives_the_article_its_requisites_and_related_news() {
     let fixture = site::start().unwrap();
     let archives = tempfile::tempdir().unwrap();
-    let out = archive(
+    archive_ok(
         archives.path(),
         &fixture,
         &["--no-progress"],
         &[site::ARTICLE],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 
     let entries = index_entries(archives.path(), "default");
@@ -173,7 +184,8 @@ fn archives_the_article_its_requisites_and_related_news() {
     }
     assert_eq!(responses.len(), requests.len());
     // The request record holds the headers as the server received them.
-    let (_, record) = request_block(&files, site::ARTICLE);
+    let (_, record) = find_record(&files, "request", site::ARTICLE);
+    let record = String::from_utf8(record).unwrap();
     let received = fixture
         .requested()
         .into_iter()
@@ -295,27 +307,12 @@ fn edge_answer(target: &str) -> Vec<crate::fixture::Step> {
     }
 }
 
-fn request_block(files: &[PathBuf], url: &str) -> (cairn::warc::Header, String) {
+/// The header and block of the first record of `kind` for `url`.
+fn find_record(files: &[PathBuf], kind: &str, url: &str) -> (cairn::warc::Header, Vec<u8>) {
     for file in files {
         let mut reader = WarcReader::open(file).unwrap();
         while let Some(mut record) = reader.next_record().unwrap() {
-            if record.header.get("WARC-Type") == Some("request")
-                && record.header.target_uri() == Some(url)
-            {
-                let mut block = String::new();
-                record.block().read_to_string(&mut block).unwrap();
-                return (record.header.clone(), block);
-            }
-        }
-    }
-    panic!("no request record for {url}");
-}
-
-fn record_head(files: &[PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
-    for file in files {
-        let mut reader = WarcReader::open(file).unwrap();
-        while let Some(mut record) = reader.next_record().unwrap() {
-            if record.header.get("WARC-Type") == Some("response")
+            if record.header.get("WARC-Type") == Some(kind)
                 && record.header.target_uri() == Some(url)
             {
                 let mut block = Vec::new();
@@ -324,7 +321,7 @@ fn record_head(files: &[PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
             }
         }
     }
-    panic!("no response record for {url}");
+    panic!("no {kind} record for {url}");
 }
 
 #[test]
@@ -333,7 +330,7 @@ fn hard_cases_are_archived_as_received() {
         std::sync::Arc::new(|req: &crate::fixture::Request| edge_answer(&req.target));
     let fixture = HttpsFixture::start(&["edge.example.com"], handler).unwrap();
     let archives = tempfile::tempdir().unwrap();
-    let out = archive(
+    archive_ok(
         archives.path(),
         &fixture,
         &[
@@ -346,11 +343,6 @@ fn hard_cases_are_archived_as_received() {
             "10",
         ],
         &["https://edge.example.com/"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let entries = index_entries(archives.path(), "default");
     let by_url: HashMap<&str, &Entry> =
@@ -414,7 +406,7 @@ fn hard_cases_are_archived_as_received() {
 
     let files = warc_files(archives.path(), "default");
     // gzip stays gzip: the stored payload is the compressed bytes, links still found.
-    let (_, block) = record_head(&files, &e("/gz"));
+    let (_, block) = find_record(&files, "response", &e("/gz"));
     let text = String::from_utf8_lossy(&block);
     assert!(
         text.to_ascii_lowercase().contains("content-encoding: gzip"),
@@ -424,7 +416,7 @@ fn hard_cases_are_archived_as_received() {
     assert_eq!(&payload[..2], &[0x1f, 0x8b]);
     assert_eq!(status(&e("/img/from-gzip.jpg")), "200");
     // Chunked is stored de-chunked, its Transfer-Encoding renamed.
-    let (_, block) = record_head(&files, &e("/chunked"));
+    let (_, block) = find_record(&files, "response", &e("/chunked"));
     let text = String::from_utf8_lossy(&block).to_ascii_lowercase();
     assert!(text.contains("x-orig-transfer-encoding: chunked"), "{text}");
     assert!(!text.contains("\r\ntransfer-encoding"), "{text}");
@@ -434,7 +426,7 @@ fn hard_cases_are_archived_as_received() {
     );
     assert_eq!(status(&e("/img/from-chunked.jpg")), "200");
     // Over the size limit: kept up to the limit and marked.
-    let (header, block) = record_head(&files, &e("/huge.bin"));
+    let (header, block) = find_record(&files, "response", &e("/huge.bin"));
     assert_eq!(header.get("WARC-Truncated"), Some("length"));
     let payload_len = block.len() - (block.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4);
     assert_eq!(payload_len, 100_000);
@@ -558,16 +550,11 @@ fn cookies_robots_retries_politeness_and_reporting() {
         });
     let fixture = HttpsFixture::start(&["polite.example.com"], handler).unwrap();
     let archives = tempfile::tempdir().unwrap();
-    let out = archive(
+    let out = archive_ok(
         archives.path(),
         &fixture,
         &["--delay", "150", "--json"],
         &["https://polite.example.com/"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let summary: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("--json prints JSON");

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::archive::archive;
+use crate::archive::archive_ok;
 use crate::offline::{POST, site_with_seed_post};
 use crate::site;
 use crate::support::*;
@@ -79,16 +79,11 @@ fn chromium_renders_the_offline_article_and_post_with_no_network() {
     let work = tempfile::tempdir().unwrap();
     let post = site_with_seed_post(work.path());
     let archives = work.path().join("archives");
-    let out = archive(
+    archive_ok(
         &archives,
         &fixture,
         &["--no-progress", "--link-base", "archives/default/offline"],
         &[post.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     drop(fixture);
 
@@ -169,16 +164,11 @@ fn a_jekyll_build_renders_the_post_from_the_sites_own_files() {
     let archives = site_dir.join("archives");
     // The site's own copy: the offline tree lives inside the Jekyll source, and the post
     // (rewritten in place) points at it with the default site-absolute link base.
-    let out = archive(
+    archive_ok(
         &archives,
         &fixture,
         &["--no-progress", "--in-place"],
         &[post.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     drop(fixture);
     fs::write(site_dir.join("_config.yml"), "title: mirror\nmarkdown: kramdown\nexclude: [archives/default/warc, archives/default/posts]\n").unwrap();
