@@ -40,7 +40,7 @@ pub struct Page {
 }
 
 /// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery lazyload).
-const LAZY_SRC: &[&str] = &[
+pub const LAZY_SRC: &[&str] = &[
     "data-src",
     "data-original",
     "data-lazy-src",
@@ -49,7 +49,7 @@ const LAZY_SRC: &[&str] = &[
     "data-url",
     "data-hi-res-src",
 ];
-const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
+pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
 
 /// Decodes an HTML document: the charset from the HTTP header, else a byte-order mark, else a
 /// `<meta>` declaration in the first 1024 bytes, else UTF-8 if it is valid, else windows-1252

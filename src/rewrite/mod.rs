@@ -11,30 +11,18 @@ use lol_html::html_content::{ContentType, Element};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-use crate::extract::{CssSyntax, css_references, srcset_urls};
+use crate::extract::{CssSyntax, LAZY_SRC, LAZY_SRCSET, css_references, srcset_urls};
 
-/// Attributes holding one URL.
-const URL_ATTRS: &[&str] = &[
-    "href",
-    "src",
-    "poster",
-    "background",
-    "data",
-    "data-src",
-    "data-original",
-    "data-lazy-src",
-    "data-lazy",
-    "data-echo",
-    "data-url",
-    "data-hi-res-src",
-];
-/// Attributes holding a srcset.
-const SRCSET_ATTRS: &[&str] = &[
-    "srcset",
-    "data-srcset",
-    "data-lazy-srcset",
-    "data-original-set",
-];
+/// Attributes holding one URL, besides the lazy-image ones.
+const URL_ATTRS: &[&str] = &["href", "src", "poster", "background", "data"];
+
+fn url_attrs() -> impl Iterator<Item = &'static str> {
+    URL_ATTRS.iter().chain(LAZY_SRC).copied()
+}
+
+fn srcset_attrs() -> impl Iterator<Item = &'static str> {
+    ["srcset"].iter().chain(LAZY_SRCSET).copied()
+}
 
 /// How to rewrite one document.
 pub struct HtmlOptions<'m> {
@@ -142,8 +130,8 @@ fn rewrite_element(
         return;
     }
     let mut changes: Vec<(String, String, String)> = Vec::new();
-    for attr in URL_ATTRS {
-        if *attr == "data" && name != "object" {
+    for attr in url_attrs() {
+        if attr == "data" && name != "object" {
             continue;
         }
         if let Some(value) = original(el, attr)
@@ -152,7 +140,7 @@ fn rewrite_element(
             changes.push((attr.to_string(), value, new));
         }
     }
-    for attr in SRCSET_ATTRS {
+    for attr in srcset_attrs() {
         if let Some(value) = original(el, attr)
             && let Some(new) = rewrite_srcset(&value, map_one)
         {
@@ -179,7 +167,7 @@ fn rewrite_element(
     if options.promote_lazy && name == "img" {
         let lazy_src = changes
             .iter()
-            .find(|(a, _, _)| a != "src" && URL_ATTRS.contains(&a.as_str()));
+            .find(|(a, _, _)| a != "src" && url_attrs().any(|u| u == a));
         if let Some((_, _, new)) = lazy_src.cloned() {
             changes.retain(|(a, _, _)| a != "src");
             let src = el.get_attribute("src").unwrap_or_default();
@@ -187,7 +175,7 @@ fn rewrite_element(
         }
         let lazy_srcset = changes
             .iter()
-            .find(|(a, _, _)| a != "srcset" && SRCSET_ATTRS.contains(&a.as_str()));
+            .find(|(a, _, _)| a != "srcset" && srcset_attrs().any(|u| u == a));
         if let Some((_, _, new)) = lazy_srcset.cloned() {
             changes.retain(|(a, _, _)| a != "srcset");
             let srcset = el.get_attribute("srcset").unwrap_or_default();
