@@ -22,5 +22,6 @@ pub mod fetch;
 pub mod frontier;
 pub mod index;
 pub mod post;
+pub mod replay;
 pub mod rewrite;
 pub mod warc;

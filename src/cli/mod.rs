@@ -41,6 +41,12 @@ pub enum Command {
     /// Archive URLs: each page, everything it needs to render, and the related pages it links
     /// to (within --depth and --scope), into the collection's WARC files; then index them.
     Archive(Box<ArchiveArgs>),
+    /// Replay the archives from a local server (pywb's URL scheme): /COLL/TIMESTAMP/URL.
+    Replay {
+        /// Address to listen on; keep it on loopback unless you mean to share the archive.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        bind: std::net::SocketAddr,
+    },
     /// The whole pipeline on the bundled seed post, with no internet: a built-in fixture serves
     /// its source article and images on 127.0.0.1, and cairn archives the post through it.
     Demo,
@@ -85,6 +91,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify { paths } => verify(paths, cli.json),
         Command::Index => rebuild_index(&cli),
         Command::Demo => demo::run(&cli),
+        Command::Replay { bind } => replay(&cli, *bind),
         Command::Export { out } => export(&cli, out.as_deref()),
     }
 }
@@ -212,6 +219,23 @@ fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
             report.unresolved.len()
         );
     }
+    Ok(())
+}
+
+fn replay(cli: &Cli, bind: std::net::SocketAddr) -> Result<()> {
+    let root = crate::replay::archives_root(&cli.archives)
+        .with_context(|| format!("archives folder {}", cli.archives.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    eprintln!(
+        "replaying {} at http://{bind}/ (Ctrl-C stops)",
+        root.display()
+    );
+    runtime
+        .block_on(crate::replay::serve_forever(root, bind))
+        .with_context(|| format!("serving on {bind}"))?;
     Ok(())
 }
 

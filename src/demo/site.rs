@@ -45,7 +45,8 @@ pub fn related_html(path: &str) -> String {
     )
 }
 
-pub const CSS: &str = "@import url(\"/css/print.css\");\nbody { background: url('/img/bg.png') }\n";
+pub const CSS: &str =
+    "@import url(\"/css/print.css\");\nbody { background: #fff url('/img/bg.png') no-repeat }\n";
 
 /// The answer for a request, as (status, content type, body).
 pub fn answer(host: &str, target: &str) -> (&'static str, &'static str, Vec<u8>) {

@@ -10,7 +10,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -23,7 +22,8 @@ use crate::fetch::decode_content;
 use crate::index::Entry;
 use crate::post::Post;
 use crate::rewrite::{HtmlOptions, rewrite_css, rewrite_html};
-use crate::warc::{ReadError, WarcReader};
+use crate::warc::ReadError;
+use crate::warc::reader::{http_header_field, read_capture};
 
 /// Bodies larger than this are copied as they are, never parsed for rewriting.
 const MAX_REWRITTEN: u64 = 64 << 20;
@@ -111,7 +111,7 @@ pub fn export(
     for capture in captures.values() {
         if (300..400).contains(&capture.status) {
             let head = read_payload(&warc_dir, capture, 0)?.0;
-            if let Some(location) = head_field(&head, "location")
+            if let Some(location) = http_header_field(&head, "location")
                 && let Ok(target) = capture.url.join(location.trim())
             {
                 map.redirects.insert(capture.url.to_string(), target);
@@ -131,7 +131,7 @@ pub fn export(
     for capture in exported {
         let relative = map.files[capture.url.as_str()].clone();
         let (head, body) = read_payload(&warc_dir, capture, MAX_REWRITTEN)?;
-        let content_type = head_field(&head, "content-type");
+        let content_type = http_header_field(&head, "content-type");
         let mime = capture.mime.as_str();
         let from_dir = relative.parent().unwrap_or(Path::new(""));
         let to_local = |url: &Url| {
@@ -146,6 +146,7 @@ pub fn export(
                 map: &to_local,
                 keep_original: false,
                 promote_lazy: true,
+                banner: None,
             };
             let (bytes, left) = rewrite_html(&body, encoding, &options)?;
             unresolved.extend(left.into_iter().map(String::from));
@@ -256,7 +257,7 @@ fn read_payload(
         Some((file, offset)) => read_record(warc_dir, file, *offset, limit)?,
         None => read_record(warc_dir, &capture.filename, capture.offset, limit)?,
     };
-    let encoding = head_field(&payload_head, "content-encoding");
+    let encoding = http_header_field(&payload_head, "content-encoding");
     let body =
         decode_content(&payload[..], encoding.as_deref(), limit).map_err(io_err(warc_dir))?;
     Ok((head, body))
@@ -269,52 +270,26 @@ fn read_record(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<u8>), ExportError> {
-    // The index names files; a name with a path in it is not one cairn wrote.
-    if Path::new(filename).components().count() != 1 {
+    let path = collection_file(warc_dir, filename)?;
+    let record =
+        read_capture(&path, offset, limit).map_err(|source| ExportError::Read { path, source })?;
+    Ok((record.http_head, record.payload))
+}
+
+/// A WARC file the index names, which must be a plain name inside the collection's folder.
+pub fn collection_file(warc_dir: &Path, filename: &str) -> Result<PathBuf, ExportError> {
+    let plain = Path::new(filename).components().count() == 1
+        && matches!(
+            Path::new(filename).components().next(),
+            Some(Component::Normal(_))
+        );
+    if !plain {
         return Err(ExportError::Io {
             path: warc_dir.join(filename),
             source: std::io::Error::other("index names a file outside the collection"),
         });
     }
-    let path = warc_dir.join(filename);
-    let read_err = |source| ExportError::Read {
-        path: path.clone(),
-        source,
-    };
-    let mut reader = WarcReader::open_at(&path, offset).map_err(read_err)?;
-    let mut record = reader
-        .next_record()
-        .map_err(read_err)?
-        .ok_or_else(|| ExportError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(format!("no record at offset {offset}")),
-        })?;
-    let mut head = Vec::new();
-    let mut block = record.block();
-    let mut byte = [0u8; 1];
-    // The HTTP header, up to its blank line (bounded).
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 1 << 20 {
-        if block.read(&mut byte).map_err(io_err(&path))? == 0 {
-            break;
-        }
-        head.push(byte[0]);
-    }
-    let mut payload = Vec::new();
-    block
-        .take(limit)
-        .read_to_end(&mut payload)
-        .map_err(io_err(&path))?;
-    Ok((head, payload))
-}
-
-fn head_field(head: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(head);
-    text.lines().skip(1).find_map(|line| {
-        let (n, v) = line.split_once(':')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
+    Ok(warc_dir.join(filename))
 }
 
 /// Characters escaped in a relative reference to an offline file.
@@ -523,6 +498,7 @@ pub fn rewrite_post(
         map: &to_local,
         keep_original: true,
         promote_lazy: true,
+        banner: None,
     };
     // Markdown links keep their Markdown form (a renderer may treat a line differently once it
     // holds HTML); inline and block HTML goes through the HTML rewriter.

@@ -35,6 +35,8 @@ pub struct HtmlOptions<'m> {
     pub keep_original: bool,
     /// Give lazy images a real `src`/`srcset` from their `data-src`/`data-srcset`.
     pub promote_lazy: bool,
+    /// HTML put first in `<body>` (replay's banner naming the capture).
+    pub banner: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,12 @@ pub fn rewrite_html(
             .with_encoding(encoding)
             .append_element_content_handler(element!("*", |el| {
                 rewrite_element(el, options, &base, &map_one);
+                Ok(())
+            }))
+            .append_element_content_handler(element!("body", |el| {
+                if let Some(banner) = &options.banner {
+                    el.prepend(banner, ContentType::Html);
+                }
                 Ok(())
             }))
             .append_element_content_handler(text!("style", |chunk| {
@@ -291,6 +299,7 @@ mod tests {
             map: &local,
             keep_original,
             promote_lazy: true,
+            banner: None,
         };
         let (bytes, unresolved) =
             rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();

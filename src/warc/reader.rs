@@ -276,6 +276,93 @@ pub fn read_header<B: BufRead>(src: &mut B, offset: u64, first: bool) -> Result<
     }
 }
 
+/// A capture read alone from its offset: the WARC header, the HTTP header that opens the block
+/// (for `application/http` blocks), and the payload that follows, cut at a limit.
+#[derive(Debug, Clone)]
+pub struct CaptureRecord {
+    pub header: Header,
+    /// The status line and headers up to the blank line; empty for blocks without them.
+    pub http_head: Vec<u8>,
+    pub payload: Vec<u8>,
+    /// Whether the payload was cut at the limit.
+    pub cut: bool,
+}
+
+impl CaptureRecord {
+    /// A field of the HTTP header, by case-insensitive name.
+    pub fn http_header(&self, name: &str) -> Option<String> {
+        http_header_field(&self.http_head, name)
+    }
+
+    /// The HTTP status code, if the block has an HTTP header.
+    pub fn status(&self) -> Option<u16> {
+        let text = String::from_utf8_lossy(&self.http_head);
+        text.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+/// A field of an HTTP header block (status line first), by case-insensitive name.
+pub fn http_header_field(head: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    text.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Reads the record at `offset` of `path` (an offset from the index), with at most `limit`
+/// bytes of its payload.
+pub fn read_capture(path: &Path, offset: u64, limit: u64) -> Result<CaptureRecord, ReadError> {
+    let mut reader = WarcReader::open_at(path, offset)?;
+    let mut record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
+        offset,
+        detail: "no record at this offset".into(),
+    })?;
+    let header = record.header.clone();
+    let http = header.get("Content-Type").is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/http")
+    });
+    let mut block = record.block();
+    let mut http_head = Vec::new();
+    if http {
+        // Up to the blank line that ends the HTTP header (bounded).
+        while !http_head.ends_with(b"\r\n\r\n") && http_head.len() < 1 << 20 {
+            let available = block.fill_buf().map_err(|e| ReadError::io(offset, e))?;
+            if available.is_empty() {
+                break;
+            }
+            let mut take = 0;
+            for &b in available {
+                take += 1;
+                http_head.push(b);
+                if http_head.ends_with(b"\r\n\r\n") {
+                    break;
+                }
+            }
+            block.consume(take);
+        }
+    }
+    let mut payload = Vec::new();
+    (&mut block)
+        .take(limit)
+        .read_to_end(&mut payload)
+        .map_err(|e| ReadError::io(offset, e))?;
+    let cut = !block
+        .fill_buf()
+        .map_err(|e| ReadError::io(offset, e))?
+        .is_empty();
+    Ok(CaptureRecord {
+        header,
+        http_head,
+        payload,
+        cut,
+    })
+}
+
 /// One record: its header, where it starts, and its block as a stream.
 pub struct Record<'a, R> {
     pub header: Header,

@@ -240,3 +240,28 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn chromium_replays_the_article_with_nothing_leaving_the_server() {
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    {
+        let fixture = site::start().unwrap();
+        archive_ok(&archives, &fixture, &["--no-progress"], &[site::ARTICLE]);
+    }
+    let server = crate::replay::ReplayServer::start(&archives);
+    let url = format!("{}/default/2030/{}", server.origin, site::ARTICLE);
+    let report = open_url_in_chromium(&url, "replayed-article.png");
+    let foreign: Vec<&String> = report
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with(&format!("{}/", server.origin)) && !r.starts_with("data:"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "the replayed page reached beyond the server: {foreign:?}"
+    );
+    let broken: Vec<&(String, u64)> = report.images.iter().filter(|(_, w)| *w == 0).collect();
+    assert!(broken.is_empty(), "broken images: {broken:?}");
+    assert!(report.images.len() >= 17, "{} images", report.images.len());
+}

@@ -12,4 +12,5 @@ mod browser;
 mod foreign;
 mod index;
 mod offline;
+mod replay;
 mod writer;

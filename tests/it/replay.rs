@@ -1,0 +1,219 @@
+//! `cairn replay` with no fixture server running: the seed article replays with its text and
+//! images, the nearest of two captures is chosen, a revisit resolves, unknown URLs are 404s,
+//! traversal is refused, and in Chromium the replayed page reaches nothing but the server.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::archive::{archive_ok, index_entries};
+use crate::fixture::{Handler, HttpsFixture, Request, Step, jpeg, response};
+use crate::site;
+
+/// The replay router on a port of its own, in a runtime of its own.
+pub struct ReplayServer {
+    pub origin: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl ReplayServer {
+    pub fn start(archives: &Path) -> ReplayServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let router = cairn::replay::router(archives.to_path_buf());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        ReplayServer { origin, runtime }
+    }
+
+    /// GET a path (redirects followed): status, headers, body.
+    pub fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let url = format!("{}{path}", self.origin);
+        self.runtime.block_on(async {
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let response = client.get(&url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.bytes().await.unwrap().to_vec())
+        })
+    }
+
+    pub fn status(&self, path: &str) -> u16 {
+        self.get(path).0
+    }
+}
+
+fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+    let pattern = regex::Regex::new(&format!(r#"\s{attr}="([^"]*)""#)).unwrap();
+    pattern
+        .captures_iter(html)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+#[test]
+fn the_archive_replays_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    {
+        let fixture = site::start().unwrap();
+        archive_ok(
+            &archives,
+            &fixture,
+            &["--no-progress", "--depth", "0"],
+            &[site::ARTICLE],
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        archive_ok(
+            &archives,
+            &fixture,
+            &["--no-progress", "--depth", "0"],
+            &[site::ARTICLE],
+        );
+        // Two images with one payload: the second is a revisit.
+        let same: Handler = Arc::new(|req: &Request| match req.target.as_str() {
+            "/" => vec![Step::Send(response(
+                "200 OK",
+                "text/html",
+                b"<img src=/a.jpg><img src=/b.jpg>",
+            ))],
+            _ => vec![Step::Send(response("200 OK", "image/jpeg", &jpeg("twin")))],
+        });
+        let twins = HttpsFixture::start(&["twins.example.com"], same).unwrap();
+        archive_ok(
+            &archives,
+            &twins,
+            &["--no-progress"],
+            &["https://twins.example.com/"],
+        );
+    }
+    // From here on no fixture is running: everything comes from the WARCs.
+    let server = ReplayServer::start(&archives);
+    let entries = index_entries(&archives, "default");
+    let mut article_stamps: Vec<String> = entries
+        .iter()
+        .filter(|e| e.fields.url == site::ARTICLE)
+        .map(|e| e.timestamp.clone())
+        .collect();
+    article_stamps.sort();
+    assert_eq!(article_stamps.len(), 2, "two crawls");
+
+    let (status, headers, body) =
+        server.get(&format!("/default/{}/{}", article_stamps[0], site::ARTICLE));
+    assert_eq!(status, 200);
+    assert!(headers.contains_key("memento-datetime") && headers.contains_key("link"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("強調通過和談解決烏克蘭危機"));
+    let mut images = 0;
+    for src in attribute_values(&html, "src")
+        .iter()
+        .chain(&attribute_values(&html, "data-src"))
+    {
+        if src.starts_with("data:") {
+            continue;
+        }
+        assert!(
+            src.starts_with("/default/"),
+            "{src} does not go through the server"
+        );
+        let original = src.splitn(4, '/').nth(3).unwrap();
+        let url = url::Url::parse(original).unwrap();
+        if url.host_str() == Some("imgcdn.cna.com.tw") {
+            let (status, _, bytes) = server.get(src);
+            assert_eq!(status, 200, "{src}");
+            assert_eq!(bytes, jpeg(url.path()), "{src}: the archived bytes");
+            images += 1;
+        }
+    }
+    assert!(images >= 16, "{images} images replayed");
+
+    // The nearest capture: a time just after the second crawl picks the second.
+    let later: u64 = article_stamps[1].parse::<u64>().unwrap() + 30;
+    let (status, _, _) = server.get(&format!("/default/{later}/{}", site::ARTICLE));
+    assert_eq!(status, 200);
+    let redirect = reqwest_no_redirect(&server, &format!("/default/{later}/{}", site::ARTICLE));
+    assert_eq!(
+        redirect,
+        format!("/default/{}/{}", article_stamps[1], site::ARTICLE)
+    );
+    let timemap = String::from_utf8(
+        server
+            .get(&format!("/default/timemap/link/{}", site::ARTICLE))
+            .2,
+    )
+    .unwrap();
+    assert_eq!(timemap.matches("memento\"").count(), 2, "{timemap}");
+
+    // The revisit serves its original's payload.
+    let revisit = entries
+        .iter()
+        .find(|e| e.fields.mime.as_deref() == Some("warc/revisit"))
+        .expect("a revisit");
+    let (status, _, bytes) = server.get(&format!(
+        "/default/{}/{}",
+        revisit.timestamp, revisit.fields.url
+    ));
+    assert_eq!((status, bytes), (200, jpeg("twin")));
+    let (status, _, raw) = server.get(&format!(
+        "/default/{}id_/{}",
+        revisit.timestamp, revisit.fields.url
+    ));
+    assert_eq!((status, raw), (200, jpeg("twin")));
+
+    // Unknown, malformed and hostile paths.
+    assert_eq!(
+        server.status("/default/2023/https://www.cna.com.tw/never-archived"),
+        404
+    );
+    assert_eq!(server.status("/nosuch/2023/https://www.cna.com.tw/"), 404);
+    for hostile in [
+        "/default/2023/file:///etc/passwd",
+        "/default/..%2f..%2fetc%2fpasswd",
+        "/default/2023/..%2f..%2f..%2fetc%2fpasswd",
+        "/..%2fdefault/2023/https://www.cna.com.tw/",
+        "/default/99999999999999999/https://www.cna.com.tw/",
+        "/default/notatime/https://www.cna.com.tw/",
+    ] {
+        let status = server.status(hostile);
+        assert!((400..500).contains(&status), "{hostile}: {status}");
+    }
+    // Ranges, for media.
+    let url = format!("/default/{}id_/{}", revisit.timestamp, revisit.fields.url);
+    let partial = server.runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{}{url}", server.origin))
+            .header("Range", "bytes=0-9")
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.bytes().await.unwrap().to_vec(),
+        )
+    });
+    assert_eq!(partial, (206, jpeg("twin")[..10].to_vec()));
+}
+
+fn reqwest_no_redirect(server: &ReplayServer, path: &str) -> String {
+    server.runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let response = client
+            .get(format!("{}{path}", server.origin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 302);
+        response.headers()["location"].to_str().unwrap().to_string()
+    })
+}
