@@ -31,7 +31,7 @@ use crate::export::collection_file;
 use crate::fetch::decode_content;
 use crate::index::{Entry, surt::surt};
 use crate::rewrite::{HtmlOptions, rewrite_css, rewrite_html};
-use crate::warc::reader::read_capture;
+use crate::warc::reader::{CaptureRecord, read_capture_exact};
 
 /// Payloads larger than this are served as they are, never rewritten.
 const MAX_REWRITTEN: u64 = 32 << 20;
@@ -47,6 +47,7 @@ struct Capture {
     mime: String,
     filename: String,
     offset: u64,
+    length: u64,
     digest: Option<String>,
 }
 
@@ -330,6 +331,7 @@ fn load_collection(index: &str, modified: Option<SystemTime>) -> Collection {
             mime: entry.fields.mime.clone().unwrap_or_default(),
             filename: entry.fields.filename.clone(),
             offset: entry.fields.offset.parse().unwrap_or(0),
+            length: entry.fields.length.parse().unwrap_or(0),
             digest: entry.fields.digest.clone(),
             timestamp: entry.timestamp.clone(),
         };
@@ -476,22 +478,42 @@ fn serve_capture(
     } else {
         capture
     };
-    let read = |c: &Capture| -> Option<crate::warc::reader::CaptureRecord> {
+    let read = |c: &Capture| -> Option<CaptureRecord> {
         let path = collection_file(&warc_dir, &c.filename).ok()?;
-        read_capture(&path, c.offset, MAX_PAYLOAD).ok()
+        read_capture_exact(&path, c.offset, c.length, MAX_PAYLOAD).ok()
     };
-    let (Some(own), Some(payload)) = (read(capture), read(source)) else {
-        return plain(
+    let unreadable = || {
+        plain(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the archived record could not be read",
-        );
+        )
+    };
+    let Some(mut own) = read(capture) else {
+        return unreadable();
+    };
+    // A revisit's payload is its original's; anything else carries its own.
+    let payload = if std::ptr::eq(source, capture) {
+        Payload {
+            encoding: own.http_header("content-encoding"),
+            cut: own.cut,
+            bytes: std::mem::take(&mut own.payload),
+        }
+    } else {
+        match read(source) {
+            Some(record) => Payload {
+                encoding: record.http_header("content-encoding"),
+                cut: record.cut,
+                bytes: record.payload,
+            },
+            None => return unreadable(),
+        }
     };
     let original_url = capture.url.clone();
     let status = StatusCode::from_u16(own.status().unwrap_or(200)).unwrap_or(StatusCode::OK);
     let mut response = if modifier == "id_" {
-        raw_response(status, &own, payload.payload, request_headers)
+        raw_response(status, &own, payload.bytes, request_headers)
     } else {
-        replayed_response(collection, capture, status, &own, &payload, request_headers)
+        replayed_response(collection, capture, status, &own, payload, request_headers)
     };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&http_date(capture.seconds)) {
@@ -504,6 +526,14 @@ fn serve_capture(
         headers.insert(header::LINK, v);
     }
     response
+}
+
+/// The payload to serve, with what decides how: its content encoding, and whether it was cut
+/// at the read limit.
+struct Payload {
+    bytes: Vec<u8>,
+    encoding: Option<String>,
+    cut: bool,
 }
 
 /// Headers of the archived response that say nothing about the bytes this server sends.
@@ -526,7 +556,7 @@ fn passes_through(name: &str) -> bool {
     )
 }
 
-fn archived_headers(own: &crate::warc::reader::CaptureRecord) -> Vec<(String, String)> {
+fn archived_headers(own: &CaptureRecord) -> Vec<(String, String)> {
     String::from_utf8_lossy(&own.http_head)
         .lines()
         .skip(1)
@@ -540,7 +570,7 @@ fn archived_headers(own: &crate::warc::reader::CaptureRecord) -> Vec<(String, St
 /// The archived bytes as they are (`id_`), with ranges for media.
 fn raw_response(
     status: StatusCode,
-    own: &crate::warc::reader::CaptureRecord,
+    own: &CaptureRecord,
     payload: Vec<u8>,
     request_headers: &HeaderMap,
 ) -> Response {
@@ -599,8 +629,8 @@ fn replayed_response(
     collection: &str,
     capture: &Capture,
     status: StatusCode,
-    own: &crate::warc::reader::CaptureRecord,
-    payload: &crate::warc::reader::CaptureRecord,
+    own: &CaptureRecord,
+    payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
     let prefix = format!("/{collection}/{}", capture.timestamp);
@@ -620,17 +650,17 @@ fn replayed_response(
     {
         builder = builder.header(header::LOCATION, format!("{prefix}/{target}"));
     }
-    let encoding = payload.http_header("content-encoding");
+    let encoding = payload.encoding;
     let content_type = own
         .http_header("content-type")
         .unwrap_or_default()
         .to_ascii_lowercase();
     let rewritable = (content_type.contains("html") || content_type.contains("css"))
-        && (payload.payload.len() as u64) < MAX_REWRITTEN
+        && (payload.bytes.len() as u64) < MAX_REWRITTEN
         && !payload.cut;
     let body = match (rewritable, &base) {
         (true, Some(base)) => {
-            let decoded = decode_content(&payload.payload[..], encoding.as_deref(), MAX_REWRITTEN)
+            let decoded = decode_content(&payload.bytes[..], encoding.as_deref(), MAX_REWRITTEN)
                 .unwrap_or_default();
             if content_type.contains("css") {
                 let text = String::from_utf8_lossy(&decoded);
@@ -657,7 +687,7 @@ fn replayed_response(
             if let Some(encoding) = &encoding {
                 builder = builder.header(header::CONTENT_ENCODING, encoding);
             }
-            return ranged(builder, payload.payload.clone(), request_headers);
+            return ranged(builder, payload.bytes, request_headers);
         }
     };
     builder

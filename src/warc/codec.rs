@@ -118,6 +118,18 @@ impl<R: Read> Unpacker<R> {
     /// Wraps a reader positioned at `offset` in its file, the start of a member or frame (a
     /// record's offset in the index). A zstd dictionary frame is only looked for at 0.
     pub fn new_at(src: R, compression: Compression, offset: u64) -> io::Result<Unpacker<R>> {
+        Unpacker::with_buffer(src, compression, offset, IO_BUF)
+    }
+
+    /// As [`Unpacker::new_at`], with buffers of `buffer` bytes: small ones suit reading one
+    /// small record.
+    pub fn with_buffer(
+        src: R,
+        compression: Compression,
+        offset: u64,
+        buffer: usize,
+    ) -> io::Result<Unpacker<R>> {
+        let buffer = buffer.clamp(4096, IO_BUF);
         let codec = match compression {
             Compression::None => Codec::Plain,
             Compression::Gzip => Codec::Gzip(Box::new(Decompress::new_gzip(15))),
@@ -126,11 +138,11 @@ impl<R: Read> Unpacker<R> {
         let output_len = if compression == Compression::None {
             0
         } else {
-            IO_BUF
+            buffer
         };
         let mut unpacker = Unpacker {
             src,
-            input: vec![0; IO_BUF].into_boxed_slice(),
+            input: vec![0; buffer].into_boxed_slice(),
             in_pos: 0,
             in_len: 0,
             in_offset: offset,

@@ -315,7 +315,50 @@ pub fn http_header_field(head: &[u8], name: &str) -> Option<String> {
 /// Reads the record at `offset` of `path` (an offset from the index), with at most `limit`
 /// bytes of its payload.
 pub fn read_capture(path: &Path, offset: u64, limit: u64) -> Result<CaptureRecord, ReadError> {
-    let mut reader = WarcReader::open_at(path, offset)?;
+    let reader = WarcReader::open_at(path, offset)?;
+    capture_from(reader, offset, limit)
+}
+
+/// As [`read_capture`] when the index also gives the record's `length`: one read of exactly
+/// those bytes, decompressed from memory. Falls back to [`read_capture`] for what that cannot
+/// read alone (a record compressed with a dictionary from the file's start).
+pub fn read_capture_exact(
+    path: &Path,
+    offset: u64,
+    length: u64,
+    limit: u64,
+) -> Result<CaptureRecord, ReadError> {
+    use std::os::unix::fs::FileExt;
+    if length == 0 || length > 64 << 20 {
+        return read_capture(path, offset, limit);
+    }
+    let file = File::open(path).map_err(|e| ReadError::io(offset, e))?;
+    let mut bytes = vec![0u8; length as usize];
+    file.read_exact_at(&mut bytes, offset)
+        .map_err(|e| ReadError::io(offset, e))?;
+    let Some(compression) = Compression::sniff(&bytes[..bytes.len().min(8)]) else {
+        return read_capture(path, offset, limit);
+    };
+    let buffer = (length as usize).saturating_mul(4).min(256 << 10);
+    let attempt = Unpacker::with_buffer(&bytes[..], compression, offset, buffer)
+        .map_err(|e| ReadError::io(offset, e))
+        .and_then(|unpacker| {
+            let reader = WarcReader {
+                unpacker,
+                compression,
+                open: None,
+                records_read: 0,
+            };
+            capture_from(reader, offset, limit)
+        });
+    attempt.or_else(|_| read_capture(path, offset, limit))
+}
+
+fn capture_from<R: Read>(
+    mut reader: WarcReader<R>,
+    offset: u64,
+    limit: u64,
+) -> Result<CaptureRecord, ReadError> {
     let mut record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
         offset,
         detail: "no record at this offset".into(),
