@@ -35,8 +35,9 @@ use crate::warc::reader::{CaptureRecord, read_capture_exact};
 
 /// Payloads larger than this are served as they are, never rewritten.
 const MAX_REWRITTEN: u64 = 32 << 20;
-/// No single answer reads more than this much of a payload into memory.
-const MAX_PAYLOAD: u64 = 1 << 30;
+/// Payloads up to this size are read whole; larger ones stream from the WARC file, so memory
+/// per request stays bounded whatever the record's size.
+const IN_MEMORY_PAYLOAD: u64 = 8 << 20;
 
 /// Everything a capture needs to be found and served.
 #[derive(Debug, Clone)]
@@ -480,7 +481,7 @@ fn serve_capture(
     };
     let read = |c: &Capture| -> Option<CaptureRecord> {
         let path = collection_file(&warc_dir, &c.filename).ok()?;
-        read_capture_exact(&path, c.offset, c.length, MAX_PAYLOAD).ok()
+        read_capture_exact(&path, c.offset, c.length, IN_MEMORY_PAYLOAD).ok()
     };
     let unreadable = || {
         plain(
@@ -492,26 +493,39 @@ fn serve_capture(
         return unreadable();
     };
     // A revisit's payload is its original's; anything else carries its own.
-    let payload = if std::ptr::eq(source, capture) {
+    let payload_of = |c: &Capture, record: CaptureRecord| {
+        let size = record
+            .header
+            .content_length()
+            .map(|n| n.saturating_sub(record.http_head.len() as u64))
+            .unwrap_or(record.payload.len() as u64);
         Payload {
-            encoding: own.http_header("content-encoding"),
-            cut: own.cut,
-            bytes: std::mem::take(&mut own.payload),
+            encoding: record.http_header("content-encoding"),
+            cut: record.cut,
+            source: collection_file(&warc_dir, &c.filename)
+                .ok()
+                .map(|p| (p, c.offset, size)),
+            bytes: record.payload,
         }
+    };
+    let payload = if std::ptr::eq(source, capture) {
+        let record = CaptureRecord {
+            header: own.header.clone(),
+            http_head: own.http_head.clone(),
+            payload: std::mem::take(&mut own.payload),
+            cut: own.cut,
+        };
+        payload_of(capture, record)
     } else {
         match read(source) {
-            Some(record) => Payload {
-                encoding: record.http_header("content-encoding"),
-                cut: record.cut,
-                bytes: record.payload,
-            },
+            Some(record) => payload_of(source, record),
             None => return unreadable(),
         }
     };
     let original_url = capture.url.clone();
     let status = StatusCode::from_u16(own.status().unwrap_or(200)).unwrap_or(StatusCode::OK);
     let mut response = if modifier == "id_" {
-        raw_response(status, &own, payload.bytes, request_headers)
+        raw_response(status, &own, payload, request_headers)
     } else {
         replayed_response(collection, capture, status, &own, payload, request_headers)
     };
@@ -534,6 +548,8 @@ struct Payload {
     bytes: Vec<u8>,
     encoding: Option<String>,
     cut: bool,
+    /// Where the whole payload is, to stream it when it was cut: file, offset, and its size.
+    source: Option<(PathBuf, u64, u64)>,
 }
 
 /// Headers of the archived response that say nothing about the bytes this server sends.
@@ -571,7 +587,7 @@ fn archived_headers(own: &CaptureRecord) -> Vec<(String, String)> {
 fn raw_response(
     status: StatusCode,
     own: &CaptureRecord,
-    payload: Vec<u8>,
+    payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
     let mut builder = Response::builder().status(status);
@@ -586,41 +602,111 @@ fn raw_response(
 /// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
 fn ranged(
     builder: axum::http::response::Builder,
-    payload: Vec<u8>,
+    payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
-    let total = payload.len();
+    let streamed = payload.cut.then_some(payload.source).flatten();
+    let total = match &streamed {
+        Some((_, _, size)) => *size,
+        None => payload.bytes.len() as u64,
+    };
     let range = request_headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes="))
-        .and_then(|r| r.split_once('-'))
-        .and_then(|(a, b)| {
-            let (start, end) = match (a.trim(), b.trim()) {
-                ("", suffix) => (
-                    total.saturating_sub(suffix.parse().ok()?),
-                    total.checked_sub(1)?,
-                ),
-                (a, "") => (a.parse().ok()?, total.checked_sub(1)?),
-                (a, b) => (
-                    a.parse().ok()?,
-                    b.parse::<usize>().ok()?.min(total.checked_sub(1)?),
-                ),
-            };
-            (start <= end && end < total).then_some((start, end))
-        });
+        .and_then(|v| parse_range(v, total));
     let builder = builder.header(header::ACCEPT_RANGES, "bytes");
-    let response = match range {
-        Some((start, end)) => builder
-            .status(StatusCode::PARTIAL_CONTENT)
-            .header(
+    let (builder, start, len) = match range {
+        Some((start, end)) => (
+            builder.status(StatusCode::PARTIAL_CONTENT).header(
                 header::CONTENT_RANGE,
                 format!("bytes {start}-{end}/{total}"),
-            )
-            .body(Body::from(payload[start..=end].to_vec())),
-        None => builder.body(Body::from(payload)),
+            ),
+            start,
+            end - start + 1,
+        ),
+        None => (builder, 0, total),
     };
-    response.unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad archived headers"))
+    let body = match streamed {
+        Some((path, offset, _)) => stream_payload(path, offset, start, len),
+        None => {
+            let mut bytes = payload.bytes;
+            bytes.truncate((start + len) as usize);
+            bytes.drain(..start as usize);
+            Body::from(bytes)
+        }
+    };
+    builder
+        .header(header::CONTENT_LENGTH, len)
+        .body(body)
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad archived headers"))
+}
+
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` against a payload of `total` bytes, as an inclusive
+/// range; `None` for anything else (the whole payload is then served).
+fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
+    let (a, b) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let last = total.checked_sub(1)?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => (total.saturating_sub(suffix.parse().ok()?), last),
+        (a, "") => (a.parse().ok()?, last),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(last)),
+    };
+    (start <= end).then_some((start, end))
+}
+
+/// `len` bytes of a record's payload from `start`, read from the WARC file as the client takes
+/// them: a few chunks in memory at a time, whatever the record's size.
+fn stream_payload(path: PathBuf, offset: u64, start: u64, len: u64) -> Body {
+    use std::io::{BufRead, Read};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let send = |chunk| tx.blocking_send(chunk).is_ok();
+        let result = (|| -> std::io::Result<()> {
+            let to_io = |e: crate::warc::ReadError| std::io::Error::other(e.to_string());
+            let mut reader = crate::warc::WarcReader::open_at(&path, offset).map_err(to_io)?;
+            let mut record = reader
+                .next_record()
+                .map_err(to_io)?
+                .ok_or_else(|| std::io::Error::other("no record"))?;
+            let mut block = record.block();
+            // Past the HTTP header, then to the range's start.
+            let mut matched = 0;
+            while matched < 4 {
+                let mut byte = [0u8; 1];
+                if block.read(&mut byte)? == 0 {
+                    return Ok(());
+                }
+                matched = match (matched, byte[0]) {
+                    (0 | 2, b'\r') => matched + 1,
+                    (1 | 3, b'\n') => matched + 1,
+                    (_, b'\r') => 1,
+                    _ => 0,
+                };
+            }
+            std::io::copy(&mut (&mut block).take(start), &mut std::io::sink())?;
+            let mut left = len;
+            while left > 0 {
+                let available = block.fill_buf()?;
+                if available.is_empty() {
+                    break;
+                }
+                let n = available.len().min(left.min(64 << 10) as usize);
+                if !send(Ok(available[..n].to_vec())) {
+                    return Ok(());
+                }
+                block.consume(n);
+                left -= n as u64;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Body::from_stream(stream)
 }
 
 /// A capture as a browser should see it from the archive: references through this server,
@@ -650,7 +736,7 @@ fn replayed_response(
     {
         builder = builder.header(header::LOCATION, format!("{prefix}/{target}"));
     }
-    let encoding = payload.encoding;
+    let encoding = payload.encoding.clone();
     let content_type = own
         .http_header("content-type")
         .unwrap_or_default()
@@ -687,7 +773,7 @@ fn replayed_response(
             if let Some(encoding) = &encoding {
                 builder = builder.header(header::CONTENT_ENCODING, encoding);
             }
-            return ranged(builder, payload.bytes, request_headers);
+            return ranged(builder, payload, request_headers);
         }
     };
     builder

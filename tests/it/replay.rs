@@ -80,8 +80,19 @@ fn the_archive_replays_offline() {
             "/" => vec![Step::Send(response(
                 "200 OK",
                 "text/html",
-                b"<img src=/a.jpg><img src=/b.jpg>",
+                b"<img src=/a.jpg><img src=/b.jpg><a href=/moved>m</a><a href=/big.bin>b</a>",
             ))],
+            "/moved" => vec![Step::Send(crate::fixture::response_with(
+                "301 Moved Permanently",
+                &[("Location", "/")],
+                b"",
+            ))],
+            "/big.bin" => vec![Step::Send(response(
+                "200 OK",
+                "application/octet-stream",
+                &big_payload(),
+            ))],
+            "/robots.txt" => vec![Step::Send(response("404 Not Found", "text/plain", b""))],
             _ => vec![Step::Send(response("200 OK", "image/jpeg", &jpeg("twin")))],
         });
         let twins = HttpsFixture::start(&["twins.example.com"], same).unwrap();
@@ -134,8 +145,14 @@ fn the_archive_replays_offline() {
     }
     assert!(images >= 16, "{images} images replayed");
 
-    // The nearest capture: a time just after the second crawl picks the second.
-    let later: u64 = article_stamps[1].parse::<u64>().unwrap() + 30;
+    // The nearest capture: a time after the second crawl picks the second, one before the
+    // first picks the first.
+    let later = "2099";
+    let earlier = "2001";
+    assert_eq!(
+        reqwest_no_redirect(&server, &format!("/default/{earlier}/{}", site::ARTICLE)),
+        format!("/default/{}/{}", article_stamps[0], site::ARTICLE)
+    );
     let (status, _, _) = server.get(&format!("/default/{later}/{}", site::ARTICLE));
     assert_eq!(status, 200);
     let redirect = reqwest_no_redirect(&server, &format!("/default/{later}/{}", site::ARTICLE));
@@ -199,6 +216,53 @@ fn the_archive_replays_offline() {
         )
     });
     assert_eq!(partial, (206, jpeg("twin")[..10].to_vec()));
+
+    // A redirect replays as a redirect into the archive.
+    let urls: Vec<&str> = entries.iter().map(|e| e.fields.url.as_str()).collect();
+    let moved = entries
+        .iter()
+        .find(|e| e.fields.url.ends_with("/moved"))
+        .unwrap_or_else(|| panic!("{urls:?}"));
+    let location = reqwest_no_redirect(
+        &server,
+        &format!("/default/{}/{}", moved.timestamp, moved.fields.url),
+    );
+    assert_eq!(
+        location,
+        format!("/default/{}/https://twins.example.com/", moved.timestamp)
+    );
+
+    // A payload larger than what replay holds in memory streams, whole or by range.
+    let big = entries
+        .iter()
+        .find(|e| e.fields.url.ends_with("/big.bin"))
+        .unwrap();
+    let path = format!("/default/{}id_/{}", big.timestamp, big.fields.url);
+    let (status, _, bytes) = server.get(&path);
+    assert_eq!(status, 200);
+    assert!(
+        bytes == big_payload(),
+        "streamed payload differs ({} bytes)",
+        bytes.len()
+    );
+    let tail = server.runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", server.origin))
+            .header("Range", "bytes=-100")
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.bytes().await.unwrap().to_vec(),
+        )
+    });
+    assert_eq!(tail, (206, big_payload()[(12 << 20) - 100..].to_vec()));
+}
+
+/// Larger than replay reads into memory, so it streams.
+fn big_payload() -> Vec<u8> {
+    (0..12u32 << 20).map(|i| (i % 251) as u8).collect()
 }
 
 fn reqwest_no_redirect(server: &ReplayServer, path: &str) -> String {
@@ -213,7 +277,7 @@ fn reqwest_no_redirect(server: &ReplayServer, path: &str) -> String {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 302);
+        assert!(response.status().is_redirection(), "{}", response.status());
         response.headers()["location"].to_str().unwrap().to_string()
     })
 }
