@@ -281,3 +281,37 @@ fn reqwest_no_redirect(server: &ReplayServer, path: &str) -> String {
         response.headers()["location"].to_str().unwrap().to_string()
     })
 }
+
+#[test]
+fn warcs_from_other_tools_replay_once_indexed() {
+    let work = tempfile::tempdir().unwrap();
+    let warc_dir = work.path().join("others/warc");
+    std::fs::create_dir_all(&warc_dir).unwrap();
+    for name in ["warcio-sample.warc.gz", "wget-sample.warc.gz"] {
+        std::fs::copy(
+            crate::support::fixture("warc").join(name),
+            warc_dir.join(name),
+        )
+        .unwrap();
+    }
+    crate::support::run_ok(
+        crate::support::cairn()
+            .arg("--archives")
+            .arg(work.path())
+            .args(["-c", "others", "index"]),
+    );
+    let server = ReplayServer::start(work.path());
+    // warcio's capture of the article, and wget's of a page and its stylesheet.
+    let (status, _, body) = server.get(&format!("/others/2026/{}", site::ARTICLE));
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("習蒲"));
+    let (status, _, body) = server.get("/others/2026/http://127.0.0.1:8765/index.html");
+    assert_eq!(status, 200);
+    let page = String::from_utf8_lossy(&body);
+    assert!(
+        page.contains("/others/") && page.contains("http://127.0.0.1:8765/s.css"),
+        "{page}"
+    );
+    let (status, _, css) = server.get("/others/2026id_/http://127.0.0.1:8765/s.css");
+    assert_eq!((status, css), (200, b"body{color:red}".to_vec()));
+}
