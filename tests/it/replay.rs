@@ -184,6 +184,24 @@ fn the_archive_replays_offline() {
     ));
     assert_eq!((status, raw), (200, jpeg("twin")));
 
+    // The collection lists its pages, and finds them by title.
+    let (status, _, listing) = server.get("/default/?q=%E7%BF%92%E8%92%B2");
+    let listing = String::from_utf8(listing).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        listing.contains(&format!("/{}", site::ARTICLE)) && listing.contains("習蒲強調"),
+        "{listing}"
+    );
+    let (_, _, none) = server.get("/default/?q=no-such-title");
+    assert!(!String::from_utf8(none).unwrap().contains(site::ARTICLE));
+    let (status, _, collections) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8(collections)
+            .unwrap()
+            .contains("href=\"/default/\"")
+    );
+
     // Unknown, malformed and hostile paths.
     assert_eq!(
         server.status("/default/2023/https://www.cna.com.tw/never-archived"),
