@@ -1,6 +1,7 @@
 //! `cairn archive TARGET...`: the options, validated into a crawl configuration before any
 //! I/O, then the crawl, the index and pages.jsonl updates, and the summary.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use regex::Regex;
 use url::Url;
 
 use super::Cli;
-use crate::crawl::{self, CrawlConfig, ProgressMode, Resource, RobotsPolicy, Summary};
+use crate::crawl::{self, CrawlConfig, Original, ProgressMode, Resource, RobotsPolicy, Summary};
 use crate::export::{ExportReport, OfflineMap, PostRewrite};
 use crate::extract::LinkKind;
 use crate::fetch::{FetchConfig, HostMapping};
@@ -193,7 +194,35 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs, inputs: &[Input]) -> Result<Crawl
         progress,
         options_summary: options_summary(args),
         resources,
+        known_payloads: known_payloads(&cli.archives.join(&cli.collection)),
     })
+}
+
+/// Payloads earlier crawls of the collection stored, so this one writes revisits for them.
+fn known_payloads(collection_dir: &Path) -> HashMap<[u8; 32], Original> {
+    let text = std::fs::read_to_string(collection_dir.join("index.cdxj")).unwrap_or_default();
+    crate::index::stored_payloads(&text)
+        .into_iter()
+        .filter_map(|(digest, (url, ts))| {
+            let date = crate::warc::record::parse_warc_date(&format!(
+                "{}-{}-{}T{}:{}:{}Z",
+                ts.get(0..4)?,
+                ts.get(4..6)?,
+                ts.get(6..8)?,
+                ts.get(8..10)?,
+                ts.get(10..12)?,
+                ts.get(12..14)?
+            ))?;
+            Some((
+                digest,
+                Original {
+                    record_id: None,
+                    target_uri: url,
+                    date,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// What a TARGET names.

@@ -22,7 +22,8 @@ use crate::warc::record::{format_warc_date, new_record_id};
 use crate::warc::{Compression, WriteError, WriterConfig};
 
 pub use progress::{ProgressMode, human_bytes};
-use sink::{CaptureJob, Job, Original, Sink};
+pub use sink::Original;
+use sink::{CaptureJob, Job, Sink};
 
 /// Documents larger than this (decoded) are stored whole but only this much is parsed.
 const MAX_PARSED_BYTES: u64 = 32 << 20;
@@ -64,6 +65,9 @@ pub struct CrawlConfig {
     pub options_summary: String,
     /// Records to store besides what is fetched (the archived post itself).
     pub resources: Vec<Resource>,
+    /// Payloads the collection already holds, by sha256: fetched again, they are written as
+    /// revisits.
+    pub known_payloads: HashMap<[u8; 32], Original>,
 }
 
 pub struct Resource {
@@ -191,7 +195,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     }
     let mut state = CrawlState {
         sink,
-        payloads: HashMap::new(),
+        payloads: config.known_payloads,
         progress: progress::Progress::new(config.progress),
     };
     let outcome = run_loop(
@@ -322,7 +326,7 @@ impl CrawlState {
                     self.payloads.insert(
                         exchange.payload_sha256,
                         Original {
-                            record_id: response_id.clone(),
+                            record_id: Some(response_id.clone()),
                             target_uri: exchange.url.to_string(),
                             date: exchange.date,
                         },

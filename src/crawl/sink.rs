@@ -16,7 +16,9 @@ use crate::warc::{Block, NewRecord, RecordType, WarcWriter, WriteError, WriterCo
 /// A payload already stored, that a revisit record refers to.
 #[derive(Debug, Clone)]
 pub struct Original {
-    pub record_id: String,
+    /// Known for payloads stored in this crawl; the index of earlier crawls does not keep it
+    /// (`WARC-Refers-To` is optional; the target URI and date identify the original).
+    pub record_id: Option<String>,
     pub target_uri: String,
     pub date: OffsetDateTime,
 }
@@ -119,18 +121,20 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
             let with_ip = |r| with_ip(r, ip.as_deref());
             let response = match &revisit_of {
                 Some(original) => with_ip(
-                    NewRecord::new(RecordType::Revisit, Block::Bytes(&exchange.response_head))
-                        .field(
-                            "WARC-Profile",
-                            "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
-                        )
-                        .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
-                        .field("WARC-Refers-To-Date", format_warc_date(original.date))
-                        .field("WARC-Refers-To", original.record_id.clone())
-                        .field(
-                            "WARC-Payload-Digest",
-                            sha256_label(&exchange.payload_sha256),
-                        ),
+                    refers_to(
+                        NewRecord::new(RecordType::Revisit, Block::Bytes(&exchange.response_head))
+                            .field(
+                                "WARC-Profile",
+                                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+                            )
+                            .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
+                            .field("WARC-Refers-To-Date", format_warc_date(original.date)),
+                        original,
+                    )
+                    .field(
+                        "WARC-Payload-Digest",
+                        sha256_label(&exchange.payload_sha256),
+                    ),
                 ),
                 None => with_ip(NewRecord::new(RecordType::Response, Block::Bytes(&[]))),
             }
@@ -173,6 +177,13 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
         }
     }
     Ok(())
+}
+
+fn refers_to<'a>(record: NewRecord<'a>, original: &Original) -> NewRecord<'a> {
+    match &original.record_id {
+        Some(id) => record.field("WARC-Refers-To", id.clone()),
+        None => record,
+    }
 }
 
 fn with_ip<'a>(record: NewRecord<'a>, ip: Option<&str>) -> NewRecord<'a> {

@@ -8,6 +8,7 @@
 
 pub mod surt;
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -277,6 +278,35 @@ pub fn index_files(paths: &[PathBuf]) -> Result<Vec<String>, IndexError> {
         .collect();
     lines.par_sort_unstable();
     Ok(lines)
+}
+
+/// The sha256 payloads an index names (not as revisits), each with the URL and timestamp of
+/// its first capture: what a new crawl of the collection need not store again.
+pub fn stored_payloads(index: &str) -> HashMap<[u8; 32], (String, String)> {
+    let mut payloads = HashMap::new();
+    for entry in index.lines().filter_map(Entry::parse) {
+        if entry.fields.mime.as_deref() == Some("warc/revisit") {
+            continue;
+        }
+        let Some(hex) = entry
+            .fields
+            .digest
+            .as_deref()
+            .and_then(|d| d.strip_prefix("sha256:"))
+        else {
+            continue;
+        };
+        let Ok(bytes) = data_encoding::HEXLOWER_PERMISSIVE.decode(hex.as_bytes()) else {
+            continue;
+        };
+        let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) else {
+            continue;
+        };
+        payloads
+            .entry(key)
+            .or_insert((entry.fields.url.clone(), entry.timestamp.clone()));
+    }
+    payloads
 }
 
 /// The closed WARC files of a folder (not `.open` ones), by name.

@@ -603,3 +603,87 @@ fn cookies_robots_retries_politeness_and_reporting() {
     );
     assert!(stderr.contains("archived 6 pages"), "{stderr}");
 }
+
+/// A page with ten photos of a realistic size, the same on every visit.
+fn photo_page(target: &str) -> Vec<crate::fixture::Step> {
+    use crate::fixture::{Step, response};
+    let photo = |n: u32| -> Vec<u8> {
+        let mut x = 0x9E37_79B9u32.wrapping_mul(n + 1);
+        (0..60_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    };
+    match target {
+        "/" => {
+            let imgs: String = (0..10)
+                .map(|n| format!("<img src=\"/photo{n}.jpg\">"))
+                .collect();
+            let text = "<p>unchanged text</p>".repeat(1500);
+            vec![Step::Send(response(
+                "200 OK",
+                "text/html",
+                format!("<html><body>{imgs}{text}</body></html>").as_bytes(),
+            ))]
+        }
+        t if t.starts_with("/photo") => {
+            let n: u32 = t
+                .trim_start_matches("/photo")
+                .trim_end_matches(".jpg")
+                .parse()
+                .unwrap_or(0);
+            vec![Step::Send(response("200 OK", "image/jpeg", &photo(n)))]
+        }
+        _ => vec![Step::Send(response("404 Not Found", "text/plain", b""))],
+    }
+}
+
+#[test]
+fn a_recrawl_of_unchanged_content_writes_revisits_only() {
+    let handler: crate::fixture::Handler =
+        std::sync::Arc::new(|req: &crate::fixture::Request| photo_page(&req.target));
+    let fixture = HttpsFixture::start(&["photos.example.com"], handler).unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    archive_ok(
+        archives.path(),
+        &fixture,
+        &["--no-progress"],
+        &["https://photos.example.com/"],
+    );
+    let first = warc_files(archives.path(), "default");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    archive_ok(
+        archives.path(),
+        &fixture,
+        &["--no-progress"],
+        &["https://photos.example.com/"],
+    );
+    let all = warc_files(archives.path(), "default");
+    let second: Vec<PathBuf> = all.into_iter().filter(|f| !first.contains(f)).collect();
+    assert_eq!((first.len(), second.len()), (1, 1));
+
+    let size = |f: &PathBuf| fs::metadata(f).unwrap().len();
+    let (a, b) = (size(&first[0]), size(&second[0]));
+    assert!(b * 10 < a, "second crawl wrote {b} bytes, the first {a}");
+    let mut reader = WarcReader::open(&second[0]).unwrap();
+    let mut revisits = 0;
+    while let Some(record) = reader.next_record().unwrap() {
+        let kind = record.header.get("WARC-Type").unwrap().to_string();
+        let uri = record.header.target_uri().unwrap_or("").to_string();
+        // Empty payloads (the 404 robots.txt) are never de-duplicated.
+        let empty = record.header.get("WARC-Payload-Digest")
+            == Some(&format!("sha256:{}", sha256_hex(b""))[..]);
+        assert!(kind != "response" || empty, "{uri} stored again");
+        if kind == "revisit" {
+            assert!(record.header.get("WARC-Refers-To-Target-URI").is_some());
+            assert!(record.header.get("WARC-Refers-To-Date").is_some());
+            revisits += 1;
+        }
+    }
+    assert_eq!(revisits, 11, "the page and its ten photos");
+    assert_valid_warcs(&second);
+}
