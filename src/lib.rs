@@ -21,6 +21,7 @@ pub mod extract;
 pub mod fetch;
 pub mod frontier;
 pub mod index;
+pub mod jobs;
 pub mod post;
 pub mod replay;
 pub mod rewrite;

@@ -92,6 +92,26 @@ pub struct ArchiveArgs {
 }
 
 pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
+    let summary = archive(cli, args)?;
+    failed_targets_error(&summary)
+}
+
+/// An error naming the targets that could not be archived at all, if any.
+pub fn failed_targets_error(summary: &Summary) -> Result<()> {
+    if let Some(first) = summary.failed_targets.first() {
+        let more = summary.failed_targets.len() - 1;
+        let others = if more > 0 {
+            format!(" (and {more} more targets)")
+        } else {
+            String::new()
+        };
+        bail!("could not archive {}: {}{others}", first.url, first.error);
+    }
+    Ok(())
+}
+
+/// The whole of `cairn archive`: crawl, index, pages.jsonl, offline copy, posts, report.
+pub fn archive(cli: &Cli, args: &ArchiveArgs) -> Result<Summary> {
     let mut inputs = Vec::new();
     for target in &args.targets {
         inputs.extend(parse_target(target)?);
@@ -109,16 +129,7 @@ pub fn run(cli: &Cli, args: &ArchiveArgs) -> Result<()> {
     let (offline, export) = crate::export::export(&collection_dir, &offline_dir)?;
     let posts = rewrite_posts(cli, args, &inputs, &offline)?;
     report(cli, &summary, captures, &export, &posts)?;
-    if let Some(first) = summary.failed_targets.first() {
-        let more = summary.failed_targets.len() - 1;
-        let others = if more > 0 {
-            format!(" (and {more} more targets)")
-        } else {
-            String::new()
-        };
-        bail!("could not archive {}: {}{others}", first.url, first.error);
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// Every option checked and turned into typed values before anything is fetched or written.

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod archive;
 mod demo;
+mod jobs;
 
 pub use archive::ArchiveArgs;
 
@@ -19,6 +20,7 @@ use crate::warc::verify::{FileReport, verify_file};
 #[command(
     name = "cairn",
     version,
+    args_override_self = true,
     about = "Archive web pages to WARC, rewrite posts to render offline, replay without the live web"
 )]
 pub struct Cli {
@@ -41,6 +43,23 @@ pub enum Command {
     /// Archive URLs: each page, everything it needs to render, and the related pages it links
     /// to (within --depth and --scope), into the collection's WARC files; then index them.
     Archive(Box<ArchiveArgs>),
+    /// Scheduled crawl jobs from cairn.toml: list them, run one now, or show its history.
+    Jobs {
+        /// The job file (default: ./cairn.toml).
+        #[arg(long, global = true, value_name = "PATH")]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// Run the scheduler in the foreground: start due jobs until SIGINT or SIGTERM.
+    Schedule {
+        /// The job file (default: ./cairn.toml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Jobs running at once.
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        max_jobs: usize,
+    },
     /// Replay the archives from a local server (pywb's URL scheme): /COLL/TIMESTAMP/URL.
     Replay {
         /// Address to listen on; keep it on loopback unless you mean to share the archive.
@@ -64,6 +83,25 @@ pub enum Command {
         /// Where to write it instead of archives/COLL/offline.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    List,
+    /// Run one job now (for cron or systemd timers); archive options given after the name
+    /// override the job's.
+    Run {
+        name: String,
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARCHIVE OPTIONS"
+        )]
+        overrides: Vec<String>,
+    },
+    History {
+        name: String,
     },
 }
 
@@ -92,6 +130,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Index => rebuild_index(&cli),
         Command::Demo => demo::run(&cli),
         Command::Replay { bind } => replay(&cli, *bind),
+        Command::Jobs { config, action } => match action {
+            JobsAction::List => jobs::list(&cli, config.as_deref()),
+            JobsAction::Run { name, overrides } => {
+                jobs::run_once(&cli, config.as_deref(), name, overrides)
+            }
+            JobsAction::History { name } => jobs::history(&cli, config.as_deref(), name),
+        },
+        Command::Schedule { config, max_jobs } => {
+            jobs::schedule(&cli, config.as_deref(), (*max_jobs).max(1))
+        }
         Command::Export { out } => export(&cli, out.as_deref()),
     }
 }

@@ -11,6 +11,7 @@ mod archive;
 mod browser;
 mod foreign;
 mod index;
+mod jobs;
 mod offline;
 mod replay;
 mod writer;

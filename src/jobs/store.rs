@@ -1,0 +1,239 @@
+//! Job state and history. [`JobStore`] is the narrow interface the scheduler needs (a lock per
+//! job that holds across processes, run history, the last time each job fell due); the
+//! embedded default is SQLite in `archives/cairn.sqlite` (WAL mode), and a deployment that
+//! outgrows one machine can fill the same interface with PostgreSQL.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// A lock whose holder has not renewed it for this long is taken to have died.
+pub const LOCK_STALE_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+#[error("job database: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+/// One run of a job, as `cairn jobs history` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub job: String,
+    pub started: String,
+    pub ended: Option<String>,
+    pub outcome: String,
+    pub pages: i64,
+    pub bytes: i64,
+    pub new_payloads: i64,
+    pub revisits: i64,
+}
+
+/// What a run reports when it ends.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    pub outcome: String,
+    pub pages: u64,
+    pub bytes: u64,
+    pub new_payloads: u64,
+    pub revisits: u64,
+}
+
+pub trait JobStore: Send + Sync {
+    /// Takes the job's lock for `owner` unless a live holder has it; true if taken.
+    fn try_lock(&self, job: &str, owner: &str, now: i64) -> Result<bool, StoreError>;
+    /// Renews a held lock.
+    fn heartbeat(&self, job: &str, owner: &str, now: i64) -> Result<(), StoreError>;
+    fn unlock(&self, job: &str, owner: &str) -> Result<(), StoreError>;
+    fn start_run(&self, job: &str, started: &str) -> Result<i64, StoreError>;
+    fn end_run(&self, id: i64, ended: &str, result: &RunResult) -> Result<(), StoreError>;
+    fn history(&self, job: &str) -> Result<Vec<RunRow>, StoreError>;
+    fn last_due(&self, job: &str) -> Result<Option<i64>, StoreError>;
+    fn set_last_due(&self, job: &str, due: i64) -> Result<(), StoreError>;
+}
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS runs (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 job TEXT NOT NULL,
+                 started TEXT NOT NULL,
+                 ended TEXT,
+                 outcome TEXT NOT NULL,
+                 pages INTEGER NOT NULL DEFAULT 0,
+                 bytes INTEGER NOT NULL DEFAULT 0,
+                 new_payloads INTEGER NOT NULL DEFAULT 0,
+                 revisits INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX IF NOT EXISTS runs_by_job ON runs(job, id);
+             CREATE TABLE IF NOT EXISTS locks (
+                 job TEXT PRIMARY KEY,
+                 owner TEXT NOT NULL,
+                 heartbeat INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS schedule (
+                 job TEXT PRIMARY KEY,
+                 last_due INTEGER NOT NULL);",
+        )?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(f(&mut conn)?)
+    }
+}
+
+impl JobStore for SqliteStore {
+    fn try_lock(&self, job: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            // One statement, so two processes racing for the lock cannot both win.
+            let changed = conn.execute(
+                "INSERT INTO locks(job, owner, heartbeat) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(job) DO UPDATE SET owner = excluded.owner, heartbeat = excluded.heartbeat
+                 WHERE locks.heartbeat < ?3 - ?4 OR locks.owner = excluded.owner",
+                params![job, owner, now, LOCK_STALE_SECS],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn heartbeat(&self, job: &str, owner: &str, now: i64) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE locks SET heartbeat = ?3 WHERE job = ?1 AND owner = ?2",
+                params![job, owner, now],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn unlock(&self, job: &str, owner: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM locks WHERE job = ?1 AND owner = ?2",
+                params![job, owner],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn start_run(&self, job: &str, started: &str) -> Result<i64, StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO runs(job, started, outcome) VALUES (?1, ?2, 'running')",
+                params![job, started],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+    }
+
+    fn end_run(&self, id: i64, ended: &str, r: &RunResult) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE runs SET ended = ?2, outcome = ?3, pages = ?4, bytes = ?5, new_payloads = ?6,
+                 revisits = ?7 WHERE id = ?1",
+                params![id, ended, r.outcome, r.pages as i64, r.bytes as i64, r.new_payloads as i64, r.revisits as i64],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn history(&self, job: &str) -> Result<Vec<RunRow>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, job, started, ended, outcome, pages, bytes, new_payloads, revisits
+                 FROM runs WHERE job = ?1 ORDER BY id",
+            )?;
+            let rows = statement.query_map(params![job], |row| {
+                Ok(RunRow {
+                    id: row.get(0)?,
+                    job: row.get(1)?,
+                    started: row.get(2)?,
+                    ended: row.get(3)?,
+                    outcome: row.get(4)?,
+                    pages: row.get(5)?,
+                    bytes: row.get(6)?,
+                    new_payloads: row.get(7)?,
+                    revisits: row.get(8)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn last_due(&self, job: &str) -> Result<Option<i64>, StoreError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT last_due FROM schedule WHERE job = ?1",
+                params![job],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn set_last_due(&self, job: &str, due: i64) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO schedule(job, last_due) VALUES (?1, ?2)
+                 ON CONFLICT(job) DO UPDATE SET last_due = MAX(last_due, excluded.last_due)",
+                params![job, due],
+            )
+            .map(|_| ())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_until_the_lock_goes_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        let b = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        assert!(a.try_lock("job", "a", 1000).unwrap());
+        assert!(!b.try_lock("job", "b", 1001).unwrap());
+        a.heartbeat("job", "a", 1050).unwrap();
+        assert!(!b.try_lock("job", "b", 1100).unwrap());
+        assert!(
+            b.try_lock("job", "b", 1050 + LOCK_STALE_SECS + 1).unwrap(),
+            "a died"
+        );
+        b.unlock("job", "b").unwrap();
+        assert!(a.try_lock("job", "a", 2000).unwrap());
+        let id = a.start_run("job", "t0").unwrap();
+        a.end_run(
+            id,
+            "t1",
+            &RunResult {
+                outcome: "ok".into(),
+                pages: 3,
+                ..RunResult::default()
+            },
+        )
+        .unwrap();
+        let history = b.history("job").unwrap();
+        assert_eq!(
+            (history.len(), history[0].outcome.as_str(), history[0].pages),
+            (1, "ok", 3)
+        );
+    }
+}
