@@ -74,6 +74,10 @@ pub enum Command {
     Verify {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Mend interrupted files (FILE.open): keep every whole record, cut the torn tail,
+        /// rename without .open.
+        #[arg(long)]
+        repair: bool,
     },
     /// Rebuild the collection's index.cdxj from its WARC files.
     Index,
@@ -126,7 +130,11 @@ fn parse_collection(name: &str) -> Result<String, String> {
 pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Archive(args) => archive::run(&cli, args),
-        Command::Verify { paths } => verify(paths, cli.json),
+        Command::Verify {
+            paths,
+            repair: true,
+        } => repair(paths, cli.json),
+        Command::Verify { paths, .. } => verify(paths, cli.json),
         Command::Index => rebuild_index(&cli),
         Command::Demo => demo::run(&cli),
         Command::Replay { bind } => replay(&cli, *bind),
@@ -170,6 +178,28 @@ fn verify(paths: &[PathBuf], json: bool) -> Result<()> {
         "verified {} file(s), {records} record(s): no defects",
         reports.len()
     );
+    Ok(())
+}
+
+fn repair(paths: &[PathBuf], json: bool) -> Result<()> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let report = crate::warc::repair::repair(path)?;
+        if !json {
+            println!(
+                "repaired {} -> {}: kept {} records ({} bytes), dropped {} bytes",
+                report.path.display(),
+                report.repaired.display(),
+                report.kept_records,
+                report.kept_bytes,
+                report.dropped_bytes
+            );
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod error;
 pub mod reader;
 pub mod record;
+pub mod repair;
 pub mod verify;
 pub mod writer;
 

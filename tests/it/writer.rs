@@ -395,3 +395,37 @@ fn a_record_that_fails_midway_is_cut_back_and_writing_goes_on() {
         assert!(stdout(&out).contains("3 records"), "{}", stdout(&out));
     }
 }
+
+#[test]
+fn verify_repair_keeps_every_whole_record_of_an_interrupted_file() {
+    for compression in ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, written) = write_samples(dir.path(), compression, None, 1);
+        let bytes = fs::read(&files[0]).unwrap();
+        // Cut inside the fourth sample record, as a kill mid-write would.
+        let (_, cut_in) = &written[3];
+        let cut = (cut_in.offset + cut_in.length / 2) as usize;
+        let open = dir.path().join(format!(
+            "{}.open",
+            files[0].file_name().unwrap().to_string_lossy()
+        ));
+        fs::remove_file(&files[0]).unwrap();
+        fs::write(&open, &bytes[..cut]).unwrap();
+        let out = run_ok(cairn().args(["verify", "--repair"]).arg(&open));
+        assert!(
+            stdout(&out).contains("kept 4 records"),
+            "{compression:?}: {}",
+            stdout(&out)
+        );
+        assert!(!open.exists() && files[0].exists());
+        let out = run_ok(cairn().arg("verify").arg(&files[0]));
+        assert!(stdout(&out).contains("4 records"), "{}", stdout(&out));
+        // A file that is not unfinished is refused.
+        let out = cairn()
+            .args(["verify", "--repair"])
+            .arg(&files[0])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
