@@ -81,29 +81,23 @@ fn whole_records(path: &Path) -> (u64, u64, Vec<String>) {
         return (0, 0, captured);
     };
     let plain = reader.compression() == Compression::None;
-    loop {
-        let kind = match reader.next_record() {
-            Ok(Some(mut record)) => {
-                // Read the block through, so a torn one shows as an error here.
-                if std::io::copy(&mut record.block(), &mut std::io::sink()).is_err() {
-                    break;
-                }
-                let kind = record.header.get("WARC-Type").unwrap_or("").to_string();
-                (kind, record.header.target_uri().unwrap_or("").to_string())
-            }
-            _ => break,
+    while let Ok(Some(mut record)) = reader.next_record() {
+        // Read the block through, so a torn one shows as an error here.
+        if std::io::copy(&mut record.block(), &mut std::io::sink()).is_err() {
+            break;
+        }
+        let kind = record.header.get("WARC-Type").unwrap_or("").to_string();
+        let uri = record.header.target_uri().unwrap_or("").to_string();
+        drop(record);
+        let Ok(span) = reader.finish_record() else {
+            break;
         };
-        match reader.finish_record() {
-            Ok(span) => {
-                let Some(length) = span.length else { break };
-                // Uncompressed lengths stop before the record's closing CRLF CRLF.
-                end = span.offset + length + if plain { 4 } else { 0 };
-                records += 1;
-                if matches!(kind.0.as_str(), "response" | "revisit" | "resource") {
-                    captured.push(kind.1);
-                }
-            }
-            Err(_) => break,
+        let Some(length) = span.length else { break };
+        // Uncompressed lengths stop before the record's closing CRLF CRLF.
+        end = span.offset + length + if plain { 4 } else { 0 };
+        records += 1;
+        if matches!(kind.as_str(), "response" | "revisit" | "resource") {
+            captured.push(uri);
         }
     }
     (records, end, captured)
