@@ -112,11 +112,25 @@ pub fn failed_targets_error(summary: &Summary) -> Result<()> {
 
 /// The whole of `cairn archive`: crawl, index, pages.jsonl, offline copy, posts, report.
 pub fn archive(cli: &Cli, args: &ArchiveArgs) -> Result<Summary> {
+    archive_with(cli, args, Resumable::default())
+}
+
+/// What a scheduled run adds to a crawl: a persistent frontier, and the state of the run it
+/// resumes.
+#[derive(Default)]
+pub struct Resumable {
+    pub frontier_log: Option<std::sync::Arc<dyn crate::crawl::FrontierLog>>,
+    pub resume: Option<crate::crawl::Resume>,
+}
+
+pub fn archive_with(cli: &Cli, args: &ArchiveArgs, resumable: Resumable) -> Result<Summary> {
     let mut inputs = Vec::new();
     for target in &args.targets {
         inputs.extend(parse_target(target)?);
     }
-    let config = crawl_config(cli, args, &inputs)?;
+    let mut config = crawl_config(cli, args, &inputs)?;
+    config.frontier_log = resumable.frontier_log;
+    config.resume = resumable.resume;
     let collection_dir = config.collection_dir.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -206,6 +220,8 @@ fn crawl_config(cli: &Cli, args: &ArchiveArgs, inputs: &[Input]) -> Result<Crawl
         options_summary: options_summary(args),
         resources,
         known_payloads: known_payloads(&cli.archives.join(&cli.collection)),
+        frontier_log: None,
+        resume: None,
     })
 }
 

@@ -47,13 +47,36 @@ fn open_store(cli: &Cli) -> Result<SqliteStore> {
 
 /// Who holds a lock: this process, on this machine.
 fn owner() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     format!(
         "{}:{}:{}",
-        host.trim(),
+        hostname(),
         std::process::id(),
         uuid::Uuid::new_v4()
     )
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Takes the job's lock: free, stale, or held by a process of this machine that is gone (a
+/// run killed outright leaves its lock behind; waiting out its staleness would be pointless).
+fn lock_job(store: &dyn JobStore, job: &str, owner: &str) -> Result<bool> {
+    let now = Utc::now().timestamp();
+    if store.try_lock(job, owner, now)? {
+        return Ok(true);
+    }
+    let Some(holder) = store.lock_owner(job)? else {
+        return Ok(store.try_lock(job, owner, now)?);
+    };
+    let mut parts = holder.splitn(3, ':');
+    let (host, pid) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let dead = host == hostname() && !pid.is_empty() && !Path::new("/proc").join(pid).exists();
+    Ok(dead && store.take_over(job, &holder, owner, now)?)
 }
 
 pub fn list(cli: &Cli, config: Option<&Path>) -> Result<()> {
@@ -126,7 +149,7 @@ pub fn run_once(cli: &Cli, config: Option<&Path>, name: &str, overrides: &[Strin
         .ok_or_else(|| anyhow!("no job named {name:?} in the configuration"))?;
     let store: Arc<dyn JobStore> = Arc::new(open_store(cli)?);
     let owner = owner();
-    if !store.try_lock(&job.name, &owner, Utc::now().timestamp())? {
+    if !lock_job(store.as_ref(), &job.name, &owner)? {
         bail!("job {name:?} is already running (another scheduler or `jobs run` holds its lock)");
     }
     let result = run_locked(cli, &job, overrides, store.clone(), &owner);
@@ -146,6 +169,7 @@ fn run_locked(
     store: Arc<dyn JobStore>,
     owner: &str,
 ) -> Result<RunResult> {
+    let resume = resume_state(cli, job, store.as_ref())?;
     let started = Utc::now().to_rfc3339();
     let run_id = store.start_run(&job.name, &started)?;
     let done = Arc::new(AtomicBool::new(false));
@@ -163,7 +187,14 @@ fn run_locked(
             }
         })
     };
-    let outcome = archive_job(cli, job, overrides);
+    let resumable = super::archive::Resumable {
+        frontier_log: Some(Arc::new(StoreFrontier {
+            store: store.clone(),
+            job: job.name.clone(),
+        })),
+        resume,
+    };
+    let outcome = archive_job(cli, job, overrides, resumable);
     done.store(true, Ordering::SeqCst);
     let _ = beat.join();
     let result = match outcome {
@@ -183,11 +214,91 @@ fn run_locked(
         },
     };
     store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
+    if result.outcome == "ok" {
+        store.clear_frontier(&job.name)?;
+    }
     Ok(result)
 }
 
+/// The job store as the crawl's frontier log.
+struct StoreFrontier {
+    store: Arc<dyn JobStore>,
+    job: String,
+}
+
+impl crate::crawl::FrontierLog for StoreFrontier {
+    fn admitted(&self, candidates: &[crate::frontier::Candidate]) {
+        if let Err(e) = self.store.record_frontier(&self.job, candidates) {
+            eprintln!("job {}: could not persist the frontier: {e}", self.job);
+        }
+    }
+}
+
+/// If an earlier run of the job was killed: its runs are marked so, its unfinished WARC files
+/// mended (whole records kept), the index rebuilt, and what it had queued but not archived
+/// becomes this run's frontier. Otherwise a fresh frontier.
+fn resume_state(
+    cli: &Cli,
+    job: &Job,
+    store: &dyn JobStore,
+) -> Result<Option<crate::crawl::Resume>> {
+    let killed = store.unfinished_runs(&job.name)?;
+    if killed.is_empty() {
+        store.clear_frontier(&job.name)?;
+        return Ok(None);
+    }
+    let now = Utc::now().to_rfc3339();
+    for id in &killed {
+        let result = RunResult {
+            outcome: "killed (resumed by the next run)".into(),
+            ..RunResult::default()
+        };
+        store.end_run(*id, &now, &result)?;
+    }
+    let collection_dir = cli.archives.join(&job.collection);
+    let warc_dir = collection_dir.join("warc");
+    let mut done: Vec<url::Url> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&warc_dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if crate::warc::writer::is_open_file(&path) {
+                let report = crate::warc::repair::repair(&path)?;
+                eprintln!(
+                    "job {}: mended {} ({} whole records kept, {} bytes dropped)",
+                    job.name,
+                    report.repaired.display(),
+                    report.kept_records,
+                    report.dropped_bytes
+                );
+                done.extend(
+                    report
+                        .captured
+                        .iter()
+                        .filter_map(|u| url::Url::parse(u).ok()),
+                );
+            }
+        }
+    }
+    if collection_dir.is_dir() {
+        crate::index::rebuild_collection_index(&collection_dir)?;
+    }
+    let archived: std::collections::HashSet<String> =
+        done.iter().map(crate::frontier::canonical).collect();
+    let pending = store
+        .load_frontier(&job.name)?
+        .into_iter()
+        .filter(|c| !archived.contains(&crate::frontier::canonical(&c.url)))
+        .collect();
+    Ok(Some(crate::crawl::Resume { pending, done }))
+}
+
 /// The job as a `cairn archive` command line, run in this process.
-fn archive_job(cli: &Cli, job: &Job, overrides: &[String]) -> Result<crate::crawl::Summary> {
+fn archive_job(
+    cli: &Cli,
+    job: &Job,
+    overrides: &[String],
+    resumable: super::archive::Resumable,
+) -> Result<crate::crawl::Summary> {
     let mut argv: Vec<String> = vec![
         "cairn".into(),
         "--archives".into(),
@@ -210,7 +321,7 @@ fn archive_job(cli: &Cli, job: &Job, overrides: &[String]) -> Result<crate::craw
     let Command::Archive(args) = &archive_cli.command else {
         bail!("job {:?}: not an archive command", job.name);
     };
-    super::archive::archive(&archive_cli, args)
+    super::archive::archive_with(&archive_cli, args, resumable)
 }
 
 /// `cairn schedule`: starts due jobs until SIGINT or SIGTERM, then lets running crawls finish.
@@ -235,42 +346,12 @@ pub fn schedule(cli: &Cli, config: Option<&Path>, max_jobs: usize) -> Result<()>
         running.retain(|(_, handle)| !handle.is_finished());
         let now = Utc::now();
         for job in &jobs {
-            let last_due = match store.last_due(&job.name)? {
-                Some(t) => chrono::DateTime::from_timestamp(t, 0).unwrap_or(now),
-                None => {
-                    // First sight of this job: its schedule starts now, nothing to catch up.
-                    store.set_last_due(&job.name, now.timestamp())?;
-                    continue;
-                }
-            };
-            let Some(due) = job.next_after(last_due) else {
-                continue;
-            };
-            if due > now {
-                continue;
+            // A busy or failing database skips this tick for this job; the loop goes on.
+            match start_if_due(cli, job, store.clone(), &owner, now, &running, max_jobs) {
+                Ok(Some(handle)) => running.push((job.name.clone(), handle)),
+                Ok(None) => {}
+                Err(e) => eprintln!("job {}: {e:#}", job.name),
             }
-            // Every run missed while down collapses into this one.
-            store.set_last_due(&job.name, now.timestamp())?;
-            if running.iter().any(|(name, _)| name == &job.name) || running.len() >= max_jobs {
-                continue;
-            }
-            if !store.try_lock(&job.name, &owner, now.timestamp())? {
-                continue;
-            }
-            let (cli_args, job_owned, store, owner) =
-                (cli_clone(cli), job.clone(), store.clone(), owner.clone());
-            let handle = std::thread::spawn(move || {
-                eprintln!("job {}: starting", job_owned.name);
-                match run_locked(&cli_args, &job_owned, &[], store.clone(), &owner) {
-                    Ok(r) => eprintln!(
-                        "job {}: {}, {} pages, {} revisits",
-                        job_owned.name, r.outcome, r.pages, r.revisits
-                    ),
-                    Err(e) => eprintln!("job {}: error: {e:#}", job_owned.name),
-                }
-                let _ = store.unlock(&job_owned.name, &owner);
-            });
-            running.push((job.name.clone(), handle));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -282,6 +363,52 @@ pub fn schedule(cli: &Cli, config: Option<&Path>, max_jobs: usize) -> Result<()>
         let _ = handle.join();
     }
     Ok(())
+}
+
+/// Starts the job in a thread of its own if it is due, not running, and its lock is free.
+fn start_if_due(
+    cli: &Cli,
+    job: &Job,
+    store: Arc<dyn JobStore>,
+    owner: &str,
+    now: chrono::DateTime<Utc>,
+    running: &[(String, std::thread::JoinHandle<()>)],
+    max_jobs: usize,
+) -> Result<Option<std::thread::JoinHandle<()>>> {
+    let last_due = match store.last_due(&job.name)? {
+        Some(t) => chrono::DateTime::from_timestamp(t, 0).unwrap_or(now),
+        None => {
+            // First sight of this job: its schedule starts now, nothing to catch up.
+            store.set_last_due(&job.name, now.timestamp())?;
+            return Ok(None);
+        }
+    };
+    let Some(due) = job.next_after(last_due) else {
+        return Ok(None);
+    };
+    if due > now {
+        return Ok(None);
+    }
+    // Every run missed while down collapses into this one.
+    store.set_last_due(&job.name, now.timestamp())?;
+    if running.iter().any(|(name, _)| name == &job.name) || running.len() >= max_jobs {
+        return Ok(None);
+    }
+    if !lock_job(store.as_ref(), &job.name, owner)? {
+        return Ok(None);
+    }
+    let (cli_args, job, owner) = (cli_clone(cli), job.clone(), owner.to_string());
+    Ok(Some(std::thread::spawn(move || {
+        eprintln!("job {}: starting", job.name);
+        match run_locked(&cli_args, &job, &[], store.clone(), &owner) {
+            Ok(r) => eprintln!(
+                "job {}: {}, {} pages, {} revisits",
+                job.name, r.outcome, r.pages, r.revisits
+            ),
+            Err(e) => eprintln!("job {}: error: {e:#}", job.name),
+        }
+        let _ = store.unlock(&job.name, &owner);
+    })))
 }
 
 /// The global options a job run inherits (the archives folder; progress as plain lines).

@@ -68,6 +68,22 @@ pub struct CrawlConfig {
     /// Payloads the collection already holds, by sha256: fetched again, they are written as
     /// revisits.
     pub known_payloads: HashMap<[u8; 32], Original>,
+    /// Where admitted candidates are persisted, so a killed crawl can resume.
+    pub frontier_log: Option<Arc<dyn FrontierLog>>,
+    /// What an interrupted run left: candidates to fetch still, URLs already archived.
+    pub resume: Option<Resume>,
+}
+
+/// A persistent record of the frontier (the job store, for scheduled crawls).
+pub trait FrontierLog: Send + Sync {
+    fn admitted(&self, candidates: &[Candidate]);
+}
+
+/// The state an interrupted crawl is resumed from.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    pub pending: Vec<Candidate>,
+    pub done: Vec<Url>,
 }
 
 pub struct Resource {
@@ -188,10 +204,25 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     });
     let mut frontier = Frontier::new(config.rules.clone());
     let mut summary = Summary::default();
+    // Resuming: what the interrupted run archived is done; the targets still set the scope;
+    // then what it had queued comes back as it was.
+    if let Some(resume) = &config.resume {
+        for url in &resume.done {
+            frontier.mark_seen(url);
+        }
+    }
     for seed in &config.seeds {
         if let Err(refusal) = frontier.add_seed(seed.clone()) {
             note_refusal(&mut summary, &refusal);
         }
+    }
+    if let Some(resume) = &config.resume {
+        for candidate in &resume.pending {
+            let _ = frontier.requeue(candidate.clone());
+        }
+    }
+    if let Some(log) = &config.frontier_log {
+        log.admitted(&frontier.take_admitted());
     }
     let mut state = CrawlState {
         sink,
@@ -204,8 +235,11 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         &mut events,
         &mut frontier,
         &mut summary,
-        config.resources,
-        config.concurrency,
+        LoopSettings {
+            resources: config.resources,
+            concurrency: config.concurrency,
+            frontier_log: config.frontier_log.as_deref(),
+        },
     )
     .await;
     state.progress.finish();
@@ -224,6 +258,13 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     Ok(summary)
 }
 
+/// What the crawl loop takes from the configuration.
+struct LoopSettings<'a> {
+    resources: Vec<Resource>,
+    concurrency: usize,
+    frontier_log: Option<&'a dyn FrontierLog>,
+}
+
 /// Dispatches fetches and handles their results until the frontier is empty and nothing is in
 /// flight.
 async fn run_loop(
@@ -232,9 +273,13 @@ async fn run_loop(
     events: &mut mpsc::UnboundedReceiver<Event>,
     frontier: &mut Frontier,
     summary: &mut Summary,
-    resources: Vec<Resource>,
-    concurrency: usize,
+    settings: LoopSettings<'_>,
 ) -> Result<(), CrawlError> {
+    let LoopSettings {
+        resources,
+        concurrency,
+        frontier_log,
+    } = settings;
     for resource in resources {
         state
             .send(Job::Resource {
@@ -268,6 +313,9 @@ async fn run_loop(
             Event::Fetched(fetched) => {
                 in_flight -= 1;
                 state.handle(*fetched, frontier, summary).await?;
+                if let Some(log) = frontier_log {
+                    log.admitted(&frontier.take_admitted());
+                }
             }
         }
         state.progress.update(summary, frontier.len() + in_flight);

@@ -67,6 +67,11 @@ impl Sink {
                 let mut report = SinkReport::default();
                 while let Some(job) = rx.blocking_recv() {
                     write_job(&mut writer, job, &mut report)?;
+                    // Hand what is written to the OS whenever the queue runs dry: a crash
+                    // then loses only records still in flight, never finished ones.
+                    if rx.is_empty() {
+                        writer.flush()?;
+                    }
                 }
                 report.files = writer.close()?;
                 Ok(report)

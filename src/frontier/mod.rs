@@ -131,6 +131,8 @@ pub struct Frontier {
     pages_admitted: u64,
     pages_per_host: HashMap<String, usize>,
     queries_per_path: HashMap<String, usize>,
+    /// Candidates admitted since the last [`Frontier::take_admitted`], for a persistent log.
+    admitted: Vec<Candidate>,
 }
 
 impl Frontier {
@@ -144,6 +146,7 @@ impl Frontier {
             pages_admitted: 0,
             pages_per_host: HashMap::new(),
             queries_per_path: HashMap::new(),
+            admitted: Vec::new(),
         }
     }
 
@@ -223,6 +226,16 @@ impl Frontier {
         self.queue.len()
     }
 
+    /// The candidates admitted since the last call: what a resumable crawl persists.
+    pub fn take_admitted(&mut self) -> Vec<Candidate> {
+        std::mem::take(&mut self.admitted)
+    }
+
+    /// Queues a candidate an interrupted run had admitted but not archived, as it was.
+    pub fn requeue(&mut self, candidate: Candidate) -> Result<(), Refusal> {
+        self.admit(candidate)
+    }
+
     /// Marks a URL as already handled (by an earlier, interrupted run) without queuing it.
     pub fn mark_seen(&mut self, url: &Url) {
         self.seen.insert(canonical(url));
@@ -276,6 +289,7 @@ impl Frontier {
             *count += 1;
         }
         self.seen.insert(key);
+        self.admitted.push(candidate.clone());
         if candidate.kind == CandidateKind::Requisite {
             // Requisites first: a page is done when what it needs is in.
             self.queue.push_front(candidate);

@@ -7,10 +7,40 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::frontier::{Candidate, CandidateKind};
 use serde::Serialize;
 
 /// A lock whose holder has not renewed it for this long is taken to have died.
 pub const LOCK_STALE_SECS: i64 = 60;
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS runs (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 job TEXT NOT NULL,
+                 started TEXT NOT NULL,
+                 ended TEXT,
+                 outcome TEXT NOT NULL,
+                 pages INTEGER NOT NULL DEFAULT 0,
+                 bytes INTEGER NOT NULL DEFAULT 0,
+                 new_payloads INTEGER NOT NULL DEFAULT 0,
+                 revisits INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX IF NOT EXISTS runs_by_job ON runs(job, id);
+             CREATE TABLE IF NOT EXISTS locks (
+                 job TEXT PRIMARY KEY,
+                 owner TEXT NOT NULL,
+                 heartbeat INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS schedule (
+                 job TEXT PRIMARY KEY,
+                 last_due INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS frontier (
+                 job TEXT NOT NULL,
+                 seq INTEGER NOT NULL,
+                 url TEXT NOT NULL,
+                 depth INTEGER NOT NULL,
+                 kind TEXT NOT NULL,
+                 via TEXT,
+                 hops TEXT NOT NULL,
+                 PRIMARY KEY (job, url));";
 
 #[derive(Debug, thiserror::Error)]
 #[error("job database: {0}")]
@@ -43,6 +73,10 @@ pub struct RunResult {
 pub trait JobStore: Send + Sync {
     /// Takes the job's lock for `owner` unless a live holder has it; true if taken.
     fn try_lock(&self, job: &str, owner: &str, now: i64) -> Result<bool, StoreError>;
+    /// Who holds the job's lock, if anyone.
+    fn lock_owner(&self, job: &str) -> Result<Option<String>, StoreError>;
+    /// Takes the lock from `old`, known dead; false if someone else got there first.
+    fn take_over(&self, job: &str, old: &str, owner: &str, now: i64) -> Result<bool, StoreError>;
     /// Renews a held lock.
     fn heartbeat(&self, job: &str, owner: &str, now: i64) -> Result<(), StoreError>;
     fn unlock(&self, job: &str, owner: &str) -> Result<(), StoreError>;
@@ -51,6 +85,12 @@ pub trait JobStore: Send + Sync {
     fn history(&self, job: &str) -> Result<Vec<RunRow>, StoreError>;
     fn last_due(&self, job: &str) -> Result<Option<i64>, StoreError>;
     fn set_last_due(&self, job: &str, due: i64) -> Result<(), StoreError>;
+    /// Runs recorded as started but never ended: killed, since their lock is now ours.
+    fn unfinished_runs(&self, job: &str) -> Result<Vec<i64>, StoreError>;
+    /// Persists candidates the job's crawl admitted (its frontier).
+    fn record_frontier(&self, job: &str, candidates: &[Candidate]) -> Result<(), StoreError>;
+    fn load_frontier(&self, job: &str) -> Result<Vec<Candidate>, StoreError>;
+    fn clear_frontier(&self, job: &str) -> Result<(), StoreError>;
 }
 
 pub struct SqliteStore {
@@ -61,30 +101,31 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS runs (
-                 id INTEGER PRIMARY KEY AUTOINCREMENT,
-                 job TEXT NOT NULL,
-                 started TEXT NOT NULL,
-                 ended TEXT,
-                 outcome TEXT NOT NULL,
-                 pages INTEGER NOT NULL DEFAULT 0,
-                 bytes INTEGER NOT NULL DEFAULT 0,
-                 new_payloads INTEGER NOT NULL DEFAULT 0,
-                 revisits INTEGER NOT NULL DEFAULT 0);
-             CREATE INDEX IF NOT EXISTS runs_by_job ON runs(job, id);
-             CREATE TABLE IF NOT EXISTS locks (
-                 job TEXT PRIMARY KEY,
-                 owner TEXT NOT NULL,
-                 heartbeat INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS schedule (
-                 job TEXT PRIMARY KEY,
-                 last_due INTEGER NOT NULL);",
-        )?;
+        // Switching to WAL and creating the schema can meet another process doing the same,
+        // and that conflict is reported at once rather than waited for: retry a while.
+        let mut attempts = 0;
+        loop {
+            match Self::prepare(&conn) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && attempts < 100 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
+    }
+
+    fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        conn.execute_batch(SCHEMA)
     }
 
     fn with<T>(
@@ -108,6 +149,27 @@ impl JobStore for SqliteStore {
                  ON CONFLICT(job) DO UPDATE SET owner = excluded.owner, heartbeat = excluded.heartbeat
                  WHERE locks.heartbeat < ?3 - ?4 OR locks.owner = excluded.owner",
                 params![job, owner, now, LOCK_STALE_SECS],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn lock_owner(&self, job: &str) -> Result<Option<String>, StoreError> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT owner FROM locks WHERE job = ?1",
+                params![job],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn take_over(&self, job: &str, old: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            let changed = conn.execute(
+                "UPDATE locks SET owner = ?3, heartbeat = ?4 WHERE job = ?1 AND owner = ?2",
+                params![job, old, owner, now],
             )?;
             Ok(changed == 1)
         })
@@ -188,6 +250,82 @@ impl JobStore for SqliteStore {
         })
     }
 
+    fn unfinished_runs(&self, job: &str) -> Result<Vec<i64>, StoreError> {
+        self.with(|conn| {
+            let mut statement =
+                conn.prepare("SELECT id FROM runs WHERE job = ?1 AND ended IS NULL")?;
+            let ids = statement.query_map(params![job], |r| r.get(0))?;
+            ids.collect()
+        })
+    }
+
+    fn record_frontier(&self, job: &str, candidates: &[Candidate]) -> Result<(), StoreError> {
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        self.with(|conn| {
+            // Immediate: take the write lock up front, so a busy database is waited for
+            // rather than failing the upgrade from a read.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut insert = tx.prepare(
+                    "INSERT OR IGNORE INTO frontier(job, seq, url, depth, kind, via, hops)
+                     VALUES (?1, (SELECT COUNT(*) FROM frontier WHERE job = ?1), ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for c in candidates {
+                    insert.execute(params![
+                        job,
+                        c.url.as_str(),
+                        c.depth,
+                        kind_name(c.kind),
+                        c.via.as_ref().map(|v| v.as_str().to_string()),
+                        c.hops
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn load_frontier(&self, job: &str) -> Result<Vec<Candidate>, StoreError> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT url, depth, kind, via, hops FROM frontier WHERE job = ?1 ORDER BY seq",
+            )?;
+            let rows = statement.query_map(params![job], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (url, depth, kind, via, hops) = row?;
+                let Ok(url) = url::Url::parse(&url) else {
+                    continue;
+                };
+                out.push(Candidate {
+                    url,
+                    depth,
+                    kind: kind_from(&kind),
+                    via: via.and_then(|v| url::Url::parse(&v).ok()),
+                    hops,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_frontier(&self, job: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute("DELETE FROM frontier WHERE job = ?1", params![job])
+                .map(|_| ())
+        })
+    }
+
     fn set_last_due(&self, job: &str, due: i64) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.execute(
@@ -197,6 +335,22 @@ impl JobStore for SqliteStore {
             )
             .map(|_| ())
         })
+    }
+}
+
+fn kind_name(kind: CandidateKind) -> &'static str {
+    match kind {
+        CandidateKind::Target => "target",
+        CandidateKind::Page => "page",
+        CandidateKind::Requisite => "requisite",
+    }
+}
+
+fn kind_from(name: &str) -> CandidateKind {
+    match name {
+        "target" => CandidateKind::Target,
+        "page" => CandidateKind::Page,
+        _ => CandidateKind::Requisite,
     }
 }
 

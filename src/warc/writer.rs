@@ -273,6 +273,18 @@ impl WarcWriter {
         Ok(std::mem::take(&mut self.closed))
     }
 
+    /// Hands buffered records to the operating system (no fsync: the file is synced when it is
+    /// closed), so that a killed process leaves every finished record in its `.open` file.
+    pub fn flush(&mut self) -> Result<(), WriteError> {
+        if let Some(file) = self.current.as_mut() {
+            file.out.inner.flush().map_err(|source| WriteError::File {
+                path: file.open_path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// The final name of the file being written, if one is open.
     pub fn current_file(&self) -> Option<&str> {
         self.current.as_ref().map(|f| f.filename.as_str())

@@ -41,20 +41,22 @@ fn scheduler(archives: &Path, config: &Path) -> Child {
         .arg("--config")
         .arg(config)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
 }
 
-fn stop(mut child: Child) {
+fn stop(child: Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
-    let status = child.wait().unwrap();
+    let out = child.wait_with_output().unwrap();
     assert!(
-        status.success(),
-        "the scheduler stops cleanly on SIGTERM: {status}"
+        out.status.success(),
+        "the scheduler stops cleanly on SIGTERM: {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -262,5 +264,127 @@ fn jobs_run_once_with_overrides_and_bad_configs_name_the_line() {
     assert!(
         stderr.starts_with("error: ") && stderr.contains("cairn.toml:5: unknown key \"wibble\""),
         "{stderr}"
+    );
+}
+
+/// Thirty pages with a photo each, every answer 200 ms late: a crawl long enough to kill.
+fn slow_site(req: &Request) -> Vec<Step> {
+    let body = match req.target.as_str() {
+        "/" => (0..30)
+            .map(|i| format!("<a href=/p{i}>{i}</a>"))
+            .collect::<String>()
+            .into_bytes(),
+        t if t.ends_with(".jpg") => format!("image {t}").repeat(200).into_bytes(),
+        t => format!("<title>{t}</title><img src={t}.jpg>").into_bytes(),
+    };
+    vec![
+        Step::Pause(Duration::from_millis(200)),
+        Step::Send(response("200 OK", "text/html", &body)),
+    ]
+}
+
+#[test]
+fn a_crawl_killed_midway_resumes_and_completes() {
+    let handler: Handler = Arc::new(slow_site);
+    let fixture = HttpsFixture::start(&["resume.example.com"], handler).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let config = config(
+        work.path(),
+        &fixture,
+        "resume.example.com",
+        "robots = \"ignore\"\nper_host = 2\n",
+    );
+    let log = work.path().join("runs.log");
+    let run = || {
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("--archives")
+            .arg(&archives)
+            .args(["jobs", "run", "site", "--config"])
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap()
+    };
+    let mut killed = run();
+    std::thread::sleep(Duration::from_millis(2500));
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    let fetched_before = fixture.requested().len();
+    assert!(
+        fetched_before > 5,
+        "the killed run had started ({fetched_before} requests)"
+    );
+
+    let mut resumed = run();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = resumed.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            resumed.kill().unwrap();
+            panic!(
+                "the resumed run hangs: {}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let runs = finished_runs(&archives);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs[0].outcome.starts_with("killed"), "{runs:?}");
+    assert_eq!(runs[1].outcome, "ok");
+
+    // Nothing the killed run archived was fetched again, but what was in flight.
+    let requests = fixture.requested();
+    let mut counts = std::collections::HashMap::new();
+    for r in &requests {
+        *counts.entry(r.target.clone()).or_insert(0) += 1;
+    }
+    let twice = counts.values().filter(|n| **n > 1).count();
+    assert!(twice <= 6, "{twice} URLs fetched twice: {counts:?}");
+
+    // Every file is closed and valid, and the captures equal an uninterrupted crawl's.
+    let files = warc_files(&archives, "site");
+    assert!(files.len() >= 2);
+    assert!(
+        std::fs::read_dir(archives.join("site/warc"))
+            .unwrap()
+            .all(|e| !e.unwrap().path().to_string_lossy().ends_with(".open"))
+    );
+    assert_valid_warcs(&files);
+    let captured = |dir: &Path, coll: &str| -> std::collections::BTreeSet<String> {
+        index_entries(dir, coll)
+            .into_iter()
+            .map(|e| e.fields.url)
+            .collect()
+    };
+    let whole = work.path().join("whole");
+    crate::archive::archive_ok(
+        &whole,
+        &fixture,
+        &["--no-progress", "--robots", "ignore"],
+        &["https://resume.example.com/"],
+    );
+    let (resumed, uninterrupted) = (captured(&archives, "site"), captured(&whole, "default"));
+    assert_eq!(
+        (
+            resumed.difference(&uninterrupted).collect::<Vec<_>>(),
+            uninterrupted.difference(&resumed).collect::<Vec<_>>()
+        ),
+        (vec![], vec![]),
+        "captured by the resumed job only / by the uninterrupted crawl only"
     );
 }
