@@ -14,4 +14,5 @@ mod index;
 mod jobs;
 mod offline;
 mod replay;
+mod safety;
 mod writer;

@@ -245,6 +245,7 @@ pub fn write_samples(
 pub struct TestServer {
     pub port: u16,
     stop: Arc<AtomicBool>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub type Route = (&'static str, Vec<u8>);
@@ -256,6 +257,8 @@ impl TestServer {
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
         let routes = Arc::new(routes);
         thread::spawn(move || {
             for conn in listener.incoming() {
@@ -263,11 +266,17 @@ impl TestServer {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                counted.fetch_add(1, Ordering::SeqCst);
                 let routes = routes.clone();
                 thread::spawn(move || serve(conn, &routes));
             }
         });
-        TestServer { port, stop }
+        TestServer { port, stop, hits }
+    }
+
+    /// Connections accepted so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
     }
 
     pub fn url(&self, path: &str) -> String {
