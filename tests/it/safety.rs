@@ -80,3 +80,139 @@ fn internal_addresses_are_never_reached() {
     );
     assert!(internal.hits() > 0);
 }
+
+/// A hostile server: resets, stalls, lies about lengths, bombs, loops.
+fn hostile(target: &str) -> Vec<Step> {
+    use crate::fixture::response;
+    use std::time::Duration;
+    let head = |extra: &str| {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{extra}Connection: close\r\n\r\n")
+            .into_bytes()
+    };
+    match target {
+        "/" => vec![Step::Send(response(
+            "200 OK",
+            "text/html",
+            b"<a href=/reset>a</a><a href=/stall>b</a><a href=/short>c</a><a href=/long>d</a>\
+              <a href=/bomb>e</a><a href=/loop1>f</a><a href=/links>g</a><a href=/badheader>h</a>",
+        ))],
+        // Promises 100,000 bytes, sends 100, hangs up.
+        "/reset" | "/long" => vec![Step::Send([head("Content-Length: 100000\r\n"), vec![b'x'; 100]].concat())],
+        // Headers, then nothing, for longer than the timeout.
+        "/stall" => vec![
+            Step::Send([head("Content-Length: 1000\r\n"), b"partial".to_vec()].concat()),
+            Step::Pause(Duration::from_secs(20)),
+        ],
+        // Says 5 bytes, sends more.
+        "/short" => vec![Step::Send([head("Content-Length: 5\r\n"), b"hello and more".to_vec()].concat())],
+        // 40 MB of zeros gzipped to a few KB, with a link inside.
+        "/bomb" => {
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(b"<img src=/after-bomb>").unwrap();
+            gz.write_all(&vec![b' '; 40 << 20]).unwrap();
+            let body = gz.finish().unwrap();
+            vec![Step::Send(
+                [head(&format!("Content-Encoding: gzip\r\nContent-Length: {}\r\n", body.len())), body].concat(),
+            )]
+        }
+        "/loop1" => vec![Step::Send(response_with("302 Found", &[("Location", "/loop2")], b""))],
+        "/loop2" => vec![Step::Send(response_with("302 Found", &[("Location", "/loop1")], b""))],
+        "/links" => {
+            let links: String = (0..10_000).map(|i| format!("<a href=/l/{i}>{i}</a>")).collect();
+            vec![Step::Send(response("200 OK", "text/html", links.as_bytes()))]
+        }
+        "/badheader" => vec![Step::Send(
+            [b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Bad: \xff\xfe\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_vec()].concat(),
+        )],
+        _ => vec![Step::Send(response("200 OK", "text/html", b"fine"))],
+    }
+}
+
+#[test]
+fn hostile_servers_end_in_records_or_clear_errors() {
+    use crate::archive::{assert_valid_warcs, index_entries, warc_files};
+    let handler: Handler = Arc::new(|req: &Request| hostile(&req.target));
+    let fixture = HttpsFixture::start(&["hostile.example.com"], handler).unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    let out = archive(
+        archives.path(),
+        &fixture,
+        &[
+            "--no-progress",
+            "--timeout",
+            "3",
+            "--depth",
+            "1",
+            "--max-pages",
+            "200",
+        ],
+        &["https://hostile.example.com/"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let entries = index_entries(archives.path(), "default");
+    let url = |p: &str| format!("https://hostile.example.com{p}");
+    let has = |p: &str| entries.iter().any(|e| e.fields.url == url(p));
+    for path in [
+        "/reset",
+        "/stall",
+        "/short",
+        "/long",
+        "/bomb",
+        "/loop1",
+        "/loop2",
+        "/links",
+        "/after-bomb",
+    ] {
+        assert!(has(path), "{path} archived");
+    }
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.fields.url.contains("/l/"))
+            .count()
+            <= 200,
+        "--max-pages bounds the link farm"
+    );
+    let files = warc_files(archives.path(), "default");
+    assert_valid_warcs(&files);
+    // Cut-short bodies are kept and marked; the bomb is stored as sent (compressed).
+    let truncation = |path: &str| {
+        for file in &files {
+            let mut reader = cairn::warc::WarcReader::open(file).unwrap();
+            while let Some(record) = reader.next_record().unwrap() {
+                if record.header.get("WARC-Type") == Some("response")
+                    && record.header.target_uri() == Some(&url(path))
+                {
+                    return record.header.get("WARC-Truncated").map(str::to_string);
+                }
+            }
+        }
+        panic!("no response for {path}");
+    };
+    assert_eq!(truncation("/reset").as_deref(), Some("disconnect"));
+    assert_eq!(truncation("/stall").as_deref(), Some("time"));
+    assert_eq!(truncation("/short"), None);
+    assert_eq!(truncation("/bomb"), None);
+
+    // A certificate that does not verify is refused unless its CA is given.
+    let out = cairn()
+        .arg("--archives")
+        .arg(archives.path())
+        .args(["archive", "--no-progress", "--connect-to"])
+        .arg(format!(
+            "hostile.example.com:443:127.0.0.1:{}",
+            fixture.port
+        ))
+        .arg("https://hostile.example.com/")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.lines().last().unwrap().contains("certificate"),
+        "{stderr}"
+    );
+}
