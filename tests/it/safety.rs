@@ -216,3 +216,72 @@ fn hostile_servers_end_in_records_or_clear_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn twenty_kills_lose_nothing_whole() {
+    use std::time::Duration;
+    let handler: Handler = Arc::new(|req: &Request| {
+        let body = match req.target.as_str() {
+            "/" => (0..40)
+                .map(|i| format!("<a href=/p{i}>{i}</a>"))
+                .collect::<String>(),
+            t if t.ends_with(".jpg") => "x".repeat(30_000),
+            t => format!("<img src={t}.jpg>"),
+        };
+        vec![
+            Step::Pause(Duration::from_millis(20)),
+            Step::Send(crate::fixture::response(
+                "200 OK",
+                "text/html",
+                body.as_bytes(),
+            )),
+        ]
+    });
+    let fixture = HttpsFixture::start(&["kill.example.com"], handler).unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for round in 0..20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut child = cairn()
+            .arg("--archives")
+            .arg(archives.path())
+            .args([
+                "archive",
+                "--no-progress",
+                "--robots",
+                "ignore",
+                "--compression",
+            ])
+            .arg(["zstd", "gzip", "none"][round % 3])
+            .args(fixture.args())
+            .arg("https://kill.example.com/")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50 + x % 600));
+        let _ = child.kill();
+        let _ = child.wait();
+        for entry in std::fs::read_dir(archives.path().join("default/warc"))
+            .into_iter()
+            .flatten()
+        {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".open") {
+                // Interrupted: mend it, and what is left must verify.
+                run_ok(cairn().args(["verify", "--repair"]).arg(&path));
+            } else {
+                run_ok(cairn().arg("verify").arg(&path));
+            }
+        }
+    }
+    let files = crate::archive::warc_files(archives.path(), "default");
+    assert!(!files.is_empty());
+    run_ok(
+        cairn()
+            .arg("verify")
+            .arg(archives.path().join("default/warc")),
+    );
+}
