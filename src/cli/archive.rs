@@ -231,15 +231,7 @@ fn known_payloads(collection_dir: &Path) -> HashMap<[u8; 32], Original> {
     crate::index::stored_payloads(&text)
         .into_iter()
         .filter_map(|(digest, (url, ts))| {
-            let date = crate::warc::record::parse_warc_date(&format!(
-                "{}-{}-{}T{}:{}:{}Z",
-                ts.get(0..4)?,
-                ts.get(4..6)?,
-                ts.get(6..8)?,
-                ts.get(8..10)?,
-                ts.get(10..12)?,
-                ts.get(12..14)?
-            ))?;
+            let date = crate::warc::record::parse_timestamp14(&ts)?;
             Some((
                 digest,
                 Original {

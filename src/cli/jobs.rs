@@ -152,7 +152,7 @@ pub fn run_once(cli: &Cli, config: Option<&Path>, name: &str, overrides: &[Strin
     if !lock_job(store.as_ref(), &job.name, &owner)? {
         bail!("job {name:?} is already running (another scheduler or `jobs run` holds its lock)");
     }
-    let result = run_locked(cli, &job, overrides, store.clone(), &owner);
+    let result = run_locked(&cli.archives, &job, overrides, store.clone(), &owner);
     store.unlock(&job.name, &owner)?;
     let result = result?;
     if result.outcome != "ok" {
@@ -163,13 +163,13 @@ pub fn run_once(cli: &Cli, config: Option<&Path>, name: &str, overrides: &[Strin
 
 /// Runs a job whose lock is held: records the run, renews the lock while the crawl goes on.
 fn run_locked(
-    cli: &Cli,
+    archives: &Path,
     job: &Job,
     overrides: &[String],
     store: Arc<dyn JobStore>,
     owner: &str,
 ) -> Result<RunResult> {
-    let resume = resume_state(cli, job, store.as_ref())?;
+    let resume = resume_state(archives, job, store.as_ref())?;
     let started = Utc::now().to_rfc3339();
     let run_id = store.start_run(&job.name, &started)?;
     let done = Arc::new(AtomicBool::new(false));
@@ -194,7 +194,7 @@ fn run_locked(
         })),
         resume,
     };
-    let outcome = archive_job(cli, job, overrides, resumable);
+    let outcome = archive_job(archives, job, overrides, resumable);
     done.store(true, Ordering::SeqCst);
     let _ = beat.join();
     let result = match outcome {
@@ -238,7 +238,7 @@ impl crate::crawl::FrontierLog for StoreFrontier {
 /// mended (whole records kept), the index rebuilt, and what it had queued but not archived
 /// becomes this run's frontier. Otherwise a fresh frontier.
 fn resume_state(
-    cli: &Cli,
+    archives: &Path,
     job: &Job,
     store: &dyn JobStore,
 ) -> Result<Option<crate::crawl::Resume>> {
@@ -255,7 +255,7 @@ fn resume_state(
         };
         store.end_run(*id, &now, &result)?;
     }
-    let collection_dir = cli.archives.join(&job.collection);
+    let collection_dir = archives.join(&job.collection);
     let warc_dir = collection_dir.join("warc");
     let mut done: Vec<url::Url> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&warc_dir) {
@@ -294,7 +294,7 @@ fn resume_state(
 
 /// The job as a `cairn archive` command line, run in this process.
 fn archive_job(
-    cli: &Cli,
+    archives: &Path,
     job: &Job,
     overrides: &[String],
     resumable: super::archive::Resumable,
@@ -302,7 +302,7 @@ fn archive_job(
     let mut argv: Vec<String> = vec![
         "cairn".into(),
         "--archives".into(),
-        cli.archives.display().to_string(),
+        archives.display().to_string(),
         "-c".into(),
         job.collection.clone(),
         "archive".into(),
@@ -347,7 +347,15 @@ pub fn schedule(cli: &Cli, config: Option<&Path>, max_jobs: usize) -> Result<()>
         let now = Utc::now();
         for job in &jobs {
             // A busy or failing database skips this tick for this job; the loop goes on.
-            match start_if_due(cli, job, store.clone(), &owner, now, &running, max_jobs) {
+            match start_if_due(
+                &cli.archives,
+                job,
+                store.clone(),
+                &owner,
+                now,
+                &running,
+                max_jobs,
+            ) {
                 Ok(Some(handle)) => running.push((job.name.clone(), handle)),
                 Ok(None) => {}
                 Err(e) => eprintln!("job {}: {e:#}", job.name),
@@ -367,7 +375,7 @@ pub fn schedule(cli: &Cli, config: Option<&Path>, max_jobs: usize) -> Result<()>
 
 /// Starts the job in a thread of its own if it is due, not running, and its lock is free.
 fn start_if_due(
-    cli: &Cli,
+    archives: &Path,
     job: &Job,
     store: Arc<dyn JobStore>,
     owner: &str,
@@ -397,10 +405,10 @@ fn start_if_due(
     if !lock_job(store.as_ref(), &job.name, owner)? {
         return Ok(None);
     }
-    let (cli_args, job, owner) = (cli_clone(cli), job.clone(), owner.to_string());
+    let (archives, job, owner) = (archives.to_path_buf(), job.clone(), owner.to_string());
     Ok(Some(std::thread::spawn(move || {
         eprintln!("job {}: starting", job.name);
-        match run_locked(&cli_args, &job, &[], store.clone(), &owner) {
+        match run_locked(&archives, &job, &[], store.clone(), &owner) {
             Ok(r) => eprintln!(
                 "job {}: {}, {} pages, {} revisits",
                 job.name, r.outcome, r.pages, r.revisits
@@ -409,14 +417,4 @@ fn start_if_due(
         }
         let _ = store.unlock(&job.name, &owner);
     })))
-}
-
-/// The global options a job run inherits (the archives folder; progress as plain lines).
-fn cli_clone(cli: &Cli) -> Cli {
-    Cli {
-        archives: cli.archives.clone(),
-        collection: cli.collection.clone(),
-        json: false,
-        command: Command::Index,
-    }
 }

@@ -252,10 +252,13 @@ fn read_payload(
     capture: &Capture,
     limit: u64,
 ) -> Result<(Vec<u8>, Vec<u8>), ExportError> {
-    let (head, _) = read_record(warc_dir, &capture.filename, capture.offset, 0)?;
+    let (head, own_payload) = match &capture.payload_from {
+        Some(_) => read_record(warc_dir, &capture.filename, capture.offset, 0)?,
+        None => read_record(warc_dir, &capture.filename, capture.offset, limit)?,
+    };
     let (payload_head, payload) = match &capture.payload_from {
         Some((file, offset)) => read_record(warc_dir, file, *offset, limit)?,
-        None => read_record(warc_dir, &capture.filename, capture.offset, limit)?,
+        None => (head.clone(), own_payload),
     };
     let encoding = http_header_field(&payload_head, "content-encoding");
     let body =

@@ -35,8 +35,6 @@ pub struct Link {
 pub struct Page {
     pub title: Option<String>,
     pub links: Vec<Link>,
-    /// The charset the document was decoded with.
-    pub charset: &'static str,
 }
 
 /// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery lazyload).
@@ -111,7 +109,7 @@ fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
 
 /// The links and title of an HTML document fetched from `url`, in one walk over its elements.
 pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
-    let (text, encoding) = decode_html(body, content_type);
+    let (text, _) = decode_html(body, content_type);
     let doc = Html::parse_document(&text);
     let elements: Vec<scraper::ElementRef<'_>> = doc
         .root_element()
@@ -205,7 +203,6 @@ pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
     Page {
         title,
         links: links.out,
-        charset: encoding.name(),
     }
 }
 

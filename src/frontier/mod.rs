@@ -150,10 +150,6 @@ impl Frontier {
         }
     }
 
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
     /// Queues a target: always in scope, at depth 0.
     pub fn add_target(&mut self, url: Url) -> Result<(), Refusal> {
         self.add_seed(Seed {

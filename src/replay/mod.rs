@@ -272,31 +272,9 @@ fn normalize_target(raw: &str) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
-/// Seconds since the epoch of a 1- to 14-digit timestamp, missing digits taken as the
-/// earliest (pywb pads the same way).
+/// Seconds since the epoch of a 1- to 14-digit timestamp.
 fn timestamp_seconds(ts: &str) -> Option<i64> {
-    let padded = format!("{ts:0<14}");
-    let padded = if ts.len() < 14 {
-        // An unspecified month or day is the first, not the zeroth.
-        let mut p = padded.into_bytes();
-        if ts.len() <= 4 {
-            p[4..8].copy_from_slice(b"0101");
-        } else if ts.len() <= 6 {
-            p[6..8].copy_from_slice(b"01");
-        }
-        String::from_utf8(p).ok()?
-    } else {
-        padded
-    };
-    let n = |r: std::ops::Range<usize>| padded.get(r)?.parse::<u32>().ok();
-    let date = time::Date::from_calendar_date(
-        n(0..4)? as i32,
-        time::Month::try_from(n(4..6)? as u8).ok()?,
-        n(6..8)? as u8,
-    )
-    .ok()?;
-    let t = time::Time::from_hms(n(8..10)? as u8, n(10..12)? as u8, n(12..14)? as u8).ok()?;
-    Some(date.with_time(t).assume_utc().unix_timestamp())
+    crate::warc::record::parse_timestamp14(ts).map(|t| t.unix_timestamp())
 }
 
 impl Replay {
@@ -493,7 +471,8 @@ fn serve_capture(
         return unreadable();
     };
     // A revisit's payload is its original's; anything else carries its own.
-    let payload_of = |c: &Capture, record: CaptureRecord| {
+    // Takes the payload out of a record, noting where the whole of it lies for streaming.
+    let payload_of = |c: &Capture, record: &mut CaptureRecord| {
         let size = record
             .header
             .content_length()
@@ -505,20 +484,14 @@ fn serve_capture(
             source: collection_file(&warc_dir, &c.filename)
                 .ok()
                 .map(|p| (p, c.offset, size)),
-            bytes: record.payload,
+            bytes: std::mem::take(&mut record.payload),
         }
     };
     let payload = if std::ptr::eq(source, capture) {
-        let record = CaptureRecord {
-            header: own.header.clone(),
-            http_head: own.http_head.clone(),
-            payload: std::mem::take(&mut own.payload),
-            cut: own.cut,
-        };
-        payload_of(capture, record)
+        payload_of(capture, &mut own)
     } else {
         match read(source) {
-            Some(record) => payload_of(source, record),
+            Some(mut record) => payload_of(source, &mut record),
             None => return unreadable(),
         }
     };

@@ -43,10 +43,6 @@ pub struct HtmlOptions<'m> {
 #[error("rewriting HTML: {0}")]
 pub struct RewriteError(String);
 
-/// The references a rewrite met that the mapping left alone.
-#[derive(Debug, Default)]
-pub struct Unresolved(pub Vec<Url>);
-
 /// Rewrites an HTML document in `encoding` (ASCII-compatible ones; others should be decoded to
 /// UTF-8 first). Returns the new bytes and the references left as they were.
 pub fn rewrite_html(

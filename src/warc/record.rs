@@ -158,6 +158,30 @@ pub fn timestamp14(value: &str) -> Option<String> {
     parse_warc_date(value).map(timestamp14_of)
 }
 
+/// The time a CDX(J) timestamp names: 14 digits, or fewer as pywb takes them (`2023` is
+/// 2023-01-01 00:00:00): a missing month or day is the first, missing time digits are zero.
+pub fn parse_timestamp14(ts: &str) -> Option<OffsetDateTime> {
+    if ts.is_empty() || ts.len() > 14 || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut padded = format!("{ts:0<14}").into_bytes();
+    if ts.len() <= 4 {
+        padded[4..8].copy_from_slice(b"0101");
+    } else if ts.len() <= 6 {
+        padded[6..8].copy_from_slice(b"01");
+    }
+    let padded = String::from_utf8(padded).ok()?;
+    let n = |r: std::ops::Range<usize>| padded.get(r)?.parse::<u32>().ok();
+    let date = time::Date::from_calendar_date(
+        n(0..4)? as i32,
+        time::Month::try_from(n(4..6)? as u8).ok()?,
+        n(6..8)? as u8,
+    )
+    .ok()?;
+    let t = time::Time::from_hms(n(8..10)? as u8, n(10..12)? as u8, n(12..14)? as u8).ok()?;
+    Some(date.with_time(t).assume_utc())
+}
+
 pub fn timestamp14_of(date: OffsetDateTime) -> String {
     let d = date.to_offset(time::UtcOffset::UTC);
     format!(

@@ -285,11 +285,6 @@ impl WarcWriter {
         Ok(())
     }
 
-    /// The final name of the file being written, if one is open.
-    pub fn current_file(&self) -> Option<&str> {
-        self.current.as_ref().map(|f| f.filename.as_str())
-    }
-
     fn close_current(&mut self) -> Result<(), WriteError> {
         let Some(mut file) = self.current.take() else {
             return Ok(());
