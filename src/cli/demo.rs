@@ -54,8 +54,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         collection.join("warc").display()
     );
     println!(
-        "Replay them with pywb:                zstd -d {}/*.warc.zst, then wb-manager add",
-        collection.join("warc").display()
+        "Replay it:                            cairn --archives {} replay, then http://127.0.0.1:8080/{}/",
+        cli.archives.display(),
+        cli.collection
     );
     Ok(())
 }
