@@ -457,14 +457,18 @@ fn report(
         .iter()
         .map(|f| f.display().to_string())
         .collect();
+    let written = if files.is_empty() {
+        "with no WARC file written".to_string()
+    } else {
+        format!("into {}", files.join(", "))
+    };
     eprintln!(
-        "archived {} pages and {} resources ({}, {} revisits) in {:.1} s into {}; {} errors",
+        "archived {} pages and {} resources ({}, {} revisits) in {:.1} s {written}; {} errors",
         summary.pages,
         summary.resources,
         crawl::human_bytes(summary.bytes),
         summary.revisits,
         summary.seconds,
-        files.join(", "),
         summary.errors.len()
     );
     for failure in summary.errors.iter().take(20) {

@@ -25,8 +25,10 @@ pub use progress::{ProgressMode, human_bytes};
 pub use sink::Original;
 use sink::{CaptureJob, Job, Sink};
 
-/// Documents larger than this (decoded) are stored whole but only this much is parsed.
-const MAX_PARSED_BYTES: u64 = 32 << 20;
+/// Documents larger than this (decoded) are stored whole but only this much is read for links:
+/// a parsed page takes several times its size in memory (8 MiB is four times the largest news
+/// page seen in the wild).
+const MAX_PARSED_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RobotsPolicy {
@@ -166,6 +168,8 @@ struct Fetched {
     outcome: Result<Exchange, String>,
     links: Vec<extract::Link>,
     title: Option<String>,
+    /// Whether the document was larger than what was read for links.
+    links_cut: bool,
 }
 
 /// Runs a whole crawl and returns its summary; fails only when the archive itself cannot be
@@ -406,6 +410,7 @@ impl CrawlState {
             outcome,
             links,
             title,
+            links_cut,
         } = fetched;
         let exchange = match outcome {
             Ok(exchange) => exchange,
@@ -423,6 +428,15 @@ impl CrawlState {
             }
         };
         summary.bytes += exchange.body.len();
+        if links_cut {
+            summary.errors.push(Failure {
+                url: candidate.url.to_string(),
+                error: format!(
+                    "stored whole, but links were read from its first {} only",
+                    human_bytes(MAX_PARSED_BYTES)
+                ),
+            });
+        }
         if exchange.status >= 400 {
             summary.errors.push(Failure {
                 url: candidate.url.to_string(),
@@ -503,6 +517,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
         outcome: Err(error),
         links: Vec::new(),
         title: None,
+        links_cut: false,
     };
     let host_key = format!(
         "{}://{}",
@@ -532,12 +547,13 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
     drop((permit, slot));
     match result {
         Ok(exchange) => {
-            let (links, title) = extract_links(&exchange);
+            let (links, title, links_cut) = extract_links(&exchange);
             Fetched {
                 candidate,
                 outcome: Ok(exchange),
                 links,
                 title,
+                links_cut,
             }
         }
         Err(e) => fail(candidate, e.to_string()),
@@ -618,8 +634,9 @@ fn robot_agent(user_agent: &str) -> &str {
     }
 }
 
-/// Links and title of an HTML page or the links of a stylesheet; nothing for other types.
-fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>) {
+/// Links and title of an HTML page or the links of a stylesheet, and whether the document was
+/// too large to read whole for them; nothing for other types.
+fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bool) {
     let content_type = exchange.content_type().unwrap_or("").to_ascii_lowercase();
     let kind = if content_type.contains("html") {
         "html"
@@ -629,20 +646,21 @@ fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>) {
         // Untyped: sniff for markup, as browsers do.
         match exchange.decoded_body(512) {
             Ok(head) if looks_like_html(&head) => "html",
-            _ => return (Vec::new(), None),
+            _ => return (Vec::new(), None, false),
         }
     } else {
-        return (Vec::new(), None);
+        return (Vec::new(), None, false);
     };
     let Ok(body) = exchange.decoded_body(MAX_PARSED_BYTES) else {
-        return (Vec::new(), None);
+        return (Vec::new(), None, false);
     };
+    let cut = body.len() as u64 >= MAX_PARSED_BYTES;
     if kind == "css" {
         let text = String::from_utf8_lossy(&body);
-        return (extract::css(&text, &exchange.url), None);
+        return (extract::css(&text, &exchange.url), None, cut);
     }
     let page = extract::html(&body, exchange.content_type(), &exchange.url);
-    (page.links, page.title)
+    (page.links, page.title, cut)
 }
 
 fn looks_like_html(head: &[u8]) -> bool {

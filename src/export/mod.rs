@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -17,16 +18,16 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::extract::decode_html;
-use crate::fetch::decode_content;
+use crate::extract::html_encoding;
+use crate::fetch::decoding_reader;
 use crate::index::Entry;
 use crate::post::Post;
-use crate::rewrite::{HtmlOptions, rewrite_css, rewrite_html};
+use crate::rewrite::{HtmlOptions, rewrite_css, rewrite_html, rewrite_html_stream};
 use crate::warc::ReadError;
-use crate::warc::reader::{http_header_field, read_capture};
+use crate::warc::reader::{http_header_field, read_capture, with_payload};
 
-/// Bodies larger than this are copied as they are, never parsed for rewriting.
-const MAX_REWRITTEN: u64 = 64 << 20;
+/// Stylesheets larger than this are copied as they are (pages stream through the rewriter).
+const MAX_REWRITTEN_CSS: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -39,6 +40,8 @@ pub enum ExportError {
     Read { path: PathBuf, source: ReadError },
     #[error("{0}")]
     Rewrite(#[from] crate::rewrite::RewriteError),
+    #[error("{path}: rewritten, its front matter would not parse ({detail}); left as it was")]
+    FrontMatter { path: PathBuf, detail: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
@@ -77,6 +80,24 @@ pub struct OfflineMap {
 }
 
 impl OfflineMap {
+    pub fn new(out_dir: &Path) -> OfflineMap {
+        OfflineMap {
+            out_dir: out_dir.to_path_buf(),
+            files: HashMap::new(),
+            redirects: HashMap::new(),
+        }
+    }
+
+    /// Records that `url` was exported to `path` (relative to the offline root).
+    pub fn add_file(&mut self, url: &Url, path: PathBuf) {
+        self.files.insert(url.to_string(), path);
+    }
+
+    /// Records that `url` was archived as a redirect to `target`.
+    pub fn add_redirect(&mut self, url: &Url, target: Url) {
+        self.redirects.insert(url.to_string(), target);
+    }
+
     /// The file (relative to the offline root) holding a URL, following archived redirects.
     pub fn file_for(&self, url: &Url) -> Option<&Path> {
         let mut url = url.clone();
@@ -101,24 +122,20 @@ pub fn export(
     let captures = latest_captures(&text);
     let warc_dir = collection_dir.join("warc");
 
-    let mut map = OfflineMap {
-        out_dir: out_dir.to_path_buf(),
-        files: HashMap::new(),
-        redirects: HashMap::new(),
-    };
+    let mut map = OfflineMap::new(out_dir);
     let mut taken = HashSet::new();
     let mut exported = Vec::new();
     for capture in captures.values() {
         if (300..400).contains(&capture.status) {
-            let head = read_payload(&warc_dir, capture, 0)?.0;
+            let head = read_record(&warc_dir, &capture.filename, capture.offset, 0)?.0;
             if let Some(location) = http_header_field(&head, "location")
                 && let Ok(target) = capture.url.join(location.trim())
             {
-                map.redirects.insert(capture.url.to_string(), target);
+                map.add_redirect(&capture.url, target);
             }
         } else if (200..300).contains(&capture.status) {
             let path = unique_path(offline_path(&capture.url, &capture.mime), &mut taken);
-            map.files.insert(capture.url.to_string(), path);
+            map.add_file(&capture.url, path);
             exported.push(capture);
         }
     }
@@ -130,37 +147,16 @@ pub fn export(
     let mut unresolved = HashSet::new();
     for capture in exported {
         let relative = map.files[capture.url.as_str()].clone();
-        let (head, body) = read_payload(&warc_dir, capture, MAX_REWRITTEN)?;
-        let content_type = http_header_field(&head, "content-type");
-        let mime = capture.mime.as_str();
         let from_dir = relative.parent().unwrap_or(Path::new(""));
         let to_local = |url: &Url| {
             map.file_for(url)
                 .map(|target| relative_reference(from_dir, target))
         };
-        let bytes = if mime.contains("html") {
+        if capture.mime.contains("html") {
             report.pages += 1;
-            let (_, encoding) = decode_html(&body, content_type.as_deref());
-            let options = HtmlOptions {
-                base: capture.url.clone(),
-                map: &to_local,
-                keep_original: false,
-                promote_lazy: true,
-                banner: None,
-            };
-            let (bytes, left) = rewrite_html(&body, encoding, &options)?;
-            unresolved.extend(left.into_iter().map(String::from));
-            bytes
-        } else if mime.contains("css") {
-            let text = String::from_utf8_lossy(&body);
-            let base = capture.url.clone();
-            let rewritten = rewrite_css(&text, &|r| base.join(r).ok().and_then(|u| to_local(&u)));
-            rewritten.into_bytes()
-        } else {
-            body
-        };
-        let target = out_dir.join(&relative);
-        write_file(&target, &bytes)?;
+        }
+        let left = export_capture(&warc_dir, capture, &out_dir.join(&relative), &to_local)?;
+        unresolved.extend(left.into_iter().map(String::from));
         report.files += 1;
     }
     report.unresolved = unresolved.into_iter().collect();
@@ -245,25 +241,88 @@ fn mime_from_entries(entries: &[Entry], (filename, offset): &(String, u64)) -> S
         .unwrap_or_default()
 }
 
-/// The HTTP header of a capture's response and its payload (content-encoding undone), at most
-/// `limit` bytes of it. A revisit's header is its own, its payload the original's.
-fn read_payload(
+/// Writes one capture's payload to `target` (atomically), pages and stylesheets with their
+/// references pointed into the offline tree. The payload streams from the WARC through the
+/// rewriter to the file, so memory stays flat whatever its size. Returns the references left
+/// pointing at the live web.
+fn export_capture(
     warc_dir: &Path,
     capture: &Capture,
-    limit: u64,
-) -> Result<(Vec<u8>, Vec<u8>), ExportError> {
-    let (head, own_payload) = match &capture.payload_from {
-        Some(_) => read_record(warc_dir, &capture.filename, capture.offset, 0)?,
-        None => read_record(warc_dir, &capture.filename, capture.offset, limit)?,
+    target: &Path,
+    to_local: &dyn Fn(&Url) -> Option<String>,
+) -> Result<Vec<Url>, ExportError> {
+    // A revisit's own header says what it was; its payload lies in the original's record.
+    let head = read_record(warc_dir, &capture.filename, capture.offset, 0)?.0;
+    let content_type = http_header_field(&head, "content-type");
+    let (file, offset) = capture
+        .payload_from
+        .clone()
+        .unwrap_or_else(|| (capture.filename.clone(), capture.offset));
+    let path = collection_file(warc_dir, &file)?;
+    let mime = capture.mime.as_str();
+    write_atomically(target, |out| {
+        with_payload(&path, offset, |payload_head, payload| {
+            let encoding = http_header_field(payload_head, "content-encoding");
+            let mut body = decoding_reader(payload, encoding.as_deref());
+            if mime.contains("html") {
+                rewrite_page(
+                    &mut body,
+                    out,
+                    content_type.as_deref(),
+                    &capture.url,
+                    to_local,
+                )
+            } else if mime.contains("css") {
+                rewrite_stylesheet(&mut body, out, &capture.url, to_local).map(|()| Vec::new())
+            } else {
+                io::copy(&mut body, out).map(|_| Vec::new())
+            }
+        })
+        .map_err(|source| ExportError::Read {
+            path: path.clone(),
+            source,
+        })
+    })
+}
+
+/// A page, its encoding told from its first megabyte as a browser's prescan would.
+fn rewrite_page(
+    body: &mut dyn Read,
+    out: &mut dyn Write,
+    content_type: Option<&str>,
+    url: &Url,
+    to_local: &dyn Fn(&Url) -> Option<String>,
+) -> io::Result<Vec<Url>> {
+    let mut prefix = Vec::new();
+    Read::take(&mut *body, 1 << 20).read_to_end(&mut prefix)?;
+    let options = HtmlOptions {
+        base: url.clone(),
+        map: to_local,
+        keep_original: false,
+        promote_lazy: true,
+        banner: None,
     };
-    let (payload_head, payload) = match &capture.payload_from {
-        Some((file, offset)) => read_record(warc_dir, file, *offset, limit)?,
-        None => (head.clone(), own_payload),
-    };
-    let encoding = http_header_field(&payload_head, "content-encoding");
-    let body =
-        decode_content(&payload[..], encoding.as_deref(), limit).map_err(io_err(warc_dir))?;
-    Ok((head, body))
+    let encoding = html_encoding(&prefix, content_type);
+    rewrite_html_stream(&mut prefix.as_slice().chain(body), out, encoding, &options)
+        .map_err(io::Error::other)
+}
+
+/// A stylesheet; one too large to be a real one is copied as it is.
+fn rewrite_stylesheet(
+    body: &mut dyn Read,
+    out: &mut dyn Write,
+    url: &Url,
+    to_local: &dyn Fn(&Url) -> Option<String>,
+) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    Read::take(&mut *body, MAX_REWRITTEN_CSS + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_REWRITTEN_CSS {
+        out.write_all(&bytes)?;
+        return io::copy(body, out).map(|_| ());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let rewritten = rewrite_css(&text, &|r| url.join(r).ok().and_then(|u| to_local(&u)));
+    out.write_all(rewritten.as_bytes())
 }
 
 /// One record's HTTP header and raw payload (at most `limit` bytes of it).
@@ -459,13 +518,30 @@ fn extension_matches(ext: &str, wanted: &str) -> bool {
         )
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, ExportError>,
+) -> Result<T, ExportError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
     let temp = path.with_extension("cairn-tmp");
-    fs::write(&temp, bytes).map_err(io_err(&temp))?;
-    fs::rename(&temp, path).map_err(io_err(path))
+    let mut out = io::BufWriter::new(fs::File::create(&temp).map_err(io_err(&temp))?);
+    let result = write(&mut out).and_then(|value| {
+        out.flush().map_err(io_err(&temp))?;
+        Ok(value)
+    });
+    drop(out);
+    match result {
+        Ok(value) => {
+            fs::rename(&temp, path).map_err(io_err(path))?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
+    }
 }
 
 /// How a rewritten post points into the offline tree.
@@ -524,6 +600,12 @@ pub fn rewrite_post(
     out.push_str(&format!("cairn_archived_at: {}\n", rewrite.archived_at));
     out.push_str(&format!("cairn_collection: {}\n", rewrite.collection));
     out.push_str("---\n");
+    // A value spread over lines under one of cairn's keys would be cut in two above: check
+    // that the new front matter reads, rather than hand Jekyll a post it cannot build.
+    Post::parse(&post.path, out.clone()).map_err(|e| ExportError::FrontMatter {
+        path: post.path.clone(),
+        detail: e.to_string(),
+    })?;
     out.push_str(&body);
     let mut left: Vec<String> = unresolved.into_iter().map(String::from).collect();
     left.sort();
@@ -683,5 +765,45 @@ mod tests {
         assert_eq!(unresolved.len(), 1);
         let (twice, _) = rewrite_markdown_links(&once, &local);
         assert_eq!(once, twice);
+    }
+
+    fn post_rewrite(map: &OfflineMap) -> PostRewrite<'_> {
+        PostRewrite {
+            link_base: "/off",
+            map,
+            archived_at: "2026-11-26T00:00:00Z",
+            collection: "default",
+        }
+    }
+
+    /// Found by fuzzing: front matter that is not a mapping, and cairn's own keys with a value
+    /// spread over lines, gave posts whose front matter no longer parsed.
+    #[test]
+    fn a_rewritten_post_always_parses_and_a_second_rewrite_changes_nothing() {
+        let path = Path::new("_posts/p.md");
+        let mut map = OfflineMap::new(Path::new("offline"));
+        map.add_file(
+            &Url::parse("https://a.example/x").unwrap(),
+            "a/x.html".into(),
+        );
+        for scalar in ["---\nN\n---", "---\nNA \n---\ndiv>\n", "---\n- a\n---\n"] {
+            let err = Post::parse(path, scalar.into()).unwrap_err();
+            assert!(err.to_string().contains("not a mapping"), "{err}");
+        }
+        let split = "---\ncairn_archived_at: |\n  a\n  b\n---\nbody\n";
+        let post = Post::parse(path, split.into()).unwrap();
+        let err = rewrite_post(&post, &post_rewrite(&map)).unwrap_err();
+        assert!(err.to_string().contains("left as it was"), "{err}");
+        for text in [
+            "---\n---",
+            "---\ntitle: x\n---",
+            "---\ntitle: x\ncairn_collection: old\n---\n[a](https://a.example/x) <img src=https://a.example/x>\n",
+        ] {
+            let post = Post::parse(path, text.into()).unwrap();
+            let (once, _) = rewrite_post(&post, &post_rewrite(&map)).unwrap();
+            let post = Post::parse(path, once.clone()).unwrap();
+            let (twice, _) = rewrite_post(&post, &post_rewrite(&map)).unwrap();
+            assert_eq!(once, twice, "{text:?}");
+        }
     }
 }

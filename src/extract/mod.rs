@@ -53,21 +53,23 @@ pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-orig
 /// `<meta>` declaration in the first 1024 bytes, else UTF-8 if it is valid, else windows-1252
 /// (the HTML standard's fallback for the Western web).
 pub fn decode_html(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
+    let (text, used, _) = html_encoding(body, content_type).decode(body);
+    (text.into_owned(), used)
+}
+
+/// The encoding [`decode_html`] would use, told from the document's start (`prefix`, the whole
+/// document or its first megabyte or so): a prefix cut inside a character is still UTF-8.
+pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {
     let declared = content_type
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()));
-    let encoding = declared
-        .or_else(|| Encoding::for_bom(body).map(|(e, _)| e))
-        .or_else(|| meta_charset(&body[..body.len().min(1024)]))
-        .unwrap_or_else(|| {
-            if std::str::from_utf8(body).is_ok() {
-                encoding_rs::UTF_8
-            } else {
-                encoding_rs::WINDOWS_1252
-            }
-        });
-    let (text, used, _) = encoding.decode(body);
-    (text.into_owned(), used)
+    declared
+        .or_else(|| Encoding::for_bom(prefix).map(|(e, _)| e))
+        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
+        .unwrap_or_else(|| match std::str::from_utf8(prefix) {
+            Err(e) if e.error_len().is_some() => encoding_rs::WINDOWS_1252,
+            _ => encoding_rs::UTF_8,
+        })
 }
 
 fn charset_param(content_type: &str) -> Option<String> {

@@ -177,16 +177,30 @@ pub fn decode_content(
     content_encoding: Option<&str>,
     limit: u64,
 ) -> io::Result<Vec<u8>> {
-    let encoding = content_encoding.unwrap_or("").trim().to_ascii_lowercase();
-    let mut decoded: Box<dyn Read> = match encoding.as_str() {
+    let mut out = Vec::new();
+    let _ = decoding_reader(raw, content_encoding)
+        .take(limit)
+        .read_to_end(&mut out);
+    Ok(out)
+}
+
+/// A reader of a body with its `Content-Encoding` (gzip, deflate, br) undone as it is read;
+/// an unknown encoding passes the bytes through.
+pub fn decoding_reader<'a>(
+    raw: impl Read + 'a,
+    content_encoding: Option<&str>,
+) -> Box<dyn Read + 'a> {
+    match content_encoding
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(raw)),
         "deflate" => Box::new(flate2::read::ZlibDecoder::new(raw)),
         "br" => Box::new(brotli_decompressor::Decompressor::new(raw, 64 << 10)),
         _ => Box::new(raw),
-    };
-    let mut out = Vec::new();
-    let _ = (&mut decoded).take(limit).read_to_end(&mut out);
-    Ok(out)
+    }
 }
 
 /// A response body: in memory, or in an unlinked spool file.
@@ -364,7 +378,7 @@ impl Fetcher {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| network(error_chain(&e)))?;
+            .map_err(|e| network(error_chain(&e.without_url())))?;
         let status = response.status().as_u16();
         let ip = response.remote_addr().map(|a| a.ip());
         let (response_head, received) = response_head(&response);
@@ -492,13 +506,20 @@ fn response_head(response: &reqwest::Response) -> (Vec<u8>, Vec<(String, String)
         head.extend_from_slice(b": ");
         head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
-        received.push((
-            name.to_string(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        ));
+        received.push((name.to_string(), header_text(value.as_bytes())));
     }
     head.extend_from_slice(b"\r\n");
     (head, received)
+}
+
+/// A header value as text: UTF-8 as it is; anything else (Latin-1 from older servers) with
+/// its non-ASCII bytes percent-escaped, as browsers escape a `Location`, so no byte is lost to
+/// a replacement character. The record keeps the bytes as sent either way.
+fn header_text(value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(text) => text.to_string(),
+        Err(_) => percent_encoding::percent_encode(value, percent_encoding::CONTROLS).to_string(),
+    }
 }
 
 /// reqwest's error and its causes on one line ("error sending request: connection refused").

@@ -80,6 +80,16 @@ impl Post {
                 detail: e.to_string(),
             })?
         };
+        if !matches!(
+            yaml,
+            serde_yaml_ng::Value::Null | serde_yaml_ng::Value::Mapping(_)
+        ) {
+            // Jekyll reads front matter as a hash; anything else cannot take cairn's keys.
+            return Err(PostError::Yaml {
+                path: path.to_path_buf(),
+                detail: "not a mapping of keys to values".into(),
+            });
+        }
         let from = match yaml.get("from") {
             None | Some(serde_yaml_ng::Value::Null) => None,
             Some(value) => {

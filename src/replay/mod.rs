@@ -630,36 +630,15 @@ fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
 /// `len` bytes of a record's payload from `start`, read from the WARC file as the client takes
 /// them: a few chunks in memory at a time, whatever the record's size.
 fn stream_payload(path: PathBuf, offset: u64, start: u64, len: u64) -> Body {
-    use std::io::{BufRead, Read};
+    use std::io::Read;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let send = |chunk| tx.blocking_send(chunk).is_ok();
-        let result = (|| -> std::io::Result<()> {
-            let to_io = |e: crate::warc::ReadError| std::io::Error::other(e.to_string());
-            let mut reader = crate::warc::WarcReader::open_at(&path, offset).map_err(to_io)?;
-            let mut record = reader
-                .next_record()
-                .map_err(to_io)?
-                .ok_or_else(|| std::io::Error::other("no record"))?;
-            let mut block = record.block();
-            // Past the HTTP header, then to the range's start.
-            let mut matched = 0;
-            while matched < 4 {
-                let mut byte = [0u8; 1];
-                if block.read(&mut byte)? == 0 {
-                    return Ok(());
-                }
-                matched = match (matched, byte[0]) {
-                    (0 | 2, b'\r') => matched + 1,
-                    (1 | 3, b'\n') => matched + 1,
-                    (_, b'\r') => 1,
-                    _ => 0,
-                };
-            }
-            std::io::copy(&mut (&mut block).take(start), &mut std::io::sink())?;
+        let result = crate::warc::reader::with_payload(&path, offset, |_, payload| {
+            std::io::copy(&mut payload.take(start), &mut std::io::sink())?;
             let mut left = len;
             while left > 0 {
-                let available = block.fill_buf()?;
+                let available = payload.fill_buf()?;
                 if available.is_empty() {
                     break;
                 }
@@ -667,11 +646,12 @@ fn stream_payload(path: PathBuf, offset: u64, start: u64, len: u64) -> Body {
                 if !send(Ok(available[..n].to_vec())) {
                     return Ok(());
                 }
-                block.consume(n);
+                payload.consume(n);
                 left -= n as u64;
             }
             Ok(())
-        })();
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()));
         if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));
         }

@@ -6,6 +6,7 @@
 //! `url()`, `@import` and `image-set()` references are replaced.
 
 use std::cell::RefCell;
+use std::io::{Read, Write};
 
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
@@ -50,10 +51,23 @@ pub fn rewrite_html(
     encoding: &'static encoding_rs::Encoding,
     options: &HtmlOptions<'_>,
 ) -> Result<(Vec<u8>, Vec<Url>), RewriteError> {
+    let mut output = Vec::with_capacity(body.len() + body.len() / 8);
+    let unresolved = rewrite_html_stream(&mut &body[..], &mut output, encoding, options)?;
+    Ok((output, unresolved))
+}
+
+/// As [`rewrite_html`], from a reader to a writer, a chunk at a time: memory stays flat
+/// whatever the document's size.
+pub fn rewrite_html_stream(
+    src: &mut dyn Read,
+    out: &mut dyn Write,
+    encoding: &'static encoding_rs::Encoding,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
     let base = RefCell::new(options.base.clone());
     let unresolved = RefCell::new(Vec::new());
     let style_text = RefCell::new(String::new());
-    let mut output = Vec::with_capacity(body.len() + body.len() / 8);
+    let mut write_error = None;
     let encoding =
         AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
     {
@@ -105,14 +119,32 @@ pub fn rewrite_html(
                 }
                 Ok(())
             }));
-        let mut rewriter =
-            HtmlRewriter::new(settings, |bytes: &[u8]| output.extend_from_slice(bytes));
-        rewriter
-            .write(body)
-            .map_err(|e| RewriteError(e.to_string()))?;
+        // lol_html's output sink cannot fail: the first write error is kept and reported.
+        let mut rewriter = HtmlRewriter::new(settings, |bytes: &[u8]| {
+            if write_error.is_none()
+                && let Err(e) = out.write_all(bytes)
+            {
+                write_error = Some(e);
+            }
+        });
+        let mut chunk = vec![0u8; 64 << 10];
+        loop {
+            let n = match src.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(RewriteError(format!("reading: {e}"))),
+            };
+            rewriter
+                .write(&chunk[..n])
+                .map_err(|e| RewriteError(e.to_string()))?;
+        }
         rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
     }
-    Ok((output, unresolved.into_inner()))
+    if let Some(e) = write_error {
+        return Err(RewriteError(format!("writing: {e}")));
+    }
+    Ok(unresolved.into_inner())
 }
 
 fn rewrite_element(
@@ -124,7 +156,9 @@ fn rewrite_element(
     let name = el.tag_name();
     if name == "base" {
         if let Some(href) = el.get_attribute("href") {
-            if let Ok(new_base) = base.borrow().join(href.trim()) {
+            // Joined first: the shared borrow must end before the base is replaced.
+            let joined = base.borrow().join(href.trim());
+            if let Ok(new_base) = joined {
                 *base.borrow_mut() = new_base;
             }
             // Local references must not resolve against the live base.
@@ -300,6 +334,18 @@ mod tests {
         let (bytes, unresolved) =
             rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
         (String::from_utf8(bytes).unwrap(), unresolved)
+    }
+
+    /// Found by fuzzing: any `<base href>` panicked (the base was borrowed while replaced).
+    #[test]
+    fn references_after_a_base_resolve_against_it() {
+        let (out, _) = rewrite(
+            r#"<base href="/sub/"><img src="p.jpg"><base href><a href="x">x</a>"#,
+            true,
+        );
+        assert!(out.contains(r#"src="local/sub/p.jpg""#), "{out}");
+        assert!(out.contains(r#"href="local/sub/x""#), "{out}");
+        assert!(!out.contains(r#"<base href="/sub/""#), "{out}");
     }
 
     #[test]

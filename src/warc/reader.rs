@@ -364,31 +364,13 @@ fn capture_from<R: Read>(
         detail: "no record at this offset".into(),
     })?;
     let header = record.header.clone();
-    let http = header.get("Content-Type").is_some_and(|ct| {
-        ct.trim_start()
-            .to_ascii_lowercase()
-            .starts_with("application/http")
-    });
+    let http = holds_http(&header);
     let mut block = record.block();
-    let mut http_head = Vec::new();
-    if http {
-        // Up to the blank line that ends the HTTP header (bounded).
-        while !http_head.ends_with(b"\r\n\r\n") && http_head.len() < 1 << 20 {
-            let available = block.fill_buf().map_err(|e| ReadError::io(offset, e))?;
-            if available.is_empty() {
-                break;
-            }
-            let mut take = 0;
-            for &b in available {
-                take += 1;
-                http_head.push(b);
-                if http_head.ends_with(b"\r\n\r\n") {
-                    break;
-                }
-            }
-            block.consume(take);
-        }
-    }
+    let http_head = if http {
+        read_http_head(&mut block).map_err(|e| ReadError::io(offset, e))?
+    } else {
+        Vec::new()
+    };
     let mut payload = Vec::new();
     (&mut block)
         .take(limit)
@@ -404,6 +386,59 @@ fn capture_from<R: Read>(
         payload,
         cut,
     })
+}
+
+/// Whether a record's block is an HTTP message (`Content-Type: application/http`).
+fn holds_http(header: &Header) -> bool {
+    header.get("Content-Type").is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/http")
+    })
+}
+
+/// Reads a block's HTTP header: up to and with the blank line that ends it (at most 1 MiB).
+fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 1 << 20 {
+        let available = block.fill_buf()?;
+        if available.is_empty() {
+            break;
+        }
+        let mut take = 0;
+        for &b in available {
+            take += 1;
+            head.push(b);
+            if head.ends_with(b"\r\n\r\n") {
+                break;
+            }
+        }
+        block.consume(take);
+    }
+    Ok(head)
+}
+
+/// Streams the payload of the record at `offset` (an offset from the index) through `f`, with
+/// the record's HTTP header: memory stays flat whatever the payload's size. For records that
+/// do not hold an HTTP message the header is empty and the payload is the whole block.
+pub fn with_payload<T>(
+    path: &Path,
+    offset: u64,
+    f: impl FnOnce(&[u8], &mut dyn BufRead) -> io::Result<T>,
+) -> Result<T, ReadError> {
+    let mut reader = WarcReader::open_at(path, offset)?;
+    let mut record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
+        offset,
+        detail: "no record at this offset".into(),
+    })?;
+    let http = holds_http(&record.header);
+    let mut block = record.block();
+    let head = if http {
+        read_http_head(&mut block).map_err(|e| ReadError::io(offset, e))?
+    } else {
+        Vec::new()
+    };
+    f(&head, &mut block).map_err(|e| ReadError::io(offset, e))
 }
 
 /// One record: its header, where it starts, and its block as a stream.

@@ -147,7 +147,7 @@ pub fn parse_warc_date(value: &str) -> Option<OffsetDateTime> {
     // Dates without seconds or with only a date part are legal W3C-DTF forms (section 5.4).
     let padded = match value.len() {
         10 => format!("{value}T00:00:00Z"),
-        17 => format!("{}:00Z", &value[..16]),
+        17 => format!("{}:00Z", value.get(..16)?),
         _ => return None,
     };
     OffsetDateTime::parse(&padded, &Rfc3339).ok()
@@ -214,6 +214,8 @@ mod tests {
         );
         assert_eq!(timestamp14("2023-03-22").as_deref(), Some("20230322000000"));
         assert_eq!(timestamp14("yesterday"), None);
+        // Found by fuzzing: a 17-byte value with a character across byte 16 panicked.
+        assert_eq!(parse_warc_date("2023-03-22T00:\u{8a62}"), None);
     }
 
     #[test]

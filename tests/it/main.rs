@@ -9,6 +9,7 @@ pub use cairn::demo::site;
 
 mod archive;
 mod browser;
+mod faults;
 mod foreign;
 mod index;
 mod jobs;

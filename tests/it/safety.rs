@@ -81,6 +81,111 @@ fn internal_addresses_are_never_reached() {
     assert!(internal.hits() > 0);
 }
 
+/// A DNS server for the rebinding test, on 127.0.0.153:53 (where a resolv.conf can point):
+/// `rebind.example.com` answers a public address first and loopback after; `mixed.example.com`
+/// answers both at once; every AAAA query gets no answer. Written by hand because the wire
+/// format of one A answer is a few dozen bytes, where a DNS server crate brings a resolver
+/// stack; returns the number of A queries seen.
+fn start_rebinding_dns() -> Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let socket = std::net::UdpSocket::bind("127.0.0.153:53")
+        .expect("binding 127.0.0.153:53 for the test's DNS server (needs root, as in CI)");
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counted = queries.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let mut rebind_answers = 0;
+        while let Ok((n, peer)) = socket.recv_from(&mut buf) {
+            let query = &buf[..n];
+            // Header (12 bytes), then the question: labels up to a zero byte, type, class.
+            let Some(name_end) = query.iter().skip(12).position(|&b| b == 0).map(|i| 12 + i) else {
+                continue;
+            };
+            let question_end = name_end + 5;
+            if question_end > n {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&query[12..name_end]).to_lowercase();
+            let qtype = u16::from_be_bytes([query[name_end + 1], query[name_end + 2]]);
+            let addresses: Vec<[u8; 4]> = match qtype {
+                1 if name.contains("rebind") => {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    rebind_answers += 1;
+                    if rebind_answers == 1 {
+                        vec![[192, 0, 2, 1]]
+                    } else {
+                        vec![[127, 0, 0, 1]]
+                    }
+                }
+                1 => {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    vec![[192, 0, 2, 1], [127, 0, 0, 1]]
+                }
+                _ => vec![],
+            };
+            let mut answer = query[..question_end].to_vec();
+            answer[2] = 0x81; // a response, recursion desired
+            answer[3] = 0x80; // recursion available, no error
+            answer[6..8].copy_from_slice(&(addresses.len() as u16).to_be_bytes());
+            answer[8..12].fill(0);
+            for address in addresses {
+                // The name by pointer to the question, type A, class IN, TTL 0, 4 bytes.
+                answer.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4]);
+                answer.extend_from_slice(&address);
+            }
+            let _ = socket.send_to(&answer, peer);
+        }
+    });
+    queries
+}
+
+#[test]
+fn a_name_that_rebinds_to_an_internal_address_is_refused() {
+    let internal = TestServer::start(vec![(
+        "/secret",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret".to_vec(),
+    )]);
+    let queries = start_rebinding_dns();
+    let dir = tempfile::tempdir().unwrap();
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 127.0.0.153\noptions timeout:1 attempts:1\n",
+    )
+    .unwrap();
+    for name in ["rebind.example.com", "mixed.example.com"] {
+        // cairn resolves through this machine's resolver, pointed (in a mount namespace of its
+        // own) at the test's DNS server. robots.txt is fetched first, so the page's fetch is
+        // the second lookup: the rebinding attack's moment.
+        let script = format!(
+            "mount --bind '{}' /etc/resolv.conf && exec '{}' --archives '{}' archive \
+             --no-progress --timeout 3 http://{name}:{}/secret",
+            resolv.display(),
+            env!("CARGO_BIN_EXE_cairn"),
+            dir.path().display(),
+            internal.port,
+        );
+        let out = std::process::Command::new("unshare")
+            .args(["--mount", "sh", "-c", &script])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if name.starts_with("rebind") {
+            assert!(
+                stderr.contains("resolves to 127.0.0.1, not a public address"),
+                "{stderr}"
+            );
+        }
+    }
+    assert!(
+        queries.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "the names were looked up through the test's DNS server"
+    );
+    assert_eq!(internal.hits(), 0, "the internal server was reached");
+}
+
 /// A hostile server: resets, stalls, lies about lengths, bombs, loops.
 fn hostile(target: &str) -> Vec<Step> {
     use crate::fixture::response;
