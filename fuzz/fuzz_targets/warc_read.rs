@@ -44,20 +44,20 @@ fuzz_target!(|data: &[u8]| {
     let repaired = scratch("input.warc");
     std::fs::remove_file(&repaired).unwrap();
     std::fs::write(&open, &bytes).unwrap();
-    if let Ok(report) = cairn::warc::repair::repair(&open) {
-        if report.kept_records > 0 {
-            let mut reader = WarcReader::open(&report.repaired).unwrap();
-            let mut records = 0;
-            while let Some(mut record) = reader.next_record().unwrap() {
-                io::copy(&mut record.block(), &mut io::sink()).unwrap();
-                records += 1;
-            }
-            assert_eq!(
-                records, report.kept_records,
-                "the repaired file reads whole"
-            );
-            std::fs::remove_file(&report.repaired).unwrap();
+    if let Ok(report) = cairn::warc::repair::repair(&open)
+        && report.kept_records > 0
+    {
+        let mut reader = WarcReader::open(&report.repaired).unwrap();
+        let mut records = 0;
+        while let Some(mut record) = reader.next_record().unwrap() {
+            io::copy(&mut record.block(), &mut io::sink()).unwrap();
+            records += 1;
         }
+        assert_eq!(
+            records, report.kept_records,
+            "the repaired file reads whole"
+        );
+        std::fs::remove_file(&report.repaired).unwrap();
     }
     let _ = std::fs::remove_file(&open);
 });

@@ -798,6 +798,7 @@ mod tests {
             "---\n---",
             "---\ntitle: x\n---",
             "---\ntitle: x\ncairn_collection: old\n---\n[a](https://a.example/x) <img src=https://a.example/x>\n",
+            "---\n---\n<a href=\"http:.\" src>",
         ] {
             let post = Post::parse(path, text.into()).unwrap();
             let (once, _) = rewrite_post(&post, &post_rewrite(&map)).unwrap();

@@ -342,7 +342,7 @@ pub fn srcset_urls(srcset: &str) -> Vec<&str> {
 fn refresh_url(content: &str) -> Option<&str> {
     let (_, rest) = content.split_once([';', ','])?;
     let rest = rest.trim_start();
-    let rest = if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case("url") {
+    let rest = if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("url")) {
         rest[3..].trim_start().strip_prefix('=')?.trim()
     } else {
         rest.trim()
@@ -492,6 +492,18 @@ mod tests {
                 "https://www.cna.com.tw/f.jpg",
                 "https://www.cna.com.tw/g.jpg",
             ]
+        );
+    }
+
+    /// Found by fuzzing: a refresh target starting with a multi-byte character panicked.
+    #[test]
+    fn a_refresh_to_a_non_ascii_path_is_followed() {
+        assert_eq!(refresh_url("0;ñé/next"), Some("ñé/next"));
+        assert_eq!(refresh_url("0; URL=/a"), Some("/a"));
+        let p = page(r#"<meta http-equiv="refresh" content="0;a頁">"#);
+        assert_eq!(
+            urls(&p, LinkKind::Refresh),
+            ["https://www.cna.com.tw/news/aopl/a%E9%A0%81"]
         );
     }
 

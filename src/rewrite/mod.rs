@@ -32,7 +32,8 @@ pub struct HtmlOptions<'m> {
     /// The replacement for an absolute URL (fragment removed), or `None` to leave it.
     pub map: &'m dyn Fn(&Url) -> Option<String>,
     /// Keep each rewritten attribute's original value beside it, as
-    /// `data-cairn-original` (for `href`/`src`) or `data-cairn-original-ATTR`.
+    /// `data-cairn-original` (for the element's `href`, else its `src`) or
+    /// `data-cairn-original-ATTR`.
     pub keep_original: bool,
     /// Give lazy images a real `src`/`srcset` from their `data-src`/`data-srcset`.
     pub promote_lazy: bool,
@@ -233,10 +234,7 @@ fn rewrite_element(
         // A value that is already the rewritten one (a second run, a promoted src) is no
         // original worth keeping.
         if options.keep_original && !old.is_empty() && old != new {
-            let keep = match attr.as_str() {
-                "href" | "src" => "data-cairn-original".to_string(),
-                other => format!("data-cairn-original-{other}"),
-            };
+            let keep = kept_original_name(el, &attr);
             if el.get_attribute(&keep).is_none() {
                 let _ = el.set_attribute(&keep, &old);
             }
@@ -249,11 +247,19 @@ fn rewrite_element(
 /// nothing and lose nothing.
 fn original(el: &Element<'_, '_>, attr: &str) -> Option<String> {
     let current = el.get_attribute(attr)?;
-    let kept = match attr {
-        "href" | "src" => el.get_attribute("data-cairn-original"),
-        _ => el.get_attribute(&format!("data-cairn-original-{attr}")),
-    };
+    let kept = el.get_attribute(&kept_original_name(el, attr));
     Some(kept.unwrap_or(current))
+}
+
+/// Where an attribute's original value is kept: `data-cairn-original` for an element's one
+/// reference (its `href`, else its `src`), `data-cairn-original-ATTR` for any other, so two
+/// references on one element never share a kept value.
+fn kept_original_name(el: &Element<'_, '_>, attr: &str) -> String {
+    match attr {
+        "href" => "data-cairn-original".to_string(),
+        "src" if !el.has_attribute("href") => "data-cairn-original".to_string(),
+        other => format!("data-cairn-original-{other}"),
+    }
 }
 
 /// A srcset with each candidate URL mapped and descriptors kept; `None` if nothing changed.
@@ -334,6 +340,23 @@ mod tests {
         let (bytes, unresolved) =
             rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
         (String::from_utf8(bytes).unwrap(), unresolved)
+    }
+
+    /// Found by fuzzing: an element with both `href` and `src` kept one original for both, so
+    /// a second run rewrote the other attribute from it.
+    #[test]
+    fn two_references_on_one_element_keep_their_own_originals() {
+        let source = r#"<a href="https://www.cna.com.tw/a" src="https://www.cna.com.tw/b">x</a>"#;
+        let (once, _) = rewrite(source, true);
+        assert!(
+            once.contains(r#"data-cairn-original="https://www.cna.com.tw/a""#)
+                && once.contains(r#"data-cairn-original-src="https://www.cna.com.tw/b""#),
+            "{once}"
+        );
+        let (twice, _) = rewrite(&once, true);
+        assert_eq!(once, twice);
+        let (once, _) = rewrite(r#"<a href="https://www.cna.com.tw/a" src>x</a>"#, true);
+        assert_eq!(rewrite(&once, true).0, once);
     }
 
     /// Found by fuzzing: any `<base href>` panicked (the base was borrowed while replaced).
