@@ -185,7 +185,8 @@ pub fn decode_content(
 }
 
 /// A reader of a body with its `Content-Encoding` (gzip, deflate, br) undone as it is read;
-/// an unknown encoding passes the bytes through.
+/// an unknown encoding passes the bytes through. Damaged or cut-short compression ends the
+/// body where the damage starts, as a browser shows what it could decode.
 pub fn decoding_reader<'a>(
     raw: impl Read + 'a,
     content_encoding: Option<&str>,
@@ -196,10 +197,31 @@ pub fn decoding_reader<'a>(
         .to_ascii_lowercase()
         .as_str()
     {
-        "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-        "deflate" => Box::new(flate2::read::ZlibDecoder::new(raw)),
-        "br" => Box::new(brotli_decompressor::Decompressor::new(raw, 64 << 10)),
+        "gzip" | "x-gzip" => Box::new(UntilDamage(Some(flate2::read::MultiGzDecoder::new(raw)))),
+        "deflate" => Box::new(UntilDamage(Some(flate2::read::ZlibDecoder::new(raw)))),
+        "br" => Box::new(UntilDamage(Some(brotli_decompressor::Decompressor::new(
+            raw,
+            64 << 10,
+        )))),
         _ => Box::new(raw),
+    }
+}
+
+/// A decoder that ends, rather than fails, at its first error.
+struct UntilDamage<R>(Option<R>);
+
+impl<R: Read> Read for UntilDamage<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(decoder) = self.0.as_mut() else {
+            return Ok(0);
+        };
+        match decoder.read(buf) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => {
+                self.0 = None;
+                Ok(0)
+            }
+            result => result,
+        }
     }
 }
 
@@ -615,6 +637,19 @@ pub fn non_public_kind(ip: IpAddr) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cut_short_compression_yields_what_decoded() {
+        let text = b"<html>".repeat(10_000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let gzipped = gz.finish().unwrap();
+        let mut decoded = Vec::new();
+        decoding_reader(&gzipped[..gzipped.len() / 2], Some("gzip"))
+            .read_to_end(&mut decoded)
+            .unwrap();
+        assert!(!decoded.is_empty() && text.starts_with(&decoded));
+    }
 
     #[test]
     fn address_ranges() {
