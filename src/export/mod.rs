@@ -261,7 +261,9 @@ fn export_capture(
     let path = collection_file(warc_dir, &file)?;
     let mime = capture.mime.as_str();
     write_atomically(target, |out| {
-        with_payload(&path, offset, |payload_head, payload| {
+        let mut out = Watched { out, failed: None };
+        let out = &mut out;
+        let result = with_payload(&path, offset, |payload_head, payload| {
             let encoding = http_header_field(payload_head, "content-encoding");
             let mut body = decoding_reader(payload, encoding.as_deref());
             if mime.contains("html") {
@@ -277,12 +279,39 @@ fn export_capture(
             } else {
                 io::copy(&mut body, out).map(|_| Vec::new())
             }
-        })
-        .map_err(|source| ExportError::Read {
-            path: path.clone(),
-            source,
+        });
+        // An error met while copying is the offline file's when writing it failed.
+        result.map_err(|source| match out.failed.take() {
+            Some(kind) => ExportError::Io {
+                path: target.to_path_buf(),
+                source: io::Error::from(kind),
+            },
+            None => ExportError::Read {
+                path: path.clone(),
+                source,
+            },
         })
     })
+}
+
+/// A writer that notes how writing failed, if it did.
+struct Watched<'a> {
+    out: &'a mut dyn Write,
+    failed: Option<io::ErrorKind>,
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.out
+            .write(bytes)
+            .inspect_err(|e| self.failed = Some(e.kind()))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out
+            .flush()
+            .inspect_err(|e| self.failed = Some(e.kind()))
+    }
 }
 
 /// A page, its encoding told from its first megabyte as a browser's prescan would.
