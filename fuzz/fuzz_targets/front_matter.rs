@@ -1,5 +1,8 @@
 //! Post parsing (front matter, `from:`, body links) and post rewriting on hostile posts: a post
-//! either parses or gives an error, and rewriting its own output changes nothing more.
+//! either parses or gives an error; a rewritten post parses; a second rewrite keeps every
+//! reference the first made, and a third changes nothing more. (Not the second: a malformed
+//! tag spanning lines, an attribute quote left open, is written back normalized by the HTML
+//! rewriter, which can change how Markdown reads the lines after it.)
 #![no_main]
 
 use std::path::Path;
@@ -31,7 +34,28 @@ fuzz_target!(|data: &[u8]| {
     let Ok((once, _)) = rewrite_post(&post, &rewrite) else {
         return;
     };
-    let again = Post::parse(path, once.clone()).expect("a rewritten post parses");
-    let (twice, _) = rewrite_post(&again, &rewrite).expect("a rewritten post rewrites");
-    assert_eq!(once, twice, "rewriting is not idempotent");
+    let rewrite_again = |text: &str| {
+        let post = Post::parse(path, text.to_string()).expect("a rewritten post parses");
+        rewrite_post(&post, &rewrite)
+            .expect("a rewritten post rewrites")
+            .0
+    };
+    let twice = rewrite_again(&once);
+    for reference in local_references(&once) {
+        assert!(
+            twice.contains(reference),
+            "a second rewrite lost {reference}"
+        );
+    }
+    assert_eq!(twice, rewrite_again(&twice), "rewriting does not settle");
 });
+
+/// The references into the offline tree a rewritten post holds.
+fn local_references(text: &str) -> Vec<&str> {
+    text.match_indices("/archives/default/offline/")
+        .map(|(start, _)| {
+            let rest = &text[start..];
+            &rest[..rest.find(['"', ')', ' ', '\'', '>']).unwrap_or(rest.len())]
+        })
+        .collect()
+}
