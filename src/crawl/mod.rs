@@ -556,7 +556,16 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
                 links_cut,
             }
         }
-        Err(e) => fail(candidate, e.to_string()),
+        Err(e) => {
+            // A failure is reported beside its URL; the error need not name it again.
+            let message = e.to_string();
+            let prefix = format!("{}: ", candidate.url);
+            let error = message
+                .strip_prefix(&prefix)
+                .unwrap_or(&message)
+                .to_string();
+            fail(candidate, error)
+        }
     }
 }
 

@@ -120,6 +120,9 @@ pub enum FetchError {
     },
     #[error("{url}: {detail}")]
     Network { url: String, detail: String },
+    /// No address to connect to, and none to expect on a retry.
+    #[error("{url}: {detail}")]
+    Unresolvable { url: String, detail: String },
     #[error("{url}: spooling the body: {source}")]
     Spool { url: String, source: io::Error },
     #[error("bad fetch configuration: {0}")]
@@ -400,7 +403,13 @@ impl Fetcher {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| network(error_chain(&e.without_url())))?;
+            .map_err(|e| match lasting_name_error(&e) {
+                Some(name) => FetchError::Unresolvable {
+                    url: url.to_string(),
+                    detail: name.to_string(),
+                },
+                None => network(error_chain(&e.without_url())),
+            })?;
         let status = response.status().as_u16();
         let ip = response.remote_addr().map(|a| a.ip());
         let (response_head, received) = response_head(&response);
@@ -559,6 +568,34 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// Why a name gave no address to connect to; `lasting` when asking again soon cannot help
+/// (no such name, or only addresses cairn refuses), so the fetch is not retried.
+#[derive(Debug)]
+struct NameError {
+    detail: String,
+    lasting: bool,
+}
+
+impl std::fmt::Display for NameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for NameError {}
+
+/// The lasting name error behind a request's failure, if that is what it was.
+fn lasting_name_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e NameError> {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(name) = e.downcast_ref::<NameError>().filter(|n| n.lasting) {
+            return Some(name);
+        }
+        cause = e.source();
+    }
+    None
+}
+
 /// Resolves names as the system does, then drops addresses outside public ranges unless
 /// private ones are allowed: a public name that resolves inward (DNS rebinding) is refused, and
 /// the connection uses only the addresses checked here.
@@ -571,8 +608,14 @@ impl reqwest::dns::Resolve for SafeResolver {
         let allow_private = self.allow_private;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| NameError {
+                    // getaddrinfo tells a passing failure (EAI_AGAIN) only by its message.
+                    lasting: !e.to_string().contains("Temporary failure"),
+                    detail: format!("{host}: {e}"),
+                })?
+                .collect();
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -583,9 +626,12 @@ impl reqwest::dns::Resolve for SafeResolver {
                     .first()
                     .map(|a| a.ip().to_string())
                     .unwrap_or_default();
-                return Err(format!(
-                    "{host} resolves to {found}, not a public address (pass --allow-private to allow it)"
-                )
+                return Err(NameError {
+                    lasting: true,
+                    detail: format!(
+                        "{host} resolves to {found}, not a public address (pass --allow-private to allow it)"
+                    ),
+                }
                 .into());
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)

@@ -83,15 +83,14 @@ fn internal_addresses_are_never_reached() {
 
 /// A DNS server for the rebinding test, on 127.0.0.153:53 (where a resolv.conf can point):
 /// `rebind.example.com` answers a public address first and loopback after; `mixed.example.com`
-/// answers both at once; every AAAA query gets no answer. Written by hand because the wire
-/// format of one A answer is a few dozen bytes, where a DNS server crate brings a resolver
-/// stack; returns the number of A queries seen.
-fn start_rebinding_dns() -> Arc<std::sync::atomic::AtomicUsize> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// answers both at once; `nowhere.example.com` does not exist; every AAAA query gets no answer.
+/// Written by hand because the wire format of one A answer is a few dozen bytes, where a DNS
+/// server crate brings a resolver stack. Returns the A queries seen, by name.
+fn start_rebinding_dns() -> Arc<std::sync::Mutex<Vec<String>>> {
     let socket = std::net::UdpSocket::bind("127.0.0.153:53")
         .expect("binding 127.0.0.153:53 for the test's DNS server (needs root, as in CI)");
-    let queries = Arc::new(AtomicUsize::new(0));
-    let counted = queries.clone();
+    let queries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = queries.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 512];
         let mut rebind_answers = 0;
@@ -107,25 +106,29 @@ fn start_rebinding_dns() -> Arc<std::sync::atomic::AtomicUsize> {
             }
             let name = String::from_utf8_lossy(&query[12..name_end]).to_lowercase();
             let qtype = u16::from_be_bytes([query[name_end + 1], query[name_end + 2]]);
+            let mut no_such_name = false;
             let addresses: Vec<[u8; 4]> = match qtype {
-                1 if name.contains("rebind") => {
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    rebind_answers += 1;
-                    if rebind_answers == 1 {
-                        vec![[192, 0, 2, 1]]
-                    } else {
-                        vec![[127, 0, 0, 1]]
-                    }
-                }
                 1 => {
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    vec![[192, 0, 2, 1], [127, 0, 0, 1]]
+                    seen.lock().unwrap().push(name.clone());
+                    if name.contains("rebind") {
+                        rebind_answers += 1;
+                        if rebind_answers == 1 {
+                            vec![[192, 0, 2, 1]]
+                        } else {
+                            vec![[127, 0, 0, 1]]
+                        }
+                    } else if name.contains("nowhere") {
+                        no_such_name = true;
+                        vec![]
+                    } else {
+                        vec![[192, 0, 2, 1], [127, 0, 0, 1]]
+                    }
                 }
                 _ => vec![],
             };
             let mut answer = query[..question_end].to_vec();
             answer[2] = 0x81; // a response, recursion desired
-            answer[3] = 0x80; // recursion available, no error
+            answer[3] = if no_such_name { 0x83 } else { 0x80 }; // NXDOMAIN, or no error
             answer[6..8].copy_from_slice(&(addresses.len() as u16).to_be_bytes());
             answer[8..12].fill(0);
             for address in addresses {
@@ -153,7 +156,11 @@ fn a_name_that_rebinds_to_an_internal_address_is_refused() {
         "nameserver 127.0.0.153\noptions timeout:1 attempts:1\n",
     )
     .unwrap();
-    for name in ["rebind.example.com", "mixed.example.com"] {
+    for name in [
+        "rebind.example.com",
+        "mixed.example.com",
+        "nowhere.example.com",
+    ] {
         // cairn resolves through this machine's resolver, pointed (in a mount namespace of its
         // own) at the test's DNS server. robots.txt is fetched first, so the page's fetch is
         // the second lookup: the rebinding attack's moment.
@@ -179,11 +186,13 @@ fn a_name_that_rebinds_to_an_internal_address_is_refused() {
             );
         }
     }
-    assert!(
-        queries.load(std::sync::atomic::Ordering::SeqCst) >= 3,
-        "the names were looked up through the test's DNS server"
-    );
     assert_eq!(internal.hits(), 0, "the internal server was reached");
+    // A name that does not exist, or resolves only to refused addresses, is not asked again:
+    // one lookup for robots.txt, one for the page, no retries.
+    let queries = queries.lock().unwrap().clone();
+    let asked = |label: &str| queries.iter().filter(|q| q.contains(label)).count();
+    assert_eq!(asked("nowhere"), 2, "{queries:?}");
+    assert!(asked("rebind") >= 2 && asked("mixed") >= 1, "{queries:?}");
 }
 
 /// A hostile server: resets, stalls, lies about lengths, bombs, loops.
