@@ -45,7 +45,7 @@ fn run_measuring_memory(cmd: &mut Command) -> (Output, u64) {
 }
 
 /// The response record for `url`: its WARC header fields and HTTP head.
-fn response_record(files: &[std::path::PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
+pub fn response_record(files: &[std::path::PathBuf], url: &str) -> (cairn::warc::Header, Vec<u8>) {
     for file in files {
         let mut reader = cairn::warc::WarcReader::open(file).unwrap();
         while let Some(record) = reader.next_record().unwrap() {

@@ -294,17 +294,8 @@ fn hostile_servers_end_in_records_or_clear_errors() {
     assert_valid_warcs(&files);
     // Cut-short bodies are kept and marked; the bomb is stored as sent (compressed).
     let truncation = |path: &str| {
-        for file in &files {
-            let mut reader = cairn::warc::WarcReader::open(file).unwrap();
-            while let Some(record) = reader.next_record().unwrap() {
-                if record.header.get("WARC-Type") == Some("response")
-                    && record.header.target_uri() == Some(&url(path))
-                {
-                    return record.header.get("WARC-Truncated").map(str::to_string);
-                }
-            }
-        }
-        panic!("no response for {path}");
+        let (header, _) = crate::faults::response_record(&files, &url(path));
+        header.get("WARC-Truncated").map(str::to_string)
     };
     assert_eq!(truncation("/reset").as_deref(), Some("disconnect"));
     assert_eq!(truncation("/stall").as_deref(), Some("time"));
