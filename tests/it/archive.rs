@@ -607,17 +607,7 @@ fn cookies_robots_retries_politeness_and_reporting() {
 /// A page with ten photos of a realistic size, the same on every visit.
 fn photo_page(target: &str) -> Vec<crate::fixture::Step> {
     use crate::fixture::{Step, response};
-    let photo = |n: u32| -> Vec<u8> {
-        let mut x = 0x9E37_79B9u32.wrapping_mul(n + 1);
-        (0..60_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
-    };
+    let photo = |n: u32| crate::support::noise(u64::from(n), 60_000);
     match target {
         "/" => {
             let imgs: String = (0..10)

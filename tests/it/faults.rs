@@ -233,17 +233,6 @@ fn a_full_disk_ends_in_a_clear_error_and_closed_warcs_stay_whole() {
         "this test needs `unshare --mount` and tmpfs mounts (run as root, as CI does)"
     );
     // Incompressible images, 200 KB each: 40 of them cannot fit in a 3 MB disk.
-    let noise = |seed: u64| {
-        let mut x = seed | 1;
-        (0..200_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect::<Vec<u8>>()
-    };
     let handler: Handler = Arc::new(move |req: &Request| match req.target.as_str() {
         "/small" => vec![Step::Send(response(
             "200 OK",
@@ -265,7 +254,7 @@ fn a_full_disk_ends_in_a_clear_error_and_closed_warcs_stay_whole() {
             vec![Step::Send(response_with(
                 "200 OK",
                 &[("Content-Type", "image/jpeg")],
-                &noise(seed),
+                &noise(seed, 200_000),
             ))]
         }
     });

@@ -196,6 +196,20 @@ pub fn sample_records() -> Vec<Sample> {
     ]
 }
 
+/// `len` bytes of deterministic noise (xorshift64): incompressible, like a photo, and the same
+/// for the same seed on every call.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(bytes))
