@@ -252,8 +252,10 @@ fn export_capture(
     to_local: &dyn Fn(&Url) -> Option<String>,
 ) -> Result<Vec<Url>, ExportError> {
     // A revisit's own header says what it was; its payload lies in the original's record.
-    let head = read_record(warc_dir, &capture.filename, capture.offset, 0)?.0;
-    let content_type = http_header_field(&head, "content-type");
+    let revisit_head = match capture.payload_from {
+        Some(_) => Some(read_record(warc_dir, &capture.filename, capture.offset, 0)?.0),
+        None => None,
+    };
     let (file, offset) = capture
         .payload_from
         .clone()
@@ -264,6 +266,8 @@ fn export_capture(
         let mut out = Watched { out, failed: None };
         let out = &mut out;
         let result = with_payload(&path, offset, |payload_head, payload| {
+            let head = revisit_head.as_deref().unwrap_or(payload_head);
+            let content_type = http_header_field(head, "content-type");
             let encoding = http_header_field(payload_head, "content-encoding");
             let mut body = decoding_reader(payload, encoding.as_deref());
             if mime.contains("html") {
@@ -332,8 +336,8 @@ fn rewrite_page(
         banner: None,
     };
     let encoding = html_encoding(&prefix, content_type);
-    rewrite_html_stream(&mut prefix.as_slice().chain(body), out, encoding, &options)
-        .map_err(io::Error::other)
+    let mut src = io::BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
+    rewrite_html_stream(&mut src, out, encoding, &options).map_err(io::Error::other)
 }
 
 /// A stylesheet; one too large to be a real one is copied as it is.
@@ -597,10 +601,7 @@ pub fn rewrite_post(
             format!("{link_base}/{encoded}")
         })
     };
-    let base = post
-        .from
-        .clone()
-        .unwrap_or_else(|| Url::parse("file:///").expect("valid"));
+    let base = post.from.clone().unwrap_or_else(crate::post::site_root);
     let options = HtmlOptions {
         base,
         map: &to_local,

@@ -282,33 +282,32 @@ resolve = ["www.cna.com.tw:443:127.0.0.1"]
         );
     }
 
+    fn error_of(text: &str) -> String {
+        match parse(Path::new("cairn.toml"), text, &options()) {
+            Ok(_) => panic!("{text:?} parsed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn errors_name_the_line() {
         let bad_key = "[[job]]\nname = \"a\"\ntargets = [\"https://a.example/\"]\nschedule = \"0 * * * *\"\nfrobnicate = 3\n";
-        let err = parse(Path::new("cairn.toml"), bad_key, &options())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_key);
         assert!(
             err.starts_with("cairn.toml:5: unknown key \"frobnicate\""),
             "{err}"
         );
         let bad_cron = "\n[[job]]\nname = \"a\"\ntargets = [\"https://a.example/\"]\nschedule = \"61 * * * *\"\n";
-        let err = parse(Path::new("cairn.toml"), bad_cron, &options())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_cron);
         assert!(
             err.starts_with("cairn.toml:5: schedule \"61 * * * *\""),
             "{err}"
         );
         let bad_toml = "[[job]]\nname = \"a\"\ntargets = [\n";
-        let err = parse(Path::new("cairn.toml"), bad_toml, &options())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_toml);
         assert!(err.starts_with("cairn.toml:"), "{err}");
         let bad_tz = "[[job]]\nname = \"a\"\ntargets = [\"x\"]\nschedule = \"0 * * * *\"\ntimezone = \"Mars/Olympus\"\n";
-        let err = parse(Path::new("cairn.toml"), bad_tz, &options())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_tz);
         assert!(err.starts_with("cairn.toml:5: unknown time zone"), "{err}");
     }
 }

@@ -23,6 +23,11 @@ pub enum PostError {
     BadFrom { path: PathBuf, value: String },
 }
 
+/// `file:///`: the root of the mirror, against which a post's relative links resolve.
+pub fn site_root() -> Url {
+    Url::parse("file:///").expect("a constant, valid URL")
+}
+
 #[derive(Debug, Clone)]
 pub struct Post {
     pub path: PathBuf,
@@ -132,7 +137,7 @@ impl Post {
     /// The absolute http(s) links and images of the body: pages and requisites to archive
     /// with the source article. Relative links point into the mirror itself and are left out.
     pub fn body_links(&self) -> Vec<extract::Link> {
-        let base = Url::parse("file:///").expect("valid base");
+        let base = site_root();
         let html = self.body_html();
         let page = extract::html(html.as_bytes(), Some("text/html; charset=utf-8"), &base);
         page.links
@@ -158,7 +163,7 @@ impl Post {
             Some(dir) if dir.starts_with('_') => format!("{dir}/{name}"),
             _ => name,
         };
-        let mut url = Url::parse("file:///").expect("valid base");
+        let mut url = site_root();
         url.set_path(&path);
         url.into()
     }

@@ -6,7 +6,7 @@
 //! `url()`, `@import` and `image-set()` references are replaced.
 
 use std::cell::RefCell;
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
@@ -57,10 +57,10 @@ pub fn rewrite_html(
     Ok((output, unresolved))
 }
 
-/// As [`rewrite_html`], from a reader to a writer, a chunk at a time: memory stays flat
-/// whatever the document's size.
+/// As [`rewrite_html`], from a reader to a writer, a buffer at a time: memory stays flat
+/// whatever the document's size (a document in memory goes through in one piece).
 pub fn rewrite_html_stream(
-    src: &mut dyn Read,
+    src: &mut dyn BufRead,
     out: &mut dyn Write,
     encoding: &'static encoding_rs::Encoding,
     options: &HtmlOptions<'_>,
@@ -128,17 +128,18 @@ pub fn rewrite_html_stream(
                 write_error = Some(e);
             }
         });
-        let mut chunk = vec![0u8; 64 << 10];
         loop {
-            let n = match src.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
+            let chunk = match src.fill_buf() {
+                Ok([]) => break,
+                Ok(chunk) => chunk,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(RewriteError(format!("reading: {e}"))),
             };
             rewriter
-                .write(&chunk[..n])
+                .write(chunk)
                 .map_err(|e| RewriteError(e.to_string()))?;
+            let n = chunk.len();
+            src.consume(n);
         }
         rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
     }

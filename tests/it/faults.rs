@@ -26,12 +26,7 @@ fn run_measuring_memory(cmd: &mut Command) -> (Output, u64) {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        let status = std::fs::read_to_string(&status_path).unwrap_or_default();
-        if let Some(kib) = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        {
+        if let Some(kib) = peak_memory_kib(&status_path) {
             peak_kib = kib;
         }
         std::thread::sleep(Duration::from_millis(10));

@@ -245,15 +245,6 @@ impl Seek for Generated {
     }
 }
 
-fn peak_rss_kib() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 const BIG_CHILD: &str = "CAIRN_TEST_BIG_RECORD_DIR";
 
 /// The work of `a_2_gib_record_keeps_memory_flat`, run in a process of its own so that its
@@ -285,7 +276,7 @@ fn big_record_child() {
     assert_eq!(copied, len);
     println!(
         "PEAK_KIB={} DIGEST={}",
-        peak_rss_kib(),
+        peak_memory_kib("/proc/self/status").unwrap(),
         written.block_digest
     );
 }
