@@ -1,17 +1,22 @@
-//! The `cairn` binary: parse arguments, run, and turn an error into one `error:` line and an
-//! exit code (0 success, 1 error, 2 wrong usage).
+//! The `cairn` binary: parse arguments, start logging, run, and turn an error into one
+//! `error:` line and an exit code (0 success, 1 error, 2 wrong usage).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = match cairn::cli::Cli::try_parse() {
+    let matches = match cairn::cli::Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => err.exit(),
+    };
+    let cli = match cairn::cli::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
-    match cairn::cli::run(cli) {
+    start_logging();
+    match cairn::cli::run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -19,6 +24,24 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Diagnostics (a job started, a replay request that failed) go to stderr, at the level
+/// `CAIRN_LOG` names (`info` when unset); colour only on a terminal, and never with
+/// `NO_COLOR`.
+fn start_logging() {
+    let level = std::env::var("CAIRN_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(tracing::level_filters::LevelFilter::INFO);
+    let colour = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .with_ansi(colour)
+        .init();
 }
 
 /// The error and its causes on one line, each cause once: many errors already quote their

@@ -1,20 +1,18 @@
-//! The command line: clap definitions, and the commands that tie the pipeline's modules
-//! together. Arguments become validated values here, before any I/O; deeper modules never see
-//! raw strings.
-
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+//! The command line: clap definitions, and for each command the one library call it makes
+//! and what it prints. Arguments become typed values here, before any I/O (a collection name
+//! is checked as it is parsed); everything else is the library's.
 
 mod archive;
-mod demo;
 mod jobs;
+mod warcs;
 
-pub use archive::ArchiveArgs;
+use std::path::PathBuf;
 
-use crate::index;
-use crate::warc::verify::{FileReport, verify_file};
+use anyhow::Result;
+use clap::{ArgMatches, Parser, Subcommand};
+
+use crate::archive::ArchiveOptions;
+use crate::collection::{Archives, Collection, CollectionName};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,9 +26,14 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "archives", value_name = "DIR")]
     pub archives: PathBuf,
     /// Collection to work on.
-    #[arg(short = 'c', long, global = true, default_value = "default", value_name = "NAME",
-          value_parser = parse_collection)]
-    pub collection: String,
+    #[arg(
+        short = 'c',
+        long,
+        global = true,
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub collection: CollectionName,
     /// Print a machine-readable summary on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -41,8 +44,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Archive URLs: each page, everything it needs to render, and the related pages it links
-    /// to (within --depth and --scope), into the collection's WARC files; then index them.
-    Archive(Box<ArchiveArgs>),
+    /// to (within --depth and --scope), into the collection's WARC files; then index them,
+    /// update the offline copy and rewrite the posts among the targets.
+    Archive(Box<ArchiveOptions>),
     /// Scheduled crawl jobs from cairn.toml: list them, run one now, or show its history.
     Jobs {
         /// The job file (default: ./cairn.toml).
@@ -95,255 +99,59 @@ pub enum JobsAction {
     List,
     /// Run one job now (for cron or systemd timers); archive options given after the name
     /// override the job's.
+    #[command(mut_arg("targets", |a| a.required(false)))]
     Run {
         name: String,
-        #[arg(
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "ARCHIVE OPTIONS"
-        )]
-        overrides: Vec<String>,
+        #[command(flatten)]
+        overrides: Box<ArchiveOptions>,
     },
     History {
         name: String,
     },
 }
 
-/// A collection name becomes a folder and a file-name prefix: keep it to safe characters.
-fn parse_collection(name: &str) -> Result<String, String> {
-    let ok = !name.is_empty()
-        && name.len() <= 100
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && !name.starts_with('.');
-    if ok {
-        Ok(name.to_string())
-    } else {
-        Err(format!(
-            "{name:?} is not a collection name: use letters, digits, '-', '_' and '.'"
-        ))
+impl Cli {
+    fn archives(&self) -> Archives {
+        Archives::new(&self.archives)
+    }
+
+    /// The collection, which must exist.
+    fn collection(&self) -> Result<Collection> {
+        Ok(self.archives().open(&self.collection)?)
     }
 }
 
-/// Runs a parsed command.
-pub fn run(cli: Cli) -> Result<()> {
+/// Runs a parsed command; `matches` tell which options were given on the command line.
+pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
     match &cli.command {
-        Command::Archive(args) => archive::run(&cli, args),
-        Command::Verify {
-            paths,
-            repair: true,
-        } => repair(paths, cli.json),
-        Command::Verify { paths, .. } => verify(paths, cli.json),
-        Command::Index => rebuild_index(&cli),
-        Command::Demo => demo::run(&cli),
-        Command::Replay { bind } => replay(&cli, *bind),
-        Command::Jobs { config, action } => match action {
-            JobsAction::List => jobs::list(&cli, config.as_deref()),
-            JobsAction::Run { name, overrides } => {
-                jobs::run_once(&cli, config.as_deref(), name, overrides)
-            }
-            JobsAction::History { name } => jobs::history(&cli, config.as_deref(), name),
-        },
+        Command::Archive(options) => archive::archive(&cli, options),
+        Command::Demo => archive::demo(&cli),
+        Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
+        Command::Index => warcs::index(&cli),
+        Command::Export { out } => warcs::export(&cli, out.as_deref()),
+        Command::Replay { bind } => warcs::replay(&cli, *bind),
+        Command::Jobs { config, action } => {
+            jobs::jobs(&cli, config.as_deref(), action, run_matches(matches))
+        }
         Command::Schedule { config, max_jobs } => {
-            jobs::schedule(&cli, config.as_deref(), (*max_jobs).max(1))
+            jobs::schedule(&cli, config.as_deref(), *max_jobs)
         }
-        Command::Export { out } => export(&cli, out.as_deref()),
     }
 }
 
-fn verify(paths: &[PathBuf], json: bool) -> Result<()> {
-    let files = collect_warc_files(paths)?;
-    if files.is_empty() {
-        bail!("no WARC files found in {}", describe(paths));
-    }
-    let reports: Vec<FileReport> = {
-        use rayon::prelude::*;
-        files.par_iter().map(|p| verify_file(p)).collect()
+/// The options `jobs run` was given on its command line, by id (their keys in `cairn.toml`).
+fn run_matches(matches: &ArgMatches) -> Vec<String> {
+    let Some(("jobs", jobs)) = matches.subcommand() else {
+        return Vec::new();
     };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        for report in &reports {
-            print_report(report);
-        }
-    }
-    let bad = reports.iter().filter(|r| !r.ok()).count();
-    let defects: usize = reports.iter().map(|r| r.defects.len()).sum();
-    let records: u64 = reports.iter().map(|r| r.records).sum();
-    if bad > 0 {
-        bail!("{defects} defect(s) in {bad} of {} file(s)", reports.len());
-    }
-    eprintln!(
-        "verified {} file(s), {records} record(s): no defects",
-        reports.len()
-    );
-    Ok(())
-}
-
-fn repair(paths: &[PathBuf], json: bool) -> Result<()> {
-    let mut reports = Vec::new();
-    for path in paths {
-        let report = crate::warc::repair::repair(path)?;
-        if !json {
-            println!(
-                "repaired {} -> {}: kept {} records ({} bytes), dropped {} bytes",
-                report.path.display(),
-                report.repaired.display(),
-                report.kept_records,
-                report.kept_bytes,
-                report.dropped_bytes
-            );
-        }
-        reports.push(report);
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    Ok(())
-}
-
-fn print_report(report: &FileReport) {
-    let path = report.path.display();
-    if report.ok() {
-        let types: Vec<String> = report
-            .record_types
-            .iter()
-            .map(|(t, n)| format!("{t} {n}"))
-            .collect();
-        let mut line = format!(
-            "ok {path}: {} records ({}), {} digests checked",
-            report.records,
-            types.join(", "),
-            report.digests_checked
-        );
-        if report.digests_unchecked > 0 {
-            line.push_str(&format!(
-                ", {} in unsupported algorithms",
-                report.digests_unchecked
-            ));
-        }
-        if report.records_sharing_a_member > 0 {
-            line.push_str(&format!(
-                ", {} records share a compressed member (not readable alone)",
-                report.records_sharing_a_member
-            ));
-        }
-        println!("{line}");
-    } else {
-        for defect in &report.defects {
-            println!(
-                "DEFECT {path}: offset {}: {}",
-                defect.offset, defect.message
-            );
-        }
-    }
-}
-
-/// Files as given, and the WARC files (by name) found recursively in folders, in name order.
-fn collect_warc_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-        if meta.is_dir() {
-            walk(path, &mut files)?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}", dir.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{}", dir.display()))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(&path, files)?;
-        } else if crate::warc::is_warc_name(&entry.file_name().to_string_lossy()) {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn describe(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
-    let dir = collection_dir(cli)?;
-    if !dir.join("index.cdxj").exists() {
-        index::rebuild_collection_index(&dir)?;
-    }
-    let out = out.map_or_else(|| dir.join("offline"), Path::to_path_buf);
-    let (_, report) = crate::export::export(&dir, &out)?;
-    if cli.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        eprintln!(
-            "exported {} files ({} pages) to {}; {} references not archived",
-            report.files,
-            report.pages,
-            out.display(),
-            report.unresolved.len()
-        );
-    }
-    Ok(())
-}
-
-fn replay(cli: &Cli, bind: std::net::SocketAddr) -> Result<()> {
-    let root = crate::replay::archives_root(&cli.archives)
-        .with_context(|| format!("archives folder {}", cli.archives.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    eprintln!(
-        "replaying {} at http://{bind}/ (Ctrl-C stops)",
-        root.display()
-    );
-    runtime
-        .block_on(crate::replay::serve_forever(root, bind))
-        .with_context(|| format!("serving on {bind}"))?;
-    Ok(())
-}
-
-/// `archives/COLL`, which must exist.
-fn collection_dir(cli: &Cli) -> Result<PathBuf> {
-    let dir = cli.archives.join(&cli.collection);
-    if !dir.is_dir() {
-        bail!(
-            "no collection {:?} in {} (archive something first, or pass --archives/-c)",
-            cli.collection,
-            cli.archives.display()
-        );
-    }
-    Ok(dir)
-}
-
-fn rebuild_index(cli: &Cli) -> Result<()> {
-    let dir = collection_dir(cli)?;
-    let (files, lines) = index::rebuild_collection_index(&dir)?;
-    let path = dir.join("index.cdxj");
-    if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({"index": path, "warc_files": files, "captures": lines})
-        );
-    } else {
-        eprintln!(
-            "indexed {files} WARC file(s): {lines} capture(s) in {}",
-            path.display()
-        );
-    }
-    Ok(())
+    let Some(("run", run)) = jobs.subcommand() else {
+        return Vec::new();
+    };
+    let options = <ArchiveOptions as clap::Args>::augment_args(clap::Command::new("options"));
+    options
+        .get_arguments()
+        .map(|arg| arg.get_id().as_str())
+        .filter(|id| run.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(str::to_string)
+        .collect()
 }

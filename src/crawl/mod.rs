@@ -15,11 +15,13 @@ use serde::Serialize;
 use tokio::sync::{Mutex, OnceCell, Semaphore, mpsc};
 use url::Url;
 
+use crate::collection::{Collection, PageEntry};
+use crate::content::ContentKind;
 use crate::extract::{self, LinkKind};
 use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
 use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
-use crate::warc::record::{format_warc_date, new_record_id};
-use crate::warc::{Compression, WriteError, WriterConfig};
+use crate::warc::record::format_warc_date;
+use crate::warc::{Clock, Compression, RecordIds, WriteError};
 
 pub use progress::{ProgressMode, human_bytes};
 pub use sink::Original;
@@ -30,23 +32,23 @@ use sink::{CaptureJob, Job, Sink};
 /// page seen in the wild).
 const MAX_PARSED_BYTES: u64 = 8 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the crawl honours robots.txt (which it archives either way).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RobotsPolicy {
+    #[default]
     Respect,
     Ignore,
-}
-
-impl std::str::FromStr for RobotsPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<RobotsPolicy, String> {
-        match s {
-            "respect" => Ok(RobotsPolicy::Respect),
-            "ignore" => Ok(RobotsPolicy::Ignore),
-            _ => Err(format!(
-                "unknown robots policy {s:?}: use respect or ignore"
-            )),
-        }
-    }
 }
 
 pub struct CrawlConfig {
@@ -57,9 +59,8 @@ pub struct CrawlConfig {
     pub per_host: usize,
     pub delay: Duration,
     pub robots: RobotsPolicy,
-    /// `archives/COLL`: WARCs go to its `warc/` folder.
-    pub collection_dir: PathBuf,
-    pub collection: String,
+    /// Where the WARCs go.
+    pub collection: Collection,
     pub compression: Compression,
     pub max_file_size: u64,
     pub progress: ProgressMode,
@@ -73,7 +74,11 @@ pub struct CrawlConfig {
     /// Where admitted candidates are persisted, so a killed crawl can resume.
     pub frontier_log: Option<Arc<dyn FrontierLog>>,
     /// What an interrupted run left: candidates to fetch still, URLs already archived.
-    pub resume: Option<Resume>,
+    pub resume: Resume,
+    /// Dates the records; the fetcher's clock too.
+    pub clock: Clock,
+    /// Names the records.
+    pub ids: RecordIds,
 }
 
 /// A persistent record of the frontier (the job store, for scheduled crawls).
@@ -109,15 +114,6 @@ pub enum CrawlError {
 pub struct Failure {
     pub url: String,
     pub error: String,
-}
-
-/// One archived page, as `pages.jsonl` lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageEntry {
-    pub url: String,
-    pub ts: String,
-    pub title: Option<String>,
-    pub status: u16,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -176,14 +172,12 @@ struct Fetched {
 /// written (a fetch that fails is listed in the summary).
 pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     let started = Instant::now();
-    let mut writer_config = WriterConfig::new(
-        config.collection_dir.join("warc"),
-        &config.collection,
-        config.compression,
-    );
+    let mut writer_config = config.collection.writer_config(config.compression);
     writer_config.max_file_size = config.max_file_size;
+    writer_config.clock = config.clock.clone();
+    writer_config.ids = config.ids.clone();
     writer_config.warcinfo = vec![
-        ("isPartOf".into(), config.collection.clone()),
+        ("isPartOf".into(), config.collection.name().to_string()),
         ("description".into(), "cairn crawl".into()),
         (
             "robots".into(),
@@ -210,20 +204,16 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     let mut summary = Summary::default();
     // Resuming: what the interrupted run archived is done; the targets still set the scope;
     // then what it had queued comes back as it was.
-    if let Some(resume) = &config.resume {
-        for url in &resume.done {
-            frontier.mark_seen(url);
-        }
+    for url in &config.resume.done {
+        frontier.mark_seen(url);
     }
     for seed in &config.seeds {
         if let Err(refusal) = frontier.add_seed(seed.clone()) {
             note_refusal(&mut summary, &refusal);
         }
     }
-    if let Some(resume) = &config.resume {
-        for candidate in &resume.pending {
-            let _ = frontier.requeue(candidate.clone());
-        }
+    for candidate in &config.resume.pending {
+        let _ = frontier.requeue(candidate.clone());
     }
     if let Some(log) = &config.frontier_log {
         log.admitted(&frontier.take_admitted());
@@ -232,6 +222,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         sink,
         payloads: config.known_payloads,
         progress: progress::Progress::new(config.progress),
+        ids: config.ids,
     };
     let outcome = run_loop(
         &mut state,
@@ -346,6 +337,7 @@ struct CrawlState {
     /// sha256 of every payload stored in this crawl, for revisits.
     payloads: HashMap<[u8; 32], Original>,
     progress: progress::Progress,
+    ids: RecordIds,
 }
 
 impl CrawlState {
@@ -367,7 +359,7 @@ impl CrawlState {
         exchange: Exchange,
         metadata: Option<Vec<u8>>,
     ) -> Result<bool, CrawlError> {
-        let response_id = new_record_id();
+        let response_id = self.ids.next();
         // Never de-duplicate empty payloads (nor truncated ones, which are not the resource).
         let revisit_of = if exchange.body.is_empty() || exchange.truncated.is_some() {
             None
@@ -390,7 +382,7 @@ impl CrawlState {
         let revisit = revisit_of.is_some();
         self.send(Job::Capture(Box::new(CaptureJob {
             exchange,
-            request_id: new_record_id(),
+            request_id: self.ids.next(),
             response_id,
             revisit_of,
             metadata,
@@ -556,16 +548,8 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
                 links_cut,
             }
         }
-        Err(e) => {
-            // A failure is reported beside its URL; the error need not name it again.
-            let message = e.to_string();
-            let prefix = format!("{}: ", candidate.url);
-            let error = message
-                .strip_prefix(&prefix)
-                .unwrap_or(&message)
-                .to_string();
-            fail(candidate, error)
-        }
+        // A failure is reported beside its URL, which the error does not repeat.
+        Err(e) => fail(candidate, e.to_string()),
     }
 }
 
@@ -644,36 +628,21 @@ fn robot_agent(user_agent: &str) -> &str {
 }
 
 /// Links and title of an HTML page or the links of a stylesheet, and whether the document was
-/// too large to read whole for them; nothing for other types.
+/// too large to read whole for them; nothing for other kinds.
 fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bool) {
-    let content_type = exchange.content_type().unwrap_or("").to_ascii_lowercase();
-    let kind = if content_type.contains("html") {
-        "html"
-    } else if content_type.contains("css") {
-        "css"
-    } else if content_type.is_empty() || content_type.starts_with("text/plain") {
-        // Untyped: sniff for markup, as browsers do.
-        match exchange.decoded_body(512) {
-            Ok(head) if looks_like_html(&head) => "html",
-            _ => return (Vec::new(), None, false),
-        }
-    } else {
+    let head = exchange.decoded_body(512).unwrap_or_default();
+    let kind = ContentKind::of(exchange.content_type(), &head);
+    if !kind.is_rewritten() {
         return (Vec::new(), None, false);
-    };
+    }
     let Ok(body) = exchange.decoded_body(MAX_PARSED_BYTES) else {
         return (Vec::new(), None, false);
     };
     let cut = body.len() as u64 >= MAX_PARSED_BYTES;
-    if kind == "css" {
+    if kind == ContentKind::Css {
         let text = String::from_utf8_lossy(&body);
         return (extract::css(&text, &exchange.url), None, cut);
     }
     let page = extract::html(&body, exchange.content_type(), &exchange.url);
     (page.links, page.title, cut)
-}
-
-fn looks_like_html(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let text = text.trim_start();
-    text.starts_with("<!doctype html") || text.starts_with("<html") || text.contains("<head")
 }

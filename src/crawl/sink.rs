@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::fetch::{Exchange, Spool};
 use crate::warc::digest::sha256_label;
 use crate::warc::record::format_warc_date;
-use crate::warc::{Block, NewRecord, RecordType, WarcWriter, WriteError, WriterConfig};
+use crate::warc::{Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig};
 
 /// A payload already stored, that a revisit record refers to.
 #[derive(Debug, Clone)]
@@ -206,9 +206,6 @@ struct HeadThenBody<'a> {
     body_len: u64,
     pos: u64,
 }
-
-trait ReadSeek: Read + Seek {}
-impl<T: Read + Seek> ReadSeek for T {}
 
 impl<'a> HeadThenBody<'a> {
     fn new(head: &'a [u8], spool: &'a Spool) -> io::Result<HeadThenBody<'a>> {

@@ -8,6 +8,80 @@
 pub mod server;
 pub mod site;
 
+use std::path::PathBuf;
+
+use crate::archive::{self, ArchiveError, ArchiveOptions, Resume, Summary, TargetsFailed};
+use crate::collection::{Archives, CollectionError, CollectionName};
+use crate::export::offline_path;
+
 /// The real post the project starts from (`shared/seeds/`).
 pub const SEED_POST: &str = include_str!("2023-03-21-cna-xi-putin-talks.md");
 pub const SEED_POST_NAME: &str = "2023-03-21-cna-xi-putin-talks.md";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("starting the demo's fixture web on 127.0.0.1: {0}")]
+    Fixture(std::io::Error),
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Failed(#[from] TargetsFailed),
+}
+
+/// Where the demo left what it made.
+#[derive(Debug)]
+pub struct DemoReport {
+    pub summary: Summary,
+    /// The fixture's port, while it ran.
+    pub port: u16,
+    /// The offline copy of the seed post's source article.
+    pub article: PathBuf,
+    /// The seed post, rewritten to point at the offline copy.
+    pub post: PathBuf,
+    pub warc_dir: PathBuf,
+}
+
+/// Writes the seed post into `archives/demo-site/_posts/`, serves its source from the built-in
+/// fixture, and archives the post through it into the collection.
+pub fn run(archives: &Archives, name: &CollectionName) -> Result<DemoReport, DemoError> {
+    let posts_dir = archives.demo_posts();
+    let post = posts_dir.join(SEED_POST_NAME);
+    std::fs::create_dir_all(&posts_dir)
+        .and_then(|()| std::fs::write(&post, SEED_POST))
+        .map_err(|source| DemoError::Write {
+            path: post.clone(),
+            source,
+        })?;
+    let fixture = site::start().map_err(DemoError::Fixture)?;
+    tracing::info!(
+        "serving {} from a built-in fixture on 127.0.0.1:{} (no internet needed)",
+        site::ARTICLE,
+        fixture.port
+    );
+    let options = ArchiveOptions {
+        targets: vec![post.display().to_string()],
+        ca_cert: vec![fixture.ca_pem.clone()],
+        connect_to: fixture.connect_to(),
+        ..ArchiveOptions::default()
+    };
+    let collection = archives.create(name)?;
+    let summary = archive::archive(&collection, &options, Resume::default())?;
+    summary.check()?;
+    let article = url::Url::parse(site::ARTICLE).expect("the article's URL parses");
+    Ok(DemoReport {
+        summary,
+        port: fixture.port,
+        article: collection
+            .offline_dir()
+            .join(offline_path(&article, "text/html")),
+        post: collection.posts_dir().join(SEED_POST_NAME),
+        warc_dir: collection.warc_dir(),
+    })
+}

@@ -50,8 +50,10 @@ impl HttpsFixture {
         let ca_path = dir.path().join("fixture-ca.pem");
         std::fs::write(&ca_path, ca_pem)?;
 
-        let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let config = ServerConfig::builder()
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(io::Error::other)?
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .map_err(io::Error::other)?;
@@ -89,12 +91,20 @@ impl HttpsFixture {
         })
     }
 
-    /// The `cairn archive` options that send every fixture name here.
+    /// `--connect-to` mappings (as curl takes them) that send every fixture name here.
+    pub fn connect_to(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .map(|name| format!("{name}:443:127.0.0.1:{}", self.port))
+            .collect()
+    }
+
+    /// The `cairn archive` command-line options that send every fixture name here.
     pub fn args(&self) -> Vec<String> {
         let mut args = vec!["--ca-cert".to_string(), self.ca_pem.display().to_string()];
-        for name in &self.names {
+        for mapping in self.connect_to() {
             args.push("--connect-to".into());
-            args.push(format!("{name}:443:127.0.0.1:{}", self.port));
+            args.push(mapping);
         }
         args
     }

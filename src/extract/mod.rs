@@ -1,16 +1,30 @@
 //! Links and requisites from HTML and CSS, with no I/O: what a page needs to render (images,
 //! lazy `data-src`/`data-srcset`, `srcset`, `<picture><source>`, stylesheets and what they
 //! `@import` or `url()`, scripts, frames, media and posters, icons) and where it leads (`a`,
-//! `area`, `meta refresh`). Documents are decoded by their declared or sniffed charset, so Big5
-//! and GBK pages yield correct links and titles; `<base href>` is honoured.
+//! `area`, `meta refresh`). Documents are read in their declared or sniffed charset, so Big5
+//! and GBK pages yield correct links and titles; `<base href>` is honoured; `<noscript>` is
+//! read as markup, as a browser without scripts reads it.
 //!
-//! HTML is parsed by html5ever (through scraper) and CSS tokenized by cssparser: never regular
-//! expressions over markup.
+//! HTML is tokenized by lol_html, the parser the rewriter uses, through the one table of
+//! [`references`]: extraction and rewriting see the same references, decoded the same way. CSS
+//! is tokenized by cssparser ([`css`]): never regular expressions over markup.
 
-use cssparser::{Parser, Token};
-use encoding_rs::Encoding;
-use scraper::{Html, Selector};
+pub mod charset;
+pub mod css;
+pub mod references;
+
+use std::cell::RefCell;
+
+use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
+
+pub use charset::{decode_html, html_encoding};
+pub use css::{CssReference, CssSyntax, css_references, css_urls};
+pub use references::{LAZY_SRC, LAZY_SRCSET, refresh_url, srcset_urls};
+use references::{Syntax, attribute};
+
+/// How deep `<noscript>` inside `<noscript>` text is read as markup.
+pub const MAX_NOSCRIPT_DEPTH: usize = 2;
 
 /// What following a link means for the crawl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,7 +42,7 @@ pub struct Link {
     pub url: Url,
     pub kind: LinkKind,
     /// Where it was found, as Heritrix writes it in outlink metadata: `img/@data-src`.
-    pub context: &'static str,
+    pub context: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -37,249 +51,187 @@ pub struct Page {
     pub links: Vec<Link>,
 }
 
-/// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery lazyload).
-pub const LAZY_SRC: &[&str] = &[
-    "data-src",
-    "data-original",
-    "data-lazy-src",
-    "data-lazy",
-    "data-echo",
-    "data-url",
-    "data-hi-res-src",
-];
-pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
-
-/// Decodes an HTML document: the charset from the HTTP header, else a byte-order mark, else a
-/// `<meta>` declaration in the first 1024 bytes, else UTF-8 if it is valid, else windows-1252
-/// (the HTML standard's fallback for the Western web).
-pub fn decode_html(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
-    let (text, used, _) = html_encoding(body, content_type).decode(body);
-    (text.into_owned(), used)
-}
-
-/// The encoding [`decode_html`] would use, told from the document's start (`prefix`, the whole
-/// document or its first megabyte or so): a prefix cut inside a character is still UTF-8.
-pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {
-    let declared = content_type
-        .and_then(charset_param)
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
-    declared
-        .or_else(|| Encoding::for_bom(prefix).map(|(e, _)| e))
-        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
-        .unwrap_or_else(|| match std::str::from_utf8(prefix) {
-            Err(e) if e.error_len().is_some() => encoding_rs::WINDOWS_1252,
-            _ => encoding_rs::UTF_8,
-        })
-}
-
-fn charset_param(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
-    })
-}
-
-/// The charset of `<meta charset=...>` or `<meta http-equiv=Content-Type content=...>`,
-/// parsed from the document's start (an ASCII-compatible prefix, as the standard's prescan).
-fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
-    let text = String::from_utf8_lossy(prefix);
-    let doc = Html::parse_document(&text);
-    let meta = Selector::parse("meta").expect("valid selector");
-    for element in doc.select(&meta) {
-        let el = element.value();
-        let label = el.attr("charset").map(str::to_string).or_else(|| {
-            el.attr("http-equiv")
-                .filter(|h| h.eq_ignore_ascii_case("content-type"))
-                .and_then(|_| el.attr("content"))
-                .and_then(charset_param)
-        });
-        if let Some(encoding) = label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) {
-            // A page that declares UTF-16 in ASCII is not UTF-16 (HTML standard, prescan).
-            return Some(
-                if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-                    encoding_rs::UTF_8
-                } else {
-                    encoding
-                },
-            );
+impl Page {
+    fn push(&mut self, base: &Url, value: &str, kind: LinkKind, context: &str) {
+        if let Some(url) = resolve(base, value) {
+            let duplicate = self
+                .links
+                .iter()
+                .any(|l| l.url == url && l.kind == kind && l.context == context);
+            if !duplicate {
+                self.links.push(Link {
+                    url,
+                    kind,
+                    context: context.to_string(),
+                });
+            }
         }
     }
-    None
 }
 
-/// The links and title of an HTML document fetched from `url`, in one walk over its elements.
+/// The links and title of an HTML document fetched from `url`.
 pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
-    let (text, _) = decode_html(body, content_type);
-    let doc = Html::parse_document(&text);
-    let elements: Vec<scraper::ElementRef<'_>> = doc
-        .root_element()
-        .descendants()
-        .filter_map(scraper::ElementRef::wrap)
-        .collect();
-    let base = elements
-        .iter()
-        .find(|e| e.value().name() == "base" && e.value().attr("href").is_some())
-        .and_then(|b| url.join(b.value().attr("href")?.trim()).ok())
-        .unwrap_or_else(|| url.clone());
-    let mut links = Links {
-        base: &base,
-        out: Vec::new(),
+    let encoding = html_encoding(body, content_type);
+    let (bytes, encoding) = charset::parseable(body, encoding);
+    let mut page = Page::default();
+    read_markup(&bytes, encoding, Base::new(url), 0, &mut page);
+    page
+}
+
+/// Where relative references resolve: the document's URL until the first `<base href>`, and
+/// that base from then on (browsers honour only the first).
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub url: Url,
+    moved: bool,
+}
+
+impl Base {
+    pub fn new(url: &Url) -> Base {
+        Base {
+            url: url.clone(),
+            moved: false,
+        }
+    }
+
+    /// Takes a `<base href>` value, if it is the first.
+    pub fn set(&mut self, href: &str) {
+        if !self.moved
+            && let Ok(url) = self.url.join(href.trim())
+        {
+            self.url = url;
+            self.moved = true;
+        }
+    }
+}
+
+/// Reads a document's references into `page`; `<noscript>` text is read the same way, up to
+/// [`MAX_NOSCRIPT_DEPTH`] deep.
+fn read_markup(
+    bytes: &[u8],
+    encoding: AsciiCompatibleEncoding,
+    base: Base,
+    depth: usize,
+    page: &mut Page,
+) {
+    let reading = Reading {
+        base: RefCell::new(base),
+        page: RefCell::new(std::mem::take(page)),
+        style: RefCell::default(),
+        noscript: RefCell::default(),
+        title: RefCell::default(),
+        depth,
     };
-    let mut title = None;
-    for element in &elements {
-        let el = element.value();
-        let name = el.name();
-        for (tag, attr, kind, context) in ATTRIBUTES {
-            if *tag == name
-                && let Some(value) = el.attr(attr)
-            {
-                links.push(value, *kind, context);
+    {
+        let settings = Settings::new()
+            .with_encoding(encoding)
+            .append_element_content_handler(element!("*", |el| {
+                reading.element(el);
+                Ok(())
+            }))
+            .append_element_content_handler(text!("title", |chunk| {
+                reading.title(chunk.as_str(), chunk.last_in_text_node());
+                Ok(())
+            }))
+            .append_element_content_handler(text!("style", |chunk| {
+                reading.style(chunk.as_str(), chunk.last_in_text_node());
+                Ok(())
+            }))
+            .append_element_content_handler(text!("noscript", |chunk| {
+                reading.noscript(chunk.as_str(), chunk.last_in_text_node());
+                Ok(())
+            }));
+        let mut reader = HtmlRewriter::new(settings, |_: &[u8]| {});
+        // Malformed markup yields what parsed before it; lol_html stops only on memory limits.
+        let _ = reader.write(bytes);
+        let _ = reader.end();
+    }
+    *page = reading.page.into_inner();
+}
+
+/// The state of one reading, shared by lol_html's handlers.
+struct Reading {
+    base: RefCell<Base>,
+    page: RefCell<Page>,
+    style: RefCell<String>,
+    noscript: RefCell<String>,
+    title: RefCell<String>,
+    depth: usize,
+}
+
+impl Reading {
+    fn element(&self, el: &lol_html::html_content::Element<'_, '_>) {
+        if el.tag_name() == "base" {
+            if let Some(href) = attribute(el, "href") {
+                self.base.borrow_mut().set(&href);
             }
+            return;
         }
-        match name {
-            "input"
-                if !el
-                    .attr("type")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("image")) => {}
-            "img" | "source" | "input" => {
-                for attr in LAZY_SRC {
-                    if let Some(value) = el.attr(attr) {
-                        links.push(value, LinkKind::Requisite, lazy_context(name, attr));
+        let base = self.base.borrow();
+        let mut page = self.page.borrow_mut();
+        let tag = el.tag_name();
+        for reference in references::references(el) {
+            let (Some(kind), Some(value)) = (reference.follow, attribute(el, &reference.attr))
+            else {
+                continue;
+            };
+            let context = format!("{tag}/@{}", reference.attr);
+            match reference.syntax {
+                Syntax::Url => page.push(&base.url, &value, kind, &context),
+                Syntax::Srcset => {
+                    for url in srcset_urls(&value) {
+                        page.push(&base.url, url, kind, &context);
                     }
                 }
-                for attr in ["srcset"].iter().chain(LAZY_SRCSET) {
-                    if let Some(value) = el.attr(attr) {
-                        for candidate in srcset_urls(value) {
-                            links.push(candidate, LinkKind::Requisite, lazy_context(name, attr));
-                        }
+                Syntax::Style => {
+                    for url in css_urls(&value) {
+                        page.push(&base.url, &url, kind, "@style");
+                    }
+                }
+                Syntax::Refresh => {
+                    if let Some(url) = refresh_url(&value) {
+                        page.push(&base.url, url, kind, &context);
                     }
                 }
             }
-            "link" if is_requisite_rel(el.attr("rel").unwrap_or("")) => {
-                links.push(
-                    el.attr("href").unwrap_or(""),
-                    LinkKind::Requisite,
-                    "link/@href",
-                );
-            }
-            "meta" => {
-                let refresh = el
-                    .attr("http-equiv")
-                    .is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
-                if let Some(target) = el.attr("content").filter(|_| refresh).and_then(refresh_url) {
-                    links.push(target, LinkKind::Refresh, "meta/@content");
-                }
-                let property = el.attr("property").or(el.attr("name")).unwrap_or("");
-                if matches!(
-                    property,
-                    "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
-                ) {
-                    links.push(
-                        el.attr("content").unwrap_or(""),
-                        LinkKind::Requisite,
-                        "meta/@content",
-                    );
-                }
-            }
-            "style" => {
-                let css_text: String = element.text().collect();
-                for url in css_urls(&css_text) {
-                    links.push(&url, LinkKind::Requisite, "style");
-                }
-            }
-            "title" if title.is_none() => {
-                let text: String = element.text().collect();
-                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                title = (!text.is_empty()).then_some(text);
-            }
-            _ => {}
         }
-        if let Some(style) = el.attr("style") {
-            for url in css_urls(style) {
-                links.push(&url, LinkKind::Requisite, "@style");
+    }
+
+    fn title(&self, text: &str, last: bool) {
+        let mut page = self.page.borrow_mut();
+        if page.title.is_some() {
+            return;
+        }
+        self.title.borrow_mut().push_str(text);
+        if last {
+            let title = std::mem::take(&mut *self.title.borrow_mut());
+            let words: Vec<&str> = title.split_whitespace().collect();
+            page.title = Some(words.join(" ")).filter(|t| !t.is_empty());
+        }
+    }
+
+    fn style(&self, text: &str, last: bool) {
+        self.style.borrow_mut().push_str(text);
+        if last {
+            let css = std::mem::take(&mut *self.style.borrow_mut());
+            let base = self.base.borrow();
+            let mut page = self.page.borrow_mut();
+            for url in css_urls(&css) {
+                page.push(&base.url, &url, LinkKind::Requisite, "style");
             }
         }
     }
-    Page {
-        title,
-        links: links.out,
-    }
-}
 
-fn is_requisite_rel(rel: &str) -> bool {
-    rel.split_ascii_whitespace().any(|r| {
-        matches!(
-            r.to_ascii_lowercase().as_str(),
-            "stylesheet"
-                | "icon"
-                | "apple-touch-icon"
-                | "apple-touch-icon-precomposed"
-                | "mask-icon"
-                | "preload"
-                | "modulepreload"
-                | "manifest"
-                | "image_src"
-        )
-    })
-}
-
-/// Element/attribute pairs whose value is one URL.
-const ATTRIBUTES: &[(&str, &str, LinkKind, &str)] = &[
-    ("a", "href", LinkKind::Navigation, "a/@href"),
-    ("area", "href", LinkKind::Navigation, "area/@href"),
-    ("img", "src", LinkKind::Requisite, "img/@src"),
-    ("script", "src", LinkKind::Requisite, "script/@src"),
-    ("iframe", "src", LinkKind::Requisite, "iframe/@src"),
-    ("frame", "src", LinkKind::Requisite, "frame/@src"),
-    ("video", "src", LinkKind::Requisite, "video/@src"),
-    ("video", "poster", LinkKind::Requisite, "video/@poster"),
-    ("audio", "src", LinkKind::Requisite, "audio/@src"),
-    ("source", "src", LinkKind::Requisite, "source/@src"),
-    ("track", "src", LinkKind::Requisite, "track/@src"),
-    ("embed", "src", LinkKind::Requisite, "embed/@src"),
-    ("object", "data", LinkKind::Requisite, "object/@data"),
-    ("input", "src", LinkKind::Requisite, "input/@src"),
-    (
-        "body",
-        "background",
-        LinkKind::Requisite,
-        "body/@background",
-    ),
-    (
-        "table",
-        "background",
-        LinkKind::Requisite,
-        "table/@background",
-    ),
-    ("td", "background", LinkKind::Requisite, "td/@background"),
-];
-
-fn lazy_context(element: &str, attr: &str) -> &'static str {
-    match (element, attr) {
-        ("img", "srcset") => "img/@srcset",
-        ("img", a) if a.ends_with("srcset") || a.ends_with("-set") => "img/@data-srcset",
-        ("img", _) => "img/@data-src",
-        (_, "srcset") => "source/@srcset",
-        (_, a) if a.ends_with("srcset") || a.ends_with("-set") => "source/@data-srcset",
-        _ => "source/@data-src",
-    }
-}
-
-/// Collects resolved http(s) links, skipping `javascript:`, `data:`, `mailto:` and the like.
-struct Links<'b> {
-    base: &'b Url,
-    out: Vec<Link>,
-}
-
-impl Links<'_> {
-    fn push(&mut self, value: &str, kind: LinkKind, context: &'static str) {
-        if let Some(url) = resolve(self.base, value) {
-            let link = Link { url, kind, context };
-            if !self.out.contains(&link) {
-                self.out.push(link);
-            }
+    /// `<noscript>` content is text to a parser with scripting on; a browser without scripts
+    /// renders it as markup, so its images and stylesheets are read as markup too.
+    fn noscript(&self, text: &str, last: bool) {
+        self.noscript.borrow_mut().push_str(text);
+        if last && self.depth < MAX_NOSCRIPT_DEPTH {
+            let markup = std::mem::take(&mut *self.noscript.borrow_mut());
+            let base = self.base.borrow().clone();
+            let mut page = self.page.borrow_mut();
+            let utf8 = AsciiCompatibleEncoding::utf_8();
+            read_markup(markup.as_bytes(), utf8, base, self.depth + 1, &mut page);
         }
     }
 }
@@ -298,160 +250,13 @@ pub fn resolve(base: &Url, reference: &str) -> Option<Url> {
     Some(url)
 }
 
-/// The URLs of a `srcset` value (HTML standard, "parse a srcset attribute"): each candidate is
-/// a URL and optional descriptors, separated by commas; a URL may itself contain commas.
-pub fn srcset_urls(srcset: &str) -> Vec<&str> {
-    let mut urls = Vec::new();
-    let mut rest = srcset;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
-        if rest.is_empty() {
-            return urls;
-        }
-        let end = rest
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(rest.len());
-        let (candidate, after) = rest.split_at(end);
-        let url = candidate.trim_end_matches(',');
-        if !url.is_empty() {
-            urls.push(url);
-        }
-        rest = if candidate.ends_with(',') {
-            after
-        } else {
-            // Skip the descriptors, up to the comma that ends this candidate (outside parens).
-            let mut depth = 0;
-            let mut cut = after.len();
-            for (i, c) in after.char_indices() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    ',' if depth <= 0 => {
-                        cut = i + 1;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            &after[cut..]
-        };
-    }
-}
-
-/// The target of a `meta refresh` content value: `5; url=/next`.
-fn refresh_url(content: &str) -> Option<&str> {
-    let (_, rest) = content.split_once([';', ','])?;
-    let rest = rest.trim_start();
-    let rest = if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("url")) {
-        rest[3..].trim_start().strip_prefix('=')?.trim()
-    } else {
-        rest.trim()
-    };
-    let url = rest.trim_matches(['"', '\'']);
-    (!url.is_empty()).then_some(url)
-}
-
 /// The links of a stylesheet fetched from `url`: every `url()`, `@import` and `image-set()`.
 pub fn css(text: &str, url: &Url) -> Vec<Link> {
-    let mut links = Links {
-        base: url,
-        out: Vec::new(),
-    };
+    let mut page = Page::default();
     for reference in css_urls(text) {
-        links.push(&reference, LinkKind::Requisite, "css/url()");
+        page.push(url, &reference, LinkKind::Requisite, "css/url()");
     }
-    links.out
-}
-
-/// The raw references in CSS text, in order, found by cssparser's tokenizer.
-pub fn css_urls(text: &str) -> Vec<String> {
-    css_references(text).into_iter().map(|r| r.value).collect()
-}
-
-/// How a reference is written in CSS, which decides how a replacement must be written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CssSyntax {
-    /// `url(x.png)`: the whole token, `url(` to `)`.
-    UnquotedUrl,
-    /// `"x.png"` inside `url()`, `image-set()` or after `@import`: the string with its quotes.
-    QuotedString,
-}
-
-/// A reference in CSS text: its byte range, how it is written, and what it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CssReference {
-    pub start: usize,
-    pub end: usize,
-    pub syntax: CssSyntax,
-    pub value: String,
-}
-
-/// Every `url()`, `@import` and `image-set()` reference in CSS text, in order; comments and
-/// other strings are not references.
-pub fn css_references(text: &str) -> Vec<CssReference> {
-    let mut parser = Parser::new(text);
-    let mut out = Vec::new();
-    collect_css_references(&mut parser, false, &mut out);
-    out
-}
-
-/// Walks tokens and nested blocks. `strings_are_urls` holds inside `url(...)` and
-/// `image-set(...)`, where a quoted string is a reference.
-fn collect_css_references(
-    parser: &mut Parser<'_>,
-    strings_are_urls: bool,
-    out: &mut Vec<CssReference>,
-) {
-    let mut after_import = false;
-    loop {
-        let start = parser.position().byte_index();
-        let Ok(token) = parser.next_including_whitespace_and_comments() else {
-            break;
-        };
-        let token = token.clone();
-        let end = parser.position().byte_index();
-        let mut reference = |syntax, value: &str| {
-            out.push(CssReference {
-                start,
-                end,
-                syntax,
-                value: value.to_string(),
-            })
-        };
-        let nested = match &token {
-            Token::UnquotedUrl(url) => {
-                reference(CssSyntax::UnquotedUrl, url);
-                None
-            }
-            Token::QuotedString(s) if strings_are_urls || after_import => {
-                reference(CssSyntax::QuotedString, s);
-                None
-            }
-            Token::AtKeyword(k) if k.eq_ignore_ascii_case("import") => {
-                after_import = true;
-                continue;
-            }
-            Token::WhiteSpace(_) | Token::Comment(_) => continue,
-            Token::Function(name) => {
-                let name = name.to_ascii_lowercase();
-                Some(matches!(
-                    name.as_str(),
-                    "url" | "image-set" | "-webkit-image-set" | "src"
-                ))
-            }
-            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
-                Some(false)
-            }
-            _ => None,
-        };
-        after_import = false;
-        if let Some(urls) = nested {
-            let _ = parser.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
-                collect_css_references(inner, urls, out);
-                Ok(())
-            });
-        }
-    }
+    page.links
 }
 
 #[cfg(test)]
@@ -569,7 +374,7 @@ mod tests {
     #[test]
     fn big5_and_gbk_pages_decode_links_and_titles() {
         for (label, declared_in_meta) in [("big5", true), ("gbk", false)] {
-            let encoding = Encoding::for_label(label.as_bytes()).unwrap();
+            let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
             let source = format!(
                 "<html><head>{}<title>習近平與蒲亭會談</title></head><body><a href=\"/tag/蒲亭\">蒲亭</a></body></html>",
                 if declared_in_meta {
@@ -611,11 +416,52 @@ mod tests {
     }
 
     #[test]
-    fn srcset_parsing_handles_commas_in_urls() {
-        assert_eq!(
-            srcset_urls("a.jpg 1x,b.jpg 2x, c,d.jpg 3x"),
-            ["a.jpg", "b.jpg", "c,d.jpg"]
+    fn attribute_values_are_read_as_a_browser_reads_them() {
+        let p = page(
+            r#"<img src="https://o.aolcdn.com/images/dims?thumbnail=450%2C&amp;image_uri=x&#x26;y=1">
+               <link rel=stylesheet href="//s1.lemde.fr/a.css?m[]=a&amp;m[]=b">
+               <div style="background-image:url(&apos;/bg.jpg?a=1&amp;w=800&apos;)"></div>
+               <a href="/p?a=1&copy=2">legacy reference before = stays</a>"#,
         );
-        assert_eq!(srcset_urls("  single.jpg  "), ["single.jpg"]);
+        let all: Vec<String> = p.links.iter().map(|l| l.url.to_string()).collect();
+        for expected in [
+            "https://o.aolcdn.com/images/dims?thumbnail=450%2C&image_uri=x&y=1",
+            "https://s1.lemde.fr/a.css?m[]=a&m[]=b",
+            "https://www.cna.com.tw/bg.jpg?a=1&w=800",
+            "https://www.cna.com.tw/p?a=1&copy=2",
+        ] {
+            assert!(all.contains(&expected.to_string()), "{expected} in {all:?}");
+        }
+    }
+
+    #[test]
+    fn noscript_custom_elements_and_lazy_divs_are_read() {
+        let p = page(
+            r#"<noscript><img src="/fallback.jpg"><link rel="stylesheet" href="/ns.css"></noscript>
+               <amp-img src="/amp.jpg"></amp-img><div class="lazy" data-src="/div-bg.jpg"></div>
+               <link rel="preload" as="image" imagesrcset="/hero-1x.jpg 1x, /hero-2x.jpg 2x">
+               <svg><image href="/chart.png"/><a xlink:href="/svg-link">s</a></svg>
+               <link rel="canonical" href="/canonical"><div data-url="/not-an-image"></div>"#,
+        );
+        let req = urls(&p, LinkKind::Requisite);
+        for expected in [
+            "https://www.cna.com.tw/fallback.jpg",
+            "https://www.cna.com.tw/ns.css",
+            "https://www.cna.com.tw/amp.jpg",
+            "https://www.cna.com.tw/div-bg.jpg",
+            "https://www.cna.com.tw/hero-2x.jpg",
+            "https://www.cna.com.tw/chart.png",
+        ] {
+            assert!(req.contains(&expected.to_string()), "{expected} in {req:?}");
+        }
+        assert_eq!(
+            urls(&p, LinkKind::Navigation),
+            ["https://www.cna.com.tw/svg-link"]
+        );
+        let all: Vec<String> = p.links.iter().map(|l| l.url.to_string()).collect();
+        assert!(
+            !all.iter()
+                .any(|u| u.ends_with("/canonical") || u.ends_with("/not-an-image"))
+        );
     }
 }

@@ -15,28 +15,28 @@ use url::Url;
 
 use crate::extract::LinkKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which linked pages the crawl follows.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Only the targets themselves (and their requisites).
     Page,
     /// Pages on the same host as a target.
     Host,
     /// Pages on the same registrable domain as a target (`www.cna.com.tw` and `news.cna.com.tw`).
+    #[default]
     Site,
     Any,
-}
-
-impl std::str::FromStr for Scope {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Scope, String> {
-        match s {
-            "page" => Ok(Scope::Page),
-            "host" => Ok(Scope::Host),
-            "site" => Ok(Scope::Site),
-            "any" => Ok(Scope::Any),
-            _ => Err(format!("unknown scope {s:?}: use page, host, site or any")),
-        }
-    }
 }
 
 /// Crawler-trap bounds, with Heritrix-like defaults.

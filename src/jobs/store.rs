@@ -8,8 +8,9 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use serde::{Serialize, Serializer};
+
 use crate::frontier::{Candidate, CandidateKind};
-use serde::Serialize;
 
 /// A lock whose holder has not renewed it for this long is taken to have died.
 pub const LOCK_STALE_SECS: i64 = 60;
@@ -40,11 +41,59 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS runs (
                  kind TEXT NOT NULL,
                  via TEXT,
                  hops TEXT NOT NULL,
-                 PRIMARY KEY (job, url));";
+                 PRIMARY KEY (job, url));
+             CREATE INDEX IF NOT EXISTS frontier_order ON frontier(job, seq);";
 
 #[derive(Debug, thiserror::Error)]
 #[error("job database: {0}")]
 pub struct StoreError(#[from] rusqlite::Error);
+
+/// How a run ended, or that it has not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Running,
+    Ok,
+    /// The run ended in an error, or some of its targets could not be archived at all.
+    Failed(String),
+    /// Killed before it ended; the next run of the job resumed it.
+    Killed,
+}
+
+impl Outcome {
+    /// The text kept in the database.
+    fn to_db(&self) -> String {
+        match self {
+            Outcome::Running => "running".into(),
+            Outcome::Ok => "ok".into(),
+            Outcome::Failed(why) => format!("failed: {why}"),
+            Outcome::Killed => "killed".into(),
+        }
+    }
+
+    fn from_db(text: &str) -> Outcome {
+        match text {
+            "running" => Outcome::Running,
+            "ok" => Outcome::Ok,
+            killed if killed.starts_with("killed") => Outcome::Killed,
+            other => Outcome::Failed(other.strip_prefix("failed: ").unwrap_or(other).into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Killed => f.write_str("killed (resumed by the next run)"),
+            other => f.write_str(&other.to_db()),
+        }
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// One run of a job, as `cairn jobs history` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +102,7 @@ pub struct RunRow {
     pub job: String,
     pub started: String,
     pub ended: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub pages: i64,
     pub bytes: i64,
     pub new_payloads: i64,
@@ -61,13 +110,26 @@ pub struct RunRow {
 }
 
 /// What a run reports when it ends.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunResult {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub pages: u64,
     pub bytes: u64,
     pub new_payloads: u64,
     pub revisits: u64,
+}
+
+impl RunResult {
+    /// A run that ended with nothing to count.
+    pub fn bare(outcome: Outcome) -> RunResult {
+        RunResult {
+            outcome,
+            pages: 0,
+            bytes: 0,
+            new_payloads: 0,
+            revisits: 0,
+        }
+    }
 }
 
 pub trait JobStore: Send + Sync {
@@ -210,7 +272,7 @@ impl JobStore for SqliteStore {
             conn.execute(
                 "UPDATE runs SET ended = ?2, outcome = ?3, pages = ?4, bytes = ?5, new_payloads = ?6,
                  revisits = ?7 WHERE id = ?1",
-                params![id, ended, r.outcome, r.pages as i64, r.bytes as i64, r.new_payloads as i64, r.revisits as i64],
+                params![id, ended, r.outcome.to_db(), r.pages as i64, r.bytes as i64, r.new_payloads as i64, r.revisits as i64],
             )
             .map(|_| ())
         })
@@ -228,7 +290,7 @@ impl JobStore for SqliteStore {
                     job: row.get(1)?,
                     started: row.get(2)?,
                     ended: row.get(3)?,
-                    outcome: row.get(4)?,
+                    outcome: Outcome::from_db(&row.get::<_, String>(4)?),
                     pages: row.get(5)?,
                     bytes: row.get(6)?,
                     new_payloads: row.get(7)?,
@@ -267,14 +329,21 @@ impl JobStore for SqliteStore {
             // Immediate: take the write lock up front, so a busy database is waited for
             // rather than failing the upgrade from a read.
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Queue order: one look at the last position per batch, then counting on.
+            let last: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), -1) FROM frontier WHERE job = ?1",
+                params![job],
+                |r| r.get(0),
+            )?;
             {
                 let mut insert = tx.prepare(
                     "INSERT OR IGNORE INTO frontier(job, seq, url, depth, kind, via, hops)
-                     VALUES (?1, (SELECT COUNT(*) FROM frontier WHERE job = ?1), ?2, ?3, ?4, ?5, ?6)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
-                for c in candidates {
+                for (seq, c) in (last + 1..).zip(candidates) {
                     insert.execute(params![
                         job,
+                        seq,
                         c.url.as_str(),
                         c.depth,
                         kind_name(c.kind),
@@ -378,16 +447,23 @@ mod tests {
             id,
             "t1",
             &RunResult {
-                outcome: "ok".into(),
                 pages: 3,
-                ..RunResult::default()
+                ..RunResult::bare(Outcome::Ok)
             },
         )
         .unwrap();
         let history = b.history("job").unwrap();
         assert_eq!(
-            (history.len(), history[0].outcome.as_str(), history[0].pages),
-            (1, "ok", 3)
+            (history.len(), &history[0].outcome, history[0].pages),
+            (1, &Outcome::Ok, 3)
         );
+        for outcome in [
+            Outcome::Running,
+            Outcome::Ok,
+            Outcome::Killed,
+            Outcome::Failed("x: y".into()),
+        ] {
+            assert_eq!(Outcome::from_db(&outcome.to_db()), outcome);
+        }
     }
 }

@@ -1,29 +1,32 @@
-//! Rewriting references in HTML and CSS, with no I/O: the offline export, the post rewrite and
-//! (later) replay hand in a mapping from absolute URL to the reference to put instead.
+//! Rewriting references in HTML and CSS, with no I/O of its own: the offline copy, the post
+//! rewrite and replay hand in a mapping from absolute URL to the reference to put instead, and
+//! [`rewrite_document`] is the one dispatch by [`ContentKind`] both the offline copy and replay
+//! use.
 //!
-//! HTML is rewritten as a stream by lol_html, in the document's own charset, so bytes that are
-//! not references stay exactly as they were; CSS is tokenized by cssparser and only the
-//! `url()`, `@import` and `image-set()` references are replaced.
+//! HTML is rewritten as a stream by lol_html ([`html`]), CSS token by token ([`css`]); only
+//! references change, every other byte stays as it was.
+
+mod css;
+mod html;
 
 use std::cell::RefCell;
-use std::io::{BufRead, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
-use lol_html::html_content::{ContentType, Element};
-use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-use crate::extract::{CssSyntax, LAZY_SRC, LAZY_SRCSET, css_references, srcset_urls};
+pub use css::rewrite_css;
+pub use html::{rewrite_html, rewrite_html_stream};
 
-/// Attributes holding one URL, besides the lazy-image ones.
-const URL_ATTRS: &[&str] = &["href", "src", "poster", "background", "data"];
+use crate::content::ContentKind;
+use crate::extract::charset::parseable;
+use crate::extract::html_encoding;
 
-fn url_attrs() -> impl Iterator<Item = &'static str> {
-    URL_ATTRS.iter().chain(LAZY_SRC).copied()
-}
-
-fn srcset_attrs() -> impl Iterator<Item = &'static str> {
-    ["srcset"].iter().chain(LAZY_SRCSET).copied()
-}
+/// Stylesheets larger than this are copied as they are: no real one is.
+const MAX_REWRITTEN_CSS: u64 = 16 << 20;
+/// How much of a page is read to tell its encoding, as a browser's prescan would.
+const ENCODING_PREFIX: u64 = 1 << 20;
+/// Pages in an encoding lol_html cannot stream (UTF-16) are decoded whole, up to this size.
+const MAX_DECODED_PAGE: u64 = 64 << 20;
 
 /// How to rewrite one document.
 pub struct HtmlOptions<'m> {
@@ -42,282 +45,126 @@ pub struct HtmlOptions<'m> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("rewriting HTML: {0}")]
-pub struct RewriteError(String);
-
-/// Rewrites an HTML document in `encoding` (ASCII-compatible ones; others should be decoded to
-/// UTF-8 first). Returns the new bytes and the references left as they were.
-pub fn rewrite_html(
-    body: &[u8],
-    encoding: &'static encoding_rs::Encoding,
-    options: &HtmlOptions<'_>,
-) -> Result<(Vec<u8>, Vec<Url>), RewriteError> {
-    let mut output = Vec::with_capacity(body.len() + body.len() / 8);
-    let unresolved = rewrite_html_stream(&mut &body[..], &mut output, encoding, options)?;
-    Ok((output, unresolved))
+pub enum RewriteError {
+    #[error("reading the document: {0}")]
+    Read(io::Error),
+    #[error("writing the rewritten document: {0}")]
+    Write(io::Error),
+    #[error("rewriting HTML: {0}")]
+    Html(#[from] lol_html::errors::RewritingError),
 }
 
-/// As [`rewrite_html`], from a reader to a writer, a buffer at a time: memory stays flat
-/// whatever the document's size (a document in memory goes through in one piece).
-pub fn rewrite_html_stream(
-    src: &mut dyn BufRead,
+/// The one rewrite dispatch: a page or a stylesheet with its references replaced, anything
+/// else copied as it is. `body` is the payload with its content encoding undone. Returns the
+/// references left as they were.
+pub fn rewrite_document(
+    kind: ContentKind,
+    body: &mut dyn BufRead,
     out: &mut dyn Write,
-    encoding: &'static encoding_rs::Encoding,
+    content_type: Option<&str>,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
-    let base = RefCell::new(options.base.clone());
+    match kind {
+        ContentKind::Html => rewrite_page(body, out, content_type, options),
+        ContentKind::Css => rewrite_stylesheet(body, out, options),
+        _ => copy(body, out).map(|()| Vec::new()),
+    }
+}
+
+/// A page, its encoding told from its first megabyte as a browser's prescan would.
+fn rewrite_page(
+    body: &mut dyn BufRead,
+    out: &mut dyn Write,
+    content_type: Option<&str>,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
+    let mut prefix = Vec::new();
+    body.take(ENCODING_PREFIX)
+        .read_to_end(&mut prefix)
+        .map_err(RewriteError::Read)?;
+    let encoding = html_encoding(&prefix, content_type);
+    let mut whole = prefix.as_slice().chain(body);
+    if let Some(ascii) = lol_html::AsciiCompatibleEncoding::new(encoding) {
+        let mut src = BufReader::with_capacity(64 << 10, whole);
+        return rewrite_html_stream(&mut src, out, ascii, options);
+    }
+    let mut bytes = Vec::new();
+    (&mut whole)
+        .take(MAX_DECODED_PAGE)
+        .read_to_end(&mut bytes)
+        .map_err(RewriteError::Read)?;
+    let (utf8, ascii) = parseable(&bytes, encoding);
+    rewrite_html_stream(&mut &utf8[..], out, ascii, options)
+}
+
+/// A stylesheet, whose references resolve against its own URL; one too large to be a real
+/// one is copied as it is.
+fn rewrite_stylesheet(
+    body: &mut dyn BufRead,
+    out: &mut dyn Write,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
+    let mut bytes = Vec::new();
+    body.take(MAX_REWRITTEN_CSS + 1)
+        .read_to_end(&mut bytes)
+        .map_err(RewriteError::Read)?;
+    if bytes.len() as u64 > MAX_REWRITTEN_CSS {
+        out.write_all(&bytes).map_err(RewriteError::Write)?;
+        return copy(body, out).map(|()| Vec::new());
+    }
     let unresolved = RefCell::new(Vec::new());
-    let style_text = RefCell::new(String::new());
-    let mut write_error = None;
-    let encoding =
-        AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
-    {
-        let map_one = |value: &str| -> Option<String> {
-            let trimmed = value.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
-                return None;
-            }
-            let mut url = base.borrow().join(trimmed).ok()?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return None;
-            }
-            let fragment = url.fragment().map(str::to_string);
-            url.set_fragment(None);
-            match (options.map)(&url) {
-                Some(mut new) => {
-                    if let Some(f) = fragment {
-                        new.push('#');
-                        new.push_str(&f);
-                    }
-                    Some(new)
-                }
-                None => {
-                    unresolved.borrow_mut().push(url);
-                    None
-                }
-            }
-        };
-        let settings = Settings::new()
-            .with_encoding(encoding)
-            .append_element_content_handler(element!("*", |el| {
-                rewrite_element(el, options, &base, &map_one);
-                Ok(())
-            }))
-            .append_element_content_handler(element!("body", |el| {
-                if let Some(banner) = &options.banner {
-                    el.prepend(banner, ContentType::Html);
-                }
-                Ok(())
-            }))
-            .append_element_content_handler(text!("style", |chunk| {
-                style_text.borrow_mut().push_str(chunk.as_str());
-                if chunk.last_in_text_node() {
-                    let css = std::mem::take(&mut *style_text.borrow_mut());
-                    let rewritten = rewrite_css(&css, &|r| map_one(r));
-                    chunk.replace(&rewritten, ContentType::Html);
-                } else {
-                    chunk.remove();
-                }
-                Ok(())
-            }));
-        // lol_html's output sink cannot fail: the first write error is kept and reported.
-        let mut rewriter = HtmlRewriter::new(settings, |bytes: &[u8]| {
-            if write_error.is_none()
-                && let Err(e) = out.write_all(bytes)
-            {
-                write_error = Some(e);
-            }
-        });
-        loop {
-            let chunk = match src.fill_buf() {
-                Ok([]) => break,
-                Ok(chunk) => chunk,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(RewriteError(format!("reading: {e}"))),
-            };
-            rewriter
-                .write(chunk)
-                .map_err(|e| RewriteError(e.to_string()))?;
-            let n = chunk.len();
-            src.consume(n);
-        }
-        rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
-    }
-    if let Some(e) = write_error {
-        return Err(RewriteError(format!("writing: {e}")));
-    }
+    let text = String::from_utf8_lossy(&bytes);
+    let rewritten = rewrite_css(&text, &|r| {
+        map_reference(options.map, &options.base, r, &unresolved)
+    });
+    out.write_all(rewritten.as_bytes())
+        .map_err(RewriteError::Write)?;
     Ok(unresolved.into_inner())
 }
 
-fn rewrite_element(
-    el: &mut Element<'_, '_>,
-    options: &HtmlOptions<'_>,
-    base: &RefCell<Url>,
-    map_one: &dyn Fn(&str) -> Option<String>,
-) {
-    let name = el.tag_name();
-    if name == "base" {
-        if let Some(href) = el.get_attribute("href") {
-            // Joined first: the shared borrow must end before the base is replaced.
-            let joined = base.borrow().join(href.trim());
-            if let Ok(new_base) = joined {
-                *base.borrow_mut() = new_base;
-            }
-            // Local references must not resolve against the live base.
-            el.remove_attribute("href");
-            let _ = el.set_attribute("data-cairn-original", &href);
-        }
-        return;
+/// The replacement for a reference in a document at `base`, or `None` to leave it; an http(s)
+/// URL the mapping does not know is noted in `unresolved`. A fragment stays on the new
+/// reference.
+fn map_reference(
+    map: &dyn Fn(&Url) -> Option<String>,
+    base: &Url,
+    value: &str,
+    unresolved: &RefCell<Vec<Url>>,
+) -> Option<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
+        return None;
     }
-    let mut changes: Vec<(String, String, String)> = Vec::new();
-    for attr in url_attrs() {
-        if attr == "data" && name != "object" {
-            continue;
-        }
-        if let Some(value) = original(el, attr)
-            && let Some(new) = map_one(&value)
-        {
-            changes.push((attr.to_string(), value, new));
-        }
+    let mut url = base.join(trimmed).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
     }
-    for attr in srcset_attrs() {
-        if let Some(value) = original(el, attr)
-            && let Some(new) = rewrite_srcset(&value, map_one)
-        {
-            changes.push((attr.to_string(), value, new));
-        }
+    let fragment = url.fragment().map(str::to_string);
+    url.set_fragment(None);
+    let Some(mut new) = map(&url) else {
+        unresolved.borrow_mut().push(url);
+        return None;
+    };
+    if let Some(f) = fragment {
+        new.push('#');
+        new.push_str(&f);
     }
-    if let Some(style) = el.get_attribute("style") {
-        let rewritten = rewrite_css(&style, &|r| map_one(r));
-        if rewritten != style {
-            let _ = el.set_attribute("style", &rewritten);
-        }
-    }
-    if name == "meta" {
-        let refresh = el
-            .get_attribute("http-equiv")
-            .is_some_and(|h| h.eq_ignore_ascii_case("refresh"));
-        if let (true, Some(content)) = (refresh, el.get_attribute("content"))
-            && let Some((delay, target)) = content.split_once(['='])
-            && let Some(new) = map_one(target.trim_matches(['"', '\'', ' ']))
-        {
-            let _ = el.set_attribute("content", &format!("{delay}={new}"));
-        }
-    }
-    if options.promote_lazy && name == "img" {
-        let lazy_src = changes
-            .iter()
-            .find(|(a, _, _)| a != "src" && url_attrs().any(|u| u == a));
-        if let Some((_, _, new)) = lazy_src.cloned() {
-            changes.retain(|(a, _, _)| a != "src");
-            let src = el.get_attribute("src").unwrap_or_default();
-            changes.push(("src".into(), original(el, "src").unwrap_or(src), new));
-        }
-        let lazy_srcset = changes
-            .iter()
-            .find(|(a, _, _)| a != "srcset" && srcset_attrs().any(|u| u == a));
-        if let Some((_, _, new)) = lazy_srcset.cloned() {
-            changes.retain(|(a, _, _)| a != "srcset");
-            let srcset = el.get_attribute("srcset").unwrap_or_default();
-            changes.push((
-                "srcset".into(),
-                original(el, "srcset").unwrap_or(srcset),
-                new,
-            ));
-        }
-    }
-    if !changes.is_empty() && matches!(name.as_str(), "link" | "script") {
-        // Subresource integrity would reject a rewritten stylesheet.
-        el.remove_attribute("integrity");
-    }
-    for (attr, old, new) in changes {
-        let _ = el.set_attribute(&attr, &new);
-        // A value that is already the rewritten one (a second run, a promoted src) is no
-        // original worth keeping.
-        if options.keep_original && !old.is_empty() && old != new {
-            let keep = kept_original_name(el, &attr);
-            if el.get_attribute(&keep).is_none() {
-                let _ = el.set_attribute(&keep, &old);
-            }
-        }
-    }
+    Some(new)
 }
 
-/// An attribute's value before cairn rewrote it: with `data-cairn-original` present, the
-/// element was rewritten before, and starting from the originals makes a second run change
-/// nothing and lose nothing.
-fn original(el: &Element<'_, '_>, attr: &str) -> Option<String> {
-    let current = el.get_attribute(attr)?;
-    let kept = el.get_attribute(&kept_original_name(el, attr));
-    Some(kept.unwrap_or(current))
-}
-
-/// Where an attribute's original value is kept: `data-cairn-original` for an element's one
-/// reference (its `href`, else its `src`), `data-cairn-original-ATTR` for any other, so two
-/// references on one element never share a kept value.
-fn kept_original_name(el: &Element<'_, '_>, attr: &str) -> String {
-    match attr {
-        "href" => "data-cairn-original".to_string(),
-        "src" if !el.has_attribute("href") => "data-cairn-original".to_string(),
-        other => format!("data-cairn-original-{other}"),
-    }
-}
-
-/// A srcset with each candidate URL mapped and descriptors kept; `None` if nothing changed.
-fn rewrite_srcset(value: &str, map_one: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let mut changed = false;
-    let mut out = value.to_string();
-    // Replace from the end so earlier positions stay valid.
-    let mut spans: Vec<(usize, &str)> = srcset_urls(value)
-        .into_iter()
-        .map(|u| (u.as_ptr() as usize - value.as_ptr() as usize, u))
-        .collect();
-    spans.reverse();
-    for (start, url) in spans {
-        if let Some(new) = map_one(url) {
-            out.replace_range(start..start + url.len(), &new);
-            changed = true;
-        }
-    }
-    changed.then_some(out)
-}
-
-/// CSS with every `url()`, `@import` string and `image-set()` string mapped; the rest of the
-/// text is left byte for byte.
-pub fn rewrite_css(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for reference in css_references(text) {
-        let Some(new) = map(&reference.value) else {
-            continue;
+/// Copies what is not rewritten, telling a failed read from a failed write.
+fn copy(body: &mut dyn BufRead, out: &mut dyn Write) -> Result<(), RewriteError> {
+    loop {
+        let chunk = match body.fill_buf() {
+            Ok([]) => return Ok(()),
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(RewriteError::Read(e)),
         };
-        if reference.start < last {
-            continue;
-        }
-        out.push_str(&text[last..reference.start]);
-        match reference.syntax {
-            CssSyntax::UnquotedUrl => out.push_str(&format!("url({})", css_string(&new))),
-            CssSyntax::QuotedString => out.push_str(&css_string(&new)),
-        }
-        last = reference.end;
+        out.write_all(chunk).map_err(RewriteError::Write)?;
+        let n = chunk.len();
+        body.consume(n);
     }
-    out.push_str(&text[last..]);
-    out
-}
-
-/// A double-quoted CSS string.
-fn css_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\a "),
-            _ => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -417,5 +264,57 @@ mod tests {
         let (twice, _) = rewrite(&once, true);
         assert_eq!(once, twice);
         assert!(once.starts_with("<p>text stays</p>"));
+    }
+
+    #[test]
+    fn decoded_references_are_found_and_written_back_escaped() {
+        let (out, unresolved) = rewrite(
+            r#"<img src="/i?a=1&amp;b=2"><meta http-equiv=refresh content="0; /next?x=1&amp;y=2"><noscript><img src="/ns.jpg"></noscript>"#,
+            false,
+        );
+        assert!(out.contains(r#"src="local/i?a=1&amp;b=2""#), "{out}");
+        assert!(
+            out.contains(r#"content="0; local/next?x=1&amp;y=2""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<noscript><img src="local/ns.jpg"></noscript>"#),
+            "{out}"
+        );
+        assert!(unresolved.is_empty(), "{unresolved:?}");
+    }
+
+    #[test]
+    fn the_dispatch_rewrites_pages_and_stylesheets_and_copies_the_rest() {
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/css/main.css").unwrap(),
+            map: &local,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+        };
+        let run = |kind, body: &str| {
+            let mut out = Vec::new();
+            let left =
+                rewrite_document(kind, &mut body.as_bytes(), &mut out, None, &options).unwrap();
+            (String::from_utf8(out).unwrap(), left.len())
+        };
+        assert_eq!(
+            run(
+                ContentKind::Css,
+                "a{background:url(../bg.png)} b{background:url(https://x.example/y.png)}"
+            ),
+            (
+                r#"a{background:url("local/bg.png")} b{background:url(https://x.example/y.png)}"#
+                    .to_string(),
+                1
+            )
+        );
+        assert_eq!(
+            run(ContentKind::JavaScript, "url(../bg.png)"),
+            ("url(../bg.png)".to_string(), 0)
+        );
+        let (page, _) = run(ContentKind::Html, "<img src=/a.jpg>");
+        assert_eq!(page, r#"<img src="local/a.jpg">"#);
     }
 }

@@ -6,7 +6,9 @@
 //! The decompression itself is flate2 (zlib-rs) and libzstd; what is written here is only the
 //! bookkeeping of member boundaries, which neither crate exposes for a stream of many members.
 
-use std::io::{self, BufRead, Read, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
 
 use flate2::{Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{Decoder as ZstdDecoder, Encoder as ZstdEncoder, Operation};
@@ -23,11 +25,23 @@ const MAX_DICTIONARY: usize = 64 << 20;
 const IO_BUF: usize = 256 << 10;
 
 /// How a WARC file's records are compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     None,
+    #[serde(alias = "gz")]
     Gzip,
+    #[default]
+    #[serde(alias = "zst")]
     Zstd,
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Compression {
@@ -457,6 +471,183 @@ impl RecordEncoder {
                 Ok(())
             }
         }
+    }
+}
+
+/// The start of one zstd frame: where it lies in its file, how many bytes it decompresses to,
+/// and its first decompressed bytes (as many as the caller wanted, a block at a time).
+#[derive(Debug)]
+pub struct FrameHead<'a> {
+    pub offset: u64,
+    pub length: u64,
+    pub content_size: u64,
+    pub head: &'a [u8],
+}
+
+/// Walks a zstd file frame by frame by the block headers (RFC 8878 section 3.1.1), decompressing
+/// each frame only until `enough` says its head is out, skipping its other blocks by their
+/// sizes: an indexer reads a record's headers without inflating its payload. The file is read
+/// through a small buffer and skipped with seeks, so memory stays flat whatever its size.
+///
+/// `each` sees every frame in order and may stop the walk by returning false. Returns whether
+/// the whole file was walked: `false` when `each` stopped it or the file is not plain frames
+/// with content sizes (a dictionary, other bytes, damage), for the caller to read the general
+/// way, which also reports damage with its offset. Only the framing is parsed here;
+/// decompression is libzstd's.
+pub fn walk_zstd_frames(
+    path: &Path,
+    enough: &dyn Fn(&[u8]) -> bool,
+    each: &mut dyn FnMut(FrameHead<'_>) -> bool,
+) -> io::Result<bool> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut walker = FrameWalker {
+        src: BufReader::with_capacity(16 << 10, file),
+        pos: 0,
+        len,
+        decoder: ZstdDecoder::new()?,
+        head: Vec::with_capacity(16 << 10),
+    };
+    // Damage is for the general reader to report, with its offset.
+    Ok(walker.walk(enough, each).unwrap_or(false))
+}
+
+struct FrameWalker {
+    src: BufReader<File>,
+    pos: u64,
+    len: u64,
+    decoder: ZstdDecoder<'static>,
+    head: Vec<u8>,
+}
+
+impl FrameWalker {
+    fn walk(
+        &mut self,
+        enough: &dyn Fn(&[u8]) -> bool,
+        each: &mut dyn FnMut(FrameHead<'_>) -> bool,
+    ) -> io::Result<bool> {
+        while self.pos < self.len {
+            let start = self.pos;
+            let magic = self.u32()?;
+            if magic & 0xFFFF_FFF0 == 0x184D_2A50 && magic != ZSTD_DICT_FRAME_MAGIC {
+                let size = self.u32()?;
+                self.skip(u64::from(size))?;
+                continue;
+            }
+            if magic != ZSTD_MAGIC {
+                // A dictionary (rare: the general reader loads it) or not zstd at all.
+                return Ok(false);
+            }
+            let Some(content_size) = self.frame(enough)? else {
+                return Ok(false);
+            };
+            let frame = FrameHead {
+                offset: start,
+                length: self.pos - start,
+                content_size,
+                head: &self.head,
+            };
+            if !each(frame) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Walks one frame (its magic already read): decompresses blocks into `head` until
+    /// `enough`, skips the others. Returns the frame's content size, `None` if it names none.
+    fn frame(&mut self, enough: &dyn Fn(&[u8]) -> bool) -> io::Result<Option<u64>> {
+        self.head.clear();
+        self.decoder.reinit()?;
+        let mut descriptor = [0u8; 1];
+        self.read_exact(&mut descriptor)?;
+        let d = descriptor[0];
+        let single_segment = d & 0x20 != 0;
+        let checksum = d & 0x04 != 0;
+        let dict_id_len = [0, 1, 2, 4][(d & 0x03) as usize];
+        let fcs_len = match d >> 6 {
+            0 if single_segment => 1,
+            0 => 0,
+            1 => 2,
+            2 => 4,
+            _ => 8,
+        };
+        let rest_len = usize::from(!single_segment) + dict_id_len + fcs_len;
+        let mut header = vec![0u8; 5 + rest_len];
+        header[..4].copy_from_slice(&ZSTD_MAGIC.to_le_bytes());
+        header[4] = d;
+        self.read_exact(&mut header[5..])?;
+        let Ok(Some(content_size)) = zstd::zstd_safe::get_frame_content_size(&header) else {
+            return Ok(None);
+        };
+        self.feed(&header)?;
+        let mut decoding = !enough(&self.head);
+        loop {
+            let mut block = [0u8; 3];
+            self.read_exact(&mut block)?;
+            let raw = u32::from_le_bytes([block[0], block[1], block[2], 0]);
+            let last = raw & 1 != 0;
+            let size = u64::from(raw >> 3);
+            let stored = match (raw >> 1) & 3 {
+                0 | 2 => size,
+                1 => 1,
+                _ => return Ok(None),
+            };
+            if decoding {
+                let mut bytes = vec![0u8; 3 + stored as usize];
+                bytes[..3].copy_from_slice(&block);
+                self.read_exact(&mut bytes[3..])?;
+                self.feed(&bytes)?;
+                decoding = !enough(&self.head);
+            } else {
+                self.skip(stored)?;
+            }
+            if last {
+                break;
+            }
+        }
+        if checksum {
+            self.skip(4)?;
+        }
+        Ok(Some(content_size))
+    }
+
+    /// Feeds compressed bytes to the decoder, appending what it yields to `head`.
+    fn feed(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut input = InBuffer::around(bytes);
+        loop {
+            self.head.reserve(64 << 10);
+            let before = (input.pos(), self.head.len());
+            let end = self.head.len();
+            self.decoder
+                .run(&mut input, &mut OutBuffer::around_pos(&mut self.head, end))?;
+            let progressed = (input.pos(), self.head.len()) != before;
+            let room_left = self.head.len() < self.head.capacity();
+            if input.pos() == bytes.len() && room_left || !progressed {
+                return Ok(());
+            }
+        }
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.src.read_exact(buf)?;
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        if self.pos + n > self.len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.src.seek_relative(n as i64)?;
+        self.pos += n;
+        Ok(())
+    }
+
+    fn u32(&mut self) -> io::Result<u32> {
+        let mut b = [0u8; 4];
+        self.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
     }
 }
 

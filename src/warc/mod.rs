@@ -14,8 +14,11 @@ pub mod writer;
 pub use codec::Compression;
 pub use error::{ReadError, WriteError};
 pub use reader::{Record, Span, WarcReader};
-pub use record::{Header, RecordType};
-pub use writer::{Block, NewRecord, WarcWriter, WriterConfig, Written};
+pub use record::{Clock, Header, RecordIds, RecordType};
+pub use writer::{Block, NewRecord, ReadSeek, WarcWriter, WriterConfig, Written};
+
+use std::io;
+use std::path::{Path, PathBuf};
 
 /// True for a name a WARC file of any compression may have, in progress (`.open`) or not.
 pub fn is_warc_name(name: &str) -> bool {
@@ -23,4 +26,32 @@ pub fn is_warc_name(name: &str) -> bool {
     [".warc", ".warc.gz", ".warc.zst"]
         .iter()
         .any(|ext| name.ends_with(ext))
+}
+
+/// Files as given, and the WARC files (by name) found recursively in folders, in name order.
+pub fn find_warc_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| (path.clone(), e))?;
+        if meta.is_dir() {
+            walk(path, &mut files).map_err(|e| (path.clone(), e))?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&path, files)?;
+        } else if is_warc_name(&entry.file_name().to_string_lossy()) {
+            files.push(path);
+        }
+    }
+    Ok(())
 }

@@ -289,6 +289,16 @@ pub struct CaptureRecord {
 }
 
 impl CaptureRecord {
+    /// A record known only by its HTTP header (the WARC header left empty).
+    pub fn headers_only(http_head: &[u8]) -> CaptureRecord {
+        CaptureRecord {
+            header: Header::new(""),
+            http_head: http_head.to_vec(),
+            payload: Vec::new(),
+            cut: false,
+        }
+    }
+
     /// A field of the HTTP header, by case-insensitive name.
     pub fn http_header(&self, name: &str) -> Option<String> {
         http_header_field(&self.http_head, name)
@@ -364,7 +374,7 @@ fn capture_from<R: Read>(
         detail: "no record at this offset".into(),
     })?;
     let header = record.header.clone();
-    let http = holds_http(&header);
+    let http = header.holds_http();
     let mut block = record.block();
     let http_head = if http {
         read_http_head(&mut block).map_err(|e| ReadError::io(offset, e))?
@@ -385,15 +395,6 @@ fn capture_from<R: Read>(
         http_head,
         payload,
         cut,
-    })
-}
-
-/// Whether a record's block is an HTTP message (`Content-Type: application/http`).
-fn holds_http(header: &Header) -> bool {
-    header.get("Content-Type").is_some_and(|ct| {
-        ct.trim_start()
-            .to_ascii_lowercase()
-            .starts_with("application/http")
     })
 }
 
@@ -424,21 +425,21 @@ fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
 pub fn with_payload<T>(
     path: &Path,
     offset: u64,
-    f: impl FnOnce(&[u8], &mut dyn BufRead) -> io::Result<T>,
+    f: impl FnOnce(&[u8], &mut dyn BufRead) -> T,
 ) -> Result<T, ReadError> {
     let mut reader = WarcReader::open_at(path, offset)?;
     let mut record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
         offset,
         detail: "no record at this offset".into(),
     })?;
-    let http = holds_http(&record.header);
+    let http = record.header.holds_http();
     let mut block = record.block();
     let head = if http {
         read_http_head(&mut block).map_err(|e| ReadError::io(offset, e))?
     } else {
         Vec::new()
     };
-    f(&head, &mut block).map_err(|e| ReadError::io(offset, e))
+    Ok(f(&head, &mut block))
 }
 
 /// One record: its header, where it starts, and its block as a stream.

@@ -2,6 +2,8 @@
 //! dates and record IDs.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -94,6 +96,12 @@ impl Header {
 
     pub fn content_length(&self) -> Option<u64> {
         self.get("Content-Length")?.trim().parse().ok()
+    }
+
+    /// Whether the block is an HTTP message (`Content-Type: application/http`), whose payload
+    /// starts after the HTTP header's blank line.
+    pub fn holds_http(&self) -> bool {
+        self.get("Content-Type").is_some_and(is_http_content_type)
     }
 
     /// `WARC-Target-URI`, without the angle brackets WARC/1.0 writers such as wget put around it.
@@ -195,9 +203,85 @@ pub fn timestamp14_of(date: OffsetDateTime) -> String {
     )
 }
 
-/// A new `WARC-Record-ID`: a random UUID URN in angle brackets (section 5.2).
-pub fn new_record_id() -> String {
-    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+/// The one test of whether a `Content-Type` names an HTTP message block (`application/http;
+/// msgtype=response`), for the writer, the reader and the indexer alike.
+pub fn is_http_content_type(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .get(..16)
+        .is_some_and(|t| t.eq_ignore_ascii_case("application/http"))
+}
+
+/// Where `WARC-Date`s come from: the system clock, or in tests a clock that ticks by a fixed
+/// step from a fixed start, so that records compare byte for byte and no test waits for a new
+/// second.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// `start`, then `start + step`, `start + 2 * step`, ... on each call.
+    pub fn ticking(start: OffsetDateTime, step: time::Duration) -> Clock {
+        let ticks = AtomicU64::new(0);
+        Clock(Arc::new(move || {
+            let n = ticks.fetch_add(1, Ordering::Relaxed);
+            start + step * n.min(i32::MAX as u64) as i32
+        }))
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Where `WARC-Record-ID`s come from: random UUID URNs (section 5.2), or in tests a sequence.
+#[derive(Clone)]
+pub struct RecordIds(Arc<dyn Fn() -> String + Send + Sync>);
+
+impl RecordIds {
+    pub fn random() -> RecordIds {
+        RecordIds(Arc::new(|| format!("<urn:uuid:{}>", uuid::Uuid::new_v4())))
+    }
+
+    /// `<urn:uuid:00000000-0000-4000-8000-000000000001>`, then `...002`, ...
+    pub fn sequential() -> RecordIds {
+        let n = AtomicU64::new(0);
+        RecordIds(Arc::new(move || {
+            let n = n.fetch_add(1, Ordering::Relaxed) + 1;
+            format!("<urn:uuid:00000000-0000-4000-8000-{n:012}>")
+        }))
+    }
+
+    pub fn next(&self) -> String {
+        (self.0)()
+    }
+}
+
+impl Default for RecordIds {
+    fn default() -> RecordIds {
+        RecordIds::random()
+    }
+}
+
+impl fmt::Debug for RecordIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecordIds")
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +300,23 @@ mod tests {
         assert_eq!(timestamp14("yesterday"), None);
         // Found by fuzzing: a 17-byte value with a character across byte 16 panicked.
         assert_eq!(parse_warc_date("2023-03-22T00:\u{8a62}"), None);
+    }
+
+    #[test]
+    fn injected_clocks_tick_and_ids_count() {
+        let start = time::macros::datetime!(2023-03-22 00:08:00 UTC);
+        let clock = Clock::ticking(start, time::Duration::seconds(1));
+        assert_eq!(
+            (clock.now(), clock.clone().now()),
+            (start, start + time::Duration::seconds(1))
+        );
+        let ids = RecordIds::sequential();
+        assert_eq!(
+            ids.next(),
+            "<urn:uuid:00000000-0000-4000-8000-000000000001>"
+        );
+        assert!(is_http_content_type("Application/HTTP; msgtype=response"));
+        assert!(!is_http_content_type("text/html"));
     }
 
     #[test]

@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 use super::codec::{Compression, RecordEncoder};
 use super::digest::{Algorithm, BlockDigester, sha256_label};
 use super::error::WriteError;
-use super::record::{Header, RecordType, format_warc_date, new_record_id, timestamp14_of};
+use super::record::{
+    Clock, Header, RecordIds, RecordType, format_warc_date, is_http_content_type, timestamp14_of,
+};
 
 /// `.open` is appended to a file's name while it is being written (as gowarc and Heritrix do).
 pub const OPEN_SUFFIX: &str = ".open";
@@ -34,6 +36,10 @@ pub struct WriterConfig {
     /// Fields of the `warcinfo` record that opens each file (software, operator, crawl
     /// options, ...), in order; `format` and `software` are added when absent.
     pub warcinfo: Vec<(String, String)>,
+    /// Dates records and file names that bring none of their own.
+    pub clock: Clock,
+    /// Names records that bring no ID of their own.
+    pub ids: RecordIds,
 }
 
 impl WriterConfig {
@@ -44,6 +50,8 @@ impl WriterConfig {
             compression,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             warcinfo: Vec::new(),
+            clock: Clock::system(),
+            ids: RecordIds::random(),
         }
     }
 }
@@ -64,8 +72,10 @@ impl<T: Read + Seek> ReadSeek for T {}
 /// A record to be written. The writer adds the version line, digests and Content-Length.
 pub struct NewRecord<'a> {
     pub kind: RecordType,
-    pub id: String,
-    pub date: OffsetDateTime,
+    /// `None`: the writer names it (see [`WriterConfig::ids`]).
+    pub id: Option<String>,
+    /// `None`: the writer dates it (see [`WriterConfig::clock`]).
+    pub date: Option<OffsetDateTime>,
     pub target_uri: Option<String>,
     pub content_type: Option<String>,
     /// Further fields, in the order given (`WARC-Concurrent-To`, `WARC-IP-Address`,
@@ -78,12 +88,13 @@ pub struct NewRecord<'a> {
 }
 
 impl<'a> NewRecord<'a> {
-    /// A record dated now with a fresh record ID; both can be replaced for reproducible output.
+    /// A record the writer will date and name, unless [`NewRecord::date`] and [`NewRecord::id`]
+    /// say otherwise.
     pub fn new(kind: RecordType, block: Block<'a>) -> NewRecord<'a> {
         NewRecord {
             kind,
-            id: new_record_id(),
-            date: OffsetDateTime::now_utc(),
+            id: None,
+            date: None,
             target_uri: None,
             content_type: None,
             fields: Vec::new(),
@@ -108,12 +119,12 @@ impl<'a> NewRecord<'a> {
     }
 
     pub fn id(mut self, id: &str) -> Self {
-        self.id = id.to_string();
+        self.id = Some(id.to_string());
         self
     }
 
     pub fn date(mut self, date: OffsetDateTime) -> Self {
-        self.date = date;
+        self.date = Some(date);
         self
     }
 
@@ -133,11 +144,9 @@ impl<'a> NewRecord<'a> {
     }
 
     fn is_http(&self) -> bool {
-        self.content_type.as_deref().is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/http")
-        })
+        self.content_type
+            .as_deref()
+            .is_some_and(is_http_content_type)
     }
 }
 
@@ -208,7 +217,12 @@ impl WarcWriter {
 
     /// Writes one record, opening (or rolling over to) a file first if needed.
     pub fn write(&mut self, mut record: NewRecord<'_>) -> Result<Written, WriteError> {
-        let (header, digests) = prepare(&mut record)?;
+        let id = record.id.take().unwrap_or_else(|| self.config.ids.next());
+        let date = record
+            .date
+            .take()
+            .unwrap_or_else(|| self.config.clock.now());
+        let (header, digests) = prepare(&mut record, &id, date)?;
         if self
             .current
             .as_ref()
@@ -260,7 +274,7 @@ impl WarcWriter {
             filename: file.filename.clone(),
             offset,
             length: file.out.count - offset - trailer,
-            record_id: record.id,
+            record_id: id,
             block_digest: digests.block,
             payload_digest: digests.payload,
         })
@@ -309,7 +323,7 @@ impl WarcWriter {
     }
 
     fn open_next(&mut self) -> Result<(), WriteError> {
-        let stamp = timestamp14_of(OffsetDateTime::now_utc());
+        let stamp = timestamp14_of(self.config.clock.now());
         loop {
             let filename = format!(
                 "{}-{}-{:05}.{}",
@@ -374,7 +388,11 @@ struct Digests {
 
 /// Digests the block (rewinding a stream afterwards) and builds the header, fields in the
 /// order warcio writes them.
-fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, Digests), WriteError> {
+fn prepare(
+    record: &mut NewRecord<'_>,
+    id: &str,
+    date: OffsetDateTime,
+) -> Result<(Header, Digests), WriteError> {
     let mut digester = BlockDigester::new(Algorithm::Sha256, record.is_http());
     if record.payload_sha256.is_some() {
         digester = digester.without_payload();
@@ -410,8 +428,8 @@ fn prepare(record: &mut NewRecord<'_>) -> Result<(Header, Digests), WriteError> 
 
     let mut header = Header::new("WARC/1.1");
     header.push("WARC-Type", record.kind.as_str());
-    header.push("WARC-Record-ID", record.id.clone());
-    header.push("WARC-Date", format_warc_date(record.date));
+    header.push("WARC-Record-ID", id);
+    header.push("WARC-Date", format_warc_date(date));
     if let Some(uri) = &record.target_uri {
         header.push("WARC-Target-URI", uri.clone());
     }

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use cairn::index::Entry;
+use cairn::index::Capture;
 use cairn::warc::WarcReader;
 use regex::Regex;
 use url::Url;
@@ -67,13 +67,17 @@ pub fn assert_valid_warcs(files: &[PathBuf]) {
     }
 }
 
-pub fn index_entries(archives: &Path, collection: &str) -> Vec<Entry> {
+pub fn index_entries(archives: &Path, collection: &str) -> Vec<Capture> {
     let text = fs::read_to_string(archives.join(collection).join("index.cdxj")).unwrap();
-    text.lines().map(|l| Entry::parse(l).unwrap()).collect()
+    text.lines().map(|l| Capture::parse(l).unwrap()).collect()
 }
 
 pub fn warc_files(archives: &Path, collection: &str) -> Vec<PathBuf> {
-    cairn::index::warc_files(&archives.join(collection).join("warc")).unwrap()
+    let name = collection.parse().unwrap();
+    cairn::collection::Archives::new(archives)
+        .collection(&name)
+        .warc_files()
+        .unwrap()
 }
 
 /// The references of a document, found by a plain regular expression: an oracle independent
@@ -134,9 +138,9 @@ fn archives_the_article_its_requisites_and_related_news() {
     );
 
     let entries = index_entries(archives.path(), "default");
-    let mut captured: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
+    let mut captured: BTreeMap<String, Vec<&Capture>> = BTreeMap::new();
     for e in &entries {
-        captured.entry(e.fields.url.clone()).or_default().push(e);
+        captured.entry(e.url.clone()).or_default().push(e);
     }
     captured.retain(|url, _| !url.ends_with("/robots.txt"));
     let expected = expected_captures();
@@ -161,7 +165,7 @@ fn archives_the_article_its_requisites_and_related_news() {
         let parsed = Url::parse(url).unwrap();
         let (_, _, body) = site::answer(parsed.host_str().unwrap(), &target(&parsed));
         assert_eq!(
-            captures[0].fields.digest.as_deref(),
+            captures[0].digest.as_deref(),
             Some(format!("sha256:{}", sha256_hex(&body)).as_str()),
             "payload digest of {url}"
         );
@@ -350,15 +354,13 @@ fn hard_cases_are_archived_as_received() {
         &["https://edge.example.com/"],
     );
     let entries = index_entries(archives.path(), "default");
-    let by_url: HashMap<&str, &Entry> =
-        entries.iter().map(|e| (e.fields.url.as_str(), e)).collect();
+    let by_url: HashMap<&str, &Capture> = entries.iter().map(|e| (e.url.as_str(), e)).collect();
     let status = |url: &str| {
         by_url
             .get(url)
             .unwrap_or_else(|| panic!("{url} not captured"))
-            .fields
             .status
-            .clone()
+            .map(|s| s.to_string())
             .unwrap_or_default()
     };
     let e = |path: &str| format!("https://edge.example.com{path}");
@@ -376,15 +378,15 @@ fn hard_cases_are_archived_as_received() {
     // redirects) are never de-duplicated.
     let a = by_url[e("/dup/a.jpg").as_str()];
     let b = by_url[e("/dup/b.jpg").as_str()];
-    let mimes = [a.fields.mime.as_deref(), b.fields.mime.as_deref()];
+    let mimes = [a.mime.as_deref(), b.mime.as_deref()];
     assert!(
         mimes.contains(&Some("warc/revisit")) && mimes.contains(&Some("image/jpeg")),
         "{mimes:?}"
     );
-    assert_eq!(a.fields.digest, b.fields.digest);
+    assert_eq!(a.digest, b.digest);
     for redirect in ["/r1", "/r2"] {
         assert_ne!(
-            by_url[e(redirect).as_str()].fields.mime.as_deref(),
+            by_url[e(redirect).as_str()].mime.as_deref(),
             Some("warc/revisit")
         );
     }
@@ -438,7 +440,7 @@ fn hard_cases_are_archived_as_received() {
     // The calendar trap is bounded.
     let calendar = entries
         .iter()
-        .filter(|e| e.fields.url.contains("/calendar"))
+        .filter(|e| e.url.contains("/calendar"))
         .count();
     assert!((50..=101).contains(&calendar), "{calendar} calendar pages");
 
@@ -566,17 +568,10 @@ fn cookies_robots_retries_politeness_and_reporting() {
     // robots.txt is fetched, archived and obeyed.
     assert!(!requests.iter().any(|r| r.target.starts_with("/private/")));
     let entries = index_entries(archives.path(), "default");
-    assert!(
-        entries
-            .iter()
-            .any(|e| e.fields.url.ends_with("/robots.txt"))
-    );
+    assert!(entries.iter().any(|e| e.url.ends_with("/robots.txt")));
     // The 503 was retried and the page came in.
-    let flaky_entry = entries
-        .iter()
-        .find(|e| e.fields.url.ends_with("/flaky"))
-        .unwrap();
-    assert_eq!(flaky_entry.fields.status.as_deref(), Some("200"));
+    let flaky_entry = entries.iter().find(|e| e.url.ends_with("/flaky")).unwrap();
+    assert_eq!(flaky_entry.status, Some(200));
     // --delay spaces requests to one host.
     let mut times: Vec<_> = requests.iter().map(|r| r.at).collect();
     times.sort();

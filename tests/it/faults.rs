@@ -97,7 +97,7 @@ fn a_100_mb_page_is_stored_whole_while_memory_stays_bounded() {
     let archived = |path: &str| {
         entries
             .iter()
-            .any(|e| e.fields.url == format!("https://big.example.com{path}"))
+            .any(|e| e.url == format!("https://big.example.com{path}"))
     };
     assert!(
         archived("/first.jpg"),
@@ -322,8 +322,8 @@ fn a_full_disk_ends_in_a_clear_error_and_closed_warcs_stay_whole() {
     assert!(
         index
             .lines()
-            .filter_map(cairn::index::Entry::parse)
-            .any(|e| e.fields.url == "https://disk.example.com/small"),
+            .filter_map(|l| cairn::index::Capture::parse(l).ok())
+            .any(|e| e.url == "https://disk.example.com/small"),
         "{index}"
     );
     check_index_names_whole_records(&kept.join("default"), &index);
@@ -331,10 +331,13 @@ fn a_full_disk_ends_in_a_clear_error_and_closed_warcs_stay_whole() {
 
 /// Every line of the index points at a record that reads.
 fn check_index_names_whole_records(collection: &Path, index: &str) {
-    for entry in index.lines().filter_map(cairn::index::Entry::parse) {
-        let file = collection.join("warc").join(&entry.fields.filename);
-        let offset = entry.fields.offset.parse().unwrap();
+    for entry in index
+        .lines()
+        .filter_map(|l| cairn::index::Capture::parse(l).ok())
+    {
+        let file = collection.join("warc").join(&entry.filename);
+        let offset = entry.offset;
         cairn::warc::reader::read_capture(&file, offset, 1 << 20)
-            .unwrap_or_else(|e| panic!("{}: {e}", entry.fields.url));
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.url));
     }
 }

@@ -321,6 +321,6 @@ fn frozen_fixtures_from_three_writers_verify_and_index() {
         format!("{} {}", entries[0].urlkey, entries[0].timestamp),
         article
     );
-    assert_eq!(entries[0].fields.status.as_deref(), Some("200"));
-    assert_eq!(entries[0].fields.mime.as_deref(), Some("text/html"));
+    assert_eq!(entries[0].status, Some(200));
+    assert_eq!(entries[0].mime.as_deref(), Some("text/html"));
 }

@@ -5,23 +5,23 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use cairn::index::{Entry, index_file};
+use cairn::index::{Capture, index_file};
 use cairn::warc::Compression;
 
 use crate::foreign::{warcio_file, wget_file};
 use crate::support::*;
 
 /// cdxj-indexer's lines for one file, keyed by (url, timestamp, offset).
-fn cdxj_indexer(path: &Path) -> Vec<Entry> {
+fn cdxj_indexer(path: &Path) -> Vec<Capture> {
     let out = run_ok(tool("cdxj-indexer").arg(path));
     stdout(&out)
         .lines()
-        .map(|l| Entry::parse(l).unwrap_or_else(|| panic!("unparsable cdxj-indexer line {l}")))
+        .map(|l| Capture::parse(l).unwrap_or_else(|_| panic!("unparsable cdxj-indexer line {l}")))
         .collect()
 }
 
 /// Runs `cairn index` on a collection holding `files` and parses its index.cdxj.
-fn cairn_index(files: &[&Path]) -> Vec<Entry> {
+fn cairn_index(files: &[&Path]) -> Vec<Capture> {
     let archives = tempfile::tempdir().unwrap();
     let warc_dir = archives.path().join("coll/warc");
     fs::create_dir_all(&warc_dir).unwrap();
@@ -39,14 +39,14 @@ fn cairn_index(files: &[&Path]) -> Vec<Entry> {
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted, "index.cdxj is sorted");
-    lines.iter().map(|l| Entry::parse(l).unwrap()).collect()
+    lines.iter().map(|l| Capture::parse(l).unwrap()).collect()
 }
 
-fn key(e: &Entry) -> (String, String, String, String) {
+fn key(e: &Capture) -> (String, String, String, String) {
     (
-        e.fields.filename.clone(),
-        e.fields.offset.clone(),
-        e.fields.url.clone(),
+        e.filename.clone(),
+        e.offset.to_string(),
+        e.url.clone(),
         e.timestamp.clone(),
     )
 }
@@ -65,13 +65,13 @@ fn cairn_index_agrees_with_cdxj_indexer() {
     files.push(wget_file(dir.path(), true));
     files.push(wget_file(dir.path(), false));
 
-    let theirs: BTreeMap<_, Entry> = files
+    let theirs: BTreeMap<_, Capture> = files
         .iter()
         .flat_map(|f| cdxj_indexer(f))
         .map(|e| (key(&e), e))
         .collect();
     let refs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
-    let ours: BTreeMap<_, Entry> = cairn_index(&refs)
+    let ours: BTreeMap<_, Capture> = cairn_index(&refs)
         .into_iter()
         .map(|e| (key(&e), e))
         .collect();
@@ -88,11 +88,11 @@ fn cairn_index_agrees_with_cdxj_indexer() {
     );
     for (k, their) in &theirs {
         let our = &ours[k];
-        assert_eq!(our.fields.length, their.fields.length, "length of {k:?}");
+        assert_eq!(our.length, their.length, "length of {k:?}");
         assert_eq!(our.urlkey, their.urlkey, "SURT of {k:?}");
-        assert_eq!(our.fields.status, their.fields.status, "status of {k:?}");
-        assert_eq!(our.fields.mime, their.fields.mime, "mime of {k:?}");
-        assert_eq!(our.fields.digest, their.fields.digest, "digest of {k:?}");
+        assert_eq!(our.status, their.status, "status of {k:?}");
+        assert_eq!(our.mime, their.mime, "mime of {k:?}");
+        assert_eq!(our.digest, their.digest, "digest of {k:?}");
     }
 }
 
@@ -107,24 +107,14 @@ fn zstd_fast_path_matches_gzip_index_and_offsets_read_alone() {
     for (a, b) in z.iter().zip(&g) {
         assert_eq!((&a.urlkey, &a.timestamp), (&b.urlkey, &b.timestamp));
         assert_eq!(
-            (
-                &a.fields.url,
-                &a.fields.mime,
-                &a.fields.status,
-                &a.fields.digest
-            ),
-            (
-                &b.fields.url,
-                &b.fields.mime,
-                &b.fields.status,
-                &b.fields.digest
-            )
+            (&a.url, &a.mime, &a.status, &a.digest),
+            (&b.url, &b.mime, &b.status, &b.digest)
         );
     }
     // Offsets and lengths are exactly where the writer put each record.
     for entry in &z {
-        let offset: u64 = entry.fields.offset.parse().unwrap();
-        let length: u64 = entry.fields.length.parse().unwrap();
+        let offset: u64 = entry.offset;
+        let length: u64 = entry.length;
         assert!(
             written
                 .iter()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cairn::jobs::store::{JobStore, RunRow, SqliteStore};
+use cairn::jobs::store::{JobStore, Outcome, RunRow, SqliteStore};
 
 use crate::archive::{assert_valid_warcs, index_entries, warc_files};
 use crate::fixture::{Handler, HttpsFixture, Request, Step, response};
@@ -128,7 +128,7 @@ fn a_scheduled_job_recrawls_storing_only_what_changed() {
     let runs = wait_for_runs(&archives, 2, Duration::from_secs(60));
     stop(child);
     assert!(runs.len() >= 2, "{runs:?}");
-    assert!(runs.iter().all(|r| r.outcome == "ok"), "{runs:?}");
+    assert!(runs.iter().all(|r| r.outcome == Outcome::Ok), "{runs:?}");
     assert_eq!(runs[1].revisits, 2, "the photos, unchanged: {runs:?}");
     assert!(
         runs[1].bytes * 10 < runs[0].bytes,
@@ -143,14 +143,9 @@ fn a_scheduled_job_recrawls_storing_only_what_changed() {
     let entries = index_entries(&archives, "site");
     let pages: Vec<_> = entries
         .iter()
-        .filter(|e| e.fields.url == "https://jobs.example.com/")
+        .filter(|e| e.url == "https://jobs.example.com/")
         .collect();
-    assert!(
-        pages.len() >= 2
-            && pages
-                .iter()
-                .all(|e| e.fields.mime.as_deref() == Some("text/html"))
-    );
+    assert!(pages.len() >= 2 && pages.iter().all(|e| e.mime.as_deref() == Some("text/html")));
     let server = ReplayServer::start(&archives);
     let (status, _, body) = server.get("/site/2099/https://jobs.example.com/");
     assert_eq!(status, 200);
@@ -237,8 +232,8 @@ fn jobs_run_once_with_overrides_and_bad_configs_name_the_line() {
     );
     let runs = finished_runs(&archives);
     assert_eq!(
-        (runs.len(), runs[0].outcome.as_str(), runs[0].pages),
-        (1, "ok", 1)
+        (runs.len(), &runs[0].outcome, runs[0].pages),
+        (1, &Outcome::Ok, 1)
     );
     let out = run_ok(
         cairn()
@@ -262,7 +257,7 @@ fn jobs_run_once_with_overrides_and_bad_configs_name_the_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.starts_with("error: ") && stderr.contains("cairn.toml:5: unknown key \"wibble\""),
+        stderr.starts_with("error: ") && stderr.contains("cairn.toml:5: unknown field `wibble`"),
         "{stderr}"
     );
 }
@@ -344,8 +339,8 @@ fn a_crawl_killed_midway_resumes_and_completes() {
     );
     let runs = finished_runs(&archives);
     assert_eq!(runs.len(), 2, "{runs:?}");
-    assert!(runs[0].outcome.starts_with("killed"), "{runs:?}");
-    assert_eq!(runs[1].outcome, "ok");
+    assert!(runs[0].outcome == Outcome::Killed, "{runs:?}");
+    assert_eq!(runs[1].outcome, Outcome::Ok);
 
     // Nothing the killed run archived was fetched again, but what was in flight.
     let requests = fixture.requested();
@@ -368,7 +363,7 @@ fn a_crawl_killed_midway_resumes_and_completes() {
     let captured = |dir: &Path, coll: &str| -> std::collections::BTreeSet<String> {
         index_entries(dir, coll)
             .into_iter()
-            .map(|e| e.fields.url)
+            .map(|e| e.url)
             .collect()
     };
     let whole = work.path().join("whole");

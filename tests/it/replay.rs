@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::archive::{archive_ok, index_entries};
 use crate::fixture::{Handler, HttpsFixture, Request, Step, jpeg, response};
 use crate::site;
+use crate::support::http_client;
 
 /// The replay router on a port of its own, in a runtime of its own.
 pub struct ReplayServer {
@@ -26,7 +27,7 @@ impl ReplayServer {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
-        let router = cairn::replay::router(archives.to_path_buf());
+        let router = cairn::replay::router(cairn::collection::Archives::new(archives));
         runtime.spawn(async move { axum::serve(listener, router).await });
         ReplayServer { origin, runtime }
     }
@@ -35,7 +36,7 @@ impl ReplayServer {
     pub fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
         let url = format!("{}{path}", self.origin);
         self.runtime.block_on(async {
-            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let client = http_client().build().unwrap();
             let response = client.get(&url).send().await.unwrap();
             let status = response.status().as_u16();
             let headers = response.headers().clone();
@@ -108,7 +109,7 @@ fn the_archive_replays_offline() {
     let entries = index_entries(&archives, "default");
     let mut article_stamps: Vec<String> = entries
         .iter()
-        .filter(|e| e.fields.url == site::ARTICLE)
+        .filter(|e| e.url == site::ARTICLE)
         .map(|e| e.timestamp.clone())
         .collect();
     article_stamps.sort();
@@ -171,16 +172,13 @@ fn the_archive_replays_offline() {
     // The revisit serves its original's payload.
     let revisit = entries
         .iter()
-        .find(|e| e.fields.mime.as_deref() == Some("warc/revisit"))
+        .find(|e| e.mime.as_deref() == Some("warc/revisit"))
         .expect("a revisit");
-    let (status, _, bytes) = server.get(&format!(
-        "/default/{}/{}",
-        revisit.timestamp, revisit.fields.url
-    ));
+    let (status, _, bytes) = server.get(&format!("/default/{}/{}", revisit.timestamp, revisit.url));
     assert_eq!((status, bytes), (200, jpeg("twin")));
     let (status, _, raw) = server.get(&format!(
         "/default/{}id_/{}",
-        revisit.timestamp, revisit.fields.url
+        revisit.timestamp, revisit.url
     ));
     assert_eq!((status, raw), (200, jpeg("twin")));
 
@@ -220,9 +218,11 @@ fn the_archive_replays_offline() {
         assert!((400..500).contains(&status), "{hostile}: {status}");
     }
     // Ranges, for media.
-    let url = format!("/default/{}id_/{}", revisit.timestamp, revisit.fields.url);
+    let url = format!("/default/{}id_/{}", revisit.timestamp, revisit.url);
     let partial = server.runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = http_client()
+            .build()
+            .unwrap()
             .get(format!("{}{url}", server.origin))
             .header("Range", "bytes=0-9")
             .send()
@@ -236,14 +236,14 @@ fn the_archive_replays_offline() {
     assert_eq!(partial, (206, jpeg("twin")[..10].to_vec()));
 
     // A redirect replays as a redirect into the archive.
-    let urls: Vec<&str> = entries.iter().map(|e| e.fields.url.as_str()).collect();
+    let urls: Vec<&str> = entries.iter().map(|e| e.url.as_str()).collect();
     let moved = entries
         .iter()
-        .find(|e| e.fields.url.ends_with("/moved"))
+        .find(|e| e.url.ends_with("/moved"))
         .unwrap_or_else(|| panic!("{urls:?}"));
     let location = reqwest_no_redirect(
         &server,
-        &format!("/default/{}/{}", moved.timestamp, moved.fields.url),
+        &format!("/default/{}/{}", moved.timestamp, moved.url),
     );
     assert_eq!(
         location,
@@ -253,9 +253,9 @@ fn the_archive_replays_offline() {
     // A payload larger than what replay holds in memory streams, whole or by range.
     let big = entries
         .iter()
-        .find(|e| e.fields.url.ends_with("/big.bin"))
+        .find(|e| e.url.ends_with("/big.bin"))
         .unwrap();
-    let path = format!("/default/{}id_/{}", big.timestamp, big.fields.url);
+    let path = format!("/default/{}id_/{}", big.timestamp, big.url);
     let (status, _, bytes) = server.get(&path);
     assert_eq!(status, 200);
     assert!(
@@ -264,7 +264,9 @@ fn the_archive_replays_offline() {
         bytes.len()
     );
     let tail = server.runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = http_client()
+            .build()
+            .unwrap()
             .get(format!("{}{path}", server.origin))
             .header("Range", "bytes=-100")
             .send()
@@ -285,7 +287,7 @@ fn big_payload() -> Vec<u8> {
 
 fn reqwest_no_redirect(server: &ReplayServer, path: &str) -> String {
     server.runtime.block_on(async {
-        let client = reqwest::Client::builder()
+        let client = http_client()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()

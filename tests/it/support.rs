@@ -11,6 +11,12 @@ use std::thread;
 
 use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcWriter, WriterConfig, Written};
 
+/// An HTTP client for talking to servers the tests start (rustls with ring, as cairn's own).
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
+}
+
 pub fn cairn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cairn"))
 }

@@ -1,0 +1,245 @@
+//! Archiving, whole: targets checked ([`targets`]) and options checked ([`options`]) before
+//! anything is fetched, then the crawl, and under the collection's lock the pages list, the
+//! index, the offline copy and the rewritten posts. `cairn archive`, `cairn demo` and every
+//! scheduled job run this one function.
+
+pub mod options;
+pub mod targets;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::collection::{Collection, CollectionError, replace_file};
+use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original};
+use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
+use crate::frontier::Candidate;
+use crate::index::Index;
+use crate::warc::record::format_warc_date;
+use crate::warc::writer::DEFAULT_MAX_FILE_SIZE;
+use crate::warc::{Clock, RecordIds};
+
+pub use options::{ArchiveOptions, OptionsError};
+use targets::Input;
+pub use targets::TargetError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Crawl(#[from] CrawlError),
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("starting the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// How a run starts: fresh, or where a killed run of the same job stopped; with its frontier
+/// persisted as it grows, or not.
+#[derive(Default)]
+pub struct Resume {
+    /// Where admitted candidates are persisted, so a killed run can be resumed.
+    pub frontier_log: Option<Arc<dyn FrontierLog>>,
+    /// Candidates the killed run had queued but not archived.
+    pub pending: Vec<Candidate>,
+    /// URLs the killed run archived.
+    pub done: Vec<Url>,
+}
+
+/// A rewritten post: where it went and what stayed pointing at the live web.
+#[derive(Debug, Serialize)]
+pub struct RewrittenPost {
+    pub source: PathBuf,
+    pub written: PathBuf,
+    pub unresolved: Vec<String>,
+}
+
+/// What a run did: the crawl's own summary, and what followed it.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub crawl: crawl::Summary,
+    pub index_captures: usize,
+    pub offline: ExportReport,
+    pub posts: Vec<RewrittenPost>,
+}
+
+/// Targets that could not be archived at all: the first, and how many more.
+#[derive(Debug, thiserror::Error)]
+#[error("could not archive {}: {}{}", first.url, first.error, more_targets(*more))]
+pub struct TargetsFailed {
+    pub first: Failure,
+    pub more: usize,
+}
+
+fn more_targets(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        n => format!(" (and {n} more targets)"),
+    }
+}
+
+impl Summary {
+    /// Whether every target was archived; single resources that failed are listed in the
+    /// summary and are no failure of the run.
+    pub fn check(&self) -> Result<(), TargetsFailed> {
+        match self.crawl.failed_targets.split_first() {
+            None => Ok(()),
+            Some((first, more)) => Err(TargetsFailed {
+                first: first.clone(),
+                more: more.len(),
+            }),
+        }
+    }
+}
+
+/// Archives the targets of `options` into the collection, records dated by the system clock.
+pub fn archive(
+    collection: &Collection,
+    options: &ArchiveOptions,
+    resume: Resume,
+) -> Result<Summary, ArchiveError> {
+    archive_at(
+        collection,
+        options,
+        resume,
+        Clock::system(),
+        RecordIds::random(),
+    )
+}
+
+/// As [`archive`], with the clock and record IDs given: reproducible runs for tests.
+pub fn archive_at(
+    collection: &Collection,
+    options: &ArchiveOptions,
+    resume: Resume,
+    clock: Clock,
+    ids: RecordIds,
+) -> Result<Summary, ArchiveError> {
+    let inputs = targets::parse_all(&options.targets)?;
+    let config = crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ArchiveError::Runtime)?;
+    let crawl = runtime.block_on(crawl::crawl(config))?;
+    drop(runtime);
+
+    let lock = collection.lock()?;
+    collection.append_pages(&lock, &crawl.page_entries)?;
+    let stats = collection.rebuild_index(&lock)?;
+    let index = collection.index()?;
+    let (offline, report) = export::export(collection, &index, &collection.offline_dir())?;
+    let archived_at = format_warc_date(clock.now());
+    let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
+    Ok(Summary {
+        crawl,
+        index_captures: stats.captures,
+        offline: report,
+        posts,
+    })
+}
+
+/// Everything the crawl needs, checked and typed.
+fn crawl_config(
+    collection: &Collection,
+    options: &ArchiveOptions,
+    inputs: &[Input],
+    resume: Resume,
+    clock: Clock,
+    ids: RecordIds,
+) -> Result<CrawlConfig, ArchiveError> {
+    let rules = options.rules()?;
+    let mut fetch = options.fetch_config(collection.spool_dir())?;
+    // Checked, all of it: now the collection may be made.
+    collection.create_dirs()?;
+    fetch.clock = clock.clone();
+    let (seeds, resources) = targets::seeds_and_resources(inputs);
+    let index = collection.index()?;
+    Ok(CrawlConfig {
+        seeds,
+        rules,
+        fetch,
+        concurrency: options.concurrency,
+        per_host: options.per_host,
+        delay: std::time::Duration::from_millis(options.delay),
+        robots: options.robots,
+        collection: collection.clone(),
+        compression: options.compression,
+        max_file_size: DEFAULT_MAX_FILE_SIZE,
+        progress: options.progress(),
+        options_summary: options.summary(),
+        resources,
+        known_payloads: known_payloads(&index),
+        frontier_log: resume.frontier_log,
+        resume: crawl::Resume {
+            pending: resume.pending,
+            done: resume.done,
+        },
+        clock,
+        ids,
+    })
+}
+
+/// Payloads earlier crawls of the collection stored, so this one writes revisits for them.
+fn known_payloads(index: &Index) -> std::collections::HashMap<[u8; 32], Original> {
+    index
+        .stored_payloads()
+        .filter_map(|capture| {
+            let date = crate::warc::record::parse_timestamp14(&capture.timestamp)?;
+            let original = Original {
+                record_id: None,
+                target_uri: capture.url.clone(),
+                date,
+            };
+            Some((capture.sha256()?, original))
+        })
+        .collect()
+}
+
+/// Rewrites every archived post: a copy in the collection's posts folder, or the file itself
+/// with `--in-place` (written beside it, then renamed over it, so it is never half-written).
+fn rewrite_posts(
+    collection: &Collection,
+    options: &ArchiveOptions,
+    inputs: &[Input],
+    offline: &OfflineMap,
+    archived_at: &str,
+) -> Result<Vec<RewrittenPost>, ArchiveError> {
+    let link_base = options
+        .link_base
+        .clone()
+        .unwrap_or_else(|| collection.default_link_base());
+    let rewrite = PostRewrite {
+        link_base: &link_base,
+        map: offline,
+        archived_at,
+        collection: collection.name().as_str(),
+    };
+    let mut done = Vec::new();
+    for input in inputs {
+        let Input::Post(post) = input else { continue };
+        let (text, unresolved) = export::rewrite_post(post, &rewrite)?;
+        let written = if options.in_place {
+            post.path.clone()
+        } else {
+            collection
+                .posts_dir()
+                .join(post.path.file_name().unwrap_or_default())
+        };
+        replace_file(&written, text.as_bytes())?;
+        done.push(RewrittenPost {
+            source: post.path.clone(),
+            written,
+            unresolved,
+        });
+    }
+    Ok(done)
+}

@@ -1,0 +1,266 @@
+//! The options of `cairn archive`: one definition for the command line (clap) and for jobs in
+//! `cairn.toml` (serde, each keyed by its long name in snake_case), checked into a crawl
+//! configuration before anything is fetched or written.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::crawl::{ProgressMode, RobotsPolicy};
+use crate::fetch::{FetchConfig, HostMapping};
+use crate::frontier::{Rules, Scope, TrapBounds};
+use crate::warc::Compression;
+
+const DEPTH: u32 = 1;
+const CONCURRENCY: usize = 8;
+const PER_HOST: usize = 4;
+const TIMEOUT_SECS: u64 = 30;
+const MAX_RESOURCE_SIZE: u64 = 1 << 30;
+
+/// What to archive and how. Every field is an option of `cairn archive` and a key of a
+/// `[[job]]` in `cairn.toml`; a key that is none is an error.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveOptions {
+    /// http(s) URLs, Jekyll posts (front matter with `from:`), or folders of posts.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Links to follow from a target (redirects and page requisites add none).
+    #[arg(long, default_value_t = DEPTH, value_name = "N")]
+    pub depth: u32,
+    /// Which linked pages to follow: the targets only, their hosts, their sites (registrable
+    /// domains), or any.
+    #[arg(long, value_enum, default_value_t = Scope::Site)]
+    pub scope: Scope,
+    /// Follow only pages whose URL matches (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Fetch nothing whose URL matches (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Stop queuing pages after this many.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+    /// How each record is compressed: zstd, gzip or none.
+    #[arg(long, default_value_t = Compression::Zstd, value_name = "CODEC")]
+    pub compression: Compression,
+    /// Fetches at once, over all hosts.
+    #[arg(long, default_value_t = CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+    /// Fetches at once to one host.
+    #[arg(long, default_value_t = PER_HOST, value_name = "N")]
+    pub per_host: usize,
+    /// Milliseconds between two requests to one host.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub delay: u64,
+    /// Seconds a request may take, body included.
+    #[arg(long, default_value_t = TIMEOUT_SECS, value_name = "SECS")]
+    pub timeout: u64,
+    /// Store at most this many bytes of a body (the record is marked WARC-Truncated: length).
+    #[arg(long, default_value_t = MAX_RESOURCE_SIZE, value_name = "BYTES")]
+    pub max_resource_size: u64,
+    #[arg(long, value_name = "S")]
+    pub user_agent: Option<String>,
+    /// Honour robots.txt, or not (it is archived either way).
+    #[arg(long, value_enum, default_value_t = RobotsPolicy::Respect)]
+    pub robots: RobotsPolicy,
+    /// Connect to ADDR for HOST:PORT, as curl's --resolve (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Connect to HOST2:PORT2 for HOST:PORT, as curl's --connect-to (repeatable).
+    #[arg(long, value_name = "HOST:PORT:HOST2:PORT2")]
+    pub connect_to: Vec<String>,
+    /// Also trust the root certificates in this PEM file (repeatable).
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Allow loopback, private and link-local addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// No live progress display.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Rewrite each post file itself (atomically) instead of writing a copy to
+    /// archives/COLL/posts/.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Prefix of the references a rewritten post gets into the offline copy (default: the
+    /// site-absolute /archives/COLL/offline).
+    #[arg(long, value_name = "PREFIX")]
+    pub link_base: Option<String>,
+}
+
+impl Default for ArchiveOptions {
+    fn default() -> ArchiveOptions {
+        ArchiveOptions {
+            targets: Vec::new(),
+            depth: DEPTH,
+            scope: Scope::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_pages: None,
+            compression: Compression::default(),
+            concurrency: CONCURRENCY,
+            per_host: PER_HOST,
+            delay: 0,
+            timeout: TIMEOUT_SECS,
+            max_resource_size: MAX_RESOURCE_SIZE,
+            user_agent: None,
+            robots: RobotsPolicy::default(),
+            resolve: Vec::new(),
+            connect_to: Vec::new(),
+            ca_cert: Vec::new(),
+            proxy: None,
+            allow_private: false,
+            no_progress: false,
+            in_place: false,
+            link_base: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("no targets: give URLs, posts or folders of posts")]
+    NoTargets,
+    #[error("--{flag} {pattern:?} is not a valid regular expression: {source}")]
+    Regex {
+        flag: &'static str,
+        pattern: String,
+        source: regex::Error,
+    },
+    #[error("{0}")]
+    Mapping(String),
+    #[error("--ca-cert {}: {source}", path.display())]
+    CaCert {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--concurrency and --per-host must be at least 1")]
+    NoConcurrency,
+}
+
+impl ArchiveOptions {
+    /// Scope, depth and pattern rules for the frontier.
+    pub fn rules(&self) -> Result<Rules, OptionsError> {
+        if self.targets.is_empty() {
+            return Err(OptionsError::NoTargets);
+        }
+        Ok(Rules {
+            scope: self.scope,
+            max_depth: self.depth,
+            include: regexes(&self.include, "include")?,
+            exclude: regexes(&self.exclude, "exclude")?,
+            max_pages: self.max_pages,
+            traps: TrapBounds::default(),
+        })
+    }
+
+    /// How to fetch: timeouts, size bound, host mappings, trusted roots, proxy, safety.
+    pub fn fetch_config(&self, spool_dir: PathBuf) -> Result<FetchConfig, OptionsError> {
+        if self.concurrency == 0 || self.per_host == 0 {
+            return Err(OptionsError::NoConcurrency);
+        }
+        let mut mappings = Vec::new();
+        for spec in &self.resolve {
+            mappings.push(HostMapping::parse_resolve(spec).map_err(OptionsError::Mapping)?);
+        }
+        for spec in &self.connect_to {
+            mappings.push(HostMapping::parse_connect_to(spec).map_err(OptionsError::Mapping)?);
+        }
+        let mut ca_certs = Vec::new();
+        for path in &self.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| OptionsError::CaCert {
+                path: path.clone(),
+                source,
+            })?;
+            ca_certs.push(pem);
+        }
+        let mut fetch = FetchConfig {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            max_resource_size: self.max_resource_size,
+            mappings,
+            ca_certs,
+            proxy: self.proxy.clone(),
+            allow_private: self.allow_private,
+            spool_dir,
+            ..FetchConfig::default()
+        };
+        if let Some(agent) = &self.user_agent {
+            fetch.user_agent = agent.clone();
+        }
+        Ok(fetch)
+    }
+
+    /// A live line on a terminal, a line per fetch otherwise, nothing with `--no-progress`.
+    pub fn progress(&self) -> ProgressMode {
+        if self.no_progress {
+            ProgressMode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines
+        }
+    }
+
+    /// The options that shape the crawl, for the warcinfo record.
+    pub fn summary(&self) -> String {
+        format!(
+            "depth={} scope={:?} compression={} concurrency={} per-host={} delay={}ms robots={:?}",
+            self.depth,
+            self.scope,
+            self.compression,
+            self.concurrency,
+            self.per_host,
+            self.delay,
+            self.robots
+        )
+        .to_lowercase()
+    }
+}
+
+fn regexes(patterns: &[String], flag: &'static str) -> Result<Vec<Regex>, OptionsError> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|source| OptionsError::Regex {
+                flag,
+                pattern: pattern.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        options: ArchiveOptions,
+    }
+
+    /// The command line's defaults are serde's: a job that names only its targets archives
+    /// as `cairn archive TARGET` would.
+    #[test]
+    fn command_line_and_job_defaults_agree() {
+        let parsed = Command::try_parse_from(["cairn", "https://a.example/"]).unwrap();
+        let job: ArchiveOptions = toml::from_str("targets = [\"https://a.example/\"]").unwrap();
+        assert_eq!(parsed.options, job);
+        let err = toml::from_str::<ArchiveOptions>("targets = []\nwibble = 1").unwrap_err();
+        assert!(err.message().contains("unknown field `wibble`"), "{err}");
+        let typed: ArchiveOptions =
+            toml::from_str("scope = \"host\"\ncompression = \"gz\"\nrobots = \"ignore\"").unwrap();
+        assert_eq!(
+            (typed.scope, typed.compression, typed.robots),
+            (Scope::Host, Compression::Gzip, RobotsPolicy::Ignore)
+        );
+    }
+}

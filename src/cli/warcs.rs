@@ -1,0 +1,163 @@
+//! `cairn verify`, `cairn index`, `cairn export` and `cairn replay`: the collection's files,
+//! checked, indexed, copied offline or served.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::Cli;
+use crate::collection::Archives;
+use crate::warc::find_warc_files;
+use crate::warc::repair::repair;
+use crate::warc::verify::{FileReport, verify_files};
+
+pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
+    if mend {
+        return repair_files(cli, paths);
+    }
+    let files = find_warc_files(paths)
+        .map_err(|(path, e)| anyhow::Error::new(e).context(path.display().to_string()))?;
+    if files.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        bail!("no WARC files found in {}", named.join(", "));
+    }
+    let reports = verify_files(&files);
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        reports.iter().for_each(print_report);
+    }
+    let bad = reports.iter().filter(|r| !r.ok()).count();
+    let defects: usize = reports.iter().map(|r| r.defects.len()).sum();
+    let records: u64 = reports.iter().map(|r| r.records).sum();
+    if bad > 0 {
+        bail!("{defects} defect(s) in {bad} of {} file(s)", reports.len());
+    }
+    eprintln!(
+        "verified {} file(s), {records} record(s): no defects",
+        reports.len()
+    );
+    Ok(())
+}
+
+fn repair_files(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let report = repair(path)?;
+        if !cli.json {
+            println!(
+                "repaired {} -> {}: kept {} records ({} bytes), dropped {} bytes",
+                report.path.display(),
+                report.repaired.display(),
+                report.kept_records,
+                report.kept_bytes,
+                report.dropped_bytes
+            );
+        }
+        reports.push(report);
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
+
+fn print_report(report: &FileReport) {
+    let path = report.path.display();
+    if !report.ok() {
+        for defect in &report.defects {
+            println!(
+                "DEFECT {path}: offset {}: {}",
+                defect.offset, defect.message
+            );
+        }
+        return;
+    }
+    let types: Vec<String> = report
+        .record_types
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    let mut line = format!(
+        "ok {path}: {} records ({}), {} digests checked",
+        report.records,
+        types.join(", "),
+        report.digests_checked
+    );
+    if report.digests_unchecked > 0 {
+        line.push_str(&format!(
+            ", {} in unsupported algorithms",
+            report.digests_unchecked
+        ));
+    }
+    if report.records_sharing_a_member > 0 {
+        line.push_str(&format!(
+            ", {} records share a compressed member (not readable alone)",
+            report.records_sharing_a_member
+        ));
+    }
+    println!("{line}");
+}
+
+pub fn index(cli: &Cli) -> Result<()> {
+    let collection = cli.collection()?;
+    let lock = collection.lock()?;
+    let stats = collection.rebuild_index(&lock)?;
+    let path = collection.index_path();
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"index": path, "warc_files": stats.warc_files, "captures": stats.captures})
+        );
+    } else {
+        eprintln!(
+            "indexed {} WARC file(s): {} capture(s) in {}",
+            stats.warc_files,
+            stats.captures,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
+    let collection = cli.collection()?;
+    let lock = collection.lock()?;
+    if !collection.has_index() {
+        collection.rebuild_index(&lock)?;
+    }
+    let out = out.map_or_else(|| collection.offline_dir(), Path::to_path_buf);
+    let index = collection.index()?;
+    let (_, report) = crate::export::export(&collection, &index, &out)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        eprintln!(
+            "exported {} files ({} pages) to {}; {} references not archived",
+            report.files,
+            report.pages,
+            out.display(),
+            report.unresolved.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn replay(cli: &Cli, bind: SocketAddr) -> Result<()> {
+    // Replay never reads outside the archives folder: its real path, once.
+    let root = std::fs::canonicalize(&cli.archives)
+        .with_context(|| format!("archives folder {}", cli.archives.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    eprintln!(
+        "replaying {} at http://{bind}/ (Ctrl-C stops)",
+        root.display()
+    );
+    runtime
+        .block_on(crate::replay::serve_forever(Archives::new(root), bind))
+        .with_context(|| format!("serving on {bind}"))?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Reading captures back from the collection's WARCs, for the offline copy and for replay
+//! alike: a capture's own record gives its status and headers (a revisit's own), and the
+//! record that stores its payload (a revisit's original, found through the index) gives the
+//! payload and its content encoding. Payloads are read whole up to a limit, or streamed.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use super::{Collection, CollectionError};
+use crate::index::{Capture, Index};
+use crate::warc::reader::{CaptureRecord, http_header_field, read_capture_exact, with_payload};
+
+/// A capture's own headers, and the content encoding of its payload.
+#[derive(Debug, Clone)]
+pub struct CaptureHead {
+    /// The capture's own record: WARC header and HTTP header (payload left empty).
+    pub record: CaptureRecord,
+    /// `Content-Encoding` of the record that stores the payload.
+    pub encoding: Option<String>,
+}
+
+impl CaptureHead {
+    pub fn status(&self) -> Option<u16> {
+        self.record.status()
+    }
+
+    pub fn http_header(&self, name: &str) -> Option<String> {
+        self.record.http_header(name)
+    }
+
+    pub fn content_type(&self) -> Option<String> {
+        self.http_header("content-type")
+    }
+}
+
+/// A payload read into memory, or its first bytes and where the whole lies.
+#[derive(Debug)]
+pub struct Payload {
+    pub bytes: Vec<u8>,
+    /// Whether `bytes` stops at the read limit, short of the whole.
+    pub cut: bool,
+    pub location: PayloadLocation,
+}
+
+/// Where a payload lies: the record at `offset` of `file`, and the payload's size.
+#[derive(Debug, Clone)]
+pub struct PayloadLocation {
+    pub file: PathBuf,
+    pub offset: u64,
+    pub size: u64,
+}
+
+impl Collection {
+    /// Reads a capture: its own headers, and at most `limit` bytes of its payload.
+    pub fn read_capture(
+        &self,
+        index: &Index,
+        capture: &Capture,
+        limit: u64,
+    ) -> Result<(CaptureHead, Payload), CollectionError> {
+        let stored = stored_by(index, capture)?;
+        let same = std::ptr::eq(stored, capture);
+        let mut own = self.read_record(capture, if same { limit } else { 0 })?;
+        let mut storing = if same {
+            None
+        } else {
+            Some(self.read_record(stored, limit)?)
+        };
+        let holder = storing.as_mut().unwrap_or(&mut own);
+        let size = holder
+            .header
+            .content_length()
+            .map_or(holder.payload.len() as u64, |n| {
+                n.saturating_sub(holder.http_head.len() as u64)
+            });
+        let payload = Payload {
+            bytes: std::mem::take(&mut holder.payload),
+            cut: holder.cut,
+            location: PayloadLocation {
+                file: self.warc_file(&stored.filename)?,
+                offset: stored.offset,
+                size,
+            },
+        };
+        let encoding = holder.http_header("content-encoding");
+        let head = CaptureHead {
+            record: own,
+            encoding,
+        };
+        Ok((head, payload))
+    }
+
+    /// Streams a capture's payload through `f`, with its headers: memory stays flat whatever
+    /// the payload's size. A capture that stores its own payload is read once.
+    pub fn stream_capture<T>(
+        &self,
+        index: &Index,
+        capture: &Capture,
+        f: impl FnOnce(&CaptureHead, &mut dyn BufRead) -> T,
+    ) -> Result<T, CollectionError> {
+        let stored = stored_by(index, capture)?;
+        let own = if std::ptr::eq(stored, capture) {
+            None
+        } else {
+            Some(self.read_record(capture, 0)?)
+        };
+        let file = self.warc_file(&stored.filename)?;
+        let read = with_payload(&file, stored.offset, |http_head, body| {
+            let record = match &own {
+                Some(record) => record.clone(),
+                None => CaptureRecord::headers_only(http_head),
+            };
+            let head = CaptureHead {
+                record,
+                encoding: http_header_field(http_head, "content-encoding"),
+            };
+            f(&head, body)
+        });
+        read.map_err(|source| CollectionError::Read { path: file, source })
+    }
+
+    fn read_record(&self, capture: &Capture, limit: u64) -> Result<CaptureRecord, CollectionError> {
+        let file = self.warc_file(&capture.filename)?;
+        read_capture_exact(&file, capture.offset, capture.length, limit)
+            .map_err(|source| CollectionError::Read { path: file, source })
+    }
+}
+
+/// The capture whose record stores this one's payload.
+fn stored_by<'a>(index: &'a Index, capture: &'a Capture) -> Result<&'a Capture, CollectionError> {
+    index
+        .payload_of(capture)
+        .ok_or_else(|| CollectionError::NoPayload {
+            url: capture.url.clone(),
+        })
+}

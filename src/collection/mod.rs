@@ -1,0 +1,477 @@
+//! The archive on disk, and the one module that names its files:
+//!
+//! ```text
+//! archives/                 Archives: the collections and the job database
+//!   cairn.sqlite            job state and history
+//!   demo-site/_posts/       the demo's mirror, holding the seed post
+//!   COLL/                   Collection
+//!     warc/                 COLL-YYYYMMDDhhmmss-NNNNN.warc.zst (".open" while written)
+//!     index.cdxj            sorted, pywb-compatible CDXJ
+//!     pages.jsonl           one line per archived page
+//!     offline/HOST/PATH     the static copy that opens from file://
+//!     posts/                rewritten copies of archived posts
+//!     .spool/               large bodies on their way into a WARC
+//!     .lock                 held while the index, pages or offline copy are rewritten
+//! ```
+//!
+//! Collection names are checked once, as a [`CollectionName`]; a [`CollectionLock`] is the
+//! proof, asked for by every method that rewrites a shared file, that no other process is
+//! rewriting it too. Reading captures back from the WARCs lives in [`captures`].
+
+pub mod captures;
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::{Index, IndexError, index_lines};
+use crate::warc::writer::OPEN_SUFFIX;
+use crate::warc::{Compression, WriterConfig, is_warc_name};
+
+const JOB_DATABASE: &str = "cairn.sqlite";
+const DEMO_POSTS: &str = "demo-site/_posts";
+const WARC_DIR: &str = "warc";
+const INDEX: &str = "index.cdxj";
+const PAGES: &str = "pages.jsonl";
+const OFFLINE_DIR: &str = "offline";
+const POSTS_DIR: &str = "posts";
+const SPOOL_DIR: &str = ".spool";
+const LOCK: &str = ".lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectionError {
+    #[error("{0:?} is not a collection name: use letters, digits, '-', '_' and '.'")]
+    BadName(String),
+    #[error(
+        "no collection {name:?} in {} (archive something first, or pass --archives/-c)",
+        archives.display()
+    )]
+    Missing { name: String, archives: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("the index names {0:?}, which is not a file of the collection's WARC folder")]
+    OutsideFile(String),
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: crate::warc::ReadError,
+    },
+    #[error("{url}: a revisit whose original payload is not in this collection")]
+    NoPayload { url: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CollectionError + '_ {
+    move |source| CollectionError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A collection name, checked: it becomes a folder and a file-name prefix, so it keeps to
+/// letters, digits, `-`, `_` and `.`, and cannot name another folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CollectionName(String);
+
+impl CollectionName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for CollectionName {
+    type Err = CollectionError;
+    fn from_str(name: &str) -> Result<CollectionName, CollectionError> {
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if ok {
+            Ok(CollectionName(name.to_string()))
+        } else {
+            Err(CollectionError::BadName(name.to_string()))
+        }
+    }
+}
+
+impl TryFrom<String> for CollectionName {
+    type Error = CollectionError;
+    fn try_from(name: String) -> Result<CollectionName, CollectionError> {
+        name.parse()
+    }
+}
+
+impl From<CollectionName> for String {
+    fn from(name: CollectionName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for CollectionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The folder holding the collections (`--archives`, `./archives` by default).
+#[derive(Debug, Clone)]
+pub struct Archives {
+    root: PathBuf,
+}
+
+impl Archives {
+    pub fn new(root: impl Into<PathBuf>) -> Archives {
+        Archives { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The collection's place, whether or not anything was archived there yet.
+    pub fn collection(&self, name: &CollectionName) -> Collection {
+        Collection {
+            name: name.clone(),
+            dir: self.root.join(name.as_str()),
+        }
+    }
+
+    /// A collection that must exist already.
+    pub fn open(&self, name: &CollectionName) -> Result<Collection, CollectionError> {
+        let collection = self.collection(name);
+        if !collection.dir.is_dir() {
+            return Err(CollectionError::Missing {
+                name: name.to_string(),
+                archives: self.root.clone(),
+            });
+        }
+        Ok(collection)
+    }
+
+    /// A collection, made with its WARC and spool folders if it is new.
+    pub fn create(&self, name: &CollectionName) -> Result<Collection, CollectionError> {
+        let collection = self.collection(name);
+        collection.create_dirs()?;
+        Ok(collection)
+    }
+
+    /// The collections with an index, by name.
+    pub fn collections(&self) -> Vec<CollectionName> {
+        let mut names: Vec<CollectionName> = fs::read_dir(&self.root)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .filter(|name| self.collection(name).has_index())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// `archives/cairn.sqlite`, the job state; the folder is made if need be.
+    pub fn job_database(&self) -> Result<PathBuf, CollectionError> {
+        fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        Ok(self.root.join(JOB_DATABASE))
+    }
+
+    /// Where `cairn demo` writes the seed post, as a Jekyll site's `_posts` would hold it.
+    pub fn demo_posts(&self) -> PathBuf {
+        self.root.join(DEMO_POSTS)
+    }
+}
+
+/// One archived page, as `pages.jsonl` lists it (the WACZ `pages.jsonl` fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageEntry {
+    pub url: String,
+    /// The capture's `WARC-Date`.
+    pub ts: String,
+    pub title: Option<String>,
+    pub status: u16,
+}
+
+/// What rebuilding an index found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IndexStats {
+    pub warc_files: usize,
+    pub captures: usize,
+}
+
+/// One collection: `archives/COLL`.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    name: CollectionName,
+    dir: PathBuf,
+}
+
+/// The collection's lock, held until dropped (an advisory lock on `.lock`, which the
+/// operating system releases when its holder ends, however it ends).
+#[derive(Debug)]
+pub struct CollectionLock {
+    _file: File,
+}
+
+impl Collection {
+    pub fn name(&self) -> &CollectionName {
+        &self.name
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn warc_dir(&self) -> PathBuf {
+        self.dir.join(WARC_DIR)
+    }
+
+    /// Where bodies too large for memory wait on their way into a WARC.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.dir.join(SPOOL_DIR)
+    }
+
+    /// The offline copy's root: `offline/HOST/PATH`.
+    pub fn offline_dir(&self) -> PathBuf {
+        self.dir.join(OFFLINE_DIR)
+    }
+
+    /// Where rewritten copies of archived posts go.
+    pub fn posts_dir(&self) -> PathBuf {
+        self.dir.join(POSTS_DIR)
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.dir.join(INDEX)
+    }
+
+    /// Makes the WARC and spool folders, if they are not there yet.
+    pub fn create_dirs(&self) -> Result<(), CollectionError> {
+        for dir in [self.warc_dir(), self.spool_dir()] {
+            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        Ok(())
+    }
+
+    /// Where a rewritten post points into the offline copy by default: the site-absolute
+    /// path it has when `archives/` sits at the root of the Jekyll site.
+    pub fn default_link_base(&self) -> String {
+        format!("/archives/{}/{OFFLINE_DIR}", self.name)
+    }
+
+    /// The writer's settings for this collection's WARC folder and file-name prefix.
+    pub fn writer_config(&self, compression: Compression) -> WriterConfig {
+        WriterConfig::new(self.warc_dir(), self.name.as_str(), compression)
+    }
+
+    /// Waits for, then takes, the collection's lock.
+    pub fn lock(&self) -> Result<CollectionLock, CollectionError> {
+        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let path = self.dir.join(LOCK);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(CollectionLock { _file: file })
+    }
+
+    /// The closed WARC files (not `.open` ones), by name.
+    pub fn warc_files(&self) -> Result<Vec<PathBuf>, CollectionError> {
+        self.warc_files_where(|name| !name.ends_with(OPEN_SUFFIX))
+    }
+
+    /// The WARC files still being written, or left unfinished by a writer that was killed.
+    pub fn unfinished_warc_files(&self) -> Result<Vec<PathBuf>, CollectionError> {
+        self.warc_files_where(|name| name.ends_with(OPEN_SUFFIX))
+    }
+
+    fn warc_files_where(
+        &self,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<PathBuf>, CollectionError> {
+        let dir = self.warc_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&dir)(e)),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(io_err(&dir))?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name.is_some_and(|n| is_warc_name(&n) && keep(&n)) {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// A WARC file the index names: a plain name inside the WARC folder, nothing else.
+    pub fn warc_file(&self, filename: &str) -> Result<PathBuf, CollectionError> {
+        let mut components = Path::new(filename).components();
+        match (components.next(), components.next()) {
+            (Some(Component::Normal(_)), None) => Ok(self.warc_dir().join(filename)),
+            _ => Err(CollectionError::OutsideFile(filename.to_string())),
+        }
+    }
+
+    pub fn has_index(&self) -> bool {
+        self.index_path().is_file()
+    }
+
+    /// When the index was last rewritten, to tell whether one read before is still current.
+    pub fn index_modified(&self) -> Option<SystemTime> {
+        fs::metadata(self.index_path()).ok()?.modified().ok()
+    }
+
+    /// The index; empty if none was built yet.
+    pub fn index(&self) -> Result<Index, CollectionError> {
+        let path = self.index_path();
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Index::parse(&text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index::default()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Rebuilds `index.cdxj` from the closed WARC files, replacing the old one whole: written
+    /// under a name of this process's own, synced, then renamed over it.
+    pub fn rebuild_index(&self, _lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
+        let files = self.warc_files()?;
+        let lines = index_lines(&files)?;
+        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in &lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        replace_file(&self.index_path(), text.as_bytes())?;
+        Ok(IndexStats {
+            warc_files: files.len(),
+            captures: lines.len(),
+        })
+    }
+
+    /// Appends one line per page to `pages.jsonl`.
+    pub fn append_pages(
+        &self,
+        _lock: &CollectionLock,
+        pages: &[PageEntry],
+    ) -> Result<(), CollectionError> {
+        if pages.is_empty() {
+            return Ok(());
+        }
+        let mut lines = String::new();
+        for page in pages {
+            lines.push_str(&serde_json::to_string(page).expect("a page serializes"));
+            lines.push('\n');
+        }
+        let path = self.dir.join(PAGES);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.write_all(lines.as_bytes()).map_err(io_err(&path))
+    }
+
+    /// The pages archived, oldest first; lines that do not parse are left out.
+    pub fn pages(&self) -> Vec<PageEntry> {
+        fs::read_to_string(self.dir.join(PAGES))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+/// Writes a sibling temporary file of a name no other process uses, syncs it, and renames it
+/// over `target`: readers see the old file or the new one, never a part.
+pub fn replace_file(target: &Path, bytes: &[u8]) -> Result<(), CollectionError> {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    // The file keeps its permissions (a post others read stays readable); a new one gets the
+    // usual 0644 rather than a temporary file's 0600.
+    let permissions = fs::metadata(target)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temp = tempfile::Builder::new()
+        .permissions(permissions)
+        .tempfile_in(dir)
+        .map_err(io_err(target))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(io_err(target))?;
+    temp.persist(target).map_err(|e| io_err(target)(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_once_and_files_stay_inside() {
+        for bad in ["", ".hidden", "a/b", "..", "a b", &"x".repeat(101)] {
+            assert!(bad.parse::<CollectionName>().is_err(), "{bad:?}");
+        }
+        let name: CollectionName = "cna-2023_v1.0".parse().unwrap();
+        let archives = Archives::new("/tmp/archives");
+        let collection = archives.collection(&name);
+        assert_eq!(
+            collection.warc_file("a.warc.zst").unwrap(),
+            Path::new("/tmp/archives/cna-2023_v1.0/warc/a.warc.zst")
+        );
+        for outside in ["../a.warc", "/etc/passwd", "a/b.warc", ""] {
+            assert!(collection.warc_file(outside).is_err(), "{outside:?}");
+        }
+    }
+
+    #[test]
+    fn the_index_is_replaced_whole_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let archives = Archives::new(dir.path());
+        let collection = archives.create(&"c".parse().unwrap()).unwrap();
+        let lock = collection.lock().unwrap();
+        let stats = collection.rebuild_index(&lock).unwrap();
+        assert_eq!((stats.warc_files, stats.captures), (0, 0));
+        assert!(collection.has_index());
+        collection
+            .append_pages(
+                &lock,
+                &[PageEntry {
+                    url: "https://a.example/".into(),
+                    ts: "2023-03-22T00:08:00Z".into(),
+                    title: None,
+                    status: 200,
+                }],
+            )
+            .unwrap();
+        assert_eq!(collection.pages().len(), 1);
+        assert_eq!(archives.collections(), vec!["c".parse().unwrap()]);
+        // Only the index and the lock: no temporary file left behind.
+        let mut names: Vec<String> = fs::read_dir(collection.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".lock", ".spool", "index.cdxj", "pages.jsonl", "warc"]
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Which encoding an HTML document is in, as a browser decides it: the charset of the HTTP
+//! header, else a byte-order mark, else a `<meta>` declaration in the first 1024 bytes, else
+//! UTF-8 if the bytes are valid UTF-8, else windows-1252 (the HTML standard's fallback for the
+//! Western web).
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use encoding_rs::Encoding;
+use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element};
+
+use super::references::attribute;
+
+/// Decodes an HTML document; returns the text and the encoding used.
+pub fn decode_html(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
+    let (text, used, _) = html_encoding(body, content_type).decode(body);
+    (text.into_owned(), used)
+}
+
+/// The encoding of a document, told from its start (`prefix`: the whole document, or its
+/// first megabyte or so; a prefix cut inside a character is still UTF-8).
+pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {
+    let declared = content_type
+        .and_then(charset_param)
+        .and_then(|label| Encoding::for_label(label.as_bytes()));
+    declared
+        .or_else(|| Encoding::for_bom(prefix).map(|(e, _)| e))
+        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
+        .unwrap_or_else(|| match std::str::from_utf8(prefix) {
+            Err(e) if e.error_len().is_some() => encoding_rs::WINDOWS_1252,
+            _ => encoding_rs::UTF_8,
+        })
+}
+
+/// The document as bytes lol_html can parse, and their encoding: as they are in an
+/// ASCII-compatible encoding, decoded to UTF-8 from any other (UTF-16).
+pub fn parseable<'b>(
+    body: &'b [u8],
+    encoding: &'static Encoding,
+) -> (Cow<'b, [u8]>, AsciiCompatibleEncoding) {
+    match AsciiCompatibleEncoding::new(encoding) {
+        Some(ascii) => (Cow::Borrowed(body), ascii),
+        None => {
+            let (text, _, _) = encoding.decode(body);
+            (
+                Cow::Owned(text.into_owned().into_bytes()),
+                AsciiCompatibleEncoding::utf_8(),
+            )
+        }
+    }
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// The charset of `<meta charset=...>` or `<meta http-equiv=Content-Type content=...>` in a
+/// document's first bytes, as the standard's prescan finds it.
+fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
+    let found: Cell<Option<&'static Encoding>> = Cell::new(None);
+    let settings = Settings::new().append_element_content_handler(element!("meta", |el| {
+        if found.get().is_some() {
+            return Ok(());
+        }
+        let label = attribute(el, "charset").or_else(|| {
+            attribute(el, "http-equiv")
+                .filter(|h| h.trim().eq_ignore_ascii_case("content-type"))
+                .and_then(|_| attribute(el, "content"))
+                .and_then(|c| charset_param(&c))
+        });
+        found.set(label.and_then(|l| Encoding::for_label(l.trim().as_bytes())));
+        Ok(())
+    }));
+    // Declarations are ASCII: any ASCII-compatible reading finds them.
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let _ = rewriter.write(prefix);
+    let _ = rewriter.end();
+    // A page that declares UTF-16 in ASCII is not UTF-16 (HTML standard, prescan).
+    found.get().map(|encoding| {
+        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            encoding_rs::UTF_8
+        } else {
+            encoding
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_then_bom_then_meta_then_utf8_then_windows_1252() {
+        let big5 = Encoding::for_label(b"big5").unwrap();
+        assert_eq!(
+            html_encoding(b"", Some("text/html; charset=\"Big5\"")),
+            big5
+        );
+        assert_eq!(html_encoding(b"<meta charset=big5>", None), big5);
+        assert_eq!(
+            html_encoding(
+                b"<meta http-equiv=Content-Type content='text/html;charset=gbk'>",
+                None
+            ),
+            Encoding::for_label(b"gbk").unwrap()
+        );
+        assert_eq!(
+            html_encoding(b"<meta charset=utf-16le>", None),
+            encoding_rs::UTF_8
+        );
+        assert_eq!(html_encoding(b"caf\xc3\xa9", None), encoding_rs::UTF_8);
+        assert_eq!(
+            html_encoding(b"caf\xe9 au lait", None),
+            encoding_rs::WINDOWS_1252
+        );
+    }
+}

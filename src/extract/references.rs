@@ -1,0 +1,329 @@
+//! The one table of where HTML holds references, for extraction and rewriting alike: which
+//! attribute of which element holds a URL, a `srcset`, CSS, or a refresh; whether the crawl
+//! follows it and as what; and how its value reads (character references decoded, as a
+//! browser decodes them, before any URL is resolved).
+
+use std::ops::Range;
+
+use lol_html::html_content::Element;
+
+use super::LinkKind;
+
+/// How an attribute's value holds its references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// One URL.
+    Url,
+    /// A `srcset`: URLs with width or density descriptors.
+    Srcset,
+    /// CSS declarations (`style`), whose `url()`s are references.
+    Style,
+    /// A `meta refresh` content: a delay, then a URL.
+    Refresh,
+}
+
+/// An attribute holding references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The attribute's name, lowercase.
+    pub attr: String,
+    pub syntax: Syntax,
+    /// What the crawl follows it as; `None` for references only rewritten (`link
+    /// rel=canonical`, SVG `use`, ...).
+    pub follow: Option<LinkKind>,
+}
+
+/// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery
+/// lazyload), on `img` and `source`.
+pub const LAZY_SRC: &[&str] = &[
+    "data-src",
+    "data-original",
+    "data-lazy-src",
+    "data-lazy",
+    "data-echo",
+    "data-url",
+    "data-hi-res-src",
+];
+pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
+/// Lazy attributes that name an image on any element (background images of `div`s and
+/// `span`s); the generic ones (`data-url`) mean other things there.
+const LAZY_SRC_ANY_ELEMENT: &[&str] = &[
+    "data-src",
+    "data-original",
+    "data-lazy-src",
+    "data-hi-res-src",
+];
+
+/// Every attribute of an element that holds references, in the element's order.
+pub fn references(el: &Element<'_, '_>) -> Vec<Reference> {
+    let tag = el.tag_name();
+    el.attributes()
+        .iter()
+        .filter_map(|a| {
+            let attr = a.name();
+            let (syntax, follow) = classify(&tag, &attr, el)?;
+            Some(Reference {
+                attr,
+                syntax,
+                follow,
+            })
+        })
+        .collect()
+}
+
+/// Where an attribute of an element leads, if it holds a reference at all.
+fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Option<LinkKind>)> {
+    use LinkKind::{Navigation, Refresh, Requisite};
+    let found = match (tag, attr) {
+        // The base moves where others resolve; the caller handles it.
+        ("base", _) => return None,
+        ("a" | "area", "href" | "xlink:href") => (Syntax::Url, Some(Navigation)),
+        ("link", "href") => {
+            let requisite = is_requisite_rel(&el.get_attribute("rel").unwrap_or_default());
+            (Syntax::Url, requisite.then_some(Requisite))
+        }
+        ("link", "imagesrcset") => (Syntax::Srcset, Some(Requisite)),
+        ("image", "href" | "xlink:href") => (Syntax::Url, Some(Requisite)),
+        (_, "href" | "xlink:href") => (Syntax::Url, None),
+        ("object", "data") => (Syntax::Url, Some(Requisite)),
+        (_, "src" | "poster" | "background") => (Syntax::Url, Some(Requisite)),
+        ("img" | "source", "srcset") => (Syntax::Srcset, Some(Requisite)),
+        ("img" | "source", a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
+        ("img" | "source", a) if LAZY_SRC.contains(&a) => (Syntax::Url, Some(Requisite)),
+        ("input", a) if LAZY_SRC.contains(&a) && is_image_input(el) => {
+            (Syntax::Url, Some(Requisite))
+        }
+        (_, a) if LAZY_SRC_ANY_ELEMENT.contains(&a) => (Syntax::Url, Some(Requisite)),
+        (_, "style") => (Syntax::Style, Some(Requisite)),
+        ("meta", "content") if is_refresh(el) => (Syntax::Refresh, Some(Refresh)),
+        ("meta", "content") if names_an_image(el) => (Syntax::Url, Some(Requisite)),
+        _ => return None,
+    };
+    Some(found)
+}
+
+fn is_image_input(el: &Element<'_, '_>) -> bool {
+    el.get_attribute("type")
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("image"))
+}
+
+fn is_refresh(el: &Element<'_, '_>) -> bool {
+    el.get_attribute("http-equiv")
+        .is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"))
+}
+
+/// `og:image` and kin: the picture a page is shared with.
+fn names_an_image(el: &Element<'_, '_>) -> bool {
+    let property = el
+        .get_attribute("property")
+        .or_else(|| el.get_attribute("name"))
+        .unwrap_or_default();
+    matches!(
+        property.as_str(),
+        "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
+    )
+}
+
+fn is_requisite_rel(rel: &str) -> bool {
+    rel.split_ascii_whitespace().any(|r| {
+        matches!(
+            r.to_ascii_lowercase().as_str(),
+            "stylesheet"
+                | "icon"
+                | "apple-touch-icon"
+                | "apple-touch-icon-precomposed"
+                | "mask-icon"
+                | "preload"
+                | "modulepreload"
+                | "manifest"
+                | "image_src"
+        )
+    })
+}
+
+/// An attribute's value as a browser reads it: character references (`&amp;`, `&#39;`)
+/// decoded by the rules for attribute values (HTML standard, "character reference state").
+pub fn attribute(el: &Element<'_, '_>, name: &str) -> Option<String> {
+    el.get_attribute(name)
+        .map(|raw| htmlize::unescape_attribute(raw).into_owned())
+}
+
+/// A value to put in an attribute, escaped so that a browser reads back exactly `value`.
+pub fn escape_attribute(value: &str) -> String {
+    htmlize::escape_attribute(value).into_owned()
+}
+
+/// Where the URL of a `meta refresh` content lies (HTML standard, "shared declarative refresh
+/// steps"): `5; url=/next`, `0;URL='/next'` and `0; /next` alike.
+pub fn refresh_target(content: &str) -> Option<Range<usize>> {
+    let bytes = content.as_bytes();
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_space(0);
+    let digits_start = i;
+    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if i == digits_start && bytes.get(i) != Some(&b'.') {
+        return None;
+    }
+    while bytes
+        .get(i)
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+    {
+        i += 1;
+    }
+    if i < bytes.len() {
+        if !matches!(bytes[i], b';' | b',') && !bytes[i].is_ascii_whitespace() {
+            return None;
+        }
+        i = skip_space(i);
+        if matches!(bytes.get(i), Some(b';' | b',')) {
+            i += 1;
+        }
+        i = skip_space(i);
+    }
+    i = skip_url_label(bytes, i);
+    let quote = bytes.get(i).copied().filter(|b| matches!(b, b'"' | b'\''));
+    if quote.is_some() {
+        i += 1;
+    }
+    let end = match quote {
+        Some(q) => bytes[i..]
+            .iter()
+            .position(|&b| b == q)
+            .map_or(bytes.len(), |p| i + p),
+        None => bytes.len(),
+    };
+    let (start, end) = trim_range(content, i, end);
+    (start < end).then_some(start..end)
+}
+
+/// Past `url =` (any case), as far as it matches: the standard goes on from wherever the
+/// label stops matching.
+fn skip_url_label(bytes: &[u8], mut i: usize) -> usize {
+    for letter in [b'u', b'r', b'l'] {
+        if bytes
+            .get(i)
+            .is_some_and(|b| b.to_ascii_lowercase() == letter)
+        {
+            i += 1;
+        } else {
+            return i;
+        }
+    }
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    if bytes.get(i) != Some(&b'=') {
+        return i;
+    }
+    i += 1;
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let slice = &text[start..end];
+    let lead = slice.len() - slice.trim_start().len();
+    let trail = slice.len() - slice.trim_end().len();
+    (start + lead, (end - trail).max(start + lead))
+}
+
+/// The target of a `meta refresh` content, if it names one.
+pub fn refresh_url(content: &str) -> Option<&str> {
+    refresh_target(content).map(|range| &content[range])
+}
+
+/// Each candidate URL of a `srcset` value with its byte range (HTML standard, "parse a
+/// srcset attribute"): candidates are a URL and optional descriptors, separated by commas; a
+/// URL may itself contain commas.
+pub fn srcset_spans(srcset: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = &srcset[pos..];
+        let skipped = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',')
+                .len();
+        pos += skipped;
+        let rest = &srcset[pos..];
+        if rest.is_empty() {
+            return spans;
+        }
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let candidate = &rest[..end];
+        let url = candidate.trim_end_matches(',');
+        if !url.is_empty() {
+            spans.push(pos..pos + url.len());
+        }
+        pos += end;
+        if !candidate.ends_with(',') {
+            pos += descriptors_end(&srcset[pos..]);
+        }
+    }
+}
+
+/// The length of a candidate's descriptors, up to and with the comma that ends them (commas
+/// inside parentheses do not end them).
+fn descriptors_end(after: &str) -> usize {
+    let mut depth = 0;
+    for (i, c) in after.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth <= 0 => return i + 1,
+            _ => {}
+        }
+    }
+    after.len()
+}
+
+/// The URLs of a `srcset` value.
+pub fn srcset_urls(srcset: &str) -> Vec<&str> {
+    srcset_spans(srcset)
+        .into_iter()
+        .map(|r| &srcset[r])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_contents_parse_as_the_standard_says() {
+        for (content, url) in [
+            ("0; URL=/a", Some("/a")),
+            ("5;url='/moved.aspx'", Some("/moved.aspx")),
+            ("0; http://live.example/", Some("http://live.example/")),
+            ("0,  URL = \"q\" trailing", Some("q")),
+            ("0;ñé/next", Some("ñé/next")),
+            ("3.5 ; url=x", Some("x")),
+            ("0", None),
+            ("x; url=/a", None),
+            ("0x /a", None),
+        ] {
+            assert_eq!(refresh_url(content), url, "{content:?}");
+        }
+    }
+
+    #[test]
+    fn srcset_parsing_handles_commas_in_urls() {
+        assert_eq!(
+            srcset_urls("a.jpg 1x,b.jpg 2x, c,d.jpg 3x"),
+            ["a.jpg", "b.jpg", "c,d.jpg"]
+        );
+        assert_eq!(srcset_urls("  single.jpg  "), ["single.jpg"]);
+        assert_eq!(srcset_urls("a.jpg (w, x) 2x, b.jpg"), ["a.jpg", "b.jpg"]);
+    }
+}

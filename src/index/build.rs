@@ -1,0 +1,270 @@
+//! Building index lines from WARC files. Indexing reads only record headers wherever it can: a
+//! zstd record written one frame per record is read through its first block and skipped by its
+//! frame length ([`crate::warc::codec::walk_zstd_frames`]); gzip must be inflated to find where
+//! a member ends, so files are indexed in parallel.
+
+use std::io::{self, BufRead};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::cdxj::Capture;
+use crate::warc::codec::{FrameHead, walk_zstd_frames};
+use crate::warc::digest::{Algorithm, BlockDigester};
+use crate::warc::reader::{Span, read_header};
+use crate::warc::record::timestamp14;
+use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader};
+
+/// HTTP headers longer than this are not parsed for status and mime.
+const MAX_HTTP_HEAD: usize = 64 << 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: ReadError },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// What the index learns of one record from its headers.
+struct RecordHeads<'h> {
+    header: &'h Header,
+    http_head: Option<&'h [u8]>,
+    /// The payload digest computed for a record that names none.
+    computed_digest: Option<String>,
+}
+
+/// Whether a record is a capture replay serves; not requests, warcinfo, or
+/// `application/warc-fields` metadata (as cdxj-indexer decides).
+fn is_capture(header: &Header) -> bool {
+    match header.record_type() {
+        Some(RecordType::Response | RecordType::Revisit) => true,
+        Some(RecordType::Resource | RecordType::Metadata) => {
+            header.get("Content-Type") != Some("application/warc-fields")
+        }
+        _ => false,
+    }
+}
+
+/// A capture without a `WARC-Payload-Digest` gets one computed, as cdxj-indexer does (sha1 in
+/// base32, warcio's default), so that revisits and de-duplication can still refer to it.
+fn needs_computed_digest(header: &Header) -> bool {
+    is_capture(header)
+        && header.get("WARC-Payload-Digest").is_none()
+        && header.record_type() != Some(RecordType::Revisit)
+}
+
+impl RecordHeads<'_> {
+    /// The index line for this record, or `None` if it is not a capture (see [`is_capture`]).
+    fn capture(&self, span: Span, filename: &str) -> Option<Capture> {
+        if !is_capture(self.header) {
+            return None;
+        }
+        let kind = self.header.record_type()?;
+        let url = self.header.target_uri()?.to_string();
+        let timestamp = timestamp14(self.header.get("WARC-Date")?)?;
+        let http = self.http_head.and_then(parse_http_head);
+        let mime = match kind {
+            RecordType::Revisit => Some("warc/revisit".to_string()),
+            RecordType::Response => http.as_ref().and_then(|h| h.1.clone()),
+            _ => self.header.get("Content-Type").map(str::to_string),
+        };
+        let mut capture = Capture::new(url, timestamp)?;
+        capture.mime = mime.map(|m| mime_essence(&m));
+        capture.status = http.map(|h| h.0);
+        capture.digest = self
+            .header
+            .get("WARC-Payload-Digest")
+            .map(str::to_string)
+            .or_else(|| self.computed_digest.clone());
+        capture.length = span.length?;
+        capture.offset = span.offset;
+        capture.filename = filename.to_string();
+        Some(capture)
+    }
+}
+
+/// `text/html; charset=utf-8` -> `text/html`.
+fn mime_essence(value: &str) -> String {
+    value
+        .split([';', ' ', '\t'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Status code and Content-Type of an HTTP response head.
+fn parse_http_head(head: &[u8]) -> Option<(u16, Option<String>)> {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut response = httparse::Response::new(&mut headers);
+    response.parse(head).ok()?;
+    let content_type = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .map(|h| String::from_utf8_lossy(h.value).into_owned());
+    Some((response.code?, content_type))
+}
+
+/// Index lines for one WARC file, in file order.
+pub fn index_file(path: &Path) -> Result<Vec<Capture>, IndexError> {
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let read_err = |source| IndexError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = WarcReader::open(path).map_err(read_err)?;
+    if reader.compression() == Compression::Zstd {
+        drop(reader);
+        if let Some(captures) = index_by_frames(path, &filename)? {
+            return Ok(captures);
+        }
+        let reader = WarcReader::open(path).map_err(read_err)?;
+        return index_by_reading(reader, &filename).map_err(read_err);
+    }
+    index_by_reading(reader, &filename).map_err(read_err)
+}
+
+/// The general path: every record read in order, its block decompressed to find its end.
+fn index_by_reading<R: io::Read>(
+    mut reader: WarcReader<R>,
+    filename: &str,
+) -> Result<Vec<Capture>, ReadError> {
+    let mut captures = Vec::new();
+    let mut head = Vec::new();
+    while let Some(mut record) = reader.next_record()? {
+        let header = std::mem::replace(&mut record.header, Header::new(""));
+        head.clear();
+        let http = header.holds_http();
+        let offset = record.offset;
+        if http {
+            read_http_head(&mut record.block(), &mut head).map_err(|e| ReadError::io(offset, e))?;
+        }
+        let computed_digest = if needs_computed_digest(&header) {
+            let digest = sha1_payload(&head, &mut record.block(), http);
+            digest.map_err(|e| ReadError::io(offset, e))?
+        } else {
+            None
+        };
+        drop(record);
+        let span = reader.finish_record()?;
+        let heads = RecordHeads {
+            header: &header,
+            http_head: (!head.is_empty()).then_some(&head[..]),
+            computed_digest,
+        };
+        captures.extend(heads.capture(span, filename));
+    }
+    Ok(captures)
+}
+
+/// The fast path for zstd files written one frame per record; `None` when the file is not
+/// laid out so (or is damaged), for the general reader to take over.
+fn index_by_frames(path: &Path, filename: &str) -> Result<Option<Vec<Capture>>, IndexError> {
+    let mut captures = Vec::new();
+    let mut first = true;
+    let mut each = |frame: FrameHead<'_>| {
+        let one = one_record(&frame, first);
+        first = false;
+        let Some((header, header_len)) = one else {
+            return false;
+        };
+        let heads = RecordHeads {
+            header: &header,
+            http_head: header.holds_http().then(|| &frame.head[header_len..]),
+            computed_digest: None,
+        };
+        let span = Span {
+            offset: frame.offset,
+            length: Some(frame.length),
+        };
+        captures.extend(heads.capture(span, filename));
+        true
+    };
+    let whole =
+        walk_zstd_frames(path, &headers_complete, &mut each).map_err(|source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(whole.then_some(captures))
+}
+
+/// The header of the record a frame holds, and its length, if the frame holds exactly one
+/// record whose headers the index can take as they are.
+fn one_record(frame: &FrameHead<'_>, first: bool) -> Option<(Header, usize)> {
+    let header_len = blank_line(frame.head)? + 4;
+    let header = read_header(&mut &frame.head[..header_len], frame.offset, first).ok()?;
+    let whole = header
+        .content_length()
+        .is_some_and(|n| frame.content_size == header_len as u64 + n + 4);
+    (whole && !needs_computed_digest(&header)).then_some((header, header_len))
+}
+
+/// The WARC header has ended, and so has the HTTP header of an HTTP block (or the head has
+/// grown past what is parsed anyway).
+fn headers_complete(head: &[u8]) -> bool {
+    if head.len() >= MAX_HTTP_HEAD {
+        return true;
+    }
+    let Some(warc_end) = blank_line(head).map(|i| i + 4) else {
+        return false;
+    };
+    let http = read_header(&mut &head[..warc_end], 0, false).is_ok_and(|h| h.holds_http());
+    !http || blank_line(&head[warc_end..]).is_some()
+}
+
+/// Copies the block's HTTP header (up to its blank line, at most [`MAX_HTTP_HEAD`] bytes).
+fn read_http_head(block: &mut impl BufRead, head: &mut Vec<u8>) -> io::Result<()> {
+    loop {
+        let chunk = block.fill_buf()?;
+        if chunk.is_empty() || head.len() >= MAX_HTTP_HEAD {
+            return Ok(());
+        }
+        let n = chunk.len().min(MAX_HTTP_HEAD - head.len());
+        head.extend_from_slice(&chunk[..n]);
+        block.consume(n);
+        if blank_line(head).is_some() {
+            return Ok(());
+        }
+    }
+}
+
+/// `sha1:` + base32 of the payload of a block whose first bytes are already in `head`.
+fn sha1_payload(head: &[u8], rest: &mut impl BufRead, http: bool) -> io::Result<Option<String>> {
+    let mut digester = BlockDigester::new(Algorithm::Sha1, http);
+    digester.update(head);
+    loop {
+        let chunk = rest.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        digester.update(chunk);
+        let n = chunk.len();
+        rest.consume(n);
+    }
+    let payload = digester.finish().1;
+    Ok(payload.map(|h| format!("sha1:{}", data_encoding::BASE32.encode(&h))))
+}
+
+static BLANK_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+
+/// Where the first `CRLF CRLF` (the end of a header) starts.
+fn blank_line(bytes: &[u8]) -> Option<usize> {
+    BLANK_LINE.find(bytes)
+}
+
+/// Indexes many files on every core, each file on one, and returns their lines sorted.
+pub fn index_lines(paths: &[PathBuf]) -> Result<Vec<String>, IndexError> {
+    let per_file: Vec<Vec<Capture>> = paths
+        .par_iter()
+        .map(|p| index_file(p))
+        .collect::<Result<_, _>>()?;
+    let mut lines: Vec<String> = per_file.iter().flatten().map(Capture::to_line).collect();
+    lines.par_sort_unstable();
+    Ok(lines)
+}

@@ -1,0 +1,174 @@
+//! The read side of a collection's index, the one way cairn reads `index.cdxj`: every capture
+//! sorted as the file is (SURT key, then time) and found by binary search; the nearest capture
+//! to a time, the latest of each URL, and for a revisit the capture that stores its payload.
+
+use std::collections::HashMap;
+
+use super::cdxj::Capture;
+use super::surt::surt;
+
+#[derive(Debug, Default)]
+pub struct Index {
+    captures: Vec<Capture>,
+    /// Each payload digest, to the first capture that stores it (a revisit stores none).
+    stored: HashMap<String, usize>,
+    /// Lines that are not CDXJ captures, left out.
+    unreadable_lines: usize,
+}
+
+impl Index {
+    /// The index in CDXJ text; lines that do not parse are counted and left out.
+    pub fn parse(text: &str) -> Index {
+        let mut captures = Vec::new();
+        let mut unreadable_lines = 0;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match Capture::parse(line) {
+                Ok(capture) => captures.push(capture),
+                Err(_) => unreadable_lines += 1,
+            }
+        }
+        let mut index = Index::from_captures(captures);
+        index.unreadable_lines = unreadable_lines;
+        index
+    }
+
+    pub fn from_captures(mut captures: Vec<Capture>) -> Index {
+        // Already sorted when read from a file cairn wrote: the sort only checks.
+        captures.sort_by(|a, b| (&a.urlkey, a.seconds).cmp(&(&b.urlkey, b.seconds)));
+        let mut stored = HashMap::new();
+        for (i, capture) in captures.iter().enumerate() {
+            if let (false, Some(digest)) = (capture.is_revisit(), &capture.digest) {
+                stored.entry(digest.clone()).or_insert(i);
+            }
+        }
+        Index {
+            captures,
+            stored,
+            unreadable_lines: 0,
+        }
+    }
+
+    pub fn captures(&self) -> &[Capture] {
+        &self.captures
+    }
+
+    pub fn len(&self) -> usize {
+        self.captures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.captures.is_empty()
+    }
+
+    pub fn unreadable_lines(&self) -> usize {
+        self.unreadable_lines
+    }
+
+    /// Every capture of a URL (by its SURT key, so `http://` and `https://www.` forms of one
+    /// URL are one), oldest first.
+    pub fn captures_of(&self, url: &str) -> &[Capture] {
+        let key = surt(url);
+        let start = self.captures.partition_point(|c| c.urlkey < key);
+        let len = self.captures[start..].partition_point(|c| c.urlkey == key);
+        &self.captures[start..start + len]
+    }
+
+    /// The capture of a URL nearest to a time (seconds since the epoch); the older of two
+    /// equally near.
+    pub fn nearest(&self, url: &str, seconds: i64) -> Option<&Capture> {
+        self.captures_of(url)
+            .iter()
+            .min_by_key(|c| (c.seconds - seconds).unsigned_abs())
+    }
+
+    /// The latest capture of each URL, as written in the index (of two captured in the same
+    /// second, the one the index lists last).
+    pub fn latest_per_url(&self) -> Vec<&Capture> {
+        let mut latest: HashMap<&str, &Capture> = HashMap::new();
+        for capture in &self.captures {
+            let newer = latest
+                .get(capture.url.as_str())
+                .is_none_or(|l| capture.seconds >= l.seconds);
+            if newer {
+                latest.insert(&capture.url, capture);
+            }
+        }
+        let mut out: Vec<&Capture> = latest.into_values().collect();
+        out.sort_by(|a, b| a.url.cmp(&b.url));
+        out
+    }
+
+    /// The capture whose record holds this capture's payload: itself, or for a revisit the
+    /// first capture that stored the same digest; `None` when the collection holds no such.
+    pub fn payload_of<'a>(&'a self, capture: &'a Capture) -> Option<&'a Capture> {
+        if !capture.is_revisit() {
+            return Some(capture);
+        }
+        let i = *self.stored.get(capture.digest.as_deref()?)?;
+        Some(&self.captures[i])
+    }
+
+    /// The first capture storing each payload the collection holds.
+    pub fn stored_payloads(&self) -> impl Iterator<Item = &Capture> {
+        self.stored.values().map(|&i| &self.captures[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture(url: &str, ts: &str, mime: &str, digest: &str, offset: u64) -> Capture {
+        let mut c = Capture::new(url.into(), ts.into()).unwrap();
+        c.mime = Some(mime.into());
+        c.digest = Some(digest.into());
+        c.offset = offset;
+        c.filename = "a.warc.zst".into();
+        c
+    }
+
+    #[test]
+    fn nearest_latest_and_revisits_resolved() {
+        let index = Index::from_captures(vec![
+            capture(
+                "https://a.example/p",
+                "20230322000900",
+                "warc/revisit",
+                "sha256:1",
+                30,
+            ),
+            capture(
+                "https://a.example/p",
+                "20230322000800",
+                "text/html",
+                "sha256:1",
+                10,
+            ),
+            capture(
+                "https://a.example/q",
+                "20230101000000",
+                "image/png",
+                "sha256:2",
+                20,
+            ),
+        ]);
+        assert_eq!(index.captures_of("http://a.example/p").len(), 2);
+        let seconds = |ts| {
+            crate::warc::record::parse_timestamp14(ts)
+                .unwrap()
+                .unix_timestamp()
+        };
+        let near = index
+            .nearest("https://a.example/p", seconds("2023"))
+            .unwrap();
+        assert_eq!(near.offset, 10);
+        let latest = index.latest_per_url();
+        assert_eq!(latest.len(), 2);
+        let revisit = latest.iter().find(|c| c.url.ends_with("/p")).unwrap();
+        assert!(revisit.is_revisit());
+        assert_eq!(index.payload_of(revisit).unwrap().offset, 10);
+        assert_eq!(index.stored_payloads().count(), 2);
+        let unparsed = Index::parse("garbage\n\n");
+        assert_eq!((unparsed.len(), unparsed.unreadable_lines()), (0, 1));
+    }
+}

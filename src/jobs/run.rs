@@ -1,0 +1,229 @@
+//! Running one job: its lock taken (and renewed while the crawl goes on), a killed earlier run
+//! resumed (its unfinished WARC files mended, its queue taken up), the archive run with its
+//! frontier persisted, and the run recorded with its outcome.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::Job;
+use super::store::{JobStore, Outcome, RunResult, StoreError};
+use crate::archive::{self, ArchiveOptions, Resume, Summary};
+use crate::collection::{Archives, Collection, CollectionError};
+use crate::crawl::FrontierLog;
+use crate::frontier::{Candidate, canonical};
+use crate::warc::repair::{RepairError, repair};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("job {0:?} is already running (another scheduler or `jobs run` holds its lock)")]
+    Busy(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    #[error(transparent)]
+    Repair(#[from] RepairError),
+    #[error(transparent)]
+    Config(#[from] super::ConfigError),
+    #[error("installing signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// A run's record, and the archive's own summary when it got that far.
+#[derive(Debug)]
+pub struct RunReport {
+    pub result: RunResult,
+    pub summary: Option<Summary>,
+}
+
+/// Who holds a lock: this process, on this machine.
+pub fn owner() -> String {
+    format!(
+        "{}:{}:{}",
+        hostname(),
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    )
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Takes the job's lock: free, stale, or held by a process of this machine that is gone (a
+/// run killed outright leaves its lock behind; waiting out its staleness would be pointless).
+pub fn lock_job(store: &dyn JobStore, job: &str, owner: &str) -> Result<bool, StoreError> {
+    let now = Utc::now().timestamp();
+    if store.try_lock(job, owner, now)? {
+        return Ok(true);
+    }
+    let Some(holder) = store.lock_owner(job)? else {
+        return store.try_lock(job, owner, now);
+    };
+    let mut parts = holder.splitn(3, ':');
+    let (host, pid) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let dead = host == hostname() && !pid.is_empty() && !Path::new("/proc").join(pid).exists();
+    Ok(dead && store.take_over(job, &holder, owner, now)?)
+}
+
+/// `cairn jobs run`: runs the job once now with `options`, if no one else is running it.
+pub fn run_once(
+    archives: &Archives,
+    job: &Job,
+    options: &ArchiveOptions,
+    store: Arc<dyn JobStore>,
+) -> Result<RunReport, JobError> {
+    let owner = owner();
+    if !lock_job(store.as_ref(), &job.name, &owner)? {
+        return Err(JobError::Busy(job.name.clone()));
+    }
+    let report = run_locked(archives, job, options, store.clone(), &owner);
+    store.unlock(&job.name, &owner)?;
+    report
+}
+
+/// Runs a job whose lock `owner` holds: records the run, renews the lock while the crawl goes
+/// on.
+pub fn run_locked(
+    archives: &Archives,
+    job: &Job,
+    options: &ArchiveOptions,
+    store: Arc<dyn JobStore>,
+    owner: &str,
+) -> Result<RunReport, JobError> {
+    let collection = archives.create(&job.collection)?;
+    let resume = resume_state(&collection, job, store.as_ref())?;
+    let started = Utc::now().to_rfc3339();
+    let run_id = store.start_run(&job.name, &started)?;
+    let resume = Resume {
+        frontier_log: Some(Arc::new(StoreFrontier {
+            store: store.clone(),
+            job: job.name.clone(),
+        })),
+        ..resume
+    };
+    let outcome = with_heartbeat(store.clone(), &job.name, owner, || {
+        archive::archive(&collection, options, resume)
+    });
+    let (result, summary) = match outcome {
+        Ok(summary) => (result_of(&summary), Some(summary)),
+        Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
+    };
+    store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
+    if result.outcome == Outcome::Ok {
+        store.clear_frontier(&job.name)?;
+    }
+    Ok(RunReport { result, summary })
+}
+
+/// What a finished archive run counts for the job's history.
+fn result_of(summary: &Summary) -> RunResult {
+    let crawl = &summary.crawl;
+    RunResult {
+        outcome: match summary.check() {
+            Ok(()) => Outcome::Ok,
+            Err(failed) => Outcome::Failed(failed.to_string()),
+        },
+        pages: crawl.pages,
+        bytes: crawl.warc_bytes,
+        new_payloads: (crawl.pages + crawl.resources).saturating_sub(crawl.revisits),
+        revisits: crawl.revisits,
+    }
+}
+
+/// Runs `work` while a thread renews the job's lock every half second.
+fn with_heartbeat<T>(
+    store: Arc<dyn JobStore>,
+    job: &str,
+    owner: &str,
+    work: impl FnOnce() -> T,
+) -> T {
+    let done = Arc::new(AtomicBool::new(false));
+    let beat = {
+        let (done, job, owner) = (done.clone(), job.to_string(), owner.to_string());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(500));
+                // A busy database misses one beat; the lock goes stale only after many.
+                let _ = store.heartbeat(&job, &owner, Utc::now().timestamp());
+            }
+        })
+    };
+    let value = work();
+    done.store(true, Ordering::SeqCst);
+    let _ = beat.join();
+    value
+}
+
+/// The job store as the crawl's frontier log.
+struct StoreFrontier {
+    store: Arc<dyn JobStore>,
+    job: String,
+}
+
+impl FrontierLog for StoreFrontier {
+    fn admitted(&self, candidates: &[Candidate]) {
+        if let Err(error) = self.store.record_frontier(&self.job, candidates) {
+            tracing::warn!(job = %self.job, %error, "could not persist the frontier");
+        }
+    }
+}
+
+/// If an earlier run of the job was killed: its runs are marked so, its unfinished WARC files
+/// mended (whole records kept), the index rebuilt, and what it had queued but not archived
+/// becomes this run's frontier. Otherwise a fresh start.
+fn resume_state(
+    collection: &Collection,
+    job: &Job,
+    store: &dyn JobStore,
+) -> Result<Resume, JobError> {
+    let killed = store.unfinished_runs(&job.name)?;
+    if killed.is_empty() {
+        store.clear_frontier(&job.name)?;
+        return Ok(Resume::default());
+    }
+    let now = Utc::now().to_rfc3339();
+    for id in &killed {
+        store.end_run(*id, &now, &RunResult::bare(Outcome::Killed))?;
+    }
+    let mut done = Vec::new();
+    for path in collection.unfinished_warc_files()? {
+        let report = repair(&path)?;
+        tracing::info!(
+            job = %job.name,
+            file = %report.repaired.display(),
+            kept = report.kept_records,
+            dropped_bytes = report.dropped_bytes,
+            "mended an unfinished WARC file"
+        );
+        done.extend(
+            report
+                .captured
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok()),
+        );
+    }
+    let lock = collection.lock()?;
+    collection.rebuild_index(&lock)?;
+    drop(lock);
+    let archived: HashSet<String> = done.iter().map(canonical).collect();
+    let pending = store
+        .load_frontier(&job.name)?
+        .into_iter()
+        .filter(|c| !archived.contains(&canonical(&c.url)))
+        .collect();
+    Ok(Resume {
+        frontier_log: None,
+        pending,
+        done,
+    })
+}

@@ -1,0 +1,358 @@
+//! Serving one capture: the nearest to the asked time (a redirect to its exact timestamp, as
+//! pywb does), as the archived bytes (`id_`) or rewritten so that every reference goes through
+//! this server, with Memento headers, ranges for media, and payloads too large for memory
+//! streamed from their WARC. What a payload becomes is the rewrite dispatch the offline copy
+//! uses too.
+
+use std::io::BufRead;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+use url::Url;
+
+use super::Loaded;
+use super::pages::{escape, plain};
+use crate::collection::CollectionError;
+use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
+use crate::content::ContentKind;
+use crate::fetch::decode_content;
+use crate::index::Capture;
+use crate::rewrite::{HtmlOptions, rewrite_document};
+use crate::warc::record::parse_timestamp14;
+
+/// Payloads larger than this are served as they are, never rewritten.
+const MAX_REWRITTEN: u64 = 32 << 20;
+/// Payloads up to this size are read whole; larger ones stream from the WARC file, so memory
+/// per request stays bounded whatever the record's size.
+const IN_MEMORY_PAYLOAD: u64 = 8 << 20;
+/// What replayed pages may load: only this server, inline code and data.
+const CSP: &str = "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:";
+
+/// What a request asks of one URL's captures.
+pub struct Wanted<'r> {
+    pub timestamp: &'r str,
+    pub modifier: &'r str,
+    pub url: &'r str,
+}
+
+/// Seconds since the epoch of a 1- to 14-digit timestamp.
+pub fn timestamp_seconds(ts: &str) -> Option<i64> {
+    parse_timestamp14(ts).map(|t| t.unix_timestamp())
+}
+
+pub fn http_date(seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|d| d.format(&Rfc2822).ok())
+        .map(|d| d.replace("+0000", "GMT"))
+        .unwrap_or_default()
+}
+
+/// `/COLL/timemap/link/URL`: every capture of the URL, as a Memento TimeMap.
+pub fn timemap(loaded: &Loaded, url: &str) -> Response {
+    let collection = loaded.collection.name();
+    let captures = loaded.index.captures_of(url);
+    if captures.is_empty() {
+        return not_archived(url, collection.as_str());
+    }
+    let mut body = format!(
+        "<{url}>; rel=\"original\",\n</{collection}/timemap/link/{url}>; rel=\"self\"; type=\"application/link-format\""
+    );
+    for (i, c) in captures.iter().enumerate() {
+        let rel = match (i, captures.len() - 1 - i) {
+            (0, 0) => "first last memento",
+            (0, _) => "first memento",
+            (_, 0) => "last memento",
+            _ => "memento",
+        };
+        body.push_str(&format!(
+            ",\n</{collection}/{}/{}>; rel=\"{rel}\"; datetime=\"{}\"",
+            c.timestamp,
+            c.url,
+            http_date(c.seconds)
+        ));
+    }
+    body.push('\n');
+    ([(header::CONTENT_TYPE, "application/link-format")], body).into_response()
+}
+
+fn not_archived(url: &str, collection: &str) -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        &format!("{url} is not archived in {collection}"),
+    )
+}
+
+/// `/COLL/TIMESTAMP[id_]/URL`.
+pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) -> Response {
+    let collection = loaded.collection.name().as_str();
+    let Some(seconds) = timestamp_seconds(wanted.timestamp) else {
+        return plain(StatusCode::BAD_REQUEST, "not a timestamp");
+    };
+    let Some(capture) = loaded.index.nearest(wanted.url, seconds) else {
+        return not_archived(wanted.url, collection);
+    };
+    if capture.timestamp != wanted.timestamp {
+        let location = format!(
+            "/{collection}/{}{}/{}",
+            capture.timestamp, wanted.modifier, capture.url
+        );
+        return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+    }
+    let read = loaded
+        .collection
+        .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+    let (head, payload) = match read {
+        Ok(read) => read,
+        Err(CollectionError::NoPayload { .. }) => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "the revisit's original payload is not in this collection",
+            );
+        }
+        Err(error) => {
+            tracing::error!(collection, url = %capture.url, %error, "reading a capture");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the archived record could not be read",
+            );
+        }
+    };
+    let status = StatusCode::from_u16(head.status().unwrap_or(200)).unwrap_or(StatusCode::OK);
+    let mut response = if wanted.modifier == "id_" {
+        raw_response(status, &head, payload, request_headers)
+    } else {
+        replayed_response(collection, capture, status, &head, payload, request_headers)
+    };
+    memento_headers(response.headers_mut(), collection, capture);
+    response
+}
+
+fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture) {
+    if let Ok(v) = HeaderValue::from_str(&http_date(capture.seconds)) {
+        headers.insert("Memento-Datetime", v);
+    }
+    let url = &capture.url;
+    let link = format!(
+        "<{url}>; rel=\"original\", </{collection}/timemap/link/{url}>; rel=\"timemap\"; type=\"application/link-format\""
+    );
+    if let Ok(v) = HeaderValue::from_str(&link) {
+        headers.insert(header::LINK, v);
+    }
+}
+
+/// Headers of the archived response that say nothing about the bytes this server sends.
+fn passes_through(name: &str) -> bool {
+    !matches!(
+        name.to_ascii_lowercase().as_str(),
+        "content-length"
+            | "transfer-encoding"
+            | "x-orig-transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "content-security-policy"
+            | "content-security-policy-report-only"
+            | "strict-transport-security"
+            | "set-cookie"
+            | "location"
+            | "content-encoding"
+            | "accept-ranges"
+            | "content-range"
+    )
+}
+
+fn archived_headers(head: &CaptureHead) -> Vec<(String, String)> {
+    String::from_utf8_lossy(&head.record.http_head)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            Some((n.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The archived bytes as they are (`id_`), with ranges for media.
+fn raw_response(
+    status: StatusCode,
+    head: &CaptureHead,
+    payload: Payload,
+    request_headers: &HeaderMap,
+) -> Response {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in archived_headers(head) {
+        if passes_through(&name) || name.eq_ignore_ascii_case("content-encoding") {
+            builder = builder.header(name, value);
+        }
+    }
+    ranged(builder, payload, request_headers)
+}
+
+/// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
+fn ranged(
+    builder: axum::http::response::Builder,
+    payload: Payload,
+    request_headers: &HeaderMap,
+) -> Response {
+    let total = if payload.cut {
+        payload.location.size
+    } else {
+        payload.bytes.len() as u64
+    };
+    let range = request_headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, total));
+    let builder = builder.header(header::ACCEPT_RANGES, "bytes");
+    let (builder, start, len) = match range {
+        Some((start, end)) => (
+            builder.status(StatusCode::PARTIAL_CONTENT).header(
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{total}"),
+            ),
+            start,
+            end - start + 1,
+        ),
+        None => (builder, 0, total),
+    };
+    let body = if payload.cut {
+        stream_payload(payload.location, start, len)
+    } else {
+        let mut bytes = payload.bytes;
+        bytes.truncate((start + len) as usize);
+        bytes.drain(..start as usize);
+        Body::from(bytes)
+    };
+    builder
+        .header(header::CONTENT_LENGTH, len)
+        .body(body)
+        .unwrap_or_else(bad_headers)
+}
+
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` against a payload of `total` bytes, as an inclusive
+/// range; `None` for anything else (the whole payload is then served).
+fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
+    let (a, b) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let last = total.checked_sub(1)?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => (total.saturating_sub(suffix.parse().ok()?), last),
+        (a, "") => (a.parse().ok()?, last),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(last)),
+    };
+    (start <= end).then_some((start, end))
+}
+
+/// `len` bytes of a record's payload from `start`, read from the WARC file as the client takes
+/// them: a few chunks in memory at a time, whatever the record's size.
+fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let send = |chunk| tx.blocking_send(chunk).is_ok();
+        let copy = |payload: &mut dyn BufRead| -> std::io::Result<()> {
+            std::io::copy(&mut payload.take(start), &mut std::io::sink())?;
+            let mut left = len;
+            while left > 0 {
+                let available = payload.fill_buf()?;
+                if available.is_empty() {
+                    break;
+                }
+                let n = available.len().min(left.min(64 << 10) as usize);
+                if !send(Ok(available[..n].to_vec())) {
+                    return Ok(());
+                }
+                payload.consume(n);
+                left -= n as u64;
+            }
+            Ok(())
+        };
+        let result =
+            crate::warc::reader::with_payload(&location.file, location.offset, |_, p| copy(p));
+        let failed = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(e) => Some(std::io::Error::other(e)),
+        };
+        if let Some(error) = failed {
+            tracing::error!(file = %location.file.display(), %error, "streaming a payload");
+            let _ = tx.blocking_send(Err(error));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Body::from_stream(stream)
+}
+
+/// A capture as a browser should see it from the archive: references through this server,
+/// redirects into the archive, the live web fenced off by CSP, a banner on pages.
+fn replayed_response(
+    collection: &str,
+    capture: &Capture,
+    status: StatusCode,
+    head: &CaptureHead,
+    payload: Payload,
+    request_headers: &HeaderMap,
+) -> Response {
+    let prefix = format!("/{collection}/{}", capture.timestamp);
+    let base = Url::parse(&capture.url).ok();
+    let mut builder = Response::builder()
+        .status(status)
+        .header(header::CONTENT_SECURITY_POLICY, CSP);
+    for (name, value) in archived_headers(head) {
+        if passes_through(&name) {
+            builder = builder.header(name, value);
+        }
+    }
+    if let (Some(location), Some(base)) = (head.http_header("location"), &base)
+        && let Ok(target) = base.join(location.trim())
+    {
+        builder = builder.header(header::LOCATION, format!("{prefix}/{target}"));
+    }
+    let content_type = head.content_type();
+    let encoding = head.encoding.as_deref();
+    let sniffed = decode_content(&payload.bytes[..], encoding, 512).unwrap_or_default();
+    let kind = ContentKind::of(content_type.as_deref(), &sniffed);
+    let rewritable =
+        kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
+    let Some(base) = base.filter(|_| rewritable) else {
+        if let Some(encoding) = encoding {
+            builder = builder.header(header::CONTENT_ENCODING, encoding);
+        }
+        return ranged(builder, payload, request_headers);
+    };
+    let through_archive = |url: &Url| Some(format!("{prefix}/{url}"));
+    let options = HtmlOptions {
+        base,
+        map: &through_archive,
+        keep_original: false,
+        promote_lazy: true,
+        banner: Some(banner(capture)),
+    };
+    let decoded = decode_content(&payload.bytes[..], encoding, MAX_REWRITTEN).unwrap_or_default();
+    let mut body = Vec::with_capacity(decoded.len() + decoded.len() / 8);
+    let ct = content_type.as_deref();
+    if let Err(error) = rewrite_document(kind, &mut &decoded[..], &mut body, ct, &options) {
+        // A page lol_html gives up on is served as archived; the CSP still fences it.
+        tracing::warn!(collection, url = %capture.url, %error, "serving unrewritten");
+        body = decoded;
+    }
+    builder.body(Body::from(body)).unwrap_or_else(bad_headers)
+}
+
+/// An archived header this server cannot send (a value that is no valid header value).
+fn bad_headers(error: axum::http::Error) -> Response {
+    tracing::error!(%error, "building the response");
+    plain(StatusCode::INTERNAL_SERVER_ERROR, "bad archived headers")
+}
+
+fn banner(capture: &Capture) -> String {
+    format!(
+        "<div id=\"cairn-banner\" style=\"all:initial;display:block;font:13px sans-serif;background:#ffd;border-bottom:1px solid #cc9;padding:4px 8px;color:#333\">Archived by cairn: {} · captured {}</div>",
+        escape(&capture.url),
+        http_date(capture.seconds)
+    )
+}

@@ -1,0 +1,300 @@
+//! HTML rewritten as a stream by lol_html, in the document's own charset, so bytes that are not
+//! references stay exactly as they were. Which attributes hold references, and how their
+//! values read, is [`crate::extract::references`]: the crawl followed exactly what is
+//! rewritten here.
+
+use std::cell::RefCell;
+use std::io::{BufRead, Write};
+
+use lol_html::html_content::{ContentType, Element, TextChunk};
+use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
+use url::Url;
+
+use super::{HtmlOptions, RewriteError, map_reference, rewrite_css};
+use crate::extract::charset::parseable;
+use crate::extract::references::{
+    LAZY_SRC, LAZY_SRCSET, Syntax, attribute, escape_attribute, references, refresh_target,
+    srcset_spans,
+};
+use crate::extract::{Base, MAX_NOSCRIPT_DEPTH};
+
+/// Rewrites an HTML document in `encoding` (one lol_html cannot parse, UTF-16, is decoded to
+/// UTF-8 first). Returns the new bytes and the references left as they were.
+pub fn rewrite_html(
+    body: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    options: &HtmlOptions<'_>,
+) -> Result<(Vec<u8>, Vec<Url>), RewriteError> {
+    let (bytes, encoding) = parseable(body, encoding);
+    let mut output = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    let unresolved = rewrite_html_stream(&mut &bytes[..], &mut output, encoding, options)?;
+    Ok((output, unresolved))
+}
+
+/// As [`rewrite_html`], from a reader to a writer in an ASCII-compatible encoding, a buffer
+/// at a time: memory stays flat whatever the document's size.
+pub fn rewrite_html_stream(
+    src: &mut dyn BufRead,
+    out: &mut dyn Write,
+    encoding: AsciiCompatibleEncoding,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
+    let rewriting = Rewriting::new(options, Base::new(&options.base), 0);
+    rewriting.run(src, out, encoding)?;
+    Ok(rewriting.unresolved.into_inner())
+}
+
+/// The state of one rewrite, shared by lol_html's handlers.
+struct Rewriting<'o> {
+    options: &'o HtmlOptions<'o>,
+    base: RefCell<Base>,
+    unresolved: RefCell<Vec<Url>>,
+    style: RefCell<String>,
+    noscript: RefCell<String>,
+    /// How deep inside `<noscript>` text this document is.
+    depth: usize,
+}
+
+/// An attribute to set: its name, its value before and after, all decoded.
+struct Change {
+    attr: String,
+    old: String,
+    new: String,
+    keep_original: bool,
+}
+
+impl<'o> Rewriting<'o> {
+    fn new(options: &'o HtmlOptions<'o>, base: Base, depth: usize) -> Rewriting<'o> {
+        Rewriting {
+            options,
+            base: RefCell::new(base),
+            unresolved: RefCell::default(),
+            style: RefCell::default(),
+            noscript: RefCell::default(),
+            depth,
+        }
+    }
+
+    fn run(
+        &self,
+        src: &mut dyn BufRead,
+        out: &mut dyn Write,
+        encoding: AsciiCompatibleEncoding,
+    ) -> Result<(), RewriteError> {
+        let mut write_error = None;
+        let settings = Settings::new()
+            .with_encoding(encoding)
+            .append_element_content_handler(element!("*", |el| {
+                self.element(el);
+                Ok(())
+            }))
+            .append_element_content_handler(element!("body", |el| {
+                if let (Some(banner), 0) = (&self.options.banner, self.depth) {
+                    el.prepend(banner, ContentType::Html);
+                }
+                Ok(())
+            }))
+            .append_element_content_handler(text!("style", |chunk| {
+                self.style(chunk);
+                Ok(())
+            }))
+            .append_element_content_handler(text!("noscript", |chunk| {
+                self.noscript(chunk);
+                Ok(())
+            }));
+        // lol_html's output sink cannot fail: the first write error is kept and reported.
+        let mut rewriter = HtmlRewriter::new(settings, |bytes: &[u8]| {
+            if write_error.is_none()
+                && let Err(e) = out.write_all(bytes)
+            {
+                write_error = Some(e);
+            }
+        });
+        loop {
+            let chunk = match src.fill_buf() {
+                Ok([]) => break,
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(RewriteError::Read(e)),
+            };
+            rewriter.write(chunk)?;
+            let n = chunk.len();
+            src.consume(n);
+        }
+        rewriter.end()?;
+        match write_error {
+            Some(e) => Err(RewriteError::Write(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn map(&self, value: &str) -> Option<String> {
+        let base = self.base.borrow().url.clone();
+        map_reference(self.options.map, &base, value, &self.unresolved)
+    }
+
+    fn element(&self, el: &mut Element<'_, '_>) {
+        if el.tag_name() == "base" {
+            self.base_element(el);
+            return;
+        }
+        let mut changes = self.changes(el);
+        if self.options.promote_lazy && el.tag_name() == "img" {
+            promote_lazy(el, &mut changes);
+        }
+        if !changes.is_empty() && matches!(el.tag_name().as_str(), "link" | "script") {
+            // Subresource integrity would reject a rewritten stylesheet.
+            el.remove_attribute("integrity");
+        }
+        for change in changes {
+            let _ = el.set_attribute(&change.attr, &escape_attribute(&change.new));
+            // A value that is already the rewritten one (a second run, a promoted src) is no
+            // original worth keeping.
+            let keep = self.options.keep_original && change.keep_original;
+            if keep && !change.old.is_empty() && change.old != change.new {
+                let name = kept_original_name(el, &change.attr);
+                if !el.has_attribute(&name) {
+                    let _ = el.set_attribute(&name, &escape_attribute(&change.old));
+                }
+            }
+        }
+    }
+
+    /// The new value of each reference attribute that changes.
+    fn changes(&self, el: &Element<'_, '_>) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for reference in references(el) {
+            let Some(old) = original(el, &reference.attr) else {
+                continue;
+            };
+            let new = match reference.syntax {
+                Syntax::Url => self.map(&old),
+                Syntax::Srcset => self.srcset(&old),
+                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r))).filter(|n| *n != old),
+                Syntax::Refresh => refresh_target(&old).and_then(|range| {
+                    let target = self.map(&old[range.clone()])?;
+                    let mut new = old.clone();
+                    new.replace_range(range, &target);
+                    Some(new)
+                }),
+            };
+            if let Some(new) = new {
+                changes.push(Change {
+                    attr: reference.attr,
+                    old,
+                    new,
+                    keep_original: matches!(reference.syntax, Syntax::Url | Syntax::Srcset),
+                });
+            }
+        }
+        changes
+    }
+
+    /// A srcset with each candidate URL mapped and descriptors kept; `None` if none changed.
+    fn srcset(&self, value: &str) -> Option<String> {
+        let mut out = value.to_string();
+        let mut changed = false;
+        // Replace from the end so earlier positions stay valid.
+        for span in srcset_spans(value).into_iter().rev() {
+            if let Some(new) = self.map(&value[span.clone()]) {
+                out.replace_range(span, &new);
+                changed = true;
+            }
+        }
+        changed.then_some(out)
+    }
+
+    /// The first `<base href>` moves where references resolve; every base loses its `href`,
+    /// so that local references do not resolve against the live site.
+    fn base_element(&self, el: &mut Element<'_, '_>) {
+        let kept = attribute(el, "data-cairn-original");
+        let Some(href) = attribute(el, "href").or(kept) else {
+            return;
+        };
+        self.base.borrow_mut().set(&href);
+        el.remove_attribute("href");
+        let _ = el.set_attribute("data-cairn-original", &escape_attribute(&href));
+    }
+
+    fn style(&self, chunk: &mut TextChunk<'_>) {
+        self.style.borrow_mut().push_str(chunk.as_str());
+        if chunk.last_in_text_node() {
+            let css = std::mem::take(&mut *self.style.borrow_mut());
+            let rewritten = rewrite_css(&css, &|r| self.map(r));
+            chunk.replace(&rewritten, ContentType::Html);
+        } else {
+            chunk.remove();
+        }
+    }
+
+    /// `<noscript>` content, text to a parser with scripting on, is markup to a browser
+    /// without scripts: it is rewritten as markup.
+    fn noscript(&self, chunk: &mut TextChunk<'_>) {
+        if self.depth >= MAX_NOSCRIPT_DEPTH {
+            return;
+        }
+        self.noscript.borrow_mut().push_str(chunk.as_str());
+        if !chunk.last_in_text_node() {
+            chunk.remove();
+            return;
+        }
+        let markup = std::mem::take(&mut *self.noscript.borrow_mut());
+        let inner = Rewriting::new(self.options, self.base.borrow().clone(), self.depth + 1);
+        let mut out = Vec::with_capacity(markup.len());
+        match inner.run(
+            &mut markup.as_bytes(),
+            &mut out,
+            AsciiCompatibleEncoding::utf_8(),
+        ) {
+            Ok(()) => {
+                let rewritten = String::from_utf8_lossy(&out);
+                chunk.replace(&rewritten, ContentType::Html);
+                self.unresolved
+                    .borrow_mut()
+                    .extend(inner.unresolved.into_inner());
+            }
+            // What cannot be rewritten is left as it was.
+            Err(_) => chunk.replace(&markup, ContentType::Html),
+        }
+    }
+}
+
+/// Gives a lazy image a real `src`/`srcset` from its `data-src`/`data-srcset`, so it shows
+/// with no script to swap them in.
+fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    for (real, lazy) in [("src", LAZY_SRC), ("srcset", LAZY_SRCSET)] {
+        let Some(new) = changes
+            .iter()
+            .find(|c| lazy.contains(&c.attr.as_str()))
+            .map(|c| c.new.clone())
+        else {
+            continue;
+        };
+        changes.retain(|c| c.attr != real);
+        changes.push(Change {
+            attr: real.to_string(),
+            old: original(el, real).unwrap_or_default(),
+            new,
+            keep_original: true,
+        });
+    }
+}
+
+/// An attribute's value before cairn rewrote it, decoded: with `data-cairn-original`
+/// present, the element was rewritten before, and starting from the originals makes a second
+/// run change nothing and lose nothing.
+fn original(el: &Element<'_, '_>, attr: &str) -> Option<String> {
+    let current = attribute(el, attr)?;
+    Some(attribute(el, &kept_original_name(el, attr)).unwrap_or(current))
+}
+
+/// Where an attribute's original value is kept: `data-cairn-original` for an element's one
+/// reference (its `href`, else its `src`), `data-cairn-original-ATTR` for any other, so two
+/// references on one element never share a kept value.
+fn kept_original_name(el: &Element<'_, '_>, attr: &str) -> String {
+    match attr {
+        "href" => "data-cairn-original".to_string(),
+        "src" if !el.has_attribute("href") => "data-cairn-original".to_string(),
+        other => format!("data-cairn-original-{other}"),
+    }
+}
