@@ -1,9 +1,9 @@
 //! The CDXJ line parser on hostile index lines: a line that parses writes back as a line that
-//! parses to the same entry, and the index readers built on it (replay's lookup keys, the
-//! payload table for revisits) take any index text.
+//! parses to the same capture, and the index reader built on it (nearest capture, latest per
+//! URL, revisits resolved to their payload) takes any index text.
 #![no_main]
 
-use cairn::index::{Entry, stored_payloads};
+use cairn::index::{Capture, Index};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,10 +11,19 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for line in text.lines() {
-        if let Some(entry) = Entry::parse(line) {
-            let written = entry.to_line();
-            assert_eq!(Entry::parse(&written).as_ref(), Some(&entry), "{written}");
+        if let Ok(capture) = Capture::parse(line) {
+            let written = capture.to_line();
+            assert_eq!(
+                Capture::parse(&written).ok().as_ref(),
+                Some(&capture),
+                "{written}"
+            );
         }
     }
-    let _ = stored_payloads(text);
+    let index = Index::parse(text);
+    for capture in index.latest_per_url() {
+        let _ = index.payload_of(capture);
+        let _ = index.nearest(&capture.url, capture.seconds);
+    }
+    let _ = index.stored_payloads().count();
 });

@@ -3,8 +3,9 @@
 //! error. The first byte picks the declared charset, so every decoding path is explored.
 #![no_main]
 
+use cairn::content::ContentKind;
 use cairn::extract;
-use cairn::rewrite::{HtmlOptions, rewrite_css, rewrite_html};
+use cairn::rewrite::{HtmlOptions, rewrite_css, rewrite_document, rewrite_html};
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 
@@ -54,5 +55,14 @@ fuzz_target!(|data: &[u8]| {
         banner: Some("<div>archived</div>".into()),
     };
     let _ = rewrite_html(body, encoding, &options);
+    for kind in [ContentKind::Html, ContentKind::Css] {
+        let _ = rewrite_document(
+            kind,
+            &mut &body[..],
+            &mut Vec::new(),
+            content_type,
+            &options,
+        );
+    }
     let _ = rewrite_css(&text, &|r| base.join(r).ok().and_then(|u| map(&u)));
 });

@@ -31,8 +31,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(entries) = cairn::index::index_file(&path) {
         // The zstd index reads headers only, so damage inside a block is verify's to find.
         for entry in entries.into_iter().filter(|_| verified) {
-            let offset: u64 = entry.fields.offset.parse().unwrap();
-            let length: u64 = entry.fields.length.parse().unwrap();
+            let (offset, length) = (entry.offset, entry.length);
             cairn::warc::reader::read_capture(&path, offset, 1 << 16)
                 .unwrap_or_else(|e| panic!("indexed offset {offset} does not read: {e}"));
             cairn::warc::reader::read_capture_exact(&path, offset, length, 1 << 16)

@@ -21,7 +21,7 @@ use crate::extract::{self, LinkKind};
 use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
 use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
 use crate::warc::record::format_warc_date;
-use crate::warc::{Clock, Compression, RecordIds, WriteError};
+use crate::warc::{Clock, Compression, RecordIds, WriteError, WriterConfig};
 
 pub use progress::{ProgressMode, human_bytes};
 pub use sink::Original;
@@ -172,24 +172,7 @@ struct Fetched {
 /// written (a fetch that fails is listed in the summary).
 pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     let started = Instant::now();
-    let mut writer_config = config.collection.writer_config(config.compression);
-    writer_config.max_file_size = config.max_file_size;
-    writer_config.clock = config.clock.clone();
-    writer_config.ids = config.ids.clone();
-    writer_config.warcinfo = vec![
-        ("isPartOf".into(), config.collection.name().to_string()),
-        ("description".into(), "cairn crawl".into()),
-        (
-            "robots".into(),
-            format!("{:?}", config.robots).to_lowercase(),
-        ),
-        (
-            "http-header-user-agent".into(),
-            config.fetch.user_agent.clone(),
-        ),
-        ("cairn-options".into(), config.options_summary.clone()),
-    ];
-    let sink = Sink::start(writer_config)?;
+    let sink = Sink::start(writer_config(&config))?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         fetcher: Fetcher::new(config.fetch.clone())?,
@@ -200,24 +183,8 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         hosts: Mutex::new(HashMap::new()),
         events: events_tx,
     });
-    let mut frontier = Frontier::new(config.rules.clone());
     let mut summary = Summary::default();
-    // Resuming: what the interrupted run archived is done; the targets still set the scope;
-    // then what it had queued comes back as it was.
-    for url in &config.resume.done {
-        frontier.mark_seen(url);
-    }
-    for seed in &config.seeds {
-        if let Err(refusal) = frontier.add_seed(seed.clone()) {
-            note_refusal(&mut summary, &refusal);
-        }
-    }
-    for candidate in &config.resume.pending {
-        let _ = frontier.requeue(candidate.clone());
-    }
-    if let Some(log) = &config.frontier_log {
-        log.admitted(&frontier.take_admitted());
-    }
+    let mut frontier = initial_frontier(&config, &mut summary);
     let mut state = CrawlState {
         sink,
         payloads: config.known_payloads,
@@ -251,6 +218,48 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The collection's writer, with the crawl's clock and IDs, and a warcinfo record naming the
+/// crawl's settings.
+fn writer_config(config: &CrawlConfig) -> WriterConfig {
+    let mut writer = config.collection.writer_config(config.compression);
+    writer.max_file_size = config.max_file_size;
+    writer.clock = config.clock.clone();
+    writer.ids = config.ids.clone();
+    let robots = format!("{:?}", config.robots).to_lowercase();
+    writer.warcinfo = vec![
+        ("isPartOf".into(), config.collection.name().to_string()),
+        ("description".into(), "cairn crawl".into()),
+        ("robots".into(), robots),
+        (
+            "http-header-user-agent".into(),
+            config.fetch.user_agent.clone(),
+        ),
+        ("cairn-options".into(), config.options_summary.clone()),
+    ];
+    writer
+}
+
+/// The seeds, queued. Resuming, what the interrupted run archived is done, the targets still
+/// set the scope, then what it had queued comes back as it was.
+fn initial_frontier(config: &CrawlConfig, summary: &mut Summary) -> Frontier {
+    let mut frontier = Frontier::new(config.rules.clone());
+    for url in &config.resume.done {
+        frontier.mark_seen(url);
+    }
+    for seed in &config.seeds {
+        if let Err(refusal) = frontier.add_seed(seed.clone()) {
+            note_refusal(summary, &refusal);
+        }
+    }
+    for candidate in &config.resume.pending {
+        let _ = frontier.requeue(candidate.clone());
+    }
+    if let Some(log) = &config.frontier_log {
+        log.admitted(&frontier.take_admitted());
+    }
+    frontier
 }
 
 /// What the crawl loop takes from the configuration.
@@ -407,36 +416,12 @@ impl CrawlState {
         let exchange = match outcome {
             Ok(exchange) => exchange,
             Err(error) => {
-                let failure = Failure {
-                    url: candidate.url.to_string(),
-                    error,
-                };
-                self.progress.failed(&failure);
-                if candidate.kind == CandidateKind::Target {
-                    summary.failed_targets.push(failure.clone());
-                }
-                summary.errors.push(failure);
+                self.failed(&candidate, error, summary);
                 return Ok(());
             }
         };
-        summary.bytes += exchange.body.len();
-        if links_cut {
-            summary.errors.push(Failure {
-                url: candidate.url.to_string(),
-                error: format!(
-                    "stored whole, but links were read from its first {} only",
-                    human_bytes(MAX_PARSED_BYTES)
-                ),
-            });
-        }
-        if exchange.status >= 400 {
-            summary.errors.push(Failure {
-                url: candidate.url.to_string(),
-                error: format!("HTTP {}", exchange.status),
-            });
-        }
+        note_fetched(&candidate, &exchange, links_cut, summary);
         self.progress.fetched(&exchange);
-
         if exchange.is_redirect() {
             summary.resources += 1;
             if let Some(target) = exchange
@@ -446,37 +431,80 @@ impl CrawlState {
             {
                 note_refusal(summary, &refusal);
             }
-            if self.capture(exchange, None).await? {
-                summary.revisits += 1;
-            }
-            return Ok(());
+            return self.capture_counted(exchange, None, summary).await;
         }
-
-        let metadata = candidate
-            .kind
-            .is_page()
-            .then(|| page_metadata(&candidate, &links));
         for link in &links {
             let result = frontier.add_link(&candidate, link.url.clone(), link.kind);
             if let Err(refusal) = result {
                 note_refusal(summary, &refusal);
             }
         }
-        if candidate.kind.is_page() {
-            summary.pages += 1;
-            summary.page_entries.push(PageEntry {
-                url: candidate.url.to_string(),
-                ts: format_warc_date(exchange.date),
-                title,
-                status: exchange.status,
-            });
-        } else {
+        if !candidate.kind.is_page() {
             summary.resources += 1;
+            return self.capture_counted(exchange, None, summary).await;
         }
+        summary.pages += 1;
+        summary.page_entries.push(PageEntry {
+            url: candidate.url.to_string(),
+            ts: format_warc_date(exchange.date),
+            title,
+            status: exchange.status,
+        });
+        let metadata = page_metadata(&candidate, &links);
+        self.capture_counted(exchange, Some(metadata), summary)
+            .await
+    }
+
+    /// Writes an exchange, counting it among the revisits if it is one.
+    async fn capture_counted(
+        &mut self,
+        exchange: Exchange,
+        metadata: Option<Vec<u8>>,
+        summary: &mut Summary,
+    ) -> Result<(), CrawlError> {
         if self.capture(exchange, metadata).await? {
             summary.revisits += 1;
         }
         Ok(())
+    }
+
+    /// A fetch that failed outright: listed, and for a target, a target that failed.
+    fn failed(&self, candidate: &Candidate, error: String, summary: &mut Summary) {
+        let failure = Failure {
+            url: candidate.url.to_string(),
+            error,
+        };
+        self.progress.failed(&failure);
+        if candidate.kind == CandidateKind::Target {
+            summary.failed_targets.push(failure.clone());
+        }
+        summary.errors.push(failure);
+    }
+}
+
+/// Counts a fetch's bytes, and lists what is worth knowing of it: an error status, a page too
+/// large to read whole for links.
+fn note_fetched(
+    candidate: &Candidate,
+    exchange: &Exchange,
+    links_cut: bool,
+    summary: &mut Summary,
+) {
+    summary.bytes += exchange.body.len();
+    if links_cut {
+        summary.errors.push(Failure {
+            url: candidate.url.to_string(),
+            error: format!(
+                "stored whole, but links were read from its first {} only",
+                human_bytes(MAX_PARSED_BYTES)
+            ),
+        });
+    }
+    if exchange.status >= 400 {
+        summary.errors.push(Failure {
+            url: candidate.url.to_string(),
+            error: format!("HTTP {}", exchange.status),
+        });
     }
 }
 

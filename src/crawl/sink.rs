@@ -97,11 +97,15 @@ impl Sink {
     }
 }
 
+/// Counts what the writer wrote.
+impl SinkReport {
+    fn count(&mut self, written: crate::warc::Written) {
+        self.records += 1;
+        self.bytes += written.length;
+    }
+}
+
 fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Result<(), WriteError> {
-    let mut count = |w: crate::warc::Written| {
-        report.records += 1;
-        report.bytes += w.length;
-    };
     match job {
         Job::Resource {
             target_uri,
@@ -111,77 +115,98 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
             let record = NewRecord::new(RecordType::Resource, Block::Bytes(&block))
                 .target(&target_uri)
                 .content_type(&content_type);
-            count(writer.write(record)?);
+            report.count(writer.write(record)?);
         }
-        Job::Capture(job) => {
-            let CaptureJob {
-                exchange,
-                request_id,
-                response_id,
-                revisit_of,
-                metadata,
-            } = *job;
-            let uri = exchange.url.as_str();
-            let ip = exchange.ip.map(|ip| ip.to_string());
-            let with_ip = |r| with_ip(r, ip.as_deref());
-            let response = match &revisit_of {
-                Some(original) => with_ip(
-                    refers_to(
-                        NewRecord::new(RecordType::Revisit, Block::Bytes(&exchange.response_head))
-                            .field(
-                                "WARC-Profile",
-                                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
-                            )
-                            .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
-                            .field("WARC-Refers-To-Date", format_warc_date(original.date)),
-                        original,
-                    )
-                    .field(
-                        "WARC-Payload-Digest",
-                        sha256_label(&exchange.payload_sha256),
-                    ),
-                ),
-                None => with_ip(NewRecord::new(RecordType::Response, Block::Bytes(&[]))),
-            }
-            .id(&response_id)
-            .date(exchange.date)
-            .target(uri)
-            .content_type("application/http; msgtype=response");
-            let mut response = match exchange.truncated {
-                Some(reason) if revisit_of.is_none() => response.field("WARC-Truncated", reason),
-                _ => response,
-            };
-            let mut stream = HeadThenBody::new(&exchange.response_head, &exchange.body)
-                .map_err(WriteError::Block)?;
-            if revisit_of.is_none() {
-                let len = stream.len();
-                response.block = Block::Stream {
-                    reader: &mut stream,
-                    len,
-                };
-                response.payload_sha256 = Some(exchange.payload_sha256);
-            }
-            count(writer.write(response)?);
-            let request = with_ip(
-                NewRecord::new(RecordType::Request, Block::Bytes(&exchange.request_head))
-                    .id(&request_id)
-                    .date(exchange.date)
-                    .target(uri)
-                    .content_type("application/http; msgtype=request")
-                    .field("WARC-Concurrent-To", response_id.clone()),
-            );
-            count(writer.write(request)?);
-            if let Some(fields) = metadata {
-                let record = NewRecord::new(RecordType::Metadata, Block::Bytes(&fields))
-                    .date(exchange.date)
-                    .target(uri)
-                    .content_type("application/warc-fields")
-                    .field("WARC-Concurrent-To", response_id.clone());
-                count(writer.write(record)?);
-            }
-        }
+        Job::Capture(job) => write_capture(writer, *job, report)?,
     }
     Ok(())
+}
+
+/// A fetch's records: the response (or a revisit), the request, and the page's metadata.
+fn write_capture(
+    writer: &mut WarcWriter,
+    job: CaptureJob,
+    report: &mut SinkReport,
+) -> Result<(), WriteError> {
+    let CaptureJob {
+        exchange,
+        request_id,
+        response_id,
+        revisit_of,
+        metadata,
+    } = job;
+    let uri = exchange.url.as_str();
+    let ip = exchange.ip.map(|ip| ip.to_string());
+    let mut stream =
+        HeadThenBody::new(&exchange.response_head, &exchange.body).map_err(WriteError::Block)?;
+    let response = match &revisit_of {
+        Some(original) => with_ip(revisit_record(&exchange, original), ip.as_deref()),
+        None => response_record(&exchange, &mut stream, ip.as_deref()),
+    }
+    .id(&response_id)
+    .date(exchange.date)
+    .target(uri)
+    .content_type("application/http; msgtype=response");
+    report.count(writer.write(response)?);
+    let request = with_ip(
+        NewRecord::new(RecordType::Request, Block::Bytes(&exchange.request_head)),
+        ip.as_deref(),
+    )
+    .id(&request_id)
+    .date(exchange.date)
+    .target(uri)
+    .content_type("application/http; msgtype=request")
+    .field("WARC-Concurrent-To", response_id.clone());
+    report.count(writer.write(request)?);
+    if let Some(fields) = metadata {
+        let record = NewRecord::new(RecordType::Metadata, Block::Bytes(&fields))
+            .date(exchange.date)
+            .target(uri)
+            .content_type("application/warc-fields")
+            .field("WARC-Concurrent-To", response_id);
+        report.count(writer.write(record)?);
+    }
+    Ok(())
+}
+
+/// The whole response, streamed from memory or its spool file; its payload digest is the one
+/// the fetcher computed as the body arrived.
+fn response_record<'a>(
+    exchange: &Exchange,
+    stream: &'a mut HeadThenBody<'_>,
+    ip: Option<&str>,
+) -> NewRecord<'a> {
+    let len = stream.len();
+    let mut record = with_ip(
+        NewRecord::new(
+            RecordType::Response,
+            Block::Stream {
+                reader: stream,
+                len,
+            },
+        ),
+        ip,
+    );
+    record.payload_sha256 = Some(exchange.payload_sha256);
+    match exchange.truncated {
+        Some(reason) => record.field("WARC-Truncated", reason),
+        None => record,
+    }
+}
+
+/// A response whose payload is stored already: its HTTP header only, naming the original.
+fn revisit_record<'a>(exchange: &'a Exchange, original: &Original) -> NewRecord<'a> {
+    let record = NewRecord::new(RecordType::Revisit, Block::Bytes(&exchange.response_head))
+        .field(
+            "WARC-Profile",
+            "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+        )
+        .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
+        .field("WARC-Refers-To-Date", format_warc_date(original.date));
+    refers_to(record, original).field(
+        "WARC-Payload-Digest",
+        sha256_label(&exchange.payload_sha256),
+    )
 }
 
 fn refers_to<'a>(record: NewRecord<'a>, original: &Original) -> NewRecord<'a> {
@@ -258,5 +283,97 @@ impl Seek for HeadThenBody<'_> {
             .seek(SeekFrom::Start(pos.saturating_sub(head_len)))?;
         self.pos = pos;
         Ok(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::fetch::Spool;
+    use crate::warc::{Clock, Compression, RecordIds};
+
+    fn label(bytes: &[u8]) -> String {
+        sha256_label(&Sha256::digest(bytes))
+    }
+
+    /// An exchange becomes its response, request and metadata records, exactly these bytes.
+    #[test]
+    fn an_exchange_maps_to_these_records_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = WriterConfig::new(dir.path(), "t", Compression::None);
+        let date = time::macros::datetime!(2023-03-22 00:08:00.5 UTC);
+        config.clock = Clock::ticking(date, time::Duration::seconds(1));
+        config.ids = RecordIds::sequential();
+        let mut writer = WarcWriter::new(config).unwrap();
+        let body = b"<title>x</title>".to_vec();
+        let response_head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n".to_vec();
+        let request_head = b"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n".to_vec();
+        let exchange = Exchange {
+            url: url::Url::parse("https://a.example/x").unwrap(),
+            date,
+            ip: Some("192.0.2.1".parse().unwrap()),
+            request_head: request_head.clone(),
+            status: 200,
+            response_head: response_head.clone(),
+            headers: vec![("content-type".into(), "text/html".into())],
+            payload_sha256: Sha256::digest(&body).into(),
+            body: Spool::Memory(body.clone()),
+            truncated: None,
+        };
+        let job = CaptureJob {
+            exchange,
+            request_id: "<urn:uuid:req>".into(),
+            response_id: "<urn:uuid:resp>".into(),
+            revisit_of: None,
+            metadata: Some(b"hops: \r\n".to_vec()),
+        };
+        let mut report = SinkReport::default();
+        write_job(&mut writer, Job::Capture(Box::new(job)), &mut report).unwrap();
+        let file = writer.close().unwrap().remove(0);
+        let text = String::from_utf8(std::fs::read(file).unwrap()).unwrap();
+        let block = [response_head.as_slice(), &body].concat();
+        let response = [
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:resp>\r\n",
+            "WARC-Date: 2023-03-22T00:08:00.500000Z\r\nWARC-Target-URI: https://a.example/x\r\n",
+            "WARC-IP-Address: 192.0.2.1\r\nContent-Type: application/http; msgtype=response\r\n",
+            &format!("WARC-Block-Digest: {}\r\n", label(&block)),
+            &format!("WARC-Payload-Digest: {}\r\n", label(&body)),
+            &format!("Content-Length: {}\r\n\r\n", block.len()),
+            std::str::from_utf8(&block).unwrap(),
+            "\r\n\r\n",
+        ]
+        .concat();
+        let request = [
+            "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: <urn:uuid:req>\r\n",
+            "WARC-Date: 2023-03-22T00:08:00.500000Z\r\nWARC-Target-URI: https://a.example/x\r\n",
+            "WARC-IP-Address: 192.0.2.1\r\nWARC-Concurrent-To: <urn:uuid:resp>\r\n",
+            "Content-Type: application/http; msgtype=request\r\n",
+            &format!("WARC-Block-Digest: {}\r\n", label(&request_head)),
+            &format!("WARC-Payload-Digest: {}\r\n", label(b"")),
+            &format!("Content-Length: {}\r\n\r\n", request_head.len()),
+            std::str::from_utf8(&request_head).unwrap(),
+            "\r\n\r\n",
+        ]
+        .concat();
+        let metadata = [
+            "WARC/1.1\r\nWARC-Type: metadata\r\n",
+            "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n",
+            "WARC-Date: 2023-03-22T00:08:00.500000Z\r\nWARC-Target-URI: https://a.example/x\r\n",
+            "WARC-Concurrent-To: <urn:uuid:resp>\r\nContent-Type: application/warc-fields\r\n",
+            &format!("WARC-Block-Digest: {}\r\n", label(b"hops: \r\n")),
+            "Content-Length: 8\r\n\r\nhops: \r\n\r\n\r\n",
+        ]
+        .concat();
+        let records = text
+            .split_once("WARC/1.1\r\nWARC-Type: response")
+            .unwrap()
+            .1;
+        assert_eq!(
+            format!("WARC/1.1\r\nWARC-Type: response{records}"),
+            [response, request, metadata].concat()
+        );
+        assert_eq!(report.records, 3);
     }
 }

@@ -424,40 +424,7 @@ impl Fetcher {
         let (response_head, received) = response_head(&response);
         self.jar_store(url, response.headers());
 
-        let mut spool = SpoolWriter {
-            spool: Spool::Memory(Vec::new()),
-            hash: Sha256::new(),
-            dir: self.config.spool_dir.clone(),
-        };
-        let mut truncated = None;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = self.config.max_resource_size - spool.spool.len();
-                    let take = (chunk.len() as u64).min(room) as usize;
-                    spool
-                        .write(&chunk[..take])
-                        .map_err(|source| FetchError::Spool {
-                            url: url.to_string(),
-                            source,
-                        })?;
-                    if take < chunk.len() || spool.spool.len() >= self.config.max_resource_size {
-                        truncated = Some("length");
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                // What arrived before a stall or a reset is kept, marked as cut short.
-                Err(e) if e.is_timeout() => {
-                    truncated = Some("time");
-                    break;
-                }
-                Err(_) => {
-                    truncated = Some("disconnect");
-                    break;
-                }
-            }
-        }
+        let (spool, truncated) = self.receive_body(url, &mut response).await?;
         Ok(Exchange {
             url: url.clone(),
             date,
@@ -470,6 +437,40 @@ impl Fetcher {
             truncated,
             payload_sha256: spool.hash.finalize().into(),
         })
+    }
+
+    /// The body as it arrives, hashed and spooled past 1 MiB, up to `--max-resource-size`;
+    /// what arrived before a stall or a reset is kept, with the `WARC-Truncated` reason.
+    async fn receive_body(
+        &self,
+        url: &Url,
+        response: &mut reqwest::Response,
+    ) -> Result<(SpoolWriter, Option<&'static str>), FetchError> {
+        let mut spool = SpoolWriter {
+            spool: Spool::Memory(Vec::new()),
+            hash: Sha256::new(),
+            dir: self.config.spool_dir.clone(),
+        };
+        let max = self.config.max_resource_size;
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return Ok((spool, None)),
+                Err(e) if e.is_timeout() => return Ok((spool, Some("time"))),
+                Err(_) => return Ok((spool, Some("disconnect"))),
+            };
+            let room = max - spool.spool.len();
+            let take = (chunk.len() as u64).min(room) as usize;
+            spool
+                .write(&chunk[..take])
+                .map_err(|source| FetchError::Spool {
+                    url: url.to_string(),
+                    source,
+                })?;
+            if take < chunk.len() || spool.spool.len() >= max {
+                return Ok((spool, Some("length")));
+            }
+        }
     }
 
     /// The request headers, in the order sent (hyper writes them title-cased, as here).

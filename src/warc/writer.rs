@@ -217,12 +217,6 @@ impl WarcWriter {
 
     /// Writes one record, opening (or rolling over to) a file first if needed.
     pub fn write(&mut self, mut record: NewRecord<'_>) -> Result<Written, WriteError> {
-        let id = record.id.take().unwrap_or_else(|| self.config.ids.next());
-        let date = record
-            .date
-            .take()
-            .unwrap_or_else(|| self.config.clock.now());
-        let (header, digests) = prepare(&mut record, &id, date)?;
         if self
             .current
             .as_ref()
@@ -233,6 +227,13 @@ impl WarcWriter {
         if self.current.is_none() {
             self.open_next()?;
         }
+        // Named and dated after the file's warcinfo, so IDs and dates follow the file's order.
+        let id = record.id.take().unwrap_or_else(|| self.config.ids.next());
+        let date = record
+            .date
+            .take()
+            .unwrap_or_else(|| self.config.clock.now());
+        let (header, digests) = prepare(&mut record, &id, date)?;
         let file = self.current.as_mut().expect("a file was just opened");
         let offset = file.out.count;
         let head = header.to_bytes();
@@ -509,4 +510,70 @@ impl<W: Write> Write for CountingWriter<W> {
 /// True for a path cairn is still writing.
 pub fn is_open_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "open")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn sha256(bytes: &[u8]) -> String {
+        sha256_label(&Sha256::digest(bytes))
+    }
+
+    /// With the clock and the record IDs given, a file is the same bytes every time: these.
+    #[test]
+    fn records_are_written_byte_for_byte_as_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = WriterConfig::new(dir.path(), "test", Compression::None);
+        let start = time::macros::datetime!(2023-03-22 00:08:00 UTC);
+        config.clock = Clock::ticking(start, time::Duration::seconds(1));
+        config.ids = RecordIds::sequential();
+        config.warcinfo = vec![("isPartOf".into(), "test".into())];
+        let mut writer = WarcWriter::new(config).unwrap();
+        let post = b"---\nfrom: https://www.cna.com.tw/\n---\n";
+        let record = NewRecord::new(RecordType::Resource, Block::Bytes(post))
+            .target("file:///_posts/a.md")
+            .content_type("text/markdown");
+        let written = writer.write(record).unwrap();
+        let files = writer.close().unwrap();
+        assert_eq!(files, [dir.path().join("test-20230322000800-00000.warc")]);
+
+        let info = format!(
+            "software: cairn/{}\r\nformat: WARC File Format 1.1\r\nisPartOf: test\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        let expected = [
+            "WARC/1.1\r\n",
+            "WARC-Type: warcinfo\r\n",
+            "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n",
+            "WARC-Date: 2023-03-22T00:08:01.000000Z\r\n",
+            "WARC-Filename: test-20230322000800-00000.warc\r\n",
+            "Content-Type: application/warc-fields\r\n",
+            &format!("WARC-Block-Digest: {}\r\n", sha256(info.as_bytes())),
+            &format!("Content-Length: {}\r\n\r\n", info.len()),
+            &info,
+            "\r\n\r\n",
+            "WARC/1.1\r\n",
+            "WARC-Type: resource\r\n",
+            "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n",
+            "WARC-Date: 2023-03-22T00:08:02.000000Z\r\n",
+            "WARC-Target-URI: file:///_posts/a.md\r\n",
+            "Content-Type: text/markdown\r\n",
+            &format!("WARC-Block-Digest: {}\r\n", sha256(post)),
+            &format!("WARC-Payload-Digest: {}\r\n", sha256(post)),
+            &format!("Content-Length: {}\r\n\r\n", post.len()),
+            std::str::from_utf8(post).unwrap(),
+            "\r\n\r\n",
+        ]
+        .concat();
+        let bytes = std::fs::read(&files[0]).unwrap();
+        assert_eq!(String::from_utf8_lossy(&bytes), expected);
+        let resource_at = expected.find("WARC/1.1\r\nWARC-Type: resource").unwrap();
+        assert_eq!(written.offset, resource_at as u64);
+        assert_eq!(
+            written.record_id,
+            "<urn:uuid:00000000-0000-4000-8000-000000000002>"
+        );
+    }
 }

@@ -80,6 +80,9 @@ fn assert_contained(report: &PageReport, allowed: &str, what: &str, min_images: 
 
 #[test]
 fn chromium_renders_the_offline_article_and_post_with_no_network() {
+    if !requires(&["chromium", "python3", "python:websockets"]) {
+        return;
+    }
     let fixture = site::start().unwrap();
     let work = tempfile::tempdir().unwrap();
     let post = site_with_seed_post(work.path());
@@ -162,6 +165,9 @@ impl Drop for StaticServer {
 
 #[test]
 fn a_jekyll_build_renders_the_post_from_the_sites_own_files() {
+    if !requires(&["jekyll", "chromium", "python3", "python:websockets"]) {
+        return;
+    }
     let fixture = site::start().unwrap();
     let work = tempfile::tempdir().unwrap();
     let site_dir = work.path().join("site");
@@ -242,6 +248,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn chromium_replays_the_article_with_nothing_leaving_the_server() {
+    if !requires(&["chromium", "python3", "python:websockets"]) {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let archives = work.path().join("archives");
     {

@@ -139,6 +139,9 @@ fn assert_one_line_error(out: &Output, expected: &[&str]) {
 
 #[test]
 fn warcio_files_gzip_and_plain_read_and_verify() {
+    if !requires(&["python3", "python:warcio"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     for gzip in [true, false] {
         let path = warcio_file(dir.path(), gzip);
@@ -157,6 +160,9 @@ fn warcio_files_gzip_and_plain_read_and_verify() {
 
 #[test]
 fn wget_files_read_and_verify() {
+    if !requires(&["wget"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     for compress in [true, false] {
         let path = wget_file(dir.path(), compress);
@@ -244,6 +250,9 @@ fn truncated_and_non_warc_files_are_rejected_cleanly() {
 
 #[test]
 fn zstd_files_with_a_dictionary_frame_are_read() {
+    if !requires(&["zstd"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     // Records as separate files, a dictionary trained on them by the zstd CLI, then each
     // record compressed alone with it: the layout of the warc-zstd spec.

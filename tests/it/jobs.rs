@@ -85,6 +85,9 @@ fn wait_for_runs(archives: &Path, n: usize, limit: Duration) -> Vec<RunRow> {
 
 #[test]
 fn a_scheduled_job_recrawls_storing_only_what_changed() {
+    if !requires(&["zstd", "warcio"]) {
+        return;
+    }
     let visits = Arc::new(AtomicUsize::new(0));
     let seen = visits.clone();
     let handler: Handler = Arc::new(move |req: &Request| {
@@ -280,6 +283,9 @@ fn slow_site(req: &Request) -> Vec<Step> {
 
 #[test]
 fn a_crawl_killed_midway_resumes_and_completes() {
+    if !requires(&["zstd", "warcio"]) {
+        return;
+    }
     let handler: Handler = Arc::new(slow_site);
     let fixture = HttpsFixture::start(&["resume.example.com"], handler).unwrap();
     let work = tempfile::tempdir().unwrap();

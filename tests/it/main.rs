@@ -1,6 +1,7 @@
 //! cairn's integration tests: one binary, a module per feature. External validators (warcio,
-//! cdxj-indexer, fastwarc, the zstd CLI, GNU wget) are real programs, installed by
-//! `scripts/test`; a missing one fails the test with a message naming it.
+//! cdxj-indexer, fastwarc, the zstd CLI, GNU wget), Chromium and Jekyll are real programs,
+//! installed by `scripts/test`. Where one is missing, a plain `cargo test` skips the tests
+//! that need it and names it ([`support::requires`]); under `scripts/test` it is a failure.
 
 mod support;
 

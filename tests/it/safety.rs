@@ -144,6 +144,9 @@ fn start_rebinding_dns() -> Arc<std::sync::Mutex<Vec<String>>> {
 
 #[test]
 fn a_name_that_rebinds_to_an_internal_address_is_refused() {
+    if !requires(&["mount-namespaces"]) {
+        return;
+    }
     let internal = TestServer::start(vec![(
         "/secret",
         b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret".to_vec(),
@@ -245,6 +248,9 @@ fn hostile(target: &str) -> Vec<Step> {
 
 #[test]
 fn hostile_servers_end_in_records_or_clear_errors() {
+    if !requires(&["zstd", "warcio"]) {
+        return;
+    }
     use crate::archive::{assert_valid_warcs, index_entries, warc_files};
     let handler: Handler = Arc::new(|req: &Request| hostile(&req.target));
     let fixture = HttpsFixture::start(&["hostile.example.com"], handler).unwrap();

@@ -47,6 +47,9 @@ fn warcio_check(path: &Path, compression: Compression) -> usize {
 
 #[test]
 fn every_compression_passes_warcio_and_reads_back_identically() {
+    if !requires(&["zstd", "warcio", "fastwarc"]) {
+        return;
+    }
     for compression in ALL {
         let dir = tempfile::tempdir().unwrap();
         let (files, written) = write_samples(dir.path(), compression, None, 1);
@@ -122,6 +125,9 @@ fn payload_digest_covers_what_follows_the_http_header() {
 
 #[test]
 fn each_record_decompresses_alone_from_its_offset() {
+    if !requires(&["zstd", "gzip"]) {
+        return;
+    }
     for compression in [Compression::Zstd, Compression::Gzip] {
         let dir = tempfile::tempdir().unwrap();
         let (files, written) = write_samples(dir.path(), compression, None, 1);
