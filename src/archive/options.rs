@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::crawl::{ProgressMode, RobotsPolicy};
-use crate::fetch::{FetchConfig, HostMapping};
+use crate::fetch::{FetchConfig, HostMapping, MappingError};
 use crate::frontier::{Rules, Scope, TrapBounds};
 use crate::warc::Compression;
 
@@ -133,8 +133,8 @@ pub enum OptionsError {
         pattern: String,
         source: regex::Error,
     },
-    #[error("{0}")]
-    Mapping(String),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
     #[error("--ca-cert {}: {source}", path.display())]
     CaCert {
         path: PathBuf,
@@ -167,10 +167,10 @@ impl ArchiveOptions {
         }
         let mut mappings = Vec::new();
         for spec in &self.resolve {
-            mappings.push(HostMapping::parse_resolve(spec).map_err(OptionsError::Mapping)?);
+            mappings.push(HostMapping::parse_resolve(spec)?);
         }
         for spec in &self.connect_to {
-            mappings.push(HostMapping::parse_connect_to(spec).map_err(OptionsError::Mapping)?);
+            mappings.push(HostMapping::parse_connect_to(spec)?);
         }
         let mut ca_certs = Vec::new();
         for path in &self.ca_cert {

@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::Cli;
 use crate::archive::{self, ArchiveOptions, Resume, Summary};
 use crate::crawl::human_bytes;
+use crate::demo::{Demo, site};
 
 pub fn archive(cli: &Cli, options: &ArchiveOptions) -> Result<()> {
     let mut options = options.clone();
@@ -17,7 +18,14 @@ pub fn archive(cli: &Cli, options: &ArchiveOptions) -> Result<()> {
 }
 
 pub fn demo(cli: &Cli) -> Result<()> {
-    let report = crate::demo::run(&cli.archives(), &cli.collection)?;
+    let archives = cli.archives();
+    let demo = Demo::start(&archives)?;
+    eprintln!(
+        "demo: serving {} from a built-in fixture on 127.0.0.1:{} (no internet needed)",
+        site::ARTICLE,
+        demo.port()
+    );
+    let report = demo.archive(&archives, &cli.collection)?;
     print_summary(cli, &report.summary)?;
     let absolute = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
     println!(

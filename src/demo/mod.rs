@@ -11,7 +11,7 @@ pub mod site;
 use std::path::PathBuf;
 
 use crate::archive::{self, ArchiveError, ArchiveOptions, Resume, Summary, TargetsFailed};
-use crate::collection::{Archives, CollectionError, CollectionName};
+use crate::collection::{Archives, CollectionName};
 use crate::export::offline_path;
 
 /// The real post the project starts from (`shared/seeds/`).
@@ -28,8 +28,6 @@ pub enum DemoError {
     #[error("starting the demo's fixture web on 127.0.0.1: {0}")]
     Fixture(std::io::Error),
     #[error(transparent)]
-    Collection(#[from] CollectionError),
-    #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error(transparent)]
     Failed(#[from] TargetsFailed),
@@ -39,8 +37,6 @@ pub enum DemoError {
 #[derive(Debug)]
 pub struct DemoReport {
     pub summary: Summary,
-    /// The fixture's port, while it ran.
-    pub port: u16,
     /// The offline copy of the seed post's source article.
     pub article: PathBuf,
     /// The seed post, rewritten to point at the offline copy.
@@ -48,40 +44,55 @@ pub struct DemoReport {
     pub warc_dir: PathBuf,
 }
 
-/// Writes the seed post into `archives/demo-site/_posts/`, serves its source from the built-in
-/// fixture, and archives the post through it into the collection.
-pub fn run(archives: &Archives, name: &CollectionName) -> Result<DemoReport, DemoError> {
-    let posts_dir = archives.demo_posts();
-    let post = posts_dir.join(SEED_POST_NAME);
-    std::fs::create_dir_all(&posts_dir)
-        .and_then(|()| std::fs::write(&post, SEED_POST))
-        .map_err(|source| DemoError::Write {
-            path: post.clone(),
-            source,
-        })?;
-    let fixture = site::start().map_err(DemoError::Fixture)?;
-    tracing::info!(
-        "serving {} from a built-in fixture on 127.0.0.1:{} (no internet needed)",
-        site::ARTICLE,
-        fixture.port
-    );
-    let options = ArchiveOptions {
-        targets: vec![post.display().to_string()],
-        ca_cert: vec![fixture.ca_pem.clone()],
-        connect_to: fixture.connect_to(),
-        ..ArchiveOptions::default()
-    };
-    let collection = archives.create(name)?;
-    let summary = archive::archive(&collection, &options, Resume::default())?;
-    summary.check()?;
-    let article = url::Url::parse(site::ARTICLE).expect("the article's URL parses");
-    Ok(DemoReport {
-        summary,
-        port: fixture.port,
-        article: collection
-            .offline_dir()
-            .join(offline_path(&article, "text/html")),
-        post: collection.posts_dir().join(SEED_POST_NAME),
-        warc_dir: collection.warc_dir(),
-    })
+/// The seed post written out, and its source served from the built-in fixture.
+pub struct Demo {
+    fixture: server::HttpsFixture,
+    post: PathBuf,
+}
+
+impl Demo {
+    /// Writes the seed post into `archives/demo-site/_posts/` and starts the fixture web.
+    pub fn start(archives: &Archives) -> Result<Demo, DemoError> {
+        let posts_dir = archives.demo_posts();
+        let post = posts_dir.join(SEED_POST_NAME);
+        std::fs::create_dir_all(&posts_dir)
+            .and_then(|()| std::fs::write(&post, SEED_POST))
+            .map_err(|source| DemoError::Write {
+                path: post.clone(),
+                source,
+            })?;
+        let fixture = site::start().map_err(DemoError::Fixture)?;
+        Ok(Demo { fixture, post })
+    }
+
+    /// Where the fixture listens on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.fixture.port
+    }
+
+    /// Archives the post through the fixture into the collection; the fixture stops after.
+    pub fn archive(
+        self,
+        archives: &Archives,
+        name: &CollectionName,
+    ) -> Result<DemoReport, DemoError> {
+        let options = ArchiveOptions {
+            targets: vec![self.post.display().to_string()],
+            ca_cert: vec![self.fixture.ca_pem.clone()],
+            connect_to: self.fixture.connect_to(),
+            ..ArchiveOptions::default()
+        };
+        let collection = archives.collection(name);
+        let summary = archive::archive(&collection, &options, Resume::default())?;
+        summary.check()?;
+        let article = url::Url::parse(site::ARTICLE).expect("the article's URL parses");
+        Ok(DemoReport {
+            summary,
+            article: collection
+                .offline_dir()
+                .join(offline_path(&article, "text/html")),
+            post: collection.posts_dir().join(SEED_POST_NAME),
+            warc_dir: collection.warc_dir(),
+        })
+    }
 }

@@ -32,10 +32,25 @@ pub struct HostMapping {
     pub connect: SocketAddr,
 }
 
+/// A `--resolve` or `--connect-to` that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("--resolve {0:?}: expected HOST:PORT:ADDRESS, as curl takes it")]
+    Resolve(String),
+    #[error("--connect-to {0:?}: expected HOST:PORT:HOST2:PORT2, as curl takes it")]
+    ConnectTo(String),
+    #[error("--connect-to {spec:?}: cannot resolve {host}: {source}")]
+    Unresolvable {
+        spec: String,
+        host: String,
+        source: io::Error,
+    },
+}
+
 impl HostMapping {
     /// curl's `--resolve HOST:PORT:ADDR`.
-    pub fn parse_resolve(spec: &str) -> Result<HostMapping, String> {
-        let bad = || format!("--resolve {spec:?}: expected HOST:PORT:ADDRESS, as curl takes it");
+    pub fn parse_resolve(spec: &str) -> Result<HostMapping, MappingError> {
+        let bad = || MappingError::Resolve(spec.to_string());
         let (host, rest) = spec.split_once(':').ok_or_else(bad)?;
         let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
         let port: u16 = port.parse().map_err(|_| bad())?;
@@ -49,9 +64,8 @@ impl HostMapping {
     }
 
     /// curl's `--connect-to HOST:PORT:HOST2:PORT2`; HOST2 is resolved now.
-    pub fn parse_connect_to(spec: &str) -> Result<HostMapping, String> {
-        let bad =
-            || format!("--connect-to {spec:?}: expected HOST:PORT:HOST2:PORT2, as curl takes it");
+    pub fn parse_connect_to(spec: &str) -> Result<HostMapping, MappingError> {
+        let bad = || MappingError::ConnectTo(spec.to_string());
         let parts: Vec<&str> = spec.splitn(3, ':').collect();
         let [host, port, target] = parts[..] else {
             return Err(bad());
@@ -62,7 +76,11 @@ impl HostMapping {
         let target_host = target_host.trim_start_matches('[').trim_end_matches(']');
         let connect = (target_host, target_port)
             .to_socket_addrs()
-            .map_err(|e| format!("--connect-to {spec:?}: cannot resolve {target_host}: {e}"))?
+            .map_err(|source| MappingError::Unresolvable {
+                spec: spec.to_string(),
+                host: target_host.to_string(),
+                source,
+            })?
             .next()
             .ok_or_else(bad)?;
         Ok(HostMapping {
