@@ -20,7 +20,7 @@ pub fn archive(cli: &Cli, options: &ArchiveOptions) -> Result<()> {
 pub fn demo(cli: &Cli) -> Result<()> {
     let archives = cli.archives();
     let demo = Demo::start(&archives)?;
-    eprintln!(
+    say!(
         "demo: serving {} from a built-in fixture on 127.0.0.1:{} (no internet needed)",
         site::ARTICLE,
         demo.port()
@@ -28,19 +28,19 @@ pub fn demo(cli: &Cli) -> Result<()> {
     let report = demo.archive(&archives, &cli.collection)?;
     print_summary(cli, &report.summary)?;
     let absolute = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
-    println!(
+    out!(
         "Open the archived article, offline:  file://{}",
         absolute(&report.article).display()
     );
-    println!(
+    out!(
         "The post, rewritten to local copies:  {}",
         absolute(&report.post).display()
     );
-    println!(
+    out!(
         "Check the WARC files:                 cairn verify {}",
         report.warc_dir.display()
     );
-    println!(
+    out!(
         "Replay it:                            cairn --archives {} replay, then http://127.0.0.1:8080/{}/",
         cli.archives.display(),
         cli.collection
@@ -50,7 +50,7 @@ pub fn demo(cli: &Cli) -> Result<()> {
 
 fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(summary)?);
+        out!("{}", serde_json::to_string_pretty(summary)?);
         return Ok(());
     }
     let crawl = &summary.crawl;
@@ -64,7 +64,7 @@ fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     } else {
         format!("into {}", files.join(", "))
     };
-    eprintln!(
+    say!(
         "archived {} pages and {} resources ({}, {} revisits) in {:.1} s {written}; {} errors",
         crawl.pages,
         crawl.resources,
@@ -74,27 +74,27 @@ fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
         crawl.errors.len()
     );
     for failure in crawl.errors.iter().take(20) {
-        eprintln!("  {}: {}", failure.url, failure.error);
+        say!("  {}: {}", failure.url, failure.error);
     }
     if crawl.errors.len() > 20 {
-        eprintln!("  ... and {} more (see --json)", crawl.errors.len() - 20);
+        say!("  ... and {} more (see --json)", crawl.errors.len() - 20);
     }
     let offline = &summary.offline;
-    eprintln!(
+    say!(
         "offline copy: {} files ({} pages) in {}",
         offline.files,
         offline.pages,
         offline.out_dir.display()
     );
     for post in &summary.posts {
-        eprintln!(
+        say!(
             "post {} -> {} ({} references not archived, left as they were)",
             post.source.display(),
             post.written.display(),
             post.unresolved.len()
         );
         for url in post.unresolved.iter().take(10) {
-            eprintln!("  not archived: {url}");
+            say!("  not archived: {url}");
         }
     }
     Ok(())

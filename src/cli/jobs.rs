@@ -58,11 +58,11 @@ fn list(cli: &Cli, config: Option<&Path>) -> Result<()> {
         }));
     }
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        out!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     for r in &rows {
-        println!(
+        out!(
             "{}\t{}\t{}\tnext {}\tlast {}",
             r["name"].as_str().unwrap_or_default(),
             r["schedule"].as_str().unwrap_or_default(),
@@ -78,12 +78,12 @@ fn history(cli: &Cli, config: Option<&Path>, name: &str) -> Result<()> {
     let job = find(load_jobs(config)?, name)?;
     let rows = open_store(cli)?.history(&job.name)?;
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        out!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("started\tended\toutcome\tpages\tbytes\tnew\trevisits");
+    out!("started\tended\toutcome\tpages\tbytes\tnew\trevisits");
     for r in rows {
-        println!(
+        out!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.started,
             r.ended.as_deref().unwrap_or("-"),
@@ -109,7 +109,7 @@ fn run(
     let options = job.options_with(overrides, given)?;
     let report = jobs::run_once(&cli.archives(), &job, &options, open_store(cli)?)?;
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&report.summary)?);
+        out!("{}", serde_json::to_string_pretty(&report.summary)?);
     }
     match report.result.outcome {
         Outcome::Ok => Ok(()),
@@ -123,7 +123,7 @@ pub fn schedule(cli: &Cli, config: Option<&Path>, max_jobs: usize) -> Result<()>
     if jobs.is_empty() {
         bail!("{}: no [[job]] defined", path.display());
     }
-    eprintln!(
+    say!(
         "scheduling {} job(s) from {} (Ctrl-C stops)",
         jobs.len(),
         path.display()

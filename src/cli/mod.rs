@@ -2,6 +2,20 @@
 //! and what it prints. Arguments become typed values here, before any I/O (a collection name
 //! is checked as it is parsed); everything else is the library's.
 
+/// A line on stdout (data) or stderr (what happened), written as an error rather than a
+/// panic when the reader has gone (`cairn verify DIR | head`): `main` takes a broken pipe for
+/// success.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+macro_rules! say {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 mod archive;
 mod jobs;
 mod warcs;

@@ -24,9 +24,11 @@ pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
     }
     let reports = verify_files(&files);
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        out!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
-        reports.iter().for_each(print_report);
+        for report in &reports {
+            print_report(report)?;
+        }
     }
     let bad = reports.iter().filter(|r| !r.ok()).count();
     let defects: usize = reports.iter().map(|r| r.defects.len()).sum();
@@ -34,7 +36,7 @@ pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
     if bad > 0 {
         bail!("{defects} defect(s) in {bad} of {} file(s)", reports.len());
     }
-    eprintln!(
+    say!(
         "verified {} file(s), {records} record(s): no defects",
         reports.len()
     );
@@ -46,7 +48,7 @@ fn repair_files(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
     for path in paths {
         let report = repair(path)?;
         if !cli.json {
-            println!(
+            out!(
                 "repaired {} -> {}: kept {} records ({} bytes), dropped {} bytes",
                 report.path.display(),
                 report.repaired.display(),
@@ -58,21 +60,22 @@ fn repair_files(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
         reports.push(report);
     }
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        out!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(())
 }
 
-fn print_report(report: &FileReport) {
+fn print_report(report: &FileReport) -> std::io::Result<()> {
     let path = report.path.display();
     if !report.ok() {
         for defect in &report.defects {
-            println!(
+            out!(
                 "DEFECT {path}: offset {}: {}",
-                defect.offset, defect.message
+                defect.offset,
+                defect.message
             );
         }
-        return;
+        return Ok(());
     }
     let types: Vec<String> = report
         .record_types
@@ -97,7 +100,8 @@ fn print_report(report: &FileReport) {
             report.records_sharing_a_member
         ));
     }
-    println!("{line}");
+    out!("{line}");
+    Ok(())
 }
 
 pub fn index(cli: &Cli) -> Result<()> {
@@ -106,12 +110,12 @@ pub fn index(cli: &Cli) -> Result<()> {
     let stats = collection.rebuild_index(&lock)?;
     let path = collection.index_path();
     if cli.json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({"index": path, "warc_files": stats.warc_files, "captures": stats.captures})
         );
     } else {
-        eprintln!(
+        say!(
             "indexed {} WARC file(s): {} capture(s) in {}",
             stats.warc_files,
             stats.captures,
@@ -131,9 +135,9 @@ pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
     let index = collection.index()?;
     let (_, report) = crate::export::export(&collection, &index, &out)?;
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        eprintln!(
+        say!(
             "exported {} files ({} pages) to {}; {} references not archived",
             report.files,
             report.pages,
@@ -152,7 +156,7 @@ pub fn replay(cli: &Cli, bind: SocketAddr) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    eprintln!(
+    say!(
         "replaying {} at http://{bind}/ (Ctrl-C stops)",
         root.display()
     );

@@ -43,7 +43,7 @@ impl Progress {
 
     pub fn fetched(&self, exchange: &Exchange) {
         if self.mode == ProgressMode::Lines {
-            eprintln!(
+            log_line(format_args!(
                 "{} {} ({}{})",
                 exchange.status,
                 exchange.url,
@@ -52,7 +52,7 @@ impl Progress {
                     .truncated
                     .map(|t| format!(", truncated: {t}"))
                     .unwrap_or_default()
-            );
+            ));
         }
     }
 
@@ -60,7 +60,7 @@ impl Progress {
         let line = format!("failed {}: {}", failure.url, failure.error);
         match (&self.bar, self.mode) {
             (Some(bar), _) => bar.println(line),
-            (None, ProgressMode::Lines) => eprintln!("{line}"),
+            (None, ProgressMode::Lines) => log_line(format_args!("{line}")),
             _ => {}
         }
     }
@@ -99,4 +99,10 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// A line on stderr; a closed stderr (`cairn archive ... 2>&1 | head`) only ends the lines.
+fn log_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
