@@ -1,9 +1,12 @@
 //! What a payload is, decided in one place for the crawl, the offline copy and replay: from its
-//! declared media type, and from its first bytes when the type is missing or says only "text"
-//! (as browsers sniff an untyped response, WHATWG MIME Sniffing section 7).
+//! declared media type, and from its first bytes when it declares none (as browsers sniff an
+//! untyped response, WHATWG MIME Sniffing section 7; a declared `text/plain` stays text). And
+//! how its bytes read: its `Content-Encoding` undone as it is read.
+
+use std::io::{self, Read};
 
 /// The kinds of payload cairn treats differently: pages and stylesheets are read for links and
-/// rewritten; scripts and images are copied as they are, but named by their kind.
+/// rewritten; everything else is copied as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContentKind {
     Html,
@@ -15,11 +18,11 @@ pub enum ContentKind {
 
 impl ContentKind {
     /// The kind of a payload from its `Content-Type` (or an index's mime), and its first bytes
-    /// (a few hundred are plenty) for what is untyped.
+    /// (a few hundred are plenty, content encoding undone) for what is untyped.
     pub fn of(content_type: Option<&str>, prefix: &[u8]) -> ContentKind {
         let essence = essence(content_type.unwrap_or(""));
         match essence.as_str() {
-            "" | "text/plain" | "unknown/unknown" => {
+            "" | "unknown/unknown" | "application/unknown" | "*/*" => {
                 if looks_like_html(prefix) {
                     ContentKind::Html
                 } else {
@@ -52,6 +55,72 @@ impl ContentKind {
     /// Whether cairn rewrites references in it.
     pub fn is_rewritten(self) -> bool {
         matches!(self, ContentKind::Html | ContentKind::Css)
+    }
+
+    /// The file-name extension a browser needs to treat a `file://` copy as this kind, for the
+    /// kinds that have one extension.
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            ContentKind::Html => Some("html"),
+            ContentKind::Css => Some("css"),
+            ContentKind::JavaScript => Some("js"),
+            ContentKind::Image | ContentKind::Other => None,
+        }
+    }
+}
+
+/// A body with its `Content-Encoding` (gzip, deflate, br) undone, at most `limit` bytes of it.
+/// A damaged encoding still yields what decoded before the damage.
+pub fn decode_content(
+    raw: impl Read,
+    content_encoding: Option<&str>,
+    limit: u64,
+) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let _ = decoding_reader(raw, content_encoding)
+        .take(limit)
+        .read_to_end(&mut out);
+    Ok(out)
+}
+
+/// A reader of a body with its `Content-Encoding` (gzip, deflate, br) undone as it is read;
+/// an unknown encoding passes the bytes through. Damaged or cut-short compression ends the
+/// body where the damage starts, as a browser shows what it could decode.
+pub fn decoding_reader<'a>(
+    raw: impl Read + 'a,
+    content_encoding: Option<&str>,
+) -> Box<dyn Read + 'a> {
+    match content_encoding
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "gzip" | "x-gzip" => Box::new(UntilDamage(Some(flate2::read::MultiGzDecoder::new(raw)))),
+        "deflate" => Box::new(UntilDamage(Some(flate2::read::ZlibDecoder::new(raw)))),
+        "br" => Box::new(UntilDamage(Some(brotli_decompressor::Decompressor::new(
+            raw,
+            64 << 10,
+        )))),
+        _ => Box::new(raw),
+    }
+}
+
+/// A decoder that ends, rather than fails, at its first error.
+struct UntilDamage<R>(Option<R>);
+
+impl<R: Read> Read for UntilDamage<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(decoder) = self.0.as_mut() else {
+            return Ok(0);
+        };
+        match decoder.read(buf) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => {
+                self.0 = None;
+                Ok(0)
+            }
+            result => result,
+        }
     }
 }
 
@@ -89,10 +158,29 @@ mod tests {
         assert_eq!(of(Some("image/webp"), b""), ContentKind::Image);
         assert_eq!(of(None, b"  <!DOCTYPE html><p>"), ContentKind::Html);
         assert_eq!(
-            of(Some("text/plain"), b"\xEF\xBB\xBF<html>"),
+            of(Some("unknown/unknown"), b"\xEF\xBB\xBF<html>"),
             ContentKind::Html
         );
-        assert_eq!(of(Some("text/plain"), b"just text"), ContentKind::Other);
+        let declared_text = of(Some("text/plain"), b"<html>");
+        assert_eq!(
+            declared_text,
+            ContentKind::Other,
+            "browsers show it as text"
+        );
         assert_eq!(of(Some("application/json"), b"<html>"), ContentKind::Other);
+    }
+
+    #[test]
+    fn cut_short_compression_yields_what_decoded() {
+        use std::io::Write;
+        let text = b"<html>".repeat(10_000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let gzipped = gz.finish().unwrap();
+        let mut decoded = Vec::new();
+        decoding_reader(&gzipped[..gzipped.len() / 2], Some("gzip"))
+            .read_to_end(&mut decoded)
+            .unwrap();
+        assert!(!decoded.is_empty() && text.starts_with(&decoded));
     }
 }

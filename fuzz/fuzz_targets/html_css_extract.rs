@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = extract::srcset_urls(&text);
 
     let map = |url: &Url| (url.host_str() == Some("news.example.com")).then(|| "local/x".into());
-    let (_, encoding) = extract::decode_html(body, content_type);
+    let encoding = extract::html_encoding(body, content_type);
     let options = HtmlOptions {
         base: base.clone(),
         map: &map,

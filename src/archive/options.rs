@@ -27,6 +27,7 @@ const MAX_RESOURCE_SIZE: u64 = 1 << 30;
 pub struct ArchiveOptions {
     /// http(s) URLs, Jekyll posts (front matter with `from:`), or folders of posts.
     #[arg(required = true, value_name = "TARGET")]
+    #[serde(deserialize_with = "one_or_many")]
     pub targets: Vec<String>,
     /// Links to follow from a target (redirects and page requisites add none).
     #[arg(long, default_value_t = DEPTH, value_name = "N")]
@@ -37,12 +38,15 @@ pub struct ArchiveOptions {
     pub scope: Scope,
     /// Follow only pages whose URL matches (repeatable).
     #[arg(long, value_name = "REGEX")]
+    #[serde(deserialize_with = "one_or_many")]
     pub include: Vec<String>,
     /// Fetch nothing whose URL matches (repeatable).
     #[arg(long, value_name = "REGEX")]
+    #[serde(deserialize_with = "one_or_many")]
     pub exclude: Vec<String>,
     /// Stop queuing pages after this many.
     #[arg(long, value_name = "N")]
+    #[serde(alias = "max-pages")]
     pub max_pages: Option<u64>,
     /// How each record is compressed: zstd, gzip or none.
     #[arg(long, default_value_t = Compression::Zstd, value_name = "CODEC")]
@@ -52,6 +56,7 @@ pub struct ArchiveOptions {
     pub concurrency: usize,
     /// Fetches at once to one host.
     #[arg(long, default_value_t = PER_HOST, value_name = "N")]
+    #[serde(alias = "per-host")]
     pub per_host: usize,
     /// Milliseconds between two requests to one host.
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -61,36 +66,47 @@ pub struct ArchiveOptions {
     pub timeout: u64,
     /// Store at most this many bytes of a body (the record is marked WARC-Truncated: length).
     #[arg(long, default_value_t = MAX_RESOURCE_SIZE, value_name = "BYTES")]
+    #[serde(alias = "max-resource-size")]
     pub max_resource_size: u64,
     #[arg(long, value_name = "S")]
+    #[serde(alias = "user-agent")]
     pub user_agent: Option<String>,
     /// Honour robots.txt, or not (it is archived either way).
     #[arg(long, value_enum, default_value_t = RobotsPolicy::Respect)]
     pub robots: RobotsPolicy,
     /// Connect to ADDR for HOST:PORT, as curl's --resolve (repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
+    #[serde(deserialize_with = "one_or_many")]
     pub resolve: Vec<String>,
     /// Connect to HOST2:PORT2 for HOST:PORT, as curl's --connect-to (repeatable).
     #[arg(long, value_name = "HOST:PORT:HOST2:PORT2")]
+    #[serde(alias = "connect-to")]
+    #[serde(deserialize_with = "one_or_many")]
     pub connect_to: Vec<String>,
     /// Also trust the root certificates in this PEM file (repeatable).
     #[arg(long, value_name = "PEM")]
+    #[serde(alias = "ca-cert")]
+    #[serde(deserialize_with = "one_or_many")]
     pub ca_cert: Vec<PathBuf>,
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Allow loopback, private and link-local addresses.
     #[arg(long)]
+    #[serde(alias = "allow-private")]
     pub allow_private: bool,
     /// No live progress display.
     #[arg(long)]
+    #[serde(alias = "no-progress")]
     pub no_progress: bool,
     /// Rewrite each post file itself (atomically) instead of writing a copy to
     /// archives/COLL/posts/.
     #[arg(long)]
+    #[serde(alias = "in-place")]
     pub in_place: bool,
     /// Prefix of the references a rewritten post gets into the offline copy (default: the
     /// site-absolute /archives/COLL/offline).
     #[arg(long, value_name = "PREFIX")]
+    #[serde(alias = "link-base")]
     pub link_base: Option<String>,
 }
 
@@ -223,6 +239,33 @@ impl ArchiveOptions {
     }
 }
 
+/// A repeatable option in `cairn.toml`: a list, or one value written alone
+/// (`resolve = "host:443:127.0.0.1"`), as a command line gives it once.
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: From<String> + Deserialize<'de>,
+{
+    struct OneOrMany<T>(std::marker::PhantomData<T>);
+    impl<'de, T: From<String> + Deserialize<'de>> serde::de::Visitor<'de> for OneOrMany<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Vec<T>, E> {
+            Ok(vec![T::from(value.to_string())])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    deserializer.deserialize_any(OneOrMany(std::marker::PhantomData))
+}
+
 fn regexes(patterns: &[String], flag: &'static str) -> Result<Vec<Regex>, OptionsError> {
     patterns
         .iter()
@@ -256,8 +299,11 @@ mod tests {
         assert_eq!(parsed.options, job);
         let err = toml::from_str::<ArchiveOptions>("targets = []\nwibble = 1").unwrap_err();
         assert!(err.message().contains("unknown field `wibble`"), "{err}");
-        let typed: ArchiveOptions =
-            toml::from_str("scope = \"host\"\ncompression = \"gz\"\nrobots = \"ignore\"").unwrap();
+        let typed: ArchiveOptions = toml::from_str(
+            "scope = \"host\"\ncompression = \"gz\"\nrobots = \"ignore\"\nresolve = \"h:443:127.0.0.1\"\nper-host = 2",
+        )
+        .unwrap();
+        assert_eq!((typed.resolve.len(), typed.per_host), (1, 2));
         assert_eq!(
             (typed.scope, typed.compression, typed.robots),
             (Scope::Host, Compression::Gzip, RobotsPolicy::Ignore)

@@ -27,6 +27,7 @@ pub fn demo(cli: &Cli) -> Result<()> {
     );
     let report = demo.archive(&archives, &cli.collection)?;
     print_summary(cli, &report.summary)?;
+    report.summary.check()?;
     let absolute = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
     out!(
         "Open the archived article, offline:  file://{}",
@@ -48,7 +49,9 @@ pub fn demo(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
+/// The summary of a run: JSON on stdout with `--json`, else what was archived, what failed,
+/// the offline copy and the posts, on stderr.
+pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     if cli.json {
         out!("{}", serde_json::to_string_pretty(summary)?);
         return Ok(());

@@ -27,16 +27,17 @@ fn open_store(cli: &Cli) -> Result<Arc<dyn JobStore>> {
     Ok(Arc::new(SqliteStore::open(&path)?))
 }
 
+/// `given` tells whether `jobs run` was given an option on its command line.
 pub fn jobs(
     cli: &Cli,
     config: Option<&Path>,
     action: &JobsAction,
-    given: Vec<String>,
+    given: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
     match action {
         JobsAction::List => list(cli, config),
         JobsAction::History { name } => history(cli, config, name),
-        JobsAction::Run { name, overrides } => run(cli, config, name, overrides, &given),
+        JobsAction::Run { name, overrides } => run(cli, config, name, overrides, given),
     }
 }
 
@@ -103,13 +104,16 @@ fn run(
     config: Option<&Path>,
     name: &str,
     overrides: &crate::archive::ArchiveOptions,
-    given: &[String],
+    given: &dyn Fn(&str) -> bool,
 ) -> Result<()> {
     let job = find(load_jobs(config)?, name)?;
-    let options = job.options_with(overrides, given)?;
+    let mut options = job.options_with(overrides, given)?;
+    options.no_progress |= cli.json;
     let report = jobs::run_once(&cli.archives(), &job, &options, open_store(cli)?)?;
-    if cli.json {
-        out!("{}", serde_json::to_string_pretty(&report.summary)?);
+    match &report.summary {
+        Some(summary) => super::archive::print_summary(cli, summary)?,
+        None if cli.json => out!("null"),
+        None => {}
     }
     match report.result.outcome {
         Outcome::Ok => Ok(()),

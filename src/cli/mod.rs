@@ -145,7 +145,8 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Export { out } => warcs::export(&cli, out.as_deref()),
         Command::Replay { bind } => warcs::replay(&cli, *bind),
         Command::Jobs { config, action } => {
-            jobs::jobs(&cli, config.as_deref(), action, run_matches(matches))
+            let given = |id: &str| given_to_run(matches, id);
+            jobs::jobs(&cli, config.as_deref(), action, &given)
         }
         Command::Schedule { config, max_jobs } => {
             jobs::schedule(&cli, config.as_deref(), *max_jobs)
@@ -153,19 +154,14 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
     }
 }
 
-/// The options `jobs run` was given on its command line, by id (their keys in `cairn.toml`).
-fn run_matches(matches: &ArgMatches) -> Vec<String> {
+/// Whether `jobs run` was given an option (by its id) on its command line.
+fn given_to_run(matches: &ArgMatches, id: &str) -> bool {
     let Some(("jobs", jobs)) = matches.subcommand() else {
-        return Vec::new();
+        return false;
     };
     let Some(("run", run)) = jobs.subcommand() else {
-        return Vec::new();
+        return false;
     };
-    let options = <ArchiveOptions as clap::Args>::augment_args(clap::Command::new("options"));
-    options
-        .get_arguments()
-        .map(|arg| arg.get_id().as_str())
-        .filter(|id| run.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
-        .map(str::to_string)
-        .collect()
+    run.try_get_raw(id).is_ok_and(|v| v.is_some())
+        && run.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
 }

@@ -127,11 +127,19 @@ pub fn index(cli: &Cli) -> Result<()> {
 
 pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
     let collection = cli.collection()?;
-    let lock = collection.lock()?;
-    if !collection.has_index() {
-        collection.rebuild_index(&lock)?;
-    }
     let out = out.map_or_else(|| collection.offline_dir(), Path::to_path_buf);
+    // The lock guards the collection's own files: the offline copy inside it, an index to
+    // build. A copy elsewhere from an index already built needs none (the collection may be
+    // read-only).
+    let _lock = if out == collection.offline_dir() || !collection.has_index() {
+        let lock = collection.lock()?;
+        if !collection.has_index() {
+            collection.rebuild_index(&lock)?;
+        }
+        Some(lock)
+    } else {
+        None
+    };
     let index = collection.index()?;
     let (_, report) = crate::export::export(&collection, &index, &out)?;
     if cli.json {
@@ -144,6 +152,13 @@ pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
             out.display(),
             report.unresolved.len()
         );
+        if report.unreadable_index_lines > 0 {
+            say!(
+                "{} line(s) of {} are no CDXJ captures and were left out",
+                report.unreadable_index_lines,
+                collection.index_path().display()
+            );
+        }
     }
     Ok(())
 }

@@ -9,19 +9,17 @@ pub mod post;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use url::Url;
 
-use crate::collection::captures::CaptureHead;
 use crate::collection::{Collection, CollectionError};
 use crate::content::ContentKind;
-use crate::fetch::decoding_reader;
 use crate::index::{Capture, Index};
 use crate::post::PostError;
-use crate::rewrite::{HtmlOptions, RewriteError, rewrite_document};
+use crate::rewrite::{HtmlOptions, RewriteError, rewrite_payload};
 use crate::warc::ReadError;
 
 pub use paths::{offline_path, relative_reference};
@@ -55,6 +53,8 @@ pub struct ExportReport {
     pub pages: usize,
     /// References left pointing at the live web because nothing was archived for them.
     pub unresolved: Vec<String>,
+    /// Lines of the index that are no CDXJ captures, left out.
+    pub unreadable_index_lines: usize,
 }
 
 /// What the export knows: which URL became which file, and where redirects lead.
@@ -115,6 +115,7 @@ pub fn export(
     let (map, planned) = plan(collection, index, out_dir)?;
     let mut report = ExportReport {
         out_dir: out_dir.to_path_buf(),
+        unreadable_index_lines: index.unreadable_lines(),
         ..ExportReport::default()
     };
     let mut unresolved = HashSet::new();
@@ -200,7 +201,11 @@ fn export_capture(
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, ExportError> {
     let written = collection.stream_capture(index, capture, |head, body| {
-        write_atomically(target, |out| rewrite_payload(head, body, out, options))
+        write_atomically(target, |out| {
+            let content_type = head.content_type();
+            let encoding = head.encoding.as_deref();
+            rewrite_payload(content_type.as_deref(), encoding, body, out, options)
+        })
     })?;
     written.map_err(|failure| match failure {
         Failure::Io(e) => e,
@@ -217,22 +222,6 @@ fn export_capture(
             source,
         },
     })
-}
-
-/// A payload as its offline file: content encoding undone, kind told from its type and first
-/// bytes, then the one rewrite dispatch.
-fn rewrite_payload(
-    head: &CaptureHead,
-    body: &mut dyn BufRead,
-    out: &mut dyn Write,
-    options: &HtmlOptions<'_>,
-) -> Result<Vec<Url>, RewriteError> {
-    let content_type = head.content_type();
-    let decoded = decoding_reader(body, head.encoding.as_deref());
-    let mut decoded = BufReader::with_capacity(64 << 10, decoded);
-    let prefix = decoded.fill_buf().map_err(RewriteError::Read)?;
-    let kind = ContentKind::of(content_type.as_deref(), prefix);
-    rewrite_document(kind, &mut decoded, out, content_type.as_deref(), options)
 }
 
 /// Why writing an offline file failed: the file itself, or the rewrite of what went into it.

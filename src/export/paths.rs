@@ -11,6 +11,8 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::content::ContentKind;
+
 /// Characters escaped in a relative reference to an offline file.
 const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -142,12 +144,13 @@ pub fn unique_path(path: PathBuf, taken: &mut HashSet<PathBuf>) -> PathBuf {
     unreachable!("some suffix is free")
 }
 
-/// The extension a file of this type must carry; empty when any will do.
+/// The extension a file of this type must carry; empty when any will do. Pages, stylesheets
+/// and scripts take their kind's ([`ContentKind::extension`]); the rest, their media type's.
 fn extension_for(mime: &str) -> &'static str {
+    if let Some(extension) = ContentKind::declared(mime).extension() {
+        return extension;
+    }
     match mime.trim().to_ascii_lowercase().as_str() {
-        "text/html" | "application/xhtml+xml" => "html",
-        "text/css" => "css",
-        "application/javascript" | "text/javascript" | "application/x-javascript" => "js",
         "application/json" => "json",
         "image/jpeg" | "image/jpg" | "image/pjpeg" => "jpg",
         "image/png" => "png",

@@ -11,12 +11,6 @@ use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element};
 
 use super::references::attribute;
 
-/// Decodes an HTML document; returns the text and the encoding used.
-pub fn decode_html(body: &[u8], content_type: Option<&str>) -> (String, &'static Encoding) {
-    let (text, used, _) = html_encoding(body, content_type).decode(body);
-    (text.into_owned(), used)
-}
-
 /// The encoding of a document, told from its start (`prefix`: the whole document, or its
 /// first megabyte or so; a prefix cut inside a character is still UTF-8).
 pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-pub use charset::{decode_html, html_encoding};
+pub use charset::html_encoding;
 pub use css::{CssReference, CssSyntax, css_references, css_urls};
 pub use references::{LAZY_SRC, LAZY_SRCSET, refresh_url, srcset_urls};
 use references::{Syntax, attribute};
@@ -205,6 +205,8 @@ impl Reading {
         self.title.borrow_mut().push_str(text);
         if last {
             let title = std::mem::take(&mut *self.title.borrow_mut());
+            // Title text is RCDATA: character references in it are the author's, decoded.
+            let title = htmlize::unescape(title);
             let words: Vec<&str> = title.split_whitespace().collect();
             page.title = Some(words.join(" ")).filter(|t| !t.is_empty());
         }
@@ -435,10 +437,16 @@ mod tests {
     }
 
     #[test]
+    fn titles_read_as_text_with_references_decoded() {
+        let p = page("<title>\n  Tom &amp; Jerry &#8211; news </title><title>second</title>");
+        assert_eq!(p.title.as_deref(), Some("Tom & Jerry \u{2013} news"));
+    }
+
+    #[test]
     fn noscript_custom_elements_and_lazy_divs_are_read() {
         let p = page(
             r#"<noscript><img src="/fallback.jpg"><link rel="stylesheet" href="/ns.css"></noscript>
-               <amp-img src="/amp.jpg"></amp-img><div class="lazy" data-src="/div-bg.jpg"></div>
+               <amp-img src="/amp.jpg" srcset="/amp-2x.jpg 2x"></amp-img><div class="lazy" data-src="/div-bg.jpg"></div><div data-lazy="/slick.jpg"></div>
                <link rel="preload" as="image" imagesrcset="/hero-1x.jpg 1x, /hero-2x.jpg 2x">
                <svg><image href="/chart.png"/><a xlink:href="/svg-link">s</a></svg>
                <link rel="canonical" href="/canonical"><div data-url="/not-an-image"></div>"#,
@@ -448,6 +456,8 @@ mod tests {
             "https://www.cna.com.tw/fallback.jpg",
             "https://www.cna.com.tw/ns.css",
             "https://www.cna.com.tw/amp.jpg",
+            "https://www.cna.com.tw/amp-2x.jpg",
+            "https://www.cna.com.tw/slick.jpg",
             "https://www.cna.com.tw/div-bg.jpg",
             "https://www.cna.com.tw/hero-2x.jpg",
             "https://www.cna.com.tw/chart.png",

@@ -45,12 +45,15 @@ pub const LAZY_SRC: &[&str] = &[
     "data-hi-res-src",
 ];
 pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
-/// Lazy attributes that name an image on any element (background images of `div`s and
-/// `span`s); the generic ones (`data-url`) mean other things there.
+/// Lazy attributes that name an image on any element too: background images of `div`s and
+/// `span`s, custom elements (`<amp-img>`). `data-url` names other things there (a share link),
+/// so it is rewritten, not followed.
 const LAZY_SRC_ANY_ELEMENT: &[&str] = &[
     "data-src",
     "data-original",
     "data-lazy-src",
+    "data-lazy",
+    "data-echo",
     "data-hi-res-src",
 ];
 
@@ -87,13 +90,14 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
         (_, "href" | "xlink:href") => (Syntax::Url, None),
         ("object", "data") => (Syntax::Url, Some(Requisite)),
         (_, "src" | "poster" | "background") => (Syntax::Url, Some(Requisite)),
-        ("img" | "source", "srcset") => (Syntax::Srcset, Some(Requisite)),
-        ("img" | "source", a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
+        (_, "srcset") => (Syntax::Srcset, Some(Requisite)),
+        (_, a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
         ("img" | "source", a) if LAZY_SRC.contains(&a) => (Syntax::Url, Some(Requisite)),
         ("input", a) if LAZY_SRC.contains(&a) && is_image_input(el) => {
             (Syntax::Url, Some(Requisite))
         }
         (_, a) if LAZY_SRC_ANY_ELEMENT.contains(&a) => (Syntax::Url, Some(Requisite)),
+        (_, a) if LAZY_SRC.contains(&a) => (Syntax::Url, None),
         (_, "style") => (Syntax::Style, Some(Requisite)),
         ("meta", "content") if is_refresh(el) => (Syntax::Refresh, Some(Refresh)),
         ("meta", "content") if names_an_image(el) => (Syntax::Url, Some(Requisite)),

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use url::Url;
 
+use crate::content::decode_content;
 use crate::warc::Clock;
 
 /// Bodies up to this size stay in memory; larger ones go to a spool file.
@@ -194,61 +195,6 @@ impl Exchange {
     /// links, never enough for a decompression bomb to exhaust memory.
     pub fn decoded_body(&self, limit: u64) -> io::Result<Vec<u8>> {
         decode_content(self.body.reader()?, self.header("content-encoding"), limit)
-    }
-}
-
-/// A body with its `Content-Encoding` (gzip, deflate, br) undone, at most `limit` bytes of it.
-/// A damaged encoding still yields what decoded before the damage.
-pub fn decode_content(
-    raw: impl Read,
-    content_encoding: Option<&str>,
-    limit: u64,
-) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let _ = decoding_reader(raw, content_encoding)
-        .take(limit)
-        .read_to_end(&mut out);
-    Ok(out)
-}
-
-/// A reader of a body with its `Content-Encoding` (gzip, deflate, br) undone as it is read;
-/// an unknown encoding passes the bytes through. Damaged or cut-short compression ends the
-/// body where the damage starts, as a browser shows what it could decode.
-pub fn decoding_reader<'a>(
-    raw: impl Read + 'a,
-    content_encoding: Option<&str>,
-) -> Box<dyn Read + 'a> {
-    match content_encoding
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "gzip" | "x-gzip" => Box::new(UntilDamage(Some(flate2::read::MultiGzDecoder::new(raw)))),
-        "deflate" => Box::new(UntilDamage(Some(flate2::read::ZlibDecoder::new(raw)))),
-        "br" => Box::new(UntilDamage(Some(brotli_decompressor::Decompressor::new(
-            raw,
-            64 << 10,
-        )))),
-        _ => Box::new(raw),
-    }
-}
-
-/// A decoder that ends, rather than fails, at its first error.
-struct UntilDamage<R>(Option<R>);
-
-impl<R: Read> Read for UntilDamage<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(decoder) = self.0.as_mut() else {
-            return Ok(0);
-        };
-        match decoder.read(buf) {
-            Err(e) if e.kind() != io::ErrorKind::Interrupted => {
-                self.0 = None;
-                Ok(0)
-            }
-            result => result,
-        }
     }
 }
 
@@ -711,19 +657,6 @@ pub fn non_public_kind(ip: IpAddr) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cut_short_compression_yields_what_decoded() {
-        let text = b"<html>".repeat(10_000);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&text).unwrap();
-        let gzipped = gz.finish().unwrap();
-        let mut decoded = Vec::new();
-        decoding_reader(&gzipped[..gzipped.len() / 2], Some("gzip"))
-            .read_to_end(&mut decoded)
-            .unwrap();
-        assert!(!decoded.is_empty() && text.starts_with(&decoded));
-    }
 
     #[test]
     fn address_ranges() {

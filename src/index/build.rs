@@ -46,6 +46,15 @@ fn is_capture(header: &Header) -> bool {
     }
 }
 
+/// Whether the index reads a record's block as an HTTP message, for its status and type (and
+/// its payload digest): responses and revisits, as cdxj-indexer reads them.
+fn has_http_head(header: &Header) -> bool {
+    matches!(
+        header.record_type(),
+        Some(RecordType::Response | RecordType::Revisit)
+    ) && header.holds_http()
+}
+
 /// A capture without a `WARC-Payload-Digest` gets one computed, as cdxj-indexer does (sha1 in
 /// base32, warcio's default), so that revisits and de-duplication can still refer to it.
 fn needs_computed_digest(header: &Header) -> bool {
@@ -139,7 +148,7 @@ fn index_by_reading<R: io::Read>(
     while let Some(mut record) = reader.next_record()? {
         let header = std::mem::replace(&mut record.header, Header::new(""));
         head.clear();
-        let http = header.holds_http();
+        let http = has_http_head(&header);
         let offset = record.offset;
         if http {
             read_http_head(&mut record.block(), &mut head).map_err(|e| ReadError::io(offset, e))?;
@@ -175,7 +184,7 @@ fn index_by_frames(path: &Path, filename: &str) -> Result<Option<Vec<Capture>>, 
         };
         let heads = RecordHeads {
             header: &header,
-            http_head: header.holds_http().then(|| &frame.head[header_len..]),
+            http_head: has_http_head(&header).then(|| &frame.head[header_len..]),
             computed_digest: None,
         };
         let span = Span {

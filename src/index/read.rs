@@ -81,11 +81,16 @@ impl Index {
             .min_by_key(|c| (c.seconds - seconds).unsigned_abs())
     }
 
-    /// The latest capture of each URL, as written in the index (of two captured in the same
-    /// second, the one the index lists last).
+    /// The latest capture of each URL that has a payload to show (a revisit whose original
+    /// the collection lacks is passed over for an older capture); of two captured in the same
+    /// second, the one the index lists last.
     pub fn latest_per_url(&self) -> Vec<&Capture> {
         let mut latest: HashMap<&str, &Capture> = HashMap::new();
-        for capture in &self.captures {
+        for capture in self
+            .captures
+            .iter()
+            .filter(|c| self.payload_of(c).is_some())
+        {
             let newer = latest
                 .get(capture.url.as_str())
                 .is_none_or(|l| capture.seconds >= l.seconds);
@@ -168,6 +173,27 @@ mod tests {
         assert!(revisit.is_revisit());
         assert_eq!(index.payload_of(revisit).unwrap().offset, 10);
         assert_eq!(index.stored_payloads().count(), 2);
+        let orphan = Index::from_captures(vec![
+            capture(
+                "https://a.example/r",
+                "20230101000000",
+                "image/png",
+                "sha256:3",
+                40,
+            ),
+            capture(
+                "https://a.example/r",
+                "20230102000000",
+                "warc/revisit",
+                "sha256:9",
+                50,
+            ),
+        ]);
+        assert_eq!(
+            orphan.latest_per_url()[0].offset,
+            40,
+            "the revisit has no original"
+        );
         let unparsed = Index::parse("garbage\n\n");
         assert_eq!((unparsed.len(), unparsed.unreadable_lines()), (0, 1));
     }

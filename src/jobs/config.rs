@@ -32,10 +32,10 @@ pub enum ConfigError {
     },
     #[error("no job named {0:?} in the configuration")]
     NoSuchJob(String),
-    #[error("job {job:?}: {source}")]
+    #[error("job {job:?}: the options given with it: {source}")]
     Overrides {
         job: String,
-        source: toml::de::Error,
+        source: serde_json::Error,
     },
 }
 
@@ -61,30 +61,28 @@ impl Job {
             .map(|t| t.with_timezone(&Utc))
     }
 
-    /// The job's options with those given on a command line put over them: `given` names the
-    /// options the command line set (their clap ids are their keys here).
+    /// The job's options with those a command line set put over them; `given` tells, by an
+    /// option's name (its key in `cairn.toml`, its id in clap), whether the command line set it.
     pub fn options_with(
         &self,
         overrides: &ArchiveOptions,
-        given: &[String],
+        given: &dyn Fn(&str) -> bool,
     ) -> Result<ArchiveOptions, ConfigError> {
-        let as_table = |options: &ArchiveOptions| {
-            toml::Table::try_from(options).expect("archive options serialize to TOML")
+        let failed = |source| ConfigError::Overrides {
+            job: self.name.clone(),
+            source,
         };
-        let mut table = as_table(&self.options);
-        let command_line = as_table(overrides);
-        for key in given {
-            match command_line.get(key) {
-                Some(value) => table.insert(key.clone(), value.clone()),
-                None => table.remove(key),
-            };
+        let as_map = |options: &ArchiveOptions| {
+            let value = serde_json::to_value(options).map_err(failed)?;
+            Ok(value.as_object().cloned().unwrap_or_default())
+        };
+        let mut merged = as_map(&self.options)?;
+        for (key, value) in as_map(overrides)? {
+            if given(&key) {
+                merged.insert(key, value);
+            }
         }
-        toml::Value::Table(table)
-            .try_into()
-            .map_err(|source| ConfigError::Overrides {
-                job: self.name.clone(),
-                source,
-            })
+        serde_json::from_value(serde_json::Value::Object(merged)).map_err(failed)
     }
 }
 
@@ -141,9 +139,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Job>, ConfigError> {
         let DeValue::Table(table) = table.into_inner() else {
             return Err(at(Some(span), "each job must be a [[job]] table".into()));
         };
+        let name_span = table.get("name").map(Spanned::span);
         let job = job(table, span, &at, &toml_error)?;
         if jobs.iter().any(|j| j.name == job.name) {
-            return Err(at(None, format!("two jobs are named {:?}", job.name)));
+            return Err(at(name_span, format!("two jobs are named {:?}", job.name)));
         }
         jobs.push(job);
     }
@@ -317,11 +316,27 @@ resolve = ["www.cna.com.tw:443:127.0.0.1"]
             depth: 0,
             ..ArchiveOptions::default()
         };
-        let merged = job
-            .options_with(&overrides, &["depth".to_string()])
-            .unwrap();
+        let merged = job.options_with(&overrides, &|key| key == "depth").unwrap();
         assert_eq!(merged.depth, 0);
         assert!(merged.no_progress, "options not given keep the job's value");
         assert_eq!(merged.targets, job.options.targets);
+        let huge = ArchiveOptions {
+            timeout: u64::MAX,
+            ..ArchiveOptions::default()
+        };
+        let merged = job.options_with(&huge, &|key| key == "timeout").unwrap();
+        assert_eq!(merged.timeout, u64::MAX);
+        use std::os::unix::ffi::OsStrExt;
+        let not_utf8 = ArchiveOptions {
+            ca_cert: vec![std::ffi::OsStr::from_bytes(b"/tmp/\xff.pem").into()],
+            ..ArchiveOptions::default()
+        };
+        let err = job
+            .options_with(&not_utf8, &|key| key == "ca_cert")
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("job \"a\": the options given"),
+            "{err}"
+        );
     }
 }

@@ -100,29 +100,30 @@ pub fn run_locked(
     store: Arc<dyn JobStore>,
     owner: &str,
 ) -> Result<RunReport, JobError> {
-    let collection = archives.create(&job.collection)?;
-    let resume = resume_state(&collection, job, store.as_ref())?;
-    let started = Utc::now().to_rfc3339();
-    let run_id = store.start_run(&job.name, &started)?;
-    let resume = Resume {
-        frontier_log: Some(Arc::new(StoreFrontier {
-            store: store.clone(),
-            job: job.name.clone(),
-        })),
-        ..resume
-    };
-    let outcome = with_heartbeat(store.clone(), &job.name, owner, || {
-        archive::archive(&collection, options, resume)
-    });
-    let (result, summary) = match outcome {
-        Ok(summary) => (result_of(&summary), Some(summary)),
-        Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
-    };
-    store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
-    if result.outcome == Outcome::Ok {
-        store.clear_frontier(&job.name)?;
-    }
-    Ok(RunReport { result, summary })
+    // Mending and waiting for the collection's lock can take a while too: the job's lock is
+    // renewed from the start, or another scheduler would take it as stale.
+    with_heartbeat(store.clone(), &job.name, owner, || {
+        let collection = archives.collection(&job.collection);
+        let resume = resume_state(&collection, job, store.as_ref())?;
+        let started = Utc::now().to_rfc3339();
+        let run_id = store.start_run(&job.name, &started)?;
+        let resume = Resume {
+            frontier_log: Some(Arc::new(StoreFrontier {
+                store: store.clone(),
+                job: job.name.clone(),
+            })),
+            ..resume
+        };
+        let (result, summary) = match archive::archive(&collection, options, resume) {
+            Ok(summary) => (result_of(&summary), Some(summary)),
+            Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
+        };
+        store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
+        if result.outcome == Outcome::Ok {
+            store.clear_frontier(&job.name)?;
+        }
+        Ok(RunReport { result, summary })
+    })
 }
 
 /// What a finished archive run counts for the job's history.

@@ -17,10 +17,9 @@ use super::Loaded;
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
-use crate::content::ContentKind;
-use crate::fetch::decode_content;
+use crate::content::decode_content;
 use crate::index::Capture;
-use crate::rewrite::{HtmlOptions, rewrite_document};
+use crate::rewrite::{HtmlOptions, payload_kind, rewrite_payload};
 use crate::warc::record::parse_timestamp14;
 
 /// Payloads larger than this are served as they are, never rewritten.
@@ -314,8 +313,7 @@ fn replayed_response(
     }
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
-    let sniffed = decode_content(&payload.bytes[..], encoding, 512).unwrap_or_default();
-    let kind = ContentKind::of(content_type.as_deref(), &sniffed);
+    let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);
     let rewritable =
         kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
     let Some(base) = base.filter(|_| rewritable) else {
@@ -332,13 +330,12 @@ fn replayed_response(
         promote_lazy: true,
         banner: Some(banner(capture)),
     };
-    let decoded = decode_content(&payload.bytes[..], encoding, MAX_REWRITTEN).unwrap_or_default();
-    let mut body = Vec::with_capacity(decoded.len() + decoded.len() / 8);
-    let ct = content_type.as_deref();
-    if let Err(error) = rewrite_document(kind, &mut &decoded[..], &mut body, ct, &options) {
+    let mut body = Vec::with_capacity(payload.bytes.len() + payload.bytes.len() / 8);
+    let (raw, ct) = (&mut &payload.bytes[..], content_type.as_deref());
+    if let Err(error) = rewrite_payload(ct, encoding, raw, &mut body, &options) {
         // A page lol_html gives up on is served as archived; the CSP still fences it.
         tracing::warn!(collection, url = %capture.url, %error, "serving unrewritten");
-        body = decoded;
+        body = decode_content(&payload.bytes[..], encoding, MAX_REWRITTEN).unwrap_or_default();
     }
     builder.body(Body::from(body)).unwrap_or_else(bad_headers)
 }

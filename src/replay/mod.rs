@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use url::Url;
 
-use crate::collection::{Archives, Collection, CollectionName};
+use crate::collection::{Archives, Collection, CollectionError, CollectionName};
 use crate::index::Index;
 use pages::plain;
 
@@ -43,34 +43,60 @@ struct Replay {
 }
 
 impl Replay {
-    /// The collection's index, read again when the file changed; `None` for a collection that
-    /// has none.
-    fn loaded(&self, name: &CollectionName) -> Option<Arc<Loaded>> {
-        let collection = self.archives.open(name).ok()?;
-        let modified = collection.index_modified();
-        modified?;
-        if let Some(current) = self.loaded.read().ok()?.get(name)
-            && current.modified == modified
-        {
-            return Some(current.clone());
-        }
-        let index = match collection.index() {
-            Ok(index) => index,
-            Err(error) => {
-                tracing::error!(collection = %name, %error, "reading the index");
-                return None;
-            }
+    /// The collection's index, read again when the file changed; `Ok(None)` for a collection
+    /// that has none.
+    fn loaded(&self, name: &CollectionName) -> Result<Option<Arc<Loaded>>, CollectionError> {
+        let Ok(collection) = self.archives.open(name) else {
+            return Ok(None);
         };
+        let Some(modified) = collection.index_modified() else {
+            return Ok(None);
+        };
+        if let Some(current) = self.cached(name)
+            && current.modified == Some(modified)
+        {
+            return Ok(Some(current));
+        }
+        let index = collection.index()?;
+        if index.unreadable_lines() > 0 {
+            tracing::warn!(
+                collection = %name,
+                lines = index.unreadable_lines(),
+                "index lines that are no CDXJ captures were left out"
+            );
+        }
         let loaded = Arc::new(Loaded {
             collection,
-            modified,
+            modified: Some(modified),
             index,
         });
-        self.loaded
-            .write()
-            .ok()?
-            .insert(name.clone(), loaded.clone());
-        Some(loaded)
+        if let Ok(mut cache) = self.loaded.write() {
+            cache.insert(name.clone(), loaded.clone());
+        }
+        Ok(Some(loaded))
+    }
+
+    fn cached(&self, name: &CollectionName) -> Option<Arc<Loaded>> {
+        self.loaded.read().ok()?.get(name).cloned()
+    }
+
+    /// Answers with the collection's index, 404 if it has none, 500 if it cannot be read.
+    fn with_index(
+        &self,
+        name: &CollectionName,
+        answer: impl FnOnce(&Loaded) -> Response,
+    ) -> Response {
+        match self.loaded(name) {
+            Ok(Some(loaded)) => answer(&loaded),
+            Ok(None) => no_collection(),
+            Err(error) => {
+                tracing::error!(collection = %name, %error, "reading the index");
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the index could not be read",
+                )
+            }
+        }
     }
 }
 
@@ -125,9 +151,8 @@ async fn list_pages(
                 .map(|(_, v)| v.into_owned())
         })
         .unwrap_or_default();
-    tokio::task::spawn_blocking(move || match replay.loaded(&name) {
-        Some(loaded) => pages::pages(&loaded.collection, &query),
-        None => no_collection(),
+    tokio::task::spawn_blocking(move || {
+        replay.with_index(&name, |loaded| pages::pages(&loaded.collection, &query))
     })
     .await
     .unwrap_or_else(|error| failed(&error))
@@ -209,11 +234,8 @@ async fn serve(
     };
     // Index loading and record reads are file I/O: keep them off the async workers.
     tokio::task::spawn_blocking(move || {
-        let Some(loaded) = replay.loaded(&name) else {
-            return no_collection();
-        };
-        match &request {
-            Request::TimeMap(url) => capture::timemap(&loaded, url),
+        replay.with_index(&name, |loaded| match &request {
+            Request::TimeMap(url) => capture::timemap(loaded, url),
             Request::Capture {
                 timestamp,
                 modifier,
@@ -224,9 +246,9 @@ async fn serve(
                     modifier,
                     url,
                 };
-                capture::serve(&loaded, &wanted, &headers)
+                capture::serve(loaded, &wanted, &headers)
             }
-        }
+        })
     })
     .await
     .unwrap_or_else(|error| failed(&error))

@@ -11,23 +11,23 @@ use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
 use super::{HtmlOptions, RewriteError, map_reference, rewrite_css};
-use crate::extract::charset::parseable;
 use crate::extract::references::{
     LAZY_SRC, LAZY_SRCSET, Syntax, attribute, escape_attribute, references, refresh_target,
     srcset_spans,
 };
 use crate::extract::{Base, MAX_NOSCRIPT_DEPTH};
 
-/// Rewrites an HTML document in `encoding` (one lol_html cannot parse, UTF-16, is decoded to
-/// UTF-8 first). Returns the new bytes and the references left as they were.
+/// Rewrites an HTML document in `encoding` (one lol_html cannot read is read as UTF-8, its
+/// bytes kept). Returns the new bytes and the references left as they were.
 pub fn rewrite_html(
     body: &[u8],
     encoding: &'static encoding_rs::Encoding,
     options: &HtmlOptions<'_>,
 ) -> Result<(Vec<u8>, Vec<Url>), RewriteError> {
-    let (bytes, encoding) = parseable(body, encoding);
-    let mut output = Vec::with_capacity(bytes.len() + bytes.len() / 8);
-    let unresolved = rewrite_html_stream(&mut &bytes[..], &mut output, encoding, options)?;
+    let encoding =
+        AsciiCompatibleEncoding::new(encoding).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
+    let mut output = Vec::with_capacity(body.len() + body.len() / 8);
+    let unresolved = rewrite_html_stream(&mut &body[..], &mut output, encoding, options)?;
     Ok((output, unresolved))
 }
 

@@ -17,16 +17,15 @@ use url::Url;
 pub use css::rewrite_css;
 pub use html::{rewrite_html, rewrite_html_stream};
 
-use crate::content::ContentKind;
-use crate::extract::charset::parseable;
+use crate::content::{ContentKind, decode_content, decoding_reader};
 use crate::extract::html_encoding;
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
 /// How much of a page is read to tell its encoding, as a browser's prescan would.
 const ENCODING_PREFIX: u64 = 1 << 20;
-/// Pages in an encoding lol_html cannot stream (UTF-16) are decoded whole, up to this size.
-const MAX_DECODED_PAGE: u64 = 64 << 20;
+/// How much of a payload is decoded to tell an untyped one's kind.
+const SNIFFED: u64 = 512;
 
 /// How to rewrite one document.
 pub struct HtmlOptions<'m> {
@@ -54,6 +53,28 @@ pub enum RewriteError {
     Html(#[from] lol_html::errors::RewritingError),
 }
 
+/// What a stored payload is, from its `Content-Type`, its `Content-Encoding` and its first
+/// bytes as stored: what replay asks before it decides to rewrite or to serve as archived.
+pub fn payload_kind(content_type: Option<&str>, encoding: Option<&str>, raw: &[u8]) -> ContentKind {
+    let prefix = decode_content(raw, encoding, SNIFFED).unwrap_or_default();
+    ContentKind::of(content_type, &prefix)
+}
+
+/// A stored payload as the offline copy and replay show it: its content encoding undone, its
+/// kind told from its type and first bytes, then [`rewrite_document`].
+pub fn rewrite_payload(
+    content_type: Option<&str>,
+    encoding: Option<&str>,
+    raw: &mut dyn BufRead,
+    out: &mut dyn Write,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
+    let mut decoded = BufReader::with_capacity(64 << 10, decoding_reader(raw, encoding));
+    let prefix = decoded.fill_buf().map_err(RewriteError::Read)?;
+    let kind = ContentKind::of(content_type, prefix);
+    rewrite_document(kind, &mut decoded, out, content_type, options)
+}
+
 /// The one rewrite dispatch: a page or a stylesheet with its references replaced, anything
 /// else copied as it is. `body` is the payload with its content encoding undone. Returns the
 /// references left as they were.
@@ -71,7 +92,9 @@ pub fn rewrite_document(
     }
 }
 
-/// A page, its encoding told from its first megabyte as a browser's prescan would.
+/// A page, its encoding told from its first megabyte as a browser's prescan would. A page in
+/// an encoding lol_html cannot read (UTF-16, ISO-2022-JP) goes through as UTF-8, its bytes
+/// kept: what cannot be read is left as it was rather than re-encoded.
 fn rewrite_page(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -83,18 +106,10 @@ fn rewrite_page(
         .read_to_end(&mut prefix)
         .map_err(RewriteError::Read)?;
     let encoding = html_encoding(&prefix, content_type);
-    let mut whole = prefix.as_slice().chain(body);
-    if let Some(ascii) = lol_html::AsciiCompatibleEncoding::new(encoding) {
-        let mut src = BufReader::with_capacity(64 << 10, whole);
-        return rewrite_html_stream(&mut src, out, ascii, options);
-    }
-    let mut bytes = Vec::new();
-    (&mut whole)
-        .take(MAX_DECODED_PAGE)
-        .read_to_end(&mut bytes)
-        .map_err(RewriteError::Read)?;
-    let (utf8, ascii) = parseable(&bytes, encoding);
-    rewrite_html_stream(&mut &utf8[..], out, ascii, options)
+    let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
+        .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
+    let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
+    rewrite_html_stream(&mut src, out, encoding, options)
 }
 
 /// A stylesheet, whose references resolve against its own URL; one too large to be a real
@@ -282,6 +297,50 @@ mod tests {
             "{out}"
         );
         assert!(unresolved.is_empty(), "{unresolved:?}");
+    }
+
+    /// A page lol_html cannot decode (ISO-2022-JP) keeps its bytes: only references change.
+    #[test]
+    fn pages_in_encodings_lol_html_cannot_read_keep_their_bytes() {
+        let (text, _, _) =
+            encoding_rs::ISO_2022_JP.encode("<p>日本語</p><a href=\"/x\">リンク</a>");
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/").unwrap(),
+            map: &local,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+        };
+        let mut out = Vec::new();
+        let content_type = Some("text/html; charset=iso-2022-jp");
+        rewrite_document(
+            ContentKind::Html,
+            &mut &text[..],
+            &mut out,
+            content_type,
+            &options,
+        )
+        .unwrap();
+        let expected = [&text[..], b""].concat();
+        let expected =
+            String::from_utf8_lossy(&expected).replace("href=\"/x\"", "href=\"local/x\"");
+        assert_eq!(String::from_utf8_lossy(&out), expected);
+        let (decoded, _, _) = encoding_rs::ISO_2022_JP.decode(&out);
+        assert!(
+            decoded.contains("日本語") && decoded.contains("リンク"),
+            "{decoded}"
+        );
+    }
+
+    #[test]
+    fn references_rewritten_on_any_element_that_holds_them() {
+        let (out, _) = rewrite(
+            r#"<amp-img srcset="/a.jpg 2x"></amp-img><div data-url="/share" data-lazy="/l.jpg"></div>"#,
+            false,
+        );
+        assert!(out.contains(r#"srcset="local/a.jpg 2x""#), "{out}");
+        assert!(out.contains(r#"data-url="local/share""#), "{out}");
+        assert!(out.contains(r#"data-lazy="local/l.jpg""#), "{out}");
     }
 
     #[test]

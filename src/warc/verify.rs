@@ -152,11 +152,7 @@ struct DigestChecks {
 
 impl DigestChecks {
     fn for_header(header: &Header, report: &mut FileReport) -> DigestChecks {
-        let http = header.get("Content-Type").is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/http")
-        });
+        let http = header.holds_http();
         // A revisit's payload digest names the original's payload, which it does not hold.
         let has_payload = !matches!(header.record_type(), Some(RecordType::Revisit));
         let mut malformed = Vec::new();

@@ -227,7 +227,8 @@ impl WarcWriter {
         if self.current.is_none() {
             self.open_next()?;
         }
-        // Named and dated after the file's warcinfo, so IDs and dates follow the file's order.
+        // Named and dated after the file's warcinfo, for a record that brings neither: a
+        // file the writer fills alone (as in tests) reads in the order of its IDs and dates.
         let id = record.id.take().unwrap_or_else(|| self.config.ids.next());
         let date = record
             .date

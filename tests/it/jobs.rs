@@ -225,7 +225,7 @@ fn jobs_run_once_with_overrides_and_bad_configs_name_the_line() {
     let work = tempfile::tempdir().unwrap();
     let archives = work.path().join("archives");
     let config = config(work.path(), &fixture, "once.example.com", "depth = 3\n");
-    run_ok(
+    let out = run_ok(
         cairn()
             .arg("--archives")
             .arg(&archives)
@@ -233,6 +233,9 @@ fn jobs_run_once_with_overrides_and_bad_configs_name_the_line() {
             .arg(&config)
             .args(["--depth", "0"]),
     );
+    // The run says what it archived, as `cairn archive` does.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("archived 1 pages"), "{said}");
     let runs = finished_runs(&archives);
     assert_eq!(
         (runs.len(), &runs[0].outcome, runs[0].pages),
