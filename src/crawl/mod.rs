@@ -46,8 +46,10 @@ const MAX_PARSED_BYTES: u64 = 8 << 20;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum RobotsPolicy {
+    /// Fetch nothing robots.txt disallows for cairn.
     #[default]
     Respect,
+    /// Fetch it all the same.
     Ignore,
 }
 

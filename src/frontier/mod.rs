@@ -36,6 +36,7 @@ pub enum Scope {
     /// Pages on the same registrable domain as a target (`www.cna.com.tw` and `news.cna.com.tw`).
     #[default]
     Site,
+    /// Pages on any host.
     Any,
 }
 
