@@ -20,22 +20,25 @@ impl ContentKind {
     /// The kind of a payload from its `Content-Type` (or an index's mime), and its first bytes
     /// (a few hundred are plenty, content encoding undone) for what is untyped.
     pub fn of(content_type: Option<&str>, prefix: &[u8]) -> ContentKind {
-        let essence = essence(content_type.unwrap_or(""));
-        match essence.as_str() {
-            "" | "unknown/unknown" | "application/unknown" | "*/*" => {
-                if looks_like_html(prefix) {
-                    ContentKind::Html
-                } else {
-                    ContentKind::Other
-                }
-            }
-            other => ContentKind::from_essence(other),
+        ContentKind::declared(content_type).unwrap_or_else(|| ContentKind::sniffed(prefix))
+    }
+
+    /// The kind a media type declares; `None` for a payload that declares none, whose first
+    /// bytes must tell ([`ContentKind::sniffed`]). Asked first, it spares reading them.
+    pub fn declared(content_type: Option<&str>) -> Option<ContentKind> {
+        match essence(content_type.unwrap_or("")).as_str() {
+            "" | "unknown/unknown" | "application/unknown" | "*/*" => None,
+            other => Some(ContentKind::from_essence(other)),
         }
     }
 
-    /// The kind a media type declares, sniffing nothing.
-    pub fn declared(content_type: &str) -> ContentKind {
-        ContentKind::from_essence(&essence(content_type))
+    /// The kind of an untyped payload, from its first bytes (content encoding undone).
+    pub fn sniffed(prefix: &[u8]) -> ContentKind {
+        if looks_like_html(prefix) {
+            ContentKind::Html
+        } else {
+            ContentKind::Other
+        }
     }
 
     fn from_essence(essence: &str) -> ContentKind {

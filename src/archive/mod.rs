@@ -234,7 +234,7 @@ fn rewrite_posts(
                 .posts_dir()
                 .join(post.path.file_name().unwrap_or_default())
         };
-        replace_file(&written, text.as_bytes())?;
+        replace_file(&written, |out| out.write_all(text.as_bytes()))?;
         done.push(RewrittenPost {
             source: post.path.clone(),
             written,

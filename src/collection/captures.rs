@@ -106,10 +106,7 @@ impl Collection {
         };
         let file = self.warc_file(&stored.filename)?;
         let read = with_payload(&file, stored.offset, |http_head, body| {
-            let record = match &own {
-                Some(record) => record.clone(),
-                None => CaptureRecord::headers_only(http_head),
-            };
+            let record = own.unwrap_or_else(|| CaptureRecord::headers_only(http_head));
             let head = CaptureHead {
                 record,
                 encoding: http_header_field(http_head, "content-encoding"),

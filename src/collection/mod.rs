@@ -351,12 +351,9 @@ impl Collection {
     pub fn rebuild_index(&self, _lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
         let lines = index_lines(&files)?;
-        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-        for line in &lines {
-            text.push_str(line);
-            text.push('\n');
-        }
-        replace_file(&self.index_path(), text.as_bytes())?;
+        replace_file(&self.index_path(), |out| {
+            lines.iter().try_for_each(|line| writeln!(out, "{line}"))
+        })?;
         Ok(IndexStats {
             warc_files: files.len(),
             captures: lines.len(),
@@ -398,7 +395,10 @@ impl Collection {
 
 /// Writes a sibling temporary file of a name no other process uses, syncs it, and renames it
 /// over `target`: readers see the old file or the new one, never a part.
-pub fn replace_file(target: &Path, bytes: &[u8]) -> Result<(), CollectionError> {
+pub fn replace_file(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), CollectionError> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -413,9 +413,12 @@ pub fn replace_file(target: &Path, bytes: &[u8]) -> Result<(), CollectionError> 
         .permissions(permissions)
         .tempfile_in(dir)
         .map_err(io_err(target))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
+    let mut out = io::BufWriter::new(temp.as_file_mut());
+    write(&mut out)
+        .and_then(|()| out.flush())
         .map_err(io_err(target))?;
+    drop(out);
+    temp.as_file().sync_all().map_err(io_err(target))?;
     temp.persist(target).map_err(|e| io_err(target)(e.error))?;
     Ok(())
 }

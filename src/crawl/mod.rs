@@ -660,8 +660,9 @@ fn robot_agent(user_agent: &str) -> &str {
 /// Links and title of an HTML page or the links of a stylesheet, and whether the document was
 /// too large to read whole for them; nothing for other kinds.
 fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bool) {
-    let head = exchange.decoded_body(512).unwrap_or_default();
-    let kind = ContentKind::of(exchange.content_type(), &head);
+    // Only an untyped body is read for its kind: most are images, some spooled to disk.
+    let kind = ContentKind::declared(exchange.content_type())
+        .unwrap_or_else(|| ContentKind::sniffed(&exchange.decoded_body(512).unwrap_or_default()));
     if !kind.is_rewritten() {
         return (Vec::new(), None, false);
     }

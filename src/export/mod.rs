@@ -136,7 +136,7 @@ pub fn export(
         let left = export_capture(collection, index, file.capture, &target, &options)?;
         unresolved.extend(left.into_iter().map(String::from));
         report.files += 1;
-        if ContentKind::declared(&file.mime) == ContentKind::Html {
+        if ContentKind::declared(Some(&file.mime)) == Some(ContentKind::Html) {
             report.pages += 1;
         }
     }

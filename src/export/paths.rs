@@ -147,7 +147,7 @@ pub fn unique_path(path: PathBuf, taken: &mut HashSet<PathBuf>) -> PathBuf {
 /// The extension a file of this type must carry; empty when any will do. Pages, stylesheets
 /// and scripts take their kind's ([`ContentKind::extension`]); the rest, their media type's.
 fn extension_for(mime: &str) -> &'static str {
-    if let Some(extension) = ContentKind::declared(mime).extension() {
+    if let Some(extension) = ContentKind::declared(Some(mime)).and_then(ContentKind::extension) {
         return extension;
     }
     match mime.trim().to_ascii_lowercase().as_str() {

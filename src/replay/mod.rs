@@ -46,9 +46,7 @@ impl Replay {
     /// The collection's index, read again when the file changed; `Ok(None)` for a collection
     /// that has none.
     fn loaded(&self, name: &CollectionName) -> Result<Option<Arc<Loaded>>, CollectionError> {
-        let Ok(collection) = self.archives.open(name) else {
-            return Ok(None);
-        };
+        let collection = self.archives.collection(name);
         let Some(modified) = collection.index_modified() else {
             return Ok(None);
         };

@@ -129,8 +129,8 @@ impl<'o> Rewriting<'o> {
     }
 
     fn map(&self, value: &str) -> Option<String> {
-        let base = self.base.borrow().url.clone();
-        map_reference(self.options.map, &base, value, &self.unresolved)
+        let base = self.base.borrow();
+        map_reference(self.options.map, &base.url, value, &self.unresolved)
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {

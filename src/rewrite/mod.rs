@@ -56,8 +56,9 @@ pub enum RewriteError {
 /// What a stored payload is, from its `Content-Type`, its `Content-Encoding` and its first
 /// bytes as stored: what replay asks before it decides to rewrite or to serve as archived.
 pub fn payload_kind(content_type: Option<&str>, encoding: Option<&str>, raw: &[u8]) -> ContentKind {
-    let prefix = decode_content(raw, encoding, SNIFFED).unwrap_or_default();
-    ContentKind::of(content_type, &prefix)
+    ContentKind::declared(content_type).unwrap_or_else(|| {
+        ContentKind::sniffed(&decode_content(raw, encoding, SNIFFED).unwrap_or_default())
+    })
 }
 
 /// A stored payload as the offline copy and replay show it: its content encoding undone, its
