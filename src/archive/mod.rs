@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use url::Url;
 
-use crate::collection::{Collection, CollectionError, replace_file};
+use crate::collection::{Collection, CollectionError, IndexStats, replace_file};
 use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original};
 use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
 use crate::frontier::Candidate;
@@ -66,7 +66,8 @@ pub struct RewrittenPost {
 pub struct Summary {
     #[serde(flatten)]
     pub crawl: crawl::Summary,
-    pub index_captures: usize,
+    /// The collection's index after the run, and what it could not take.
+    pub index: IndexStats,
     pub offline: ExportReport,
     pub posts: Vec<RewrittenPost>,
 }
@@ -141,7 +142,7 @@ pub fn archive_at(
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
     Ok(Summary {
         crawl,
-        index_captures: stats.captures,
+        index: stats,
         offline: report,
         posts,
     })
@@ -177,7 +178,7 @@ fn crawl_config(
         progress: options.progress(),
         options_summary: options.summary(),
         resources,
-        known_payloads: known_payloads(&index),
+        known_payloads: known_payloads(collection, &index),
         frontier_log: resume.frontier_log,
         resume: crawl::Resume {
             pending: resume.pending,
@@ -189,15 +190,20 @@ fn crawl_config(
 }
 
 /// Payloads earlier crawls of the collection stored, so this one writes revisits for them.
-fn known_payloads(index: &Index) -> std::collections::HashMap<[u8; 32], Original> {
+fn known_payloads(
+    collection: &Collection,
+    index: &Index,
+) -> std::collections::HashMap<[u8; 32], Original> {
     index
         .stored_payloads()
         .filter_map(|capture| {
             let date = crate::warc::record::parse_timestamp14(&capture.timestamp)?;
+            let file = collection.warc_file(&capture.filename).ok()?;
             let original = Original {
                 record_id: None,
                 target_uri: capture.url.clone(),
-                date,
+                date: format_warc_date(date),
+                stored_at: Some((file, capture.offset)),
             };
             Some((capture.sha256()?, original))
         })

@@ -82,6 +82,10 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     if crawl.errors.len() > 20 {
         say!("  ... and {} more (see --json)", crawl.errors.len() - 20);
     }
+    // Damage in the collection's older files is not this run's failure, but is said.
+    if let Err(lacking) = super::warcs::index_problems(&summary.index) {
+        say!("warning: {lacking}");
+    }
     let offline = &summary.offline;
     say!(
         "offline copy: {} files ({} pages) in {}",

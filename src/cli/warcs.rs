@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::Cli;
-use crate::collection::Archives;
+use crate::collection::{Archives, IndexStats};
 use crate::warc::find_warc_files;
-use crate::warc::repair::repair;
+use crate::warc::repair::{RepairReport, repair};
 use crate::warc::verify::{FileReport, verify_files};
 
 pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
@@ -48,25 +48,54 @@ fn repair_files(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
     for path in paths {
         let report = repair(path)?;
         if !cli.json {
-            out!(
-                "repaired {} -> {}: kept {} records ({} bytes), dropped {} bytes",
-                report.path.display(),
-                report.repaired.display(),
-                report.kept_records,
-                report.kept_bytes,
-                report.dropped_bytes
-            );
+            print_repair(&report)?;
         }
         reports.push(report);
     }
     if cli.json {
         out!("{}", serde_json::to_string_pretty(&reports)?);
     }
+    let untouched = reports.iter().filter(|r| r.untouched.is_some()).count();
+    if untouched > 0 {
+        bail!("{untouched} of {} file(s) left as they were", reports.len());
+    }
+    Ok(())
+}
+
+fn print_repair(report: &RepairReport) -> std::io::Result<()> {
+    let path = report.path.display();
+    match (&report.repaired, &report.untouched) {
+        (_, Some(why)) => say!("left {path} untouched: {why}"),
+        (None, None) => out!("removed {path}: an empty file"),
+        (Some(repaired), None) => {
+            let mut line = format!(
+                "repaired {path} -> {}: kept {} records ({} bytes), dropped {} bytes",
+                repaired.display(),
+                report.kept_records,
+                report.kept_bytes,
+                report.dropped_bytes
+            );
+            if report.recompressed_records > 0 {
+                line.push_str(&format!(
+                    "; {} records of a torn shared member compressed again, one member each",
+                    report.recompressed_records
+                ));
+            }
+            out!("{line}");
+        }
+    }
     Ok(())
 }
 
 fn print_report(report: &FileReport) -> std::io::Result<()> {
     let path = report.path.display();
+    for warning in &report.warnings {
+        say!(
+            "warning: {path}: offset {}: {}",
+            warning.offset,
+            warning.message
+        );
+    }
     if !report.ok() {
         for defect in &report.defects {
             out!(
@@ -89,9 +118,15 @@ fn print_report(report: &FileReport) -> std::io::Result<()> {
         report.digests_checked
     );
     if report.digests_unchecked > 0 {
+        let algorithms: Vec<&str> = report
+            .unchecked_algorithms
+            .iter()
+            .map(String::as_str)
+            .collect();
         line.push_str(&format!(
-            ", {} in unsupported algorithms",
-            report.digests_unchecked
+            ", {} unchecked (cairn does not compute {})",
+            report.digests_unchecked,
+            algorithms.join(", ")
         ));
     }
     if report.records_sharing_a_member > 0 {
@@ -112,7 +147,8 @@ pub fn index(cli: &Cli) -> Result<()> {
     if cli.json {
         out!(
             "{}",
-            serde_json::json!({"index": path, "warc_files": stats.warc_files, "captures": stats.captures})
+            serde_json::json!({"index": path, "warc_files": stats.warc_files,
+                "captures": stats.captures, "problems": stats.problems})
         );
     } else {
         say!(
@@ -122,7 +158,44 @@ pub fn index(cli: &Cli) -> Result<()> {
             path.display()
         );
     }
-    Ok(())
+    index_problems(&stats)
+}
+
+/// Names every file the index could not take whole, and fails if there was one: an index
+/// that silently lacks records is worse than none.
+pub fn index_problems(stats: &IndexStats) -> Result<()> {
+    for file in &stats.problems {
+        let path = file.path.display();
+        for (offset, message) in &file.damage {
+            say!("error: {path}: offset {offset}: {message}");
+        }
+        for left_out in &file.unindexed {
+            say!(
+                "error: {path}: {} capture record(s) not indexed, the first at offset {}: {}",
+                left_out.records,
+                left_out.first_offset,
+                left_out.why
+            );
+        }
+    }
+    if stats.complete() {
+        return Ok(());
+    }
+    let records: usize = stats
+        .problems
+        .iter()
+        .flat_map(|f| &f.unindexed)
+        .map(|u| u.records)
+        .sum();
+    let damaged = stats
+        .problems
+        .iter()
+        .filter(|f| !f.damage.is_empty())
+        .count();
+    bail!(
+        "the index lacks records: {damaged} damaged file(s), {records} capture record(s) left \
+         out; it holds everything else"
+    )
 }
 
 pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {

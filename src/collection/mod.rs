@@ -29,7 +29,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::{Index, IndexError, index_lines};
+use crate::index::{FileIndex, Index, index_lines};
 use crate::warc::writer::OPEN_SUFFIX;
 use crate::warc::{Compression, WriterConfig, is_warc_name};
 
@@ -54,8 +54,6 @@ pub enum CollectionError {
     Missing { name: String, archives: PathBuf },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Index(#[from] IndexError),
     #[error("the index names {0:?}, which is not a file of the collection's WARC folder")]
     OutsideFile(String),
     #[error("{}: {source}", path.display())]
@@ -201,10 +199,64 @@ pub struct PageEntry {
 }
 
 /// What rebuilding an index found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct IndexStats {
     pub warc_files: usize,
     pub captures: usize,
+    /// Files with damage or with capture records the index cannot hold; the index holds
+    /// everything else.
+    pub problems: Vec<FileProblems>,
+}
+
+/// What one WARC file could not give the index.
+#[derive(Debug, Serialize)]
+pub struct FileProblems {
+    pub path: PathBuf,
+    /// Damage, with its offset: reading resumed at the next whole record, if any.
+    pub damage: Vec<(u64, String)>,
+    /// Capture records left out, by why, with the offset of the first.
+    pub unindexed: Vec<Unindexed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Unindexed {
+    pub why: String,
+    pub records: usize,
+    pub first_offset: u64,
+}
+
+impl IndexStats {
+    /// Whether every record of every file is in the index (or is no capture).
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+impl FileProblems {
+    fn new(path: PathBuf, file: FileIndex) -> FileProblems {
+        let damage = file
+            .damage
+            .iter()
+            .map(|e| (e.offset().unwrap_or(0), e.detail()))
+            .collect();
+        let mut unindexed: Vec<Unindexed> = Vec::new();
+        let mut by_reason = std::collections::BTreeMap::new();
+        for (offset, why) in file.unindexed {
+            by_reason.entry(why).or_insert((0, offset)).0 += 1;
+        }
+        for (why, (records, first_offset)) in by_reason {
+            unindexed.push(Unindexed {
+                why: why.to_string(),
+                records,
+                first_offset,
+            });
+        }
+        FileProblems {
+            path,
+            damage,
+            unindexed,
+        }
+    }
 }
 
 /// One collection: `archives/COLL`.
@@ -348,15 +400,25 @@ impl Collection {
 
     /// Rebuilds `index.cdxj` from the closed WARC files, replacing the old one whole: written
     /// under a name of this process's own, synced, then renamed over it.
+    ///
+    /// A damaged file does not stop the rest: the index holds every record that reads, and
+    /// the stats say what was left out.
     pub fn rebuild_index(&self, _lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
-        let lines = index_lines(&files)?;
+        let run = index_lines(&files);
         replace_file(&self.index_path(), |out| {
-            lines.iter().try_for_each(|line| writeln!(out, "{line}"))
+            run.lines
+                .iter()
+                .try_for_each(|line| writeln!(out, "{line}"))
         })?;
         Ok(IndexStats {
             warc_files: files.len(),
-            captures: lines.len(),
+            captures: run.lines.len(),
+            problems: run
+                .problems
+                .into_iter()
+                .map(|(path, file)| FileProblems::new(path, file))
+                .collect(),
         })
     }
 

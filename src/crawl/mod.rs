@@ -380,11 +380,11 @@ impl CrawlState {
                 None => {
                     self.payloads.insert(
                         exchange.payload_sha256,
-                        Original {
-                            record_id: Some(response_id.clone()),
-                            target_uri: exchange.url.to_string(),
-                            date: exchange.date,
-                        },
+                        Original::stored_now(
+                            response_id.clone(),
+                            exchange.url.to_string(),
+                            exchange.date,
+                        ),
                     );
                     None
                 }

@@ -10,17 +10,59 @@ use tokio::sync::mpsc;
 
 use crate::fetch::{Exchange, Spool};
 use crate::warc::digest::sha256_label;
+use crate::warc::reader::read_capture;
 use crate::warc::record::format_warc_date;
 use crate::warc::{Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig};
 
-/// A payload already stored, that a revisit record refers to.
+/// A payload already stored, that a revisit record refers to by its record ID, target URI
+/// and `WARC-Date` exactly as written (WARC/1.1 section 6.7.2), so that a reader looking the
+/// original up by URI and date finds it.
 #[derive(Debug, Clone)]
 pub struct Original {
-    /// Known for payloads stored in this crawl; the index of earlier crawls does not keep it
-    /// (`WARC-Refers-To` is optional; the target URI and date identify the original).
     pub record_id: Option<String>,
     pub target_uri: String,
-    pub date: OffsetDateTime,
+    /// The original's `WARC-Date`, as written.
+    pub date: String,
+    /// Where an earlier crawl stored it: the index keeps neither its record ID nor its date
+    /// below the second, so both are read from the record itself when a revisit needs them.
+    pub stored_at: Option<(PathBuf, u64)>,
+}
+
+impl Original {
+    /// A payload stored in this crawl, by the response record that holds it.
+    pub fn stored_now(record_id: String, target_uri: String, date: OffsetDateTime) -> Original {
+        Original {
+            record_id: Some(record_id),
+            target_uri,
+            date: format_warc_date(date),
+            stored_at: None,
+        }
+    }
+
+    /// The original's own record ID and date, read from its record if they are not known
+    /// yet. A record that no longer reads leaves what the index said.
+    fn resolved(&self) -> Original {
+        let mut original = self.clone();
+        let Some((file, offset)) = &self.stored_at else {
+            return original;
+        };
+        if self.record_id.is_some() {
+            return original;
+        }
+        match read_capture(file, *offset, 0) {
+            Ok(record) => {
+                original.record_id = record.header.get("WARC-Record-ID").map(str::to_string);
+                if let Some(date) = record.header.get("WARC-Date") {
+                    original.date = date.to_string();
+                }
+            }
+            Err(e) => tracing::warn!(
+                original = %self.target_uri,
+                "revisit names its original by URI and index date only: {e}"
+            ),
+        }
+        original
+    }
 }
 
 /// What the sink writes for one fetch.
@@ -139,8 +181,8 @@ fn write_capture(
     let ip = exchange.ip.map(|ip| ip.to_string());
     let mut stream =
         HeadThenBody::new(&exchange.response_head, &exchange.body).map_err(WriteError::Block)?;
-    let response = match &revisit_of {
-        Some(original) => with_ip(revisit_record(&exchange, original), ip.as_deref()),
+    let response = match revisit_of.as_ref().map(Original::resolved) {
+        Some(original) => with_ip(revisit_record(&exchange, &original), ip.as_deref()),
         None => response_record(&exchange, &mut stream, ip.as_deref()),
     }
     .id(&response_id)
@@ -202,7 +244,7 @@ fn revisit_record<'a>(exchange: &'a Exchange, original: &Original) -> NewRecord<
             "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
         )
         .field("WARC-Refers-To-Target-URI", original.target_uri.clone())
-        .field("WARC-Refers-To-Date", format_warc_date(original.date));
+        .field("WARC-Refers-To-Date", original.date.clone());
     refers_to(record, original).field(
         "WARC-Payload-Digest",
         sha256_label(&exchange.payload_sha256),

@@ -11,20 +11,12 @@ use rayon::prelude::*;
 use super::cdxj::Capture;
 use crate::warc::codec::{FrameHead, walk_zstd_frames};
 use crate::warc::digest::{Algorithm, BlockDigester};
-use crate::warc::reader::{Span, read_header};
+use crate::warc::reader::{Span, next_whole_record, read_header};
 use crate::warc::record::timestamp14;
 use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader};
 
 /// HTTP headers longer than this are not parsed for status and mime.
 const MAX_HTTP_HEAD: usize = 64 << 10;
-
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error("{path}: {source}")]
-    Read { path: PathBuf, source: ReadError },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-}
 
 /// What the index learns of one record from its headers.
 struct RecordHeads<'h> {
@@ -63,22 +55,55 @@ fn needs_computed_digest(header: &Header) -> bool {
         && header.record_type() != Some(RecordType::Revisit)
 }
 
+/// Why a capture record has no line in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Unindexable {
+    /// It shares a gzip member or zstd frame with the record after it, so no offset reads it
+    /// alone.
+    SharesMember,
+    NoTargetUri,
+    UnreadableDate,
+}
+
+impl std::fmt::Display for Unindexable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unindexable::SharesMember => {
+                "it shares a compressed member with the next record, so no offset reads it \
+                 alone (`warcio recompress` writes the file again one record per member)"
+            }
+            Unindexable::NoTargetUri => "it has no WARC-Target-URI",
+            Unindexable::UnreadableDate => "its WARC-Date is not a date",
+        })
+    }
+}
+
 impl RecordHeads<'_> {
-    /// The index line for this record, or `None` if it is not a capture (see [`is_capture`]).
-    fn capture(&self, span: Span, filename: &str) -> Option<Capture> {
-        if !is_capture(self.header) {
-            return None;
-        }
-        let kind = self.header.record_type()?;
-        let url = self.header.target_uri()?.to_string();
-        let timestamp = timestamp14(self.header.get("WARC-Date")?)?;
+    /// The index line for this record: `Ok(None)` if it is not a capture (see
+    /// [`is_capture`]), an error if it is one the index cannot hold.
+    fn capture(&self, span: Span, filename: &str) -> Result<Option<Capture>, Unindexable> {
+        let Some(kind) = self
+            .header
+            .record_type()
+            .filter(|_| is_capture(self.header))
+        else {
+            return Ok(None);
+        };
+        let url = self.header.target_uri().ok_or(Unindexable::NoTargetUri)?;
+        let timestamp = self
+            .header
+            .get("WARC-Date")
+            .and_then(timestamp14)
+            .ok_or(Unindexable::UnreadableDate)?;
+        let length = span.length.ok_or(Unindexable::SharesMember)?;
         let http = self.http_head.and_then(parse_http_head);
         let mime = match kind {
             RecordType::Revisit => Some("warc/revisit".to_string()),
             RecordType::Response => http.as_ref().and_then(|h| h.1.clone()),
             _ => self.header.get("Content-Type").map(str::to_string),
         };
-        let mut capture = Capture::new(url, timestamp)?;
+        let mut capture =
+            Capture::new(url.to_string(), timestamp).ok_or(Unindexable::UnreadableDate)?;
         capture.mime = mime.map(|m| mime_essence(&m));
         capture.status = http.map(|h| h.0);
         capture.digest = self
@@ -86,10 +111,10 @@ impl RecordHeads<'_> {
             .get("WARC-Payload-Digest")
             .map(str::to_string)
             .or_else(|| self.computed_digest.clone());
-        capture.length = span.length?;
+        capture.length = length;
         capture.offset = span.offset;
         capture.filename = filename.to_string();
-        Some(capture)
+        Ok(Some(capture))
     }
 }
 
@@ -116,34 +141,67 @@ fn parse_http_head(head: &[u8]) -> Option<(u16, Option<String>)> {
     Some((response.code?, content_type))
 }
 
-/// Index lines for one WARC file, in file order.
-pub fn index_file(path: &Path) -> Result<Vec<Capture>, IndexError> {
+/// What indexing one WARC file found.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    /// Index lines, in file order.
+    pub captures: Vec<Capture>,
+    /// Capture records the index cannot hold: where each is, and why.
+    pub unindexed: Vec<(u64, Unindexable)>,
+    /// Damage that stopped reading: what and where. Records before it are indexed, and so
+    /// are those after it from the next record that reads whole.
+    pub damage: Vec<ReadError>,
+}
+
+impl FileIndex {
+    fn add(&mut self, offset: u64, line: Result<Option<Capture>, Unindexable>) {
+        match line {
+            Ok(capture) => self.captures.extend(capture),
+            Err(why) => self.unindexed.push((offset, why)),
+        }
+    }
+}
+
+/// Indexes one WARC file: every record that reads, resynchronising after damage as
+/// `cairn verify` does.
+pub fn index_file(path: &Path) -> FileIndex {
     let filename = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let read_err = |source| IndexError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = WarcReader::open(path).map_err(read_err)?;
-    if reader.compression() == Compression::Zstd {
-        drop(reader);
-        if let Some(captures) = index_by_frames(path, &filename)? {
-            return Ok(captures);
+    let mut index = FileIndex::default();
+    let compression = match WarcReader::open(path) {
+        Ok(reader) => reader.compression(),
+        Err(damage) => {
+            index.damage.push(damage);
+            return index;
         }
-        let reader = WarcReader::open(path).map_err(read_err)?;
-        return index_by_reading(reader, &filename).map_err(read_err);
+    };
+    if compression == Compression::Zstd && index_by_frames(path, &filename, &mut index) {
+        return index;
     }
-    index_by_reading(reader, &filename).map_err(read_err)
+    let mut from = 0;
+    loop {
+        let read = WarcReader::open_at(path, from)
+            .and_then(|reader| index_by_reading(reader, &filename, &mut index));
+        let Err(damage) = read else {
+            return index;
+        };
+        let offset = damage.offset().unwrap_or(from);
+        index.damage.push(damage);
+        match next_whole_record(path, compression, offset) {
+            Ok(Some(next)) if next > from => from = next,
+            _ => return index,
+        }
+    }
 }
 
 /// The general path: every record read in order, its block decompressed to find its end.
 fn index_by_reading<R: io::Read>(
     mut reader: WarcReader<R>,
     filename: &str,
-) -> Result<Vec<Capture>, ReadError> {
-    let mut captures = Vec::new();
+    index: &mut FileIndex,
+) -> Result<(), ReadError> {
     let mut head = Vec::new();
     while let Some(mut record) = reader.next_record()? {
         let header = std::mem::replace(&mut record.header, Header::new(""));
@@ -166,15 +224,16 @@ fn index_by_reading<R: io::Read>(
             http_head: (!head.is_empty()).then_some(&head[..]),
             computed_digest,
         };
-        captures.extend(heads.capture(span, filename));
+        index.add(offset, heads.capture(span, filename));
     }
-    Ok(captures)
+    Ok(())
 }
 
-/// The fast path for zstd files written one frame per record; `None` when the file is not
-/// laid out so (or is damaged), for the general reader to take over.
-fn index_by_frames(path: &Path, filename: &str) -> Result<Option<Vec<Capture>>, IndexError> {
-    let mut captures = Vec::new();
+/// The fast path for zstd files written one frame per record. Returns false, having added
+/// nothing, when the file is not laid out so (or is damaged), for the general reader to take
+/// over.
+fn index_by_frames(path: &Path, filename: &str, index: &mut FileIndex) -> bool {
+    let mut found = FileIndex::default();
     let mut first = true;
     let mut each = |frame: FrameHead<'_>| {
         let one = one_record(&frame, first);
@@ -191,15 +250,14 @@ fn index_by_frames(path: &Path, filename: &str) -> Result<Option<Vec<Capture>>, 
             offset: frame.offset,
             length: Some(frame.length),
         };
-        captures.extend(heads.capture(span, filename));
+        found.add(frame.offset, heads.capture(span, filename));
         true
     };
-    let whole =
-        walk_zstd_frames(path, &headers_complete, &mut each).map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(whole.then_some(captures))
+    let whole = walk_zstd_frames(path, &headers_complete, &mut each).unwrap_or(false);
+    if whole {
+        *index = found;
+    }
+    whole
 }
 
 /// The header of the record a frame holds, and its length, if the frame holds exactly one
@@ -267,13 +325,25 @@ fn blank_line(bytes: &[u8]) -> Option<usize> {
     BLANK_LINE.find(bytes)
 }
 
-/// Indexes many files on every core, each file on one, and returns their lines sorted.
-pub fn index_lines(paths: &[PathBuf]) -> Result<Vec<String>, IndexError> {
-    let per_file: Vec<Vec<Capture>> = paths
-        .par_iter()
-        .map(|p| index_file(p))
-        .collect::<Result<_, _>>()?;
-    let mut lines: Vec<String> = per_file.iter().flatten().map(Capture::to_line).collect();
-    lines.par_sort_unstable();
-    Ok(lines)
+/// What indexing many files found: their lines, sorted, and what each file could not give.
+#[derive(Debug, Default)]
+pub struct IndexRun {
+    pub lines: Vec<String>,
+    /// Per file with unindexed records or damage (files that indexed cleanly are left out).
+    pub problems: Vec<(PathBuf, FileIndex)>,
+}
+
+/// Indexes many files on every core, each file on one.
+pub fn index_lines(paths: &[PathBuf]) -> IndexRun {
+    let per_file: Vec<FileIndex> = paths.par_iter().map(|p| index_file(p)).collect();
+    let mut run = IndexRun::default();
+    for (path, mut file) in paths.iter().zip(per_file) {
+        run.lines.extend(file.captures.iter().map(Capture::to_line));
+        if !file.unindexed.is_empty() || !file.damage.is_empty() {
+            file.captures = Vec::new();
+            run.problems.push((path.clone(), file));
+        }
+    }
+    run.lines.par_sort_unstable();
+    run
 }

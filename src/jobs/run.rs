@@ -199,13 +199,17 @@ fn resume_state(
     let mut done = Vec::new();
     for path in collection.unfinished_warc_files()? {
         let report = repair(&path)?;
-        tracing::info!(
-            job = %job.name,
-            file = %report.repaired.display(),
-            kept = report.kept_records,
-            dropped_bytes = report.dropped_bytes,
-            "mended an unfinished WARC file"
-        );
+        if let Some(why) = &report.untouched {
+            tracing::warn!(job = %job.name, file = %path.display(), "{why}");
+        } else {
+            tracing::info!(
+                job = %job.name,
+                file = %path.display(),
+                kept = report.kept_records,
+                dropped_bytes = report.dropped_bytes,
+                "mended an unfinished WARC file"
+            );
+        }
         done.extend(
             report
                 .captured

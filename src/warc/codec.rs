@@ -121,6 +121,10 @@ pub struct Unpacker<R> {
     codec: Codec,
     inside_member: bool,
     member_start: u64,
+    /// Decompressed bytes consumed since the reader started, and when the current member
+    /// started.
+    consumed: u64,
+    consumed_at_member_start: u64,
 }
 
 impl<R: Read> Unpacker<R> {
@@ -166,6 +170,8 @@ impl<R: Read> Unpacker<R> {
             codec,
             inside_member: false,
             member_start: 0,
+            consumed: 0,
+            consumed_at_member_start: 0,
         };
         if compression == Compression::Zstd && offset == 0 {
             unpacker.load_zstd_dictionary()?;
@@ -179,6 +185,24 @@ impl<R: Read> Unpacker<R> {
         self.in_offset
     }
 
+    /// How many decompressed bytes have been consumed since the reader started: where a record
+    /// lies in the decompressed stream, to read it again from its member's start.
+    pub fn decompressed_position(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Up to `n` of the next decompressed bytes, without consuming them; fewer when the file,
+    /// or (compressed) the current buffer, holds fewer.
+    pub fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        if matches!(self.codec, Codec::Plain) {
+            self.ensure_input(n)?;
+            let end = self.in_len.min(self.in_pos + n);
+            return Ok(&self.input[self.in_pos..end]);
+        }
+        let available = self.fill_buf()?;
+        Ok(&available[..available.len().min(n)])
+    }
+
     /// Where the member or frame holding the next decompressed byte started.
     pub fn member_start(&self) -> u64 {
         let decoding = self.inside_member || self.out_pos < self.out_len;
@@ -187,6 +211,15 @@ impl<R: Read> Unpacker<R> {
         } else {
             self.in_offset
         }
+    }
+
+    /// True when a member or frame has begun decoding but none of its bytes were consumed yet
+    /// (a reader peeked into it).
+    pub fn at_member_start(&self) -> bool {
+        let decoding = self.inside_member || self.out_pos < self.out_len;
+        !matches!(self.codec, Codec::Plain)
+            && decoding
+            && self.consumed == self.consumed_at_member_start
     }
 
     /// True when everything decompressed so far has been consumed and the member or frame it
@@ -322,6 +355,7 @@ impl<R: Read> Unpacker<R> {
                 }
             }
             self.member_start = self.in_offset;
+            self.consumed_at_member_start = self.consumed;
             self.inside_member = true;
             return Ok(true);
         }
@@ -398,6 +432,7 @@ impl<R: Read> BufRead for Unpacker<R> {
     }
 
     fn consume(&mut self, amt: usize) {
+        self.consumed += amt as u64;
         if matches!(self.codec, Codec::Plain) {
             self.advance_input(amt);
         } else {

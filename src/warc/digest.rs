@@ -99,18 +99,24 @@ impl ExpectedDigest {
     }
 }
 
-/// The encoding is told apart by length: hex is twice the hash length, base32 is 8/5 of it
-/// (padded or not). Lowercase base32 occurs in the wild, so it is accepted.
+/// The encoding is told apart by length, which never collides for one algorithm: hex is twice
+/// the hash length, base32 8/5 of it and base64 4/3 (each padded or not). Lowercase base32
+/// and url-safe base64 occur in the wild, so they are accepted.
 fn decode_digest_value(encoded: &str, len: usize) -> Option<Vec<u8>> {
-    let encoded = encoded.trim();
+    use data_encoding::{BASE64, BASE64_NOPAD, BASE64URL, BASE64URL_NOPAD};
+    let encoded = encoded.trim().as_bytes();
     let decoded = if encoded.len() == len * 2 {
-        HEXLOWER_PERMISSIVE.decode(encoded.as_bytes()).ok()
-    } else {
+        HEXLOWER_PERMISSIVE.decode(encoded).ok()
+    } else if encoded.len() >= len * 8 / 5 && encoded.len() <= len.div_ceil(5) * 8 {
         let upper = encoded.to_ascii_uppercase();
         BASE32_NOPAD
-            .decode(upper.as_bytes())
-            .or_else(|_| BASE32.decode(upper.as_bytes()))
+            .decode(&upper)
+            .or_else(|_| BASE32.decode(&upper))
             .ok()
+    } else {
+        [BASE64, BASE64_NOPAD, BASE64URL, BASE64URL_NOPAD]
+            .iter()
+            .find_map(|encoding| encoding.decode(encoded).ok())
     };
     decoded.filter(|v| v.len() == len)
 }
@@ -214,9 +220,21 @@ mod tests {
         h.update(b"hello");
         let raw = h.finish();
         let b32 = format!("sha1:{}", BASE32.encode(&raw));
-        let hex = format!("SHA1:{}", data_encoding::HEXLOWER.encode(&raw));
-        assert_eq!(ExpectedDigest::parse(&b32).unwrap().value, raw);
-        assert_eq!(ExpectedDigest::parse(&hex).unwrap().value, raw);
+        let hex = format!("SHA1:{}", data_encoding::HEXUPPER.encode(&raw));
+        let b64 = format!("sha1:{}", data_encoding::BASE64.encode(&raw));
+        let b64_nopad = format!("sha-1:{}", data_encoding::BASE64URL_NOPAD.encode(&raw));
+        for form in [b32, hex, b64, b64_nopad] {
+            assert_eq!(ExpectedDigest::parse(&form).unwrap().value, raw, "{form}");
+        }
+        let mut h = Hasher::new(Algorithm::Sha512);
+        h.update(b"hello");
+        let raw = h.finish();
+        for form in [
+            format!("sha512:{}", BASE32_NOPAD.encode(&raw)),
+            format!("sha512:{}", data_encoding::BASE64.encode(&raw)),
+        ] {
+            assert_eq!(ExpectedDigest::parse(&form).unwrap().value, raw, "{form}");
+        }
         assert!(matches!(
             ExpectedDigest::parse("md5:abc"),
             Err(DigestFieldError::Unsupported(_))

@@ -36,6 +36,15 @@ impl ReadError {
         }
     }
 
+    /// The message without its leading offset, for reports that carry the offset apart.
+    pub fn detail(&self) -> String {
+        let text = self.to_string();
+        match text.split_once(": ") {
+            Some((head, rest)) if head.starts_with("offset ") => rest.to_string(),
+            _ => text,
+        }
+    }
+
     pub fn offset(&self) -> Option<u64> {
         match self {
             ReadError::NotWarc { .. } => Some(0),

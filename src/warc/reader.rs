@@ -32,6 +32,15 @@ pub struct WarcReader<R> {
     /// The record being read, if any: its start and the block bytes not yet consumed.
     open: Option<OpenRecord>,
     records_read: u64,
+    warnings: Vec<Warning>,
+}
+
+/// A departure from the format that readers accept (warcio and FastWARC both do), noted with
+/// the offset of its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub offset: u64,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +48,22 @@ struct OpenRecord {
     offset: u64,
     starts_member: bool,
     remaining: u64,
+    /// Where the record starts in the decompressed stream.
+    start: u64,
+}
+
+/// A record read whole, up to and with the `CRLF CRLF` after its block; where it ends in the
+/// file is yet to be asked ([`WarcReader::span_of`]), which may read on.
+#[derive(Debug, Clone, Copy)]
+pub struct Closed {
+    pub offset: u64,
+    /// Where the record starts and ends in the decompressed stream (after its trailer).
+    pub start: u64,
+    pub end: u64,
+    starts_member: bool,
+    block_end: u64,
+    /// Where the record's member ended, when reading its trailer looked past that end.
+    member_end: Option<u64>,
 }
 
 impl WarcReader<File> {
@@ -47,7 +72,13 @@ impl WarcReader<File> {
         let mut file = File::open(path).map_err(|e| ReadError::io(0, e))?;
         let mut prefix = [0u8; 8];
         let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
-        let compression = Compression::sniff(&prefix[..n]).ok_or_else(|| ReadError::NotWarc {
+        // An empty file reads as one without records, as warcio and FastWARC read it.
+        let sniffed = if n == 0 {
+            Some(Compression::None)
+        } else {
+            Compression::sniff(&prefix[..n])
+        };
+        let compression = sniffed.ok_or_else(|| ReadError::NotWarc {
             found: printable_prefix(&prefix[..n]),
         })?;
         io::Seek::rewind(&mut file).map_err(|e| ReadError::io(0, e))?;
@@ -96,7 +127,13 @@ impl<R: Read> WarcReader<R> {
             compression,
             open: None,
             records_read: 0,
+            warnings: Vec::new(),
         })
+    }
+
+    /// What was tolerated so far, oldest first; taking them leaves none.
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.warnings)
     }
 
     pub fn compression(&self) -> Compression {
@@ -109,10 +146,11 @@ impl<R: Read> WarcReader<R> {
         if self.open.is_some() {
             self.finish_record()?;
         }
-        let starts_member = self
-            .unpacker
-            .at_boundary()
-            .map_err(|e| ReadError::io(self.unpacker.position(), e))?;
+        let starts_member = self.unpacker.at_member_start()
+            || self
+                .unpacker
+                .at_boundary()
+                .map_err(|e| ReadError::io(self.unpacker.position(), e))?;
         let offset_hint = self.unpacker.position();
         let at_eof = self
             .unpacker
@@ -123,6 +161,7 @@ impl<R: Read> WarcReader<R> {
             return Ok(None);
         }
         let offset = self.unpacker.member_start();
+        let start = self.unpacker.decompressed_position();
         let first = self.records_read == 0;
         let header = read_header(&mut self.unpacker, offset, first)?;
         let remaining = header
@@ -135,6 +174,7 @@ impl<R: Read> WarcReader<R> {
             offset,
             starts_member,
             remaining,
+            start,
         });
         self.records_read += 1;
         Ok(Some(Record {
@@ -147,6 +187,13 @@ impl<R: Read> WarcReader<R> {
     /// Ends the current record: skips the rest of its block, checks the `CRLF CRLF` that
     /// closes it and tells where it lies in the file.
     pub fn finish_record(&mut self) -> Result<Span, ReadError> {
+        let closed = self.close_record()?;
+        self.span_of(closed)
+    }
+
+    /// Skips the rest of the current record's block and the `CRLF CRLF` after it: once this
+    /// succeeds the record was read whole, whatever follows it.
+    pub fn close_record(&mut self) -> Result<Closed, ReadError> {
         let Some(open) = self.open else {
             return Err(ReadError::Malformed {
                 offset: self.unpacker.position(),
@@ -163,36 +210,163 @@ impl<R: Read> WarcReader<R> {
         // Uncompressed, a record's length stops at the end of its block, as warcio (and so
         // cdxj-indexer and pywb) count it; compressed, it runs to the end of its member.
         let block_end = self.unpacker.position();
-        let mut trailer = [0u8; 4];
-        let n =
-            read_up_to(&mut self.unpacker, &mut trailer).map_err(|e| ReadError::io(offset, e))?;
-        if &trailer[..n] != b"\r\n\r\n" {
-            return Err(if n < 4 {
-                ReadError::Truncated {
-                    offset,
-                    detail: "record ends without its closing CRLF CRLF".into(),
-                }
-            } else {
-                ReadError::Malformed {
-                    offset,
-                    detail: format!(
-                        "block is not followed by CRLF CRLF (Content-Length wrong?); found {:?}",
-                        String::from_utf8_lossy(&trailer)
-                    ),
-                }
-            });
+        let member_end = self.skip_trailer(offset)?;
+        Ok(Closed {
+            offset,
+            start: open.start,
+            end: self.unpacker.decompressed_position(),
+            starts_member: open.starts_member,
+            block_end,
+            member_end,
+        })
+    }
+
+    /// Where a closed record lies: for a compressed file this asks whether the record ended
+    /// its member, which reads on to the member's end (and fails if the file is torn there).
+    pub fn span_of(&mut self, closed: Closed) -> Result<Span, ReadError> {
+        let member_end = self.member_end(&closed)?;
+        let end = match self.compression {
+            Compression::None => Some(closed.block_end),
+            _ => member_end,
+        };
+        let length = end
+            .filter(|_| closed.starts_member)
+            .map(|end| end - closed.offset);
+        Ok(Span {
+            offset: closed.offset,
+            length,
+        })
+    }
+
+    /// Where in the file the member or frame that a closed record ended in ends, if the record
+    /// ended it (`None` when the next record shares it); uncompressed, where the next record
+    /// may start.
+    pub fn member_end(&mut self, closed: &Closed) -> Result<Option<u64>, ReadError> {
+        if closed.member_end.is_some() {
+            return Ok(closed.member_end);
         }
         let ends_member = self
             .unpacker
             .at_boundary()
-            .map_err(|e| ReadError::io(offset, e))?;
-        let end = match self.compression {
-            Compression::None => block_end,
-            _ => self.unpacker.position(),
-        };
-        let length = (open.starts_member && ends_member).then(|| end - offset);
-        Ok(Span { offset, length })
+            .map_err(|e| ReadError::io(closed.offset, e))?;
+        Ok(ends_member.then(|| self.unpacker.position()))
     }
+
+    /// Consumes the `CRLF CRLF` after a block, which may run on into the next member. A record
+    /// followed by fewer line ends, or by bare `LF`s, at the end of the file or its member or
+    /// before the next `WARC/` line, is read with a warning, as warcio and FastWARC read it;
+    /// anything else means the block was not as long as its Content-Length said. Returns where
+    /// the record's member ended if reading looked past that end.
+    fn skip_trailer(&mut self, offset: u64) -> Result<Option<u64>, ReadError> {
+        let io_err = |e| ReadError::io(offset, e);
+        let compressed = self.compression != Compression::None;
+        let mut seen = Vec::with_capacity(4);
+        let mut member_end = None;
+        let mut next = Vec::new();
+        while seen.len() < 4 {
+            member_end = if compressed && self.unpacker.at_boundary().map_err(io_err)? {
+                Some(self.unpacker.position())
+            } else {
+                None
+            };
+            // Damage in the next member is the next record's to report.
+            next = match self.unpacker.peek(5) {
+                Ok(bytes) => bytes.to_vec(),
+                Err(_) if member_end.is_some() => Vec::new(),
+                Err(e) => return Err(io_err(e)),
+            };
+            match next.first() {
+                Some(&b @ (b'\r' | b'\n')) => {
+                    seen.push(b);
+                    self.unpacker.consume(1);
+                }
+                _ => break,
+            }
+        }
+        if seen == b"\r\n\r\n" {
+            return Ok(None);
+        }
+        let tolerated = member_end.is_some()
+            || next.is_empty()
+            || b"WARC/".starts_with(&next)
+            || seen.len() == 4;
+        if !tolerated {
+            return Err(ReadError::Malformed {
+                offset,
+                detail: format!(
+                    "block is not followed by CRLF CRLF (Content-Length wrong?); found {:?}",
+                    String::from_utf8_lossy(&[&seen[..], &next].concat())
+                ),
+            });
+        }
+        self.warnings.push(Warning {
+            offset,
+            message: format!(
+                "record is followed by {:?}, not CRLF CRLF",
+                String::from_utf8_lossy(&seen)
+            ),
+        });
+        Ok(member_end)
+    }
+}
+
+/// After damage at `damaged`, the offset of the next record that reads whole, if any: each
+/// place past it where a member, frame or (uncompressed) `WARC/` line starts is tried in turn,
+/// as a reader that resynchronises would. Finding none means the damage runs to the end.
+pub fn next_whole_record(
+    path: &Path,
+    compression: Compression,
+    damaged: u64,
+) -> io::Result<Option<u64>> {
+    let signature: &[u8] = match compression {
+        Compression::None => b"WARC/1.",
+        Compression::Gzip => &[0x1f, 0x8b, 0x08],
+        Compression::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
+    };
+    let mut file = File::open(path)?;
+    let finder = memchr::memmem::Finder::new(signature);
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut base = damaged + 1;
+    loop {
+        io::Seek::seek(&mut file, io::SeekFrom::Start(base))?;
+        let n = read_up_to(&mut file, &mut chunk)?;
+        for at in finder.find_iter(&chunk[..n]) {
+            let candidate = base + at as u64;
+            if reads_whole_record_at(&file, compression, candidate) {
+                return Ok(Some(candidate));
+            }
+        }
+        if n < chunk.len() {
+            return Ok(None);
+        }
+        // Overlap the chunks by a signature's length, so none is missed across the seam.
+        base += (n - signature.len()) as u64;
+    }
+}
+
+/// Whether a whole record (header, block and closing line ends) reads from `offset`.
+fn reads_whole_record_at(file: &File, compression: Compression, offset: u64) -> bool {
+    let attempt = || -> Result<(), ReadError> {
+        let mut src = file;
+        io::Seek::seek(&mut src, io::SeekFrom::Start(offset))
+            .map_err(|e| ReadError::io(offset, e))?;
+        let unpacker = Unpacker::with_buffer(src, compression, offset, 16 << 10)
+            .map_err(|e| ReadError::io(offset, e))?;
+        let mut reader = WarcReader {
+            unpacker,
+            compression,
+            open: None,
+            records_read: 1,
+            warnings: Vec::new(),
+        };
+        let mut record = reader.next_record()?.ok_or(ReadError::Truncated {
+            offset,
+            detail: String::new(),
+        })?;
+        io::copy(&mut record.block(), &mut io::sink()).map_err(|e| ReadError::io(offset, e))?;
+        reader.close_record().map(drop)
+    };
+    attempt().is_ok()
 }
 
 /// Reads a record header, up to and including its blank line. `first` tells whether this is
@@ -358,6 +532,7 @@ pub fn read_capture_exact(
                 compression,
                 open: None,
                 records_read: 0,
+                warnings: Vec::new(),
             };
             capture_from(reader, offset, limit)
         });

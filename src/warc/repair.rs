@@ -1,23 +1,37 @@
-//! Mending a WARC file that its writer never closed (`.open`, after a crash or a kill): every
-//! whole record is kept, the torn tail is cut off, and the file is renamed without `.open`, as
-//! gowarc's `mend` does. A file is never renamed over one that exists.
+//! Mending a WARC file that its writer never closed (`.open`, after a crash or a kill), as
+//! gowarc's `mend` does: every whole record is kept, only a torn tail is cut, and the file is
+//! renamed without `.open`.
+//!
+//! Records usually end their gzip member or zstd frame, and the file is cut where the last
+//! whole member ends. Where several records share a member (as gowarc and some crawlers write)
+//! and the member is torn, the whole records inside it are compressed again, one member each,
+//! into a new file beside the old one, which is removed only once the new one is whole on disk.
+//! Repair never removes a file that holds a whole record and never renames over a file that
+//! exists; damage it cannot call a torn tail (whole records follow it) leaves the file as it is.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::codec::Compression;
-use super::reader::WarcReader;
+use super::codec::{Compression, RecordEncoder, Unpacker};
+use super::error::ReadError;
+use super::reader::{WarcReader, next_whole_record};
 use super::writer::OPEN_SUFFIX;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
     pub path: PathBuf,
-    pub repaired: PathBuf,
+    /// The mended file, or `None` when the file was left as it is or was empty.
+    pub repaired: Option<PathBuf>,
     pub kept_records: u64,
     pub kept_bytes: u64,
     pub dropped_bytes: u64,
+    /// Whole records of a torn shared member, compressed again one member each.
+    pub recompressed_records: u64,
+    /// Why the file was left as it is, when it was.
+    pub untouched: Option<String>,
     /// Target URIs of the kept response, revisit and resource records.
     #[serde(skip)]
     pub captured: Vec<String>,
@@ -36,7 +50,27 @@ pub enum RepairError {
     Exists(PathBuf),
 }
 
-/// Keeps the whole records of `path` (a `.open` file), truncates the rest, renames it.
+/// One record read whole: where it lies in the decompressed stream, and what it captured.
+struct WholeRecord {
+    start: u64,
+    end: u64,
+    capture: Option<String>,
+}
+
+/// What reading a file through found.
+struct Scan {
+    compression: Compression,
+    whole: Vec<WholeRecord>,
+    /// The records before this one lie wholly before `clean_end`.
+    clean_records: usize,
+    /// Where the last member (uncompressed: record) that ended whole ends in the file, and in
+    /// the decompressed stream.
+    clean_end: u64,
+    clean_end_decompressed: u64,
+    damage: Option<ReadError>,
+}
+
+/// Keeps the whole records of `path` (a `.open` file), cuts the torn tail, renames it.
 pub fn repair(path: &Path) -> Result<RepairReport, RepairError> {
     let name = path.to_string_lossy();
     let Some(final_name) = name.strip_suffix(OPEN_SUFFIX) else {
@@ -51,54 +85,316 @@ pub fn repair(path: &Path) -> Result<RepairReport, RepairError> {
         source,
     };
     let total = std::fs::metadata(path).map_err(io_err)?.len();
-    let (kept_records, kept_bytes, captured) = whole_records(path);
-    let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-    file.set_len(kept_bytes).map_err(io_err)?;
-    file.sync_all().map_err(io_err)?;
-    drop(file);
-    if kept_records == 0 {
-        // Nothing whole: no WARC to keep (a WARC file holds at least one record).
-        std::fs::remove_file(path).map_err(io_err)?;
-    } else {
-        std::fs::rename(path, &repaired).map_err(io_err)?;
-    }
-    Ok(RepairReport {
+    let mut report = RepairReport {
         path: path.to_path_buf(),
-        repaired,
-        kept_records,
-        kept_bytes,
-        dropped_bytes: total - kept_bytes,
-        captured,
-    })
+        repaired: None,
+        kept_records: 0,
+        kept_bytes: 0,
+        dropped_bytes: 0,
+        recompressed_records: 0,
+        untouched: None,
+        captured: Vec::new(),
+    };
+    if total == 0 {
+        // A writer killed before its first record: nothing to keep, nothing lost.
+        std::fs::remove_file(path).map_err(io_err)?;
+        return Ok(report);
+    }
+    let scan = scan(path, total);
+    if let Some(reason) = undecided(path, &scan).map_err(io_err)? {
+        report.untouched = Some(reason);
+        return Ok(report);
+    }
+    let salvage = &scan.whole[scan.clean_records..];
+    let kept_bytes = if salvage.is_empty() {
+        cut_in_place(path, &repaired, scan.clean_end).map_err(io_err)?;
+        scan.clean_end
+    } else {
+        rewrite_with_salvage(path, &repaired, &scan).map_err(io_err)?
+    };
+    report.repaired = Some(repaired);
+    report.kept_records = scan.whole.len() as u64;
+    report.kept_bytes = kept_bytes;
+    report.dropped_bytes = total.saturating_sub(scan.clean_end);
+    report.recompressed_records = salvage.len() as u64;
+    report.captured = scan.whole.into_iter().filter_map(|r| r.capture).collect();
+    Ok(report)
 }
 
-/// How many records read whole from the start, where the last one ends, and what they captured.
-fn whole_records(path: &Path) -> (u64, u64, Vec<String>) {
-    let mut records = 0;
-    let mut end = 0;
-    let mut captured = Vec::new();
-    let Ok(mut reader) = WarcReader::open(path) else {
-        return (0, 0, captured);
+/// Why the file must be left as it is, if it must: it holds no whole record, or whole
+/// records follow its damage, so the damage is no torn tail.
+fn undecided(path: &Path, scan: &Scan) -> io::Result<Option<String>> {
+    let Some(damage) = &scan.damage else {
+        return Ok(None);
     };
-    let plain = reader.compression() == Compression::None;
-    while let Ok(Some(mut record)) = reader.next_record() {
-        // Read the block through, so a torn one shows as an error here.
-        if std::io::copy(&mut record.block(), &mut std::io::sink()).is_err() {
-            break;
+    if scan.whole.is_empty() {
+        return Ok(Some(format!(
+            "no whole record to keep ({damage}); left as it is"
+        )));
+    }
+    if let Some(next) = next_whole_record(path, scan.compression, scan.clean_end)? {
+        return Ok(Some(format!(
+            "damage inside the file, not a torn tail: {damage}, yet a whole record starts at \
+             offset {next}; left as it is"
+        )));
+    }
+    Ok(None)
+}
+
+/// Reads every record through, noting which are whole and where the file is whole up to (all
+/// of its `total` bytes, when nothing is damaged).
+fn scan(path: &Path, total: u64) -> Scan {
+    let mut scan = Scan {
+        compression: Compression::None,
+        whole: Vec::new(),
+        clean_records: 0,
+        clean_end: 0,
+        clean_end_decompressed: 0,
+        damage: None,
+    };
+    match scan_records(path, &mut scan) {
+        Ok(()) => {
+            scan.clean_records = scan.whole.len();
+            scan.clean_end = total;
         }
-        let kind = record.header.get("WARC-Type").unwrap_or("").to_string();
-        let uri = record.header.target_uri().unwrap_or("").to_string();
+        Err(damage) => scan.damage = Some(damage),
+    }
+    scan
+}
+
+fn scan_records(path: &Path, scan: &mut Scan) -> Result<(), ReadError> {
+    let mut reader = WarcReader::open(path)?;
+    scan.compression = reader.compression();
+    while let Some(mut record) = reader.next_record()? {
+        let offset = record.offset;
+        let captures = matches!(
+            record.header.get("WARC-Type"),
+            Some("response" | "revisit" | "resource")
+        );
+        let capture = captures.then(|| record.header.target_uri().unwrap_or("").to_string());
+        io::copy(&mut record.block(), &mut io::sink()).map_err(|e| ReadError::io(offset, e))?;
         drop(record);
-        let Ok(span) = reader.finish_record() else {
-            break;
-        };
-        let Some(length) = span.length else { break };
-        // Uncompressed lengths stop before the record's closing CRLF CRLF.
-        end = span.offset + length + if plain { 4 } else { 0 };
-        records += 1;
-        if matches!(kind.as_str(), "response" | "revisit" | "resource") {
-            captured.push(uri);
+        let closed = reader.close_record()?;
+        scan.whole.push(WholeRecord {
+            start: closed.start,
+            end: closed.end,
+            capture,
+        });
+        if let Some(end) = reader.member_end(&closed)? {
+            scan.clean_records = scan.whole.len();
+            scan.clean_end = end;
+            scan.clean_end_decompressed = closed.end;
         }
     }
-    (records, end, captured)
+    Ok(())
+}
+
+/// Cuts the file at `end` and renames it to `repaired`.
+fn cut_in_place(path: &Path, repaired: &Path, end: u64) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(end)?;
+    file.sync_all()?;
+    drop(file);
+    rename_no_clobber(path, repaired)
+}
+
+/// Writes the whole members and then the salvaged records, one member each, to a new file
+/// beside `path`; once it is synced and named `repaired`, the old one goes. Returns its size.
+fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result<u64> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".repair-")
+        .tempfile_in(dir)?;
+    let mut source = File::open(path)?;
+    io::copy(&mut (&mut source).take(scan.clean_end), temp.as_file_mut())?;
+    source.seek(SeekFrom::Start(scan.clean_end))?;
+    let mut tail = Unpacker::new_at(source, scan.compression, scan.clean_end)?;
+    let mut encoder = RecordEncoder::new(scan.compression)?;
+    let mut at = scan.clean_end_decompressed;
+    for record in &scan.whole[scan.clean_records..] {
+        io::copy(&mut (&mut tail).take(record.start - at), &mut io::sink())?;
+        let len = record.end - record.start;
+        let mut bytes = (&mut tail).take(len);
+        encoder.encode(temp.as_file_mut(), b"", &mut bytes, len, 0, b"")?;
+        at = record.end;
+    }
+    let size = temp.as_file().metadata()?.len();
+    temp.as_file().sync_all()?;
+    temp.persist_noclobber(repaired).map_err(|e| e.error)?;
+    std::fs::remove_file(path)?;
+    Ok(size)
+}
+
+/// Renames without ever replacing a file: a hard link fails if the name is taken.
+fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::hard_link(from, to)?;
+    std::fs::remove_file(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A resource record of its own, byte by byte, with a body that compresses poorly (so that
+    /// cuts land inside records, not only between them).
+    fn record(i: usize) -> Vec<u8> {
+        let mut state = i as u64 * 2_654_435_761 + 1;
+        let body: String = (0..200 + i * 37 % 700)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                (b'a' + (state >> 59) as u8 % 26) as char
+            })
+            .collect();
+        format!(
+            "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{i:012}>\r\n\
+             WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: http://example.com/{i}\r\n\
+             Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    fn compress(compression: Compression, bytes: &[u8]) -> Vec<u8> {
+        match compression {
+            Compression::Gzip => {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+                gz.write_all(bytes).unwrap();
+                gz.finish().unwrap()
+            }
+            Compression::Zstd => zstd::encode_all(bytes, 3).unwrap(),
+            Compression::None => bytes.to_vec(),
+        }
+    }
+
+    /// A file of `records.len()` records laid out in members of the given sizes: its bytes,
+    /// the offsets where members end, and the records.
+    fn file(compression: Compression, groups: &[usize]) -> (Vec<u8>, Vec<u64>, Vec<Vec<u8>>) {
+        let records: Vec<Vec<u8>> = (0..groups.iter().sum()).map(record).collect();
+        let (mut bytes, mut ends, mut next) = (Vec::new(), Vec::new(), 0);
+        for &size in groups {
+            bytes.extend(compress(compression, &records[next..next + size].concat()));
+            ends.push(bytes.len() as u64);
+            next += size;
+        }
+        (bytes, ends, records)
+    }
+
+    /// How many of `records` decompress whole from a prefix of a file.
+    fn whole_in_prefix(compression: Compression, prefix: &[u8], records: &[Vec<u8>]) -> usize {
+        let mut out = Vec::new();
+        let mut unpacker = Unpacker::new(prefix, compression).unwrap();
+        let _ = unpacker.read_to_end(&mut out);
+        // Uncompressed, a record whose block is whole is kept even if its closing line ends
+        // are not, as readers accept it; compressed, its member is torn.
+        let trailer_optional = if compression == Compression::None {
+            4
+        } else {
+            0
+        };
+        let mut end = 0;
+        records
+            .iter()
+            .take_while(|r| {
+                end += r.len();
+                end - trailer_optional <= out.len()
+            })
+            .count()
+    }
+
+    /// The records a repaired file holds, as bytes.
+    fn records_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut reader = WarcReader::open(path).unwrap();
+        let mut records = Vec::new();
+        while let Some(mut record) = reader.next_record().unwrap() {
+            let uri = record.header.target_uri().unwrap().to_string();
+            let mut block = Vec::new();
+            record.block().read_to_end(&mut block).unwrap();
+            records.push((uri, block));
+        }
+        records
+    }
+
+    fn cut_points(len: u64, member_ends: &[u64]) -> Vec<u64> {
+        let mut cuts: Vec<u64> = (1..40).map(|k| len * k / 40).collect();
+        for &end in member_ends {
+            cuts.extend([end.saturating_sub(1), end, end + 1]);
+        }
+        cuts.retain(|&c| c > 0 && c <= len);
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
+    }
+
+    /// Every layout gowarc, warcio and whole-file gzip produce, cut everywhere: every whole
+    /// record comes back byte for byte, and no file holding one is ever removed.
+    #[test]
+    fn every_whole_record_survives_any_cut_in_any_member_layout() {
+        let layouts: [&[usize]; 4] = [&[1; 12], &[17, 17, 16], &[12], &[3, 1, 5, 3]];
+        for compression in [Compression::Gzip, Compression::Zstd, Compression::None] {
+            for groups in layouts {
+                let (bytes, ends, records) = file(compression, groups);
+                for cut in cut_points(bytes.len() as u64, &ends) {
+                    let case = format!("{compression:?} {groups:?} cut at {cut}");
+                    check_cut(compression, &bytes[..cut as usize], &records, &case);
+                }
+            }
+        }
+    }
+
+    fn check_cut(compression: Compression, prefix: &[u8], records: &[Vec<u8>], case: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("x.warc.open");
+        std::fs::write(&open, prefix).unwrap();
+        let expected = whole_in_prefix(compression, prefix, records);
+        let report = repair(&open).unwrap_or_else(|e| panic!("{case}: {e}"));
+        if expected == 0 {
+            assert!(report.untouched.is_some(), "{case}: {report:?}");
+            assert_eq!(std::fs::read(&open).unwrap(), prefix, "{case}: touched");
+            return;
+        }
+        assert_eq!(report.kept_records, expected as u64, "{case}");
+        let repaired = report.repaired.as_ref().expect(case);
+        assert!(!open.exists(), "{case}");
+        let kept = records_of(repaired);
+        assert_eq!(kept.len(), expected, "{case}");
+        for (i, (uri, _)) in kept.iter().enumerate() {
+            assert_eq!(uri, &format!("http://example.com/{i}"), "{case}");
+        }
+        let report = super::super::verify::verify_file(repaired);
+        assert!(report.ok(), "{case}: {:?}", report.defects);
+    }
+
+    #[test]
+    fn damage_followed_by_whole_records_leaves_the_file_as_it_is() {
+        let (mut bytes, ends, _) = file(Compression::Gzip, &[4, 4, 4]);
+        let middle = (ends[0] + ends[1]) as usize / 2;
+        bytes[middle] ^= 0xff;
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("x.warc.gz.open");
+        std::fs::write(&open, &bytes).unwrap();
+        let report = repair(&open).unwrap();
+        assert!(
+            report
+                .untouched
+                .as_deref()
+                .unwrap()
+                .contains("not a torn tail")
+        );
+        assert_eq!(std::fs::read(&open).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_whole_file_of_shared_members_is_kept_whole() {
+        let (bytes, _, _) = file(Compression::Gzip, &[17, 17, 16]);
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("x.warc.gz.open");
+        std::fs::write(&open, &bytes).unwrap();
+        let report = repair(&open).unwrap();
+        assert_eq!((report.kept_records, report.recompressed_records), (50, 0));
+        assert_eq!(std::fs::read(dir.path().join("x.warc.gz")).unwrap(), bytes);
+    }
 }

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::codec::Compression;
 use super::digest::{BlockDigester, DigestFieldError, ExpectedDigest};
 use super::error::ReadError;
-use super::reader::WarcReader;
+use super::reader::{WarcReader, next_whole_record};
 use super::record::{Header, RecordType, parse_warc_date};
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,11 +26,14 @@ pub struct FileReport {
     pub records: u64,
     pub record_types: BTreeMap<String, u64>,
     pub digests_checked: u64,
-    /// Digests in an algorithm cairn does not compute (md5, say).
+    /// Digests in an algorithm cairn does not compute (md5, say), and those algorithms.
     pub digests_unchecked: u64,
+    pub unchecked_algorithms: std::collections::BTreeSet<String>,
     /// Records that share a gzip member with the next one: readable, but not alone.
     pub records_sharing_a_member: u64,
     pub defects: Vec<Defect>,
+    /// What readers accept but the format does not ask for (warcio and FastWARC warn too).
+    pub warnings: Vec<Defect>,
 }
 
 impl FileReport {
@@ -44,9 +48,9 @@ pub fn verify_files(paths: &[PathBuf]) -> Vec<FileReport> {
     paths.par_iter().map(|p| verify_file(p)).collect()
 }
 
-/// Reads the whole file. Structural damage (truncation, corrupt compression, a wrong
-/// Content-Length) ends the check, since nothing after it can be trusted to be where it seems;
-/// digest and field defects are collected and the check goes on.
+/// Reads the whole file, reporting every defect: digest and field defects as the records go
+/// by, and structural damage (truncation, corrupt compression, a wrong Content-Length) with the
+/// offset where reading resumed, at the next record that reads whole, if any does.
 pub fn verify_file(path: &Path) -> FileReport {
     let mut report = FileReport {
         path: path.to_path_buf(),
@@ -55,35 +59,65 @@ pub fn verify_file(path: &Path) -> FileReport {
         record_types: BTreeMap::new(),
         digests_checked: 0,
         digests_unchecked: 0,
+        unchecked_algorithms: Default::default(),
         records_sharing_a_member: 0,
         defects: Vec::new(),
+        warnings: Vec::new(),
     };
-    if let Err(err) = check_records(path, &mut report) {
-        report.defects.push(Defect {
-            offset: err.offset().unwrap_or(0),
-            message: defect_text(&err),
-        });
-    } else if report.records == 0 {
-        report.defects.push(Defect {
+    let mut from = 0;
+    while let Err(err) = check_records(path, from, &mut report) {
+        let offset = err.offset().unwrap_or(from);
+        let mut message = err.detail();
+        let resumed = match (&err, report.compression_kind()) {
+            (ReadError::NotWarc { .. }, _) | (_, None) => None,
+            (_, Some(compression)) => next_whole_record(path, compression, offset).ok().flatten(),
+        };
+        if let Some(next) = resumed {
+            message.push_str(&format!(" (reading resumed at offset {next})"));
+        }
+        report.defects.push(Defect { offset, message });
+        match resumed {
+            Some(next) if next > from => from = next,
+            _ => break,
+        }
+    }
+    if report.records == 0 && report.defects.is_empty() {
+        report.warnings.push(Defect {
             offset: 0,
-            message: "no records: a WARC file holds at least one".into(),
+            message: "no records: the file is empty".into(),
         });
     }
     report
 }
 
-/// The defect without the offset, which the report carries on its own.
-fn defect_text(err: &ReadError) -> String {
-    let text = err.to_string();
-    match text.split_once(": ") {
-        Some((head, rest)) if head.starts_with("offset ") => rest.to_string(),
-        _ => text,
+impl FileReport {
+    fn compression_kind(&self) -> Option<Compression> {
+        self.compression.and_then(|name| name.parse().ok())
     }
 }
 
-fn check_records(path: &Path, report: &mut FileReport) -> Result<(), ReadError> {
-    let mut reader = WarcReader::open(path)?;
+/// Checks the records from `from` (0, or where reading resumed after damage) to the end.
+fn check_records(path: &Path, from: u64, report: &mut FileReport) -> Result<(), ReadError> {
+    let mut reader = if from == 0 {
+        WarcReader::open(path)?
+    } else {
+        WarcReader::open_at(path, from)?
+    };
     report.compression = Some(reader.compression().name());
+    let result = check_each_record(&mut reader, report);
+    report
+        .warnings
+        .extend(reader.take_warnings().into_iter().map(|w| Defect {
+            offset: w.offset,
+            message: w.message,
+        }));
+    result
+}
+
+fn check_each_record<R: std::io::Read>(
+    reader: &mut WarcReader<R>,
+    report: &mut FileReport,
+) -> Result<(), ReadError> {
     while let Some(mut record) = reader.next_record()? {
         let offset = record.offset;
         report.records += 1;
@@ -111,7 +145,7 @@ fn check_records(path: &Path, report: &mut FileReport) -> Result<(), ReadError> 
             report.defects.push(Defect { offset, message });
         }
         let span = reader.finish_record()?;
-        if span.length.is_none() && reader.compression() != super::Compression::None {
+        if span.length.is_none() && reader.compression() != Compression::None {
             report.records_sharing_a_member += 1;
         }
     }
@@ -164,8 +198,11 @@ impl DigestChecks {
                     let digester = BlockDigester::new(expected.algorithm, http);
                     Some((field.to_string(), expected, digester))
                 }
-                Err(DigestFieldError::Unsupported(_)) => {
+                Err(DigestFieldError::Unsupported(algorithm)) => {
                     report.digests_unchecked += 1;
+                    report
+                        .unchecked_algorithms
+                        .insert(algorithm.to_ascii_lowercase());
                     None
                 }
                 Err(DigestFieldError::Malformed(v)) => {
