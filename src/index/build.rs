@@ -58,8 +58,8 @@ fn needs_computed_digest(header: &Header) -> bool {
 /// Why a capture record has no line in the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Unindexable {
-    /// It shares a gzip member or zstd frame with the record after it, so no offset reads it
-    /// alone.
+    /// It shares a gzip member or zstd frame with the record before it, so no offset reads
+    /// it alone.
     SharesMember,
     NoTargetUri,
     UnreadableDate,
@@ -69,8 +69,8 @@ impl std::fmt::Display for Unindexable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Unindexable::SharesMember => {
-                "it shares a compressed member with the next record, so no offset reads it \
-                 alone (`warcio recompress` writes the file again one record per member)"
+                "it shares a compressed member with the record before it, so no offset reads \
+                 it alone (`warcio recompress` writes the file again one record per member)"
             }
             Unindexable::NoTargetUri => "it has no WARC-Target-URI",
             Unindexable::UnreadableDate => "its WARC-Date is not a date",
@@ -80,7 +80,8 @@ impl std::fmt::Display for Unindexable {
 
 impl RecordHeads<'_> {
     /// The index line for this record: `Ok(None)` if it is not a capture (see
-    /// [`is_capture`]), an error if it is one the index cannot hold.
+    /// [`is_capture`]), an error if it is one the index cannot hold. A record that shares its
+    /// member has no length yet (see [`SharedMembers`]).
     fn capture(&self, span: Span, filename: &str) -> Result<Option<Capture>, Unindexable> {
         let Some(kind) = self
             .header
@@ -95,7 +96,6 @@ impl RecordHeads<'_> {
             .get("WARC-Date")
             .and_then(timestamp14)
             .ok_or(Unindexable::UnreadableDate)?;
-        let length = span.length.ok_or(Unindexable::SharesMember)?;
         let http = self.http_head.and_then(parse_http_head);
         let mime = match kind {
             RecordType::Revisit => Some("warc/revisit".to_string()),
@@ -111,7 +111,7 @@ impl RecordHeads<'_> {
             .get("WARC-Payload-Digest")
             .map(str::to_string)
             .or_else(|| self.computed_digest.clone());
-        capture.length = length;
+        capture.length = span.length.unwrap_or(0);
         capture.offset = span.offset;
         capture.filename = filename.to_string();
         Ok(Some(capture))
@@ -162,6 +162,52 @@ impl FileIndex {
     }
 }
 
+/// Records that share a gzip member or zstd frame. The first reads alone from the member's
+/// offset (decompression starts there, and the record comes first), so it is indexed with the
+/// member's length once the member ends, as pywb would read it; the others cannot be.
+#[derive(Default)]
+struct SharedMembers {
+    /// A capture opening a member that has not ended yet.
+    opening: Option<Capture>,
+}
+
+impl SharedMembers {
+    fn add(
+        &mut self,
+        index: &mut FileIndex,
+        span: Span,
+        line: Result<Option<Capture>, Unindexable>,
+    ) {
+        match line {
+            Ok(Some(capture)) if span.length.is_none() => {
+                if span.starts_member {
+                    self.opening = Some(capture);
+                } else {
+                    index
+                        .unindexed
+                        .push((span.offset, Unindexable::SharesMember));
+                }
+            }
+            line => index.add(span.offset, line),
+        }
+        if let (Some(end), true) = (span.member_end, span.length.is_none())
+            && let Some(mut opening) = self.opening.take()
+        {
+            opening.length = end - opening.offset;
+            index.captures.push(opening);
+        }
+    }
+
+    /// A member the file (or its damage) ended before it ended.
+    fn finish(self, index: &mut FileIndex) {
+        if let Some(opening) = self.opening {
+            index
+                .unindexed
+                .push((opening.offset, Unindexable::SharesMember));
+        }
+    }
+}
+
 /// Indexes one WARC file: every record that reads, resynchronising after damage as
 /// `cairn verify` does.
 pub fn index_file(path: &Path) -> FileIndex {
@@ -202,6 +248,18 @@ fn index_by_reading<R: io::Read>(
     filename: &str,
     index: &mut FileIndex,
 ) -> Result<(), ReadError> {
+    let mut shared = SharedMembers::default();
+    let result = index_records(&mut reader, filename, index, &mut shared);
+    shared.finish(index);
+    result
+}
+
+fn index_records<R: io::Read>(
+    reader: &mut WarcReader<R>,
+    filename: &str,
+    index: &mut FileIndex,
+    shared: &mut SharedMembers,
+) -> Result<(), ReadError> {
     let mut head = Vec::new();
     while let Some(mut record) = reader.next_record()? {
         let header = std::mem::replace(&mut record.header, Header::new(""));
@@ -224,7 +282,7 @@ fn index_by_reading<R: io::Read>(
             http_head: (!head.is_empty()).then_some(&head[..]),
             computed_digest,
         };
-        index.add(offset, heads.capture(span, filename));
+        shared.add(index, span, heads.capture(span, filename));
     }
     Ok(())
 }
@@ -249,6 +307,8 @@ fn index_by_frames(path: &Path, filename: &str, index: &mut FileIndex) -> bool {
         let span = Span {
             offset: frame.offset,
             length: Some(frame.length),
+            starts_member: true,
+            member_end: Some(frame.offset + frame.length),
         };
         found.add(frame.offset, heads.capture(span, filename));
         true

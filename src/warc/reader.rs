@@ -24,6 +24,11 @@ pub struct Span {
     /// record does not end its member (several records share one gzip member), so it cannot
     /// be read alone.
     pub length: Option<u64>,
+    /// Whether the record starts its member, and where in the file its member ends if the
+    /// record ends it: the first record of a shared member reads alone from its offset too,
+    /// up to the member's end.
+    pub starts_member: bool,
+    pub member_end: Option<u64>,
 }
 
 pub struct WarcReader<R> {
@@ -235,6 +240,8 @@ impl<R: Read> WarcReader<R> {
         Ok(Span {
             offset: closed.offset,
             length,
+            starts_member: closed.starts_member,
+            member_end: member_end.filter(|_| self.compression != Compression::None),
         })
     }
 

@@ -662,6 +662,17 @@ fn a_recrawl_of_unchanged_content_writes_revisits_only() {
     let size = |f: &PathBuf| fs::metadata(f).unwrap().len();
     let (a, b) = (size(&first[0]), size(&second[0]));
     assert!(b * 10 < a, "second crawl wrote {b} bytes, the first {a}");
+    // The originals, by record ID: their target URI and date as written.
+    let mut originals = std::collections::HashMap::new();
+    let mut reader = WarcReader::open(&first[0]).unwrap();
+    while let Some(record) = reader.next_record().unwrap() {
+        if record.header.get("WARC-Type") == Some("response") {
+            let field = |name| record.header.get(name).unwrap().to_string();
+            let date = field("WARC-Date");
+            assert_eq!(date.len(), "2026-01-01T00:00:00.000000Z".len(), "{date}");
+            originals.insert(field("WARC-Record-ID"), (field("WARC-Target-URI"), date));
+        }
+    }
     let mut reader = WarcReader::open(&second[0]).unwrap();
     let mut revisits = 0;
     while let Some(record) = reader.next_record().unwrap() {
@@ -672,8 +683,13 @@ fn a_recrawl_of_unchanged_content_writes_revisits_only() {
             == Some(&format!("sha256:{}", sha256_hex(b""))[..]);
         assert!(kind != "response" || empty, "{uri} stored again");
         if kind == "revisit" {
-            assert!(record.header.get("WARC-Refers-To-Target-URI").is_some());
-            assert!(record.header.get("WARC-Refers-To-Date").is_some());
+            // A cross-crawl revisit names its original exactly: the record ID, and the
+            // target URI and date a reader looks the original up by.
+            let refers_to = record.header.get("WARC-Refers-To").expect("WARC-Refers-To");
+            let (target, date) = originals.get(refers_to).expect("an original's record ID");
+            let field = |name| record.header.get(name).map(str::to_string);
+            assert_eq!(field("WARC-Refers-To-Target-URI").as_ref(), Some(target));
+            assert_eq!(field("WARC-Refers-To-Date").as_ref(), Some(date));
             revisits += 1;
         }
     }

@@ -16,6 +16,7 @@ mod browser;
 mod faults;
 mod foreign;
 mod index;
+mod interop;
 mod jobs;
 mod offline;
 mod replay;
