@@ -51,7 +51,7 @@ impl Compression {
             Some(Compression::Gzip)
         } else if prefix.len() >= 4 && matches!(le32(prefix), ZSTD_MAGIC | ZSTD_DICT_FRAME_MAGIC) {
             Some(Compression::Zstd)
-        } else if prefix.starts_with(b"WARC/") {
+        } else if prefix.starts_with(b"WARC/") || prefix.starts_with(b"filedesc") {
             Some(Compression::None)
         } else {
             None

@@ -1,7 +1,8 @@
 //! The WARC layer: the record model, the writer (per-record gzip or zstd, sha256 digests, `.open`
-//! files that roll over), the streaming reader for anyone's WARCs, and verification. It uses
-//! nothing else in the crate, so it could become a crate of its own.
+//! files that roll over), the streaming reader for anyone's WARCs (and ARCs), and verification.
+//! It uses nothing else in the crate, so it could become a crate of its own.
 
+pub mod arc;
 pub mod codec;
 pub mod digest;
 pub mod error;
@@ -20,10 +21,11 @@ pub use writer::{Block, NewRecord, ReadSeek, WarcWriter, WriterConfig, Written};
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// True for a name a WARC file of any compression may have, in progress (`.open`) or not.
+/// True for a name a WARC file of any compression may have, in progress (`.open`) or not, or
+/// an ARC file (read as WARC records; see [`arc`]).
 pub fn is_warc_name(name: &str) -> bool {
     let name = name.strip_suffix(writer::OPEN_SUFFIX).unwrap_or(name);
-    [".warc", ".warc.gz", ".warc.zst"]
+    [".warc", ".warc.gz", ".warc.zst", ".arc", ".arc.gz"]
         .iter()
         .any(|ext| name.ends_with(ext))
 }

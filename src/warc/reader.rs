@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
+use super::arc;
 use super::codec::{Compression, Unpacker};
 use super::error::ReadError;
 use super::record::Header;
@@ -55,6 +56,8 @@ struct OpenRecord {
     remaining: u64,
     /// Where the record starts in the decompressed stream.
     start: u64,
+    /// An ARC record, closed by one newline rather than `CRLF CRLF`.
+    arc: bool,
 }
 
 /// A record read whole, up to and with the `CRLF CRLF` after its block; where it ends in the
@@ -180,6 +183,7 @@ impl<R: Read> WarcReader<R> {
             starts_member,
             remaining,
             start,
+            arc: arc::is_arc(&header),
         });
         self.records_read += 1;
         Ok(Some(Record {
@@ -215,7 +219,7 @@ impl<R: Read> WarcReader<R> {
         // Uncompressed, a record's length stops at the end of its block, as warcio (and so
         // cdxj-indexer and pywb) count it; compressed, it runs to the end of its member.
         let block_end = self.unpacker.position();
-        let member_end = self.skip_trailer(offset)?;
+        let member_end = self.skip_trailer(offset, open.arc)?;
         Ok(Closed {
             offset,
             start: open.start,
@@ -264,13 +268,15 @@ impl<R: Read> WarcReader<R> {
     /// before the next `WARC/` line, is read with a warning, as warcio and FastWARC read it;
     /// anything else means the block was not as long as its Content-Length said. Returns where
     /// the record's member ended if reading looked past that end.
-    fn skip_trailer(&mut self, offset: u64) -> Result<Option<u64>, ReadError> {
+    fn skip_trailer(&mut self, offset: u64, arc: bool) -> Result<Option<u64>, ReadError> {
         let io_err = |e| ReadError::io(offset, e);
         let compressed = self.compression != Compression::None;
         let mut seen = Vec::with_capacity(4);
         let mut member_end = None;
         let mut next = Vec::new();
-        while seen.len() < 4 {
+        // An ARC record ends in one newline, which some writers leave out.
+        let expected = if arc { 1 } else { 4 };
+        while seen.len() < expected {
             member_end = if compressed && self.unpacker.at_boundary().map_err(io_err)? {
                 Some(self.unpacker.position())
             } else {
@@ -290,8 +296,8 @@ impl<R: Read> WarcReader<R> {
                 _ => break,
             }
         }
-        if seen == b"\r\n\r\n" {
-            return Ok(None);
+        if seen == b"\r\n\r\n" || arc {
+            return Ok(member_end.filter(|_| seen.is_empty()));
         }
         let tolerated = member_end.is_some()
             || next.is_empty()
@@ -398,6 +404,11 @@ pub fn read_header<B: BufRead>(src: &mut B, offset: u64, first: bool) -> Result<
         }
     }
     let version = trim_eol(&line);
+    if !version.starts_with(b"WARC/")
+        && let Some(header) = arc::header_from_line(&String::from_utf8_lossy(version))
+    {
+        return Ok(header);
+    }
     if !version.starts_with(b"WARC/") {
         return Err(if first {
             ReadError::NotWarc {

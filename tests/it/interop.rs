@@ -474,3 +474,92 @@ fn indexers_and_an_archive_at_once_keep_the_index_whole() {
         .collect();
     assert!(names.is_empty(), "{names:?}");
 }
+
+/// An ARC file as the Internet Archive's crawlers wrote them, byte by byte: the `filedesc`
+/// record, HTTP responses (one a redirect), a DNS record; plain and one gzip member per record.
+const ARC_FILES: &str = r#"
+import gzip, sys
+def record(url, ip, date, content_type, content):
+    return ("%s %s %s %s %d\n" % (url, ip, date, content_type, len(content))).encode() + content + b"\n"
+version = b"1 0 Alexa Internet\nURL IP-address Archive-date Content-type Archive-length\n"
+records = [
+    record("filedesc://ia-sample.arc", "0.0.0.0", "19961104142103", "text/plain", version),
+    record("http://www.example.com:80/index.html", "127.10.100.2", "19961104142103", "text/html",
+           b"HTTP/1.0 200 Document follows\r\nContent-Type: text/html\r\nContent-Length: 35\r\n\r\n"
+           b"<html><img src=\"/a.gif\">arc!</html>"),
+    record("http://www.example.com:80/a.gif", "127.10.100.2", "19961104142104", "image/gif",
+           b"HTTP/1.0 200 OK\r\nContent-Type: image/gif\r\n\r\nGIF89a\x01\x00\x01\x00"),
+    record("http://www.example.com/old", "127.10.100.2", "19961104142105", "text/html",
+           b"HTTP/1.0 302 Moved\r\nLocation: http://www.example.com/index.html\r\n\r\n"),
+    record("dns:www.example.com", "127.0.0.1", "19961104142106", "text/dns",
+           b"19961104142106\nwww.example.com.\t600\tIN\tA\t127.10.100.2\n"),
+]
+open(sys.argv[1] + "/ia-sample.arc", "wb").write(b"".join(records))
+open(sys.argv[1] + "/ia-sample-gz.arc.gz", "wb").write(b"".join(gzip.compress(r) for r in records))
+"#;
+
+/// `SURT TIMESTAMP` and the JSON fields, as values: the two tools space their JSON apart.
+fn cdxj_values(text: &str) -> Vec<(String, String, serde_json::Value)> {
+    let mut lines: Vec<_> = text
+        .lines()
+        .map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let key = parts.next().unwrap().to_string();
+            let ts = parts.next().unwrap().to_string();
+            (
+                key,
+                ts,
+                serde_json::from_str::<serde_json::Value>(parts.next().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    lines.sort_by(|a, b| (&a.0, &a.1, a.2.to_string()).cmp(&(&b.0, &b.1, b.2.to_string())));
+    lines
+}
+
+#[test]
+fn arc_files_read_verify_index_as_cdxj_indexer_does_and_replay() {
+    if !requires(&["python:warcio", "cdxj-indexer"]) {
+        return;
+    }
+    let archives = tempfile::tempdir().unwrap();
+    let warcs = archives.path().join("default/warc");
+    fs::create_dir_all(&warcs).unwrap();
+    run_ok(tool("python3").args(["-c", ARC_FILES]).arg(&warcs));
+    let files = [
+        warcs.join("ia-sample.arc"),
+        warcs.join("ia-sample-gz.arc.gz"),
+    ];
+    for file in &files {
+        let out = run_ok(cairn().arg("verify").arg(file));
+        assert!(
+            stdout(&out).contains("5 records (response 4, warcinfo 1)"),
+            "{out:?}"
+        );
+    }
+    run_ok(cairn().arg("--archives").arg(archives.path()).arg("index"));
+    let ours = fs::read_to_string(archives.path().join("default/index.cdxj")).unwrap();
+    let theirs = run_ok(tool("cdxj-indexer").args(&files).current_dir(&warcs));
+    assert_eq!(cdxj_values(&ours), cdxj_values(&stdout(&theirs)));
+    assert_eq!(ours.lines().count(), 8);
+
+    let server = crate::replay::ReplayServer::start(archives.path());
+    let (status, headers, body) =
+        server.get("/default/19961104142103id_/http://www.example.com/index.html");
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html");
+    assert_eq!(body, b"<html><img src=\"/a.gif\">arc!</html>");
+    let (status, _, body) = server.get("/default/19961104142103/http://www.example.com/index.html");
+    assert_eq!(status, 200);
+    let page = String::from_utf8_lossy(&body);
+    assert!(
+        page.contains("\"/default/19961104142103/http://www.example.com/a.gif\""),
+        "{page}"
+    );
+    let (status, _, body) = server.get("/default/19961104142104id_/http://www.example.com/a.gif");
+    assert_eq!((status, &body[..6]), (200, &b"GIF89a"[..]));
+    // The archived redirect leads to the archived page.
+    let (status, _, body) = server.get("/default/19961104142105/http://www.example.com/old");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("arc!"));
+}
