@@ -178,13 +178,15 @@ pub struct Exchange {
     /// When the request was sent.
     pub date: OffsetDateTime,
     pub ip: Option<IpAddr>,
-    /// The request as sent: request line and headers, ending with the blank line.
+    /// The request as written to the connection: request line and header lines, through the
+    /// blank line (a proxy's credentials left out).
     pub request_head: Vec<u8>,
     pub status: u16,
-    /// The response's status line and headers, ending with the blank line; a chunked
-    /// `Transfer-Encoding` is renamed `X-Orig-Transfer-Encoding`, since the body is stored
-    /// de-chunked.
+    /// The final response's status line and header lines as read from the connection, through
+    /// the blank line; its `Transfer-Encoding` renamed `X-Orig-Transfer-Encoding`, since the
+    /// body is stored de-chunked (see [`head`]).
     pub response_head: Vec<u8>,
+    /// The fields of `response_head`, in order, names in their case, values as text.
     pub headers: Vec<(String, String)>,
     pub body: Spool,
     /// `WARC-Truncated` reason when the body was cut short: `length` or `time` or `disconnect`.

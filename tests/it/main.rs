@@ -20,4 +20,5 @@ mod jobs;
 mod offline;
 mod replay;
 mod safety;
+mod wire;
 mod writer;
