@@ -202,6 +202,114 @@ fn kept_alive_connections_keep_each_response_head_apart() {
     run_ok(cairn().arg("verify").args(&files));
 }
 
+#[test]
+fn through_a_proxy_tunnel_heads_are_stored_as_sent_and_credentials_are_not() {
+    let head =
+        b"HTTP/1.1 200 OK\r\nX-Via-Tunnel: YeS \r\nContent-Length: 2\r\nConnection: close\r\n\r\n";
+    let handler: Handler = Arc::new(move |req: &Request| match req.target.as_str() {
+        "/page" => vec![Step::Send([&head[..], b"ok"].concat())],
+        _ => vec![Step::Send(not_found())],
+    });
+    let fixture = HttpsFixture::start(&["tunnel.example.com"], handler).unwrap();
+    let proxy = TunnelProxy::start(fixture.port);
+    let archives = tempfile::tempdir().unwrap();
+    let url = "https://tunnel.example.com/page";
+    let out = cairn()
+        .arg("--archives")
+        .arg(archives.path())
+        .args([
+            "archive",
+            "--no-progress",
+            "--compression",
+            "gzip",
+            "--ca-cert",
+        ])
+        .arg(&fixture.ca_pem)
+        .arg("--proxy")
+        .arg(format!("http://user:secret@127.0.0.1:{}", proxy.port))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let connects = proxy.connects.lock().unwrap().clone();
+    assert!(
+        connects.iter().all(
+            |c| c.starts_with("CONNECT tunnel.example.com:443 HTTP/1.1\r\n")
+                && c.contains("\r\nProxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\n")
+        ),
+        "{connects:?}"
+    );
+    let files = warc_files(archives.path(), "default");
+    let (_, block) = find_record(&files, "response", url);
+    assert_eq!(block, [&head[..], b"ok"].concat());
+    let (_, request) = find_record(&files, "request", url);
+    assert_eq!(request, request_read(&fixture, "/page"));
+    assert!(!String::from_utf8_lossy(&request).contains("Proxy-Authorization"));
+    run_ok(cairn().arg("verify").args(&files));
+}
+
+/// An HTTP proxy that opens every `CONNECT` tunnel to `127.0.0.1:upstream`, logging the
+/// `CONNECT` heads it read.
+struct TunnelProxy {
+    port: u16,
+    connects: Arc<Mutex<Vec<String>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TunnelProxy {
+    fn start(upstream: u16) -> TunnelProxy {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connects = Arc::new(Mutex::new(Vec::new()));
+        let log = connects.clone();
+        runtime.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    // The client waits for the answer before its TLS hello: the head is all.
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match client.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).into_owned());
+                    let Ok(mut server) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                    else {
+                        return;
+                    };
+                    let answer = b"HTTP/1.1 200 Connection Established\r\n\r\n";
+                    if client.write_all(answer).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        TunnelProxy {
+            port,
+            connects,
+            _runtime: runtime,
+        }
+    }
+}
+
 /// Targets and heads of the requests a server read, in order.
 type RequestLog = Mutex<Vec<(String, Vec<u8>)>>;
 
