@@ -191,10 +191,14 @@ async fn tunnel(
     }
 }
 
-/// `--proxy http://[user:password@]host:port`.
+/// `--proxy [http://][user:password@]host:port` (no scheme means http, as curl reads it).
 fn parse_proxy(spec: &str) -> Result<Proxy, String> {
     let bad = |why: &str| format!("--proxy {spec:?}: {why}");
-    let url = url::Url::parse(spec).map_err(|e| bad(&e.to_string()))?;
+    let full = match spec.contains("://") {
+        true => spec.to_string(),
+        false => format!("http://{spec}"),
+    };
+    let url = url::Url::parse(&full).map_err(|e| bad(&e.to_string()))?;
     if url.scheme() != "http" {
         return Err(bad("only http:// proxies are supported"));
     }
