@@ -1,12 +1,18 @@
-//! Fetching: one HTTP/1.1 exchange at a time with reqwest (rustls), captured as an [`Exchange`]
-//! value that everything after this module sees. Bytes are kept as received: no automatic
-//! decompression (cairn sets `Accept-Encoding` itself), no redirect following (each hop is its
-//! own exchange), bodies streamed to a spool file past 1 MiB so memory stays flat. Cookies are
-//! kept for the crawl and sent as headers cairn sets itself, so the request record shows them.
+//! Fetching: one HTTP/1.1 exchange at a time with hyper (rustls), captured as an [`Exchange`]
+//! value that everything after this module sees. Bytes are kept as received: heads as they
+//! crossed the wire ([`wire`] taps each connection between TLS and the parser; [`head`] says
+//! what is stored), no automatic decompression (cairn sets `Accept-Encoding` itself), no
+//! redirect following (each hop is its own exchange), bodies streamed to a spool file past
+//! 1 MiB so memory stays flat. Cookies are kept for the crawl and sent as headers cairn sets
+//! itself, so the request record shows them.
 //!
 //! Network safety lives here too: only http(s), and addresses in loopback, private, link-local
 //! and unspecified ranges are refused (literally or by resolution) unless `allow_private` is
 //! set; hosts mapped with `--resolve`/`--connect-to` are the user's explicit choice.
+
+mod connect;
+pub mod head;
+pub mod wire;
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -14,13 +20,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::content::decode_content;
 use crate::warc::Clock;
+use connect::{ConnectConfig, NameError, WireConnector};
+use head::{
+    host_header, parse_response_head, rebuilt_request_head, rebuilt_response_head,
+    stored_request_head, stored_response_head,
+};
+use wire::Wire;
 
 /// Bodies up to this size stay in memory; larger ones go to a spool file.
 const IN_MEMORY_BODY: usize = 1 << 20;
@@ -161,13 +178,15 @@ pub struct Exchange {
     /// When the request was sent.
     pub date: OffsetDateTime,
     pub ip: Option<IpAddr>,
-    /// The request as sent: request line and headers, ending with the blank line.
+    /// The request as written to the connection: request line and header lines, through the
+    /// blank line (a proxy's credentials left out).
     pub request_head: Vec<u8>,
     pub status: u16,
-    /// The response's status line and headers, ending with the blank line; a chunked
-    /// `Transfer-Encoding` is renamed `X-Orig-Transfer-Encoding`, since the body is stored
-    /// de-chunked.
+    /// The final response's status line and header lines as read from the connection, through
+    /// the blank line; its `Transfer-Encoding` renamed `X-Orig-Transfer-Encoding`, since the
+    /// body is stored de-chunked (see [`head`]).
     pub response_head: Vec<u8>,
+    /// The fields of `response_head`, in order, names in their case, values as text.
     pub headers: Vec<(String, String)>,
     pub body: Spool,
     /// `WARC-Truncated` reason when the body was cut short: `length` or `time` or `disconnect`.
@@ -264,7 +283,10 @@ impl SpoolWriter {
 type Jar = Arc<reqwest::cookie::Jar>;
 
 pub struct Fetcher {
-    client: reqwest::Client,
+    client: Client<WireConnector, Empty<Bytes>>,
+    /// Sent with plain-http requests through a proxy that wants credentials (https ones get
+    /// them in the tunnel's `CONNECT`).
+    proxy_authorization: Option<HeaderValue>,
     config: FetchConfig,
     jar: Jar,
 }
@@ -274,36 +296,28 @@ impl Fetcher {
         // rustls with ring, the build's one crypto library (aws-lc-rs, reqwest's default, took
         // 86 of a release build's 656 CPU-seconds; ring takes 11). Installed once per process.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(15)))
-            .http1_only()
-            .http1_title_case_headers()
+        let connector = WireConnector::new(&ConnectConfig {
+            connect_timeout: config.timeout.min(Duration::from_secs(15)),
+            mappings: &config.mappings,
+            ca_certs: &config.ca_certs,
+            proxy: config.proxy.as_deref(),
+            allow_private: config.allow_private,
+        })
+        .map_err(FetchError::Config)?;
+        let proxy_authorization = connector
+            .proxy()
+            .and_then(|p| p.authorization.as_deref())
+            .and_then(|v| HeaderValue::try_from(v).ok());
+        // Redirects are not followed (hyper never does): each hop is its own exchange.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(16)
-            .dns_resolver(Arc::new(SafeResolver {
-                allow_private: config.allow_private,
-            }));
-        for mapping in &config.mappings {
-            builder = builder.resolve(&mapping.host, mapping.connect);
-        }
-        for pem in &config.ca_certs {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| FetchError::Config(format!("--ca-cert: {e}")))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        builder = match &config.proxy {
-            Some(proxy) => builder.proxy(
-                reqwest::Proxy::all(proxy)
-                    .map_err(|e| FetchError::Config(format!("--proxy: {e}")))?,
-            ),
-            None => builder.no_proxy(),
-        };
-        let client = builder
-            .build()
-            .map_err(|e| FetchError::Config(error_chain(&e)))?;
+            .http1_title_case_headers(true)
+            .build(connector);
         Ok(Fetcher {
             client,
+            proxy_authorization,
             config,
             jar: Arc::new(reqwest::cookie::Jar::default()),
         })
@@ -354,41 +368,29 @@ impl Fetcher {
     }
 
     async fn fetch_once(&self, url: &Url) -> Result<Exchange, FetchError> {
-        let network = |detail: String| FetchError::Network {
-            url: url.to_string(),
-            detail,
-        };
         let request_headers = self.request_headers(url);
-        let request_head = request_head(url, &request_headers);
-        let mut headers = HeaderMap::new();
-        for (name, value) in &request_headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::try_from(name.as_str()),
-                HeaderValue::try_from(value.as_str()),
-            ) {
-                headers.append(n, v);
-            }
-        }
+        let request = self.request(url, &request_headers)?;
         let date = self.config.clock.now();
-        let mut response = self
-            .client
-            .get(url.as_str())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| match lasting_name_error(&e) {
-                Some(name) => FetchError::Unresolvable {
-                    url: url.to_string(),
-                    detail: name.to_string(),
-                },
-                None => network(error_chain(&e.without_url())),
-            })?;
+        // One deadline for the whole exchange, the body included, as `--timeout` promises.
+        let deadline = Instant::now() + self.config.timeout;
+        let response = self.send(url, request, deadline).await?;
         let status = response.status().as_u16();
-        let ip = response.remote_addr().map(|a| a.ip());
-        let (response_head, received) = response_head(&response);
+        let wire = response.extensions().get::<Wire>();
+        let ip = wire.and_then(|w| w.remote).map(|a| a.ip());
+        let (request_head, response_head) = wire_heads(url, wire, status).unwrap_or_else(|| {
+            (
+                rebuilt_request_head(url, &request_headers),
+                rebuilt_response_head(&response),
+            )
+        });
+        let received = parse_response_head(&response_head)
+            .map(|(_, fields)| fields)
+            .unwrap_or_default();
         self.jar_store(url, response.headers());
 
-        let (spool, truncated) = self.receive_body(url, &mut response).await?;
+        let (spool, truncated) = self
+            .receive_body(url, response.into_body(), deadline)
+            .await?;
         Ok(Exchange {
             url: url.clone(),
             date,
@@ -403,12 +405,69 @@ impl Fetcher {
         })
     }
 
+    /// The GET cairn sends, its headers in their order; hyper-util writes the target in origin
+    /// form, or in absolute form to a proxy.
+    fn request(
+        &self,
+        url: &Url,
+        headers: &[(String, String)],
+    ) -> Result<hyper::Request<Empty<Bytes>>, FetchError> {
+        let mut target = url.clone();
+        target.set_fragment(None);
+        let uri: hyper::Uri = target.as_str().parse().map_err(|e| FetchError::Network {
+            url: url.to_string(),
+            detail: format!("cannot be requested: {e}"),
+        })?;
+        let mut request = hyper::Request::new(Empty::new());
+        *request.uri_mut() = uri;
+        let map = request.headers_mut();
+        for (name, value) in headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                map.append(n, v);
+            }
+        }
+        if url.scheme() == "http"
+            && let Some(credentials) = &self.proxy_authorization
+        {
+            map.append(hyper::header::PROXY_AUTHORIZATION, credentials.clone());
+        }
+        Ok(request)
+    }
+
+    /// Sends the request and waits for the response head, until the deadline.
+    async fn send(
+        &self,
+        url: &Url,
+        request: hyper::Request<Empty<Bytes>>,
+        deadline: Instant,
+    ) -> Result<hyper::Response<Incoming>, FetchError> {
+        let network = |detail: String| FetchError::Network {
+            url: url.to_string(),
+            detail,
+        };
+        match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(match lasting_name_error(&e) {
+                Some(name) => FetchError::Unresolvable {
+                    url: url.to_string(),
+                    detail: name.to_string(),
+                },
+                None => network(error_chain(&e)),
+            }),
+            Err(_) => Err(network("operation timed out".into())),
+        }
+    }
+
     /// The body as it arrives, hashed and spooled past 1 MiB, up to `--max-resource-size`;
     /// what arrived before a stall or a reset is kept, with the `WARC-Truncated` reason.
     async fn receive_body(
         &self,
         url: &Url,
-        response: &mut reqwest::Response,
+        mut body: Incoming,
+        deadline: Instant,
     ) -> Result<(SpoolWriter, Option<&'static str>), FetchError> {
         let mut spool = SpoolWriter {
             spool: Spool::Memory(Vec::new()),
@@ -417,11 +476,15 @@ impl Fetcher {
         };
         let max = self.config.max_resource_size;
         loop {
-            let chunk = match response.chunk().await {
-                Ok(Some(chunk)) => chunk,
+            let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => frame,
                 Ok(None) => return Ok((spool, None)),
-                Err(e) if e.is_timeout() => return Ok((spool, Some("time"))),
-                Err(_) => return Ok((spool, Some("disconnect"))),
+                Ok(Some(Err(_))) => return Ok((spool, Some("disconnect"))),
+                Err(_) => return Ok((spool, Some("time"))),
+            };
+            // Trailers are not part of the payload.
+            let Ok(chunk) = frame.into_data() else {
+                continue;
             };
             let room = max - spool.spool.len();
             let take = (chunk.len() as u64).min(room) as usize;
@@ -463,71 +526,37 @@ impl Fetcher {
 
     fn jar_store(&self, url: &Url, headers: &HeaderMap) {
         use reqwest::cookie::CookieStore;
-        let mut cookies = headers.get_all(reqwest::header::SET_COOKIE).iter();
+        let mut cookies = headers.get_all(hyper::header::SET_COOKIE).iter();
         self.jar.set_cookies(&mut cookies, url);
     }
 }
 
-fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
+/// The heads the tap took for this response, as [`head`] stores them; `None`, logged, when
+/// it took none or they are not this response's, and the record falls back on heads rebuilt
+/// from hyper's parse.
+fn wire_heads(url: &Url, wire: Option<&Wire>, status: u16) -> Option<(Vec<u8>, Vec<u8>)> {
+    let heads = wire.and_then(Wire::heads);
+    let tapped_status = heads
+        .and_then(|h| parse_response_head(&h.response))
+        .map(|(code, _)| code);
+    match heads {
+        Some(heads) if tapped_status == Some(status) && !heads.request.is_empty() => {
+            if heads.interim > 0 {
+                tracing::debug!(%url, interim = heads.interim, "interim responses left out of the record");
+            }
+            Some((
+                stored_request_head(&heads.request),
+                stored_response_head(&heads.response),
+            ))
+        }
+        _ => {
+            tracing::warn!(%url, "the wire tap has no head for this response; storing heads rebuilt from hyper's parse");
+            None
+        }
     }
 }
 
-fn request_head(url: &Url, headers: &[(String, String)]) -> Vec<u8> {
-    let mut target = url.path().to_string();
-    if let Some(query) = url.query() {
-        target.push('?');
-        target.push_str(query);
-    }
-    let mut head = format!("GET {target} HTTP/1.1\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    head.into_bytes()
-}
-
-/// The status line and headers as received (names as hyper hands them: lowercase), with a
-/// chunked `Transfer-Encoding` renamed since the stored body is de-chunked.
-fn response_head(response: &reqwest::Response) -> (Vec<u8>, Vec<(String, String)>) {
-    let status = response.status();
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    )
-    .into_bytes();
-    let mut received = Vec::new();
-    for (name, value) in response.headers() {
-        let name = if name == reqwest::header::TRANSFER_ENCODING {
-            "x-orig-transfer-encoding"
-        } else {
-            name.as_str()
-        };
-        head.extend_from_slice(name.as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-        received.push((name.to_string(), header_text(value.as_bytes())));
-    }
-    head.extend_from_slice(b"\r\n");
-    (head, received)
-}
-
-/// A header value as text: UTF-8 as it is; anything else (Latin-1 from older servers) with
-/// its non-ASCII bytes percent-escaped, as browsers escape a `Location`, so no byte is lost to
-/// a replacement character. The record keeps the bytes as sent either way.
-fn header_text(value: &[u8]) -> String {
-    match std::str::from_utf8(value) {
-        Ok(text) => text.to_string(),
-        Err(_) => percent_encoding::percent_encode(value, percent_encoding::CONTROLS).to_string(),
-    }
-}
-
-/// reqwest's error and its causes on one line ("error sending request: connection refused").
+/// An error and its causes on one line ("client error (Connect): tcp connect error: ...").
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -542,22 +571,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Why a name gave no address to connect to; `lasting` when asking again soon cannot help
-/// (no such name, or only addresses cairn refuses), so the fetch is not retried.
-#[derive(Debug)]
-struct NameError {
-    detail: String,
-    lasting: bool,
-}
-
-impl std::fmt::Display for NameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.detail)
-    }
-}
-
-impl std::error::Error for NameError {}
-
 /// The lasting name error behind a request's failure, if that is what it was.
 fn lasting_name_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e NameError> {
     let mut cause = Some(err);
@@ -568,49 +581,6 @@ fn lasting_name_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<
         cause = e.source();
     }
     None
-}
-
-/// Resolves names as the system does, then drops addresses outside public ranges unless
-/// private ones are allowed: a public name that resolves inward (DNS rebinding) is refused, and
-/// the connection uses only the addresses checked here.
-struct SafeResolver {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for SafeResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|e| NameError {
-                    // getaddrinfo tells a passing failure (EAI_AGAIN) only by its message.
-                    lasting: !e.to_string().contains("Temporary failure"),
-                    detail: format!("{host}: {e}"),
-                })?
-                .collect();
-            let allowed: Vec<SocketAddr> = addrs
-                .iter()
-                .copied()
-                .filter(|a| allow_private || non_public_kind(a.ip()).is_none())
-                .collect();
-            if allowed.is_empty() {
-                let found = addrs
-                    .first()
-                    .map(|a| a.ip().to_string())
-                    .unwrap_or_default();
-                return Err(NameError {
-                    lasting: true,
-                    detail: format!(
-                        "{host} resolves to {found}, not a public address (pass --allow-private to allow it)"
-                    ),
-                }
-                .into());
-            }
-            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 /// Why an address is not on the public internet, if it is not.

@@ -320,7 +320,7 @@ fn edge_answer(target: &str) -> Vec<crate::fixture::Step> {
 }
 
 /// The header and block of the first record of `kind` for `url`.
-fn find_record(files: &[PathBuf], kind: &str, url: &str) -> (cairn::warc::Header, Vec<u8>) {
+pub fn find_record(files: &[PathBuf], kind: &str, url: &str) -> (cairn::warc::Header, Vec<u8>) {
     for file in files {
         let mut reader = WarcReader::open(file).unwrap();
         while let Some(mut record) = reader.next_record().unwrap() {

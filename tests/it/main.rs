@@ -21,4 +21,5 @@ mod jobs;
 mod offline;
 mod replay;
 mod safety;
+mod wire;
 mod writer;
