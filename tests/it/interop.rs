@@ -477,7 +477,7 @@ fn indexers_and_an_archive_at_once_keep_the_index_whole() {
 
 /// An ARC file as the Internet Archive's crawlers wrote them, byte by byte: the `filedesc`
 /// record, HTTP responses (one a redirect), a DNS record; plain and one gzip member per record.
-const ARC_FILES: &str = r#"
+pub const ARC_FILES: &str = r#"
 import gzip, sys
 def record(url, ip, date, content_type, content):
     return ("%s %s %s %s %d\n" % (url, ip, date, content_type, len(content))).encode() + content + b"\n"
@@ -499,7 +499,7 @@ open(sys.argv[1] + "/ia-sample-gz.arc.gz", "wb").write(b"".join(gzip.compress(r)
 "#;
 
 /// `SURT TIMESTAMP` and the JSON fields, as values: the two tools space their JSON apart.
-fn cdxj_values(text: &str) -> Vec<(String, String, serde_json::Value)> {
+pub fn cdxj_values(text: &str) -> Vec<(String, String, serde_json::Value)> {
     let mut lines: Vec<_> = text
         .lines()
         .map(|line| {

@@ -19,6 +19,7 @@ mod index;
 mod interop;
 mod jobs;
 mod offline;
+mod peers;
 mod replay;
 mod safety;
 mod wire;
