@@ -150,6 +150,7 @@ fn passes_through(name: &str) -> bool {
         "content-length"
             | "transfer-encoding"
             | "x-orig-transfer-encoding"
+            | "trailer"
             | "connection"
             | "keep-alive"
             | "content-security-policy"
@@ -174,7 +175,7 @@ fn archived_headers(head: &CaptureHead) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The archived bytes as they are (`id_`), with ranges for media.
+/// The archived bytes as they are (`id_`), de-chunked, with ranges for media.
 fn raw_response(
     status: StatusCode,
     head: &CaptureHead,
@@ -196,10 +197,11 @@ fn ranged(
     payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
-    let total = if payload.cut {
-        payload.location.size
-    } else {
-        payload.bytes.len() as u64
+    let Some(total) = payload.size() else {
+        // Too large to read whole and stored chunked: its size is known only at its end, so
+        // it streams whole, with no length and no ranges.
+        let body = stream_payload(payload.location, 0, u64::MAX);
+        return builder.body(body).unwrap_or_else(bad_headers);
     };
     let range = request_headers
         .get(header::RANGE)
@@ -268,8 +270,7 @@ fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
             }
             Ok(())
         };
-        let result =
-            crate::warc::reader::with_payload(&location.file, location.offset, |_, p| copy(p));
+        let result = location.read(copy);
         let failed = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e),

@@ -348,3 +348,226 @@ fn warcs_from_other_tools_replay_once_indexed() {
     let (status, _, css) = server.get("/others/2026id_/http://127.0.0.1:8765/s.css");
     assert_eq!((status, css), (200, b"body{color:red}".to_vec()));
 }
+
+/// What replaying other tools' WARCs is tested with: the WARC files `write` leaves in a
+/// collection's WARC folder, indexed by `cairn index`, and replay over them. The folder lives
+/// as long as the server.
+struct OtherTools {
+    server: ReplayServer,
+    _work: tempfile::TempDir,
+}
+
+impl OtherTools {
+    fn replay(write: impl FnOnce(&Path)) -> OtherTools {
+        let work = tempfile::tempdir().unwrap();
+        let warc_dir = work.path().join("others/warc");
+        std::fs::create_dir_all(&warc_dir).unwrap();
+        write(&warc_dir);
+        crate::support::run_ok(
+            crate::support::cairn()
+                .arg("--archives")
+                .arg(work.path())
+                .args(["-c", "others", "index"]),
+        );
+        OtherTools {
+            server: ReplayServer::start(work.path()),
+            _work: work,
+        }
+    }
+
+    /// GET a path, following at most `hops` redirects (none: a redirect is the answer):
+    /// status, headers and body, or why not.
+    fn follow(
+        &self,
+        path: &str,
+        hops: usize,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), String> {
+        let policy = match hops {
+            0 => reqwest::redirect::Policy::none(),
+            hops => reqwest::redirect::Policy::limited(hops),
+        };
+        self.server.runtime.block_on(async {
+            let client = http_client().redirect(policy).build().unwrap();
+            let url = format!("{}{path}", self.server.origin);
+            let response = client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("{path}: {e}"))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            Ok((status, headers, body.to_vec()))
+        })
+    }
+}
+
+/// Writes `records` into the gzipped WARC `path` with warcio. `records` is Python calling
+/// `response(url, date, status, headers, body)`, `resource(url, date, content_type, body)`
+/// and `metadata(url, date, content_type, body)`; bodies are written as given, so chunk
+/// framing stays in the record as wget and warcprox keep it.
+fn warcio_warc(path: &Path, records: &str) {
+    let script = format!(
+        r#"
+import gzip, io, sys
+from warcio.warcwriter import WARCWriter
+from warcio.statusandheaders import StatusAndHeaders
+out = open(sys.argv[1], "wb")
+w = WARCWriter(out, gzip=True, warc_version="1.1")
+def record(url, kind, date, body, **more):
+    w.write_record(w.create_warc_record(url, kind, payload=io.BytesIO(body), length=len(body),
+        warc_headers_dict={{"WARC-Date": date}}, **more))
+def response(url, date, status, headers, body):
+    http = StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+    record(url, "response", date, body, http_headers=http)
+def resource(url, date, content_type, body):
+    record(url, "resource", date, body, warc_content_type=content_type)
+def metadata(url, date, content_type, body):
+    record(url, "metadata", date, body, warc_content_type=content_type)
+def chunked(body, size):
+    framed = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size))
+    return framed + b"0\r\n\r\n"
+{records}
+out.close()
+"#
+    );
+    crate::support::run_ok(
+        crate::support::tool("python3")
+            .args(["-c", &script])
+            .arg(path),
+    );
+}
+
+/// Python's bytes literal for `bytes`.
+fn py_bytes(bytes: &[u8]) -> String {
+    let escaped: String = bytes.iter().map(|b| format!("\\x{b:02x}")).collect();
+    format!("b\"{escaped}\"")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// `body` framed in chunks of `size` bytes, as it crossed the wire.
+fn chunked(body: &[u8], size: usize) -> Vec<u8> {
+    let mut framed = Vec::new();
+    for chunk in body.chunks(size) {
+        framed.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(b"0\r\n\r\n");
+    framed
+}
+
+const TS: &str = "20200101000000";
+const DATE: &str = "2020-01-01T00:00:00Z";
+
+#[test]
+fn chunked_bodies_replay_dechunked() {
+    if !crate::support::requires(&["python3", "python:warcio"]) {
+        return;
+    }
+    let page = b"<html><body><a href=\"/next\">next</a> a chunked page</body></html>";
+    // Chunk extensions, and a trailer after the last chunk.
+    let mut framed_page = b"10;name=value\r\n".to_vec();
+    framed_page.extend_from_slice(&page[..16]);
+    framed_page.extend_from_slice(b"\r\n");
+    framed_page.extend_from_slice(&chunked(&page[16..], 7));
+    framed_page.truncate(framed_page.len() - 2);
+    framed_page.extend_from_slice(b"Expires: never\r\n\r\n");
+    let css = b"body{background:url(/bg.png)}";
+    let big: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    let te =
+        |ct: &str| format!("[(\"Content-Type\", \"{ct}\"), (\"Transfer-Encoding\", \"chunked\")]");
+    let records = format!(
+        "response('http://example.com/page.html', '{DATE}', '200 OK', {}, {})\n\
+         response('http://example.com/s.css', '{DATE}', '200 OK', [(\"Content-Type\", \"text/css\"), (\"Content-Encoding\", \"gzip\"), (\"Transfer-Encoding\", \"chunked\")], {})\n\
+         response('http://example.com/broken.txt', '{DATE}', '200 OK', {}, b'zz\\r\\nnot chunked at all')\n\
+         response('http://example.com/cut.txt', '{DATE}', '200 OK', {}, b'a\\r\\nabc')\n\
+         big = (bytes(range(251)) * ((9 << 20) // 251 + 1))[:9 << 20]\n\
+         response('http://example.com/big.bin', '{DATE}', '200 OK', {}, chunked(big, 65536))\n",
+        te("text/html"),
+        py_bytes(&framed_page),
+        py_bytes(&chunked(&gzip(css), 5)),
+        te("text/plain"),
+        te("text/plain"),
+        te("application/octet-stream"),
+    );
+    let others = OtherTools::replay(|dir| warcio_warc(&dir.join("chunked.warc.gz"), &records));
+
+    // Rewritten and raw, the page is its de-chunked bytes; no framing, no trailer.
+    let (status, headers, body) = others
+        .follow(&format!("/others/{TS}/http://example.com/page.html"), 0)
+        .unwrap();
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("href=\"/others/{TS}/http://example.com/next\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains("a chunked page</body>") && !html.contains("Expires"),
+        "{html}"
+    );
+    assert!(headers.contains_key("content-security-policy"));
+    let (_, headers, raw) = others
+        .follow(&format!("/others/{TS}id_/http://example.com/page.html"), 0)
+        .unwrap();
+    assert_eq!(raw, page);
+    assert_eq!(headers["content-length"], page.len().to_string().as_str());
+    assert!(!headers.contains_key("transfer-encoding"), "{headers:?}");
+
+    // Chunked and gzip: de-chunked, then decoded to be rewritten; `id_` keeps the gzip.
+    let (_, _, body) = others
+        .follow(&format!("/others/{TS}/http://example.com/s.css"), 0)
+        .unwrap();
+    let rewritten = String::from_utf8(body).unwrap();
+    assert!(
+        rewritten.contains(&format!("/others/{TS}/http://example.com/bg.png")),
+        "{rewritten}"
+    );
+    let (_, headers, raw) = others
+        .follow(&format!("/others/{TS}id_/http://example.com/s.css"), 0)
+        .unwrap();
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(gunzip(&raw), css);
+
+    // Damaged framing is served as stored (what a cut-short chunk holds, as warcio does).
+    for (url, expected) in [
+        ("broken.txt", &b"zz\r\nnot chunked at all"[..]),
+        ("cut.txt", b"abc"),
+    ] {
+        for stamp in [TS.to_string(), format!("{TS}id_")] {
+            let (status, _, body) = others
+                .follow(&format!("/others/{stamp}/http://example.com/{url}"), 0)
+                .unwrap();
+            assert_eq!((status, body.as_slice()), (200, expected), "{stamp} {url}");
+        }
+    }
+
+    // Larger than replay reads into memory: de-chunked as it streams.
+    for stamp in [TS.to_string(), format!("{TS}id_")] {
+        let (status, _, body) = others
+            .follow(&format!("/others/{stamp}/http://example.com/big.bin"), 0)
+            .unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            body == big,
+            "{stamp}: {} bytes, not the de-chunked payload",
+            body.len()
+        );
+    }
+}
