@@ -19,6 +19,7 @@ use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
 use crate::content::decode_content;
 use crate::index::Capture;
+use crate::index::surt::surt;
 use crate::rewrite::{HtmlOptions, payload_kind, rewrite_payload};
 use crate::warc::record::parse_timestamp14;
 
@@ -91,19 +92,30 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
     let Some(seconds) = timestamp_seconds(wanted.timestamp) else {
         return plain(StatusCode::BAD_REQUEST, "not a timestamp");
     };
-    let Some(capture) = loaded.index.nearest(wanted.url, seconds) else {
+    let candidates = loaded.index.closest(wanted.url, seconds);
+    if candidates.is_empty() {
         return not_archived(wanted.url, collection);
-    };
-    if capture.timestamp != wanted.timestamp {
-        let location = format!(
-            "/{collection}/{}{}/{}",
-            capture.timestamp, wanted.modifier, capture.url
+    }
+    let Some(chosen) = choose(loaded, candidates) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "{} is archived in {collection} only as a redirect to itself",
+                wanted.url
+            ),
         );
+    };
+    let capture = chosen.capture;
+    if capture.timestamp != wanted.timestamp {
+        let stamp = format!("{}{}", capture.timestamp, wanted.modifier);
+        let location = archive_path(collection, &stamp, &capture.url);
         return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
     }
-    let read = loaded
-        .collection
-        .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+    let read = chosen.read.unwrap_or_else(|| {
+        loaded
+            .collection
+            .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD)
+    });
     let (head, payload) = match read {
         Ok(read) => read,
         Err(CollectionError::NoPayload { .. }) => {
@@ -128,6 +140,78 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
     };
     memento_headers(response.headers_mut(), collection, capture);
     response
+}
+
+/// A capture chosen to answer, with its record when it was read to choose it.
+struct Chosen<'i> {
+    capture: &'i Capture,
+    read: Option<Result<(CaptureHead, Payload), CollectionError>>,
+}
+
+/// The first candidate that is no redirect to itself: served, such a capture sends the
+/// browser back to the same request, forever (an `http://` capture redirecting to its
+/// `https://` twin of the same second, say). pywb's warcserver rejects these captures too and
+/// tries the next (`raise_on_self_redirect`). Whether a capture redirects is in the index,
+/// but where to is only in its record: redirects, and web captures the index gives no status,
+/// are read to tell, and what was read is kept for serving.
+fn choose<'i>(loaded: &'i Loaded, candidates: Vec<&'i Capture>) -> Option<Chosen<'i>> {
+    for capture in candidates {
+        let may_redirect = capture.status.map_or(is_web_url(&capture.url), is_redirect);
+        if !may_redirect {
+            return Some(Chosen {
+                capture,
+                read: None,
+            });
+        }
+        let read = loaded
+            .collection
+            .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+        if let Ok((head, _)) = &read
+            && redirects_to_itself(capture, head)
+        {
+            continue;
+        }
+        return Some(Chosen {
+            capture,
+            read: Some(read),
+        });
+    }
+    None
+}
+
+/// A redirect a browser follows (3xx, but not 304 Not Modified).
+fn is_redirect(status: u16) -> bool {
+    (300..400).contains(&status) && status != 304
+}
+
+/// Whether a capture is a redirect whose `Location` has the capture's own SURT key: the
+/// request it sends the browser to finds the same captures again.
+fn redirects_to_itself(capture: &Capture, head: &CaptureHead) -> bool {
+    head.status().is_some_and(is_redirect)
+        && location_target(capture, head)
+            .is_some_and(|target| surt(target.as_str()) == surt(&capture.url))
+}
+
+/// Where an archived redirect points, resolved against the capture's URL: absolute,
+/// relative and protocol-relative `Location`s alike, spaces and non-ASCII percent-encoded.
+fn location_target(capture: &Capture, head: &CaptureHead) -> Option<Url> {
+    let location = head.http_header("location")?;
+    let location = location.trim();
+    if location.is_empty() {
+        return None;
+    }
+    Url::parse(&capture.url).ok()?.join(location).ok()
+}
+
+fn is_web_url(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// `/COLL/STAMP/URL`, the URL in its serialized form (a URL archived with spaces or
+/// non-ASCII in it is no valid header value as it stands).
+fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
+    let url = Url::parse(url).map_or_else(|_| url.to_string(), String::from);
+    format!("/{collection}/{stamp}/{url}")
 }
 
 fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture) {

@@ -400,6 +400,26 @@ impl OtherTools {
             Ok((status, headers, body.to_vec()))
         })
     }
+
+    /// GET a path without following a redirect: status, and the `Location` if any.
+    fn redirect(&self, path: &str) -> (u16, Option<String>) {
+        self.server.runtime.block_on(async {
+            let client = http_client()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let response = client
+                .get(format!("{}{path}", self.server.origin))
+                .send()
+                .await
+                .unwrap();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (response.status().as_u16(), location)
+        })
+    }
 }
 
 /// Writes `records` into the gzipped WARC `path` with warcio. `records` is Python calling
@@ -570,4 +590,53 @@ fn chunked_bodies_replay_dechunked() {
             body.len()
         );
     }
+}
+
+#[test]
+fn redirects_to_themselves_never_loop() {
+    if !crate::support::requires(&["python3", "python:warcio"]) {
+        return;
+    }
+    let later = "2020-01-01T00:00:05Z";
+    let records = format!(
+        "response('http://example.com/', '{DATE}', '301 Moved Permanently', [('Location', 'https://example.com/')], b'')\n\
+         response('https://example.com/', '{DATE}', '200 OK', [('Content-Type', 'text/plain')], b'the https page')\n\
+         response('http://example.org/', '{DATE}', '302 Found', [('Location', 'https://example.org/')], b'')\n\
+         response('https://example.org/', '{later}', '200 OK', [('Content-Type', 'text/plain')], b'five seconds on')\n\
+         response('http://example.net/a', '{DATE}', '302 Found', [('Location', '/a')], b'')\n"
+    );
+    let others = OtherTools::replay(|dir| warcio_warc(&dir.join("redirects.warc.gz"), &records));
+    // The http capture redirects to its https twin of the same second: whichever is asked
+    // for, at the exact second or not, raw or rewritten, the twin answers within a few hops.
+    for url in ["http://example.com/", "https://example.com/"] {
+        for stamp in [TS, "2020", "2019", &format!("{TS}id_"), "2020id_"] {
+            let path = format!("/others/{stamp}/{url}");
+            let (status, _, body) = others.follow(&path, 5).unwrap();
+            assert_eq!(
+                (status, body.as_slice()),
+                (200, &b"the https page"[..]),
+                "{path}"
+            );
+        }
+    }
+    // The exact URL asked for is preferred among the spellings of one SURT key.
+    assert_eq!(
+        others.redirect("/others/2019/https://example.com/"),
+        (302, Some(format!("/others/{TS}/https://example.com/")))
+    );
+    // The twin five seconds on, from its redirect's second or its own.
+    for url in ["http://example.org/", "https://example.org/"] {
+        for stamp in [TS, "20200101000005"] {
+            let path = format!("/others/{stamp}/{url}");
+            let (status, _, body) = others.follow(&path, 5).unwrap();
+            assert_eq!(
+                (status, body.as_slice()),
+                (200, &b"five seconds on"[..]),
+                "{path}"
+            );
+        }
+    }
+    // Archived only as a redirect to itself: not found, rather than a loop.
+    let (status, location) = others.redirect(&format!("/others/{TS}/http://example.net/a"));
+    assert_eq!((status, location), (404, None));
 }
