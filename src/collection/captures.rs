@@ -1,9 +1,9 @@
 //! Reading captures back from the collection's WARCs, for the offline copy and for replay
-//! alike: a capture's own record gives its status and headers (a revisit's own), and the
-//! record that stores its payload (a revisit's original, found through the index) gives the
-//! payload and its content encoding. Payloads are read whole up to a limit, or streamed;
-//! either way a payload stored with its chunk framing (wget, warcprox) comes de-chunked
-//! (`chunked`).
+//! alike: a capture's own record gives its status and headers (a revisit's own, or its
+//! original's when it has none, as pywb reads one), and the record that stores its payload (a
+//! revisit's original, found through the index) gives the payload and its content encoding.
+//! Payloads are read whole up to a limit, or streamed; either way a payload stored with its
+//! chunk framing (wget, warcprox) comes de-chunked (`chunked`).
 
 mod chunked;
 
@@ -13,13 +13,14 @@ use std::path::PathBuf;
 use super::{Collection, CollectionError};
 use crate::index::{Capture, Index};
 use crate::warc::ReadError;
-use crate::warc::reader::{CaptureRecord, http_header_field, read_capture_exact, with_payload};
+use crate::warc::reader::{CaptureRecord, read_capture_exact, with_payload};
 use chunked::{Dechunked, is_chunked};
 
 /// A capture's own headers, and the content encoding of its payload.
 #[derive(Debug, Clone)]
 pub struct CaptureHead {
-    /// The capture's own record: WARC header and HTTP header (payload left empty).
+    /// The capture's own record: WARC header and HTTP header (payload left empty). A revisit
+    /// written without an HTTP header carries its original's.
     pub record: CaptureRecord,
     /// `Content-Encoding` of the record that stores the payload.
     pub encoding: Option<String>,
@@ -30,8 +31,15 @@ impl CaptureHead {
         self.record.status()
     }
 
+    /// The fields the capture answers with, in their order: its HTTP header's (see
+    /// [`http_fields`]).
+    pub fn fields(&self) -> Vec<(String, String)> {
+        http_fields(&self.record.http_head)
+    }
+
+    /// A field the capture answers with, by case-insensitive name.
     pub fn http_header(&self, name: &str) -> Option<String> {
-        self.record.http_header(name)
+        field(&self.fields(), name)
     }
 
     pub fn content_type(&self) -> Option<String> {
@@ -39,7 +47,44 @@ impl CaptureHead {
     }
 }
 
-/// How a stored payload reads, from the HTTP header of the record that stores it.
+/// The fields of an HTTP header block (status line first), in their order. Read as other
+/// tools write them: lines ended by CRLF or a bare LF, a folded line (obsolete line folding,
+/// RFC 9112 section 5.2) joined to the field it continues, a value that is not UTF-8 read
+/// byte for character (the Fetch standard's isomorphic decoding).
+pub fn http_fields(head: &[u8]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text.to_string(),
+            Err(_) => line.iter().map(|&b| char::from(b)).collect(),
+        };
+        if text.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(text.trim());
+            }
+        } else if let Some((name, value)) = text.split_once(':') {
+            fields.push((name.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    fields
+}
+
+/// The first value of a field, by case-insensitive name.
+fn field(fields: &[(String, String)], name: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// How a stored payload reads, from the fields of the record that stores it.
 struct Framing {
     encoding: Option<String>,
     chunked: bool,
@@ -47,10 +92,10 @@ struct Framing {
 
 impl Framing {
     fn of(http_head: &[u8]) -> Framing {
+        let fields = http_fields(http_head);
         Framing {
-            encoding: http_header_field(http_head, "content-encoding"),
-            chunked: http_header_field(http_head, "transfer-encoding")
-                .is_some_and(|te| is_chunked(&te)),
+            encoding: field(&fields, "content-encoding"),
+            chunked: field(&fields, "transfer-encoding").is_some_and(|te| is_chunked(&te)),
         }
     }
 }
@@ -119,6 +164,9 @@ impl Collection {
         } else {
             Some(self.read_record(stored, limit)?)
         };
+        if let Some(original) = &storing {
+            lend_http_head(&mut own, &original.http_head);
+        }
         let holder = storing.as_mut().unwrap_or(&mut own);
         let framing = Framing::of(&holder.http_head);
         let size = holder
@@ -164,7 +212,8 @@ impl Collection {
         };
         let file = self.warc_file(&stored.filename)?;
         let read = with_payload(&file, stored.offset, |http_head, body| {
-            let record = own.unwrap_or_else(|| CaptureRecord::headers_only(http_head));
+            let mut record = own.unwrap_or_else(|| CaptureRecord::headers_only(http_head));
+            lend_http_head(&mut record, http_head);
             let framing = Framing::of(http_head);
             let head = CaptureHead {
                 record,
@@ -186,6 +235,14 @@ impl Collection {
     }
 }
 
+/// A revisit written without an HTTP header (Heritrix's server-not-modified revisits, some
+/// warcprox ones) answers with its original's status and fields, as pywb does.
+fn lend_http_head(revisit: &mut CaptureRecord, original: &[u8]) {
+    if revisit.http_head.is_empty() {
+        revisit.http_head = original.to_vec();
+    }
+}
+
 /// A whole payload read into memory, de-chunked.
 fn dechunk(framed: Vec<u8>) -> Vec<u8> {
     use std::io::Read;
@@ -204,4 +261,23 @@ fn stored_by<'a>(index: &'a Index, capture: &'a Capture) -> Result<&'a Capture, 
         .ok_or_else(|| CollectionError::NoPayload {
             url: capture.url.clone(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_read_as_other_tools_wrote_them() {
+        let head = b"HTTP/1.1 302 Found\nLOCATION:\r\n  /a\r\n\tb\nX-Latin: caf\xe9\r\nno colon\r\n\r\nBody: not a field";
+        assert_eq!(
+            http_fields(head),
+            [
+                ("LOCATION".to_string(), "/a b".to_string()),
+                ("X-Latin".to_string(), "caf\u{e9}".to_string()),
+            ]
+        );
+        let framing = Framing::of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assert!(framing.chunked && framing.encoding.is_none());
+    }
 }

@@ -67,8 +67,11 @@ impl Index {
     /// Every capture of a URL (by its SURT key, so `http://` and `https://www.` forms of one
     /// URL are one), oldest first.
     pub fn captures_of(&self, url: &str) -> &[Capture] {
-        let key = surt(url);
-        let start = self.captures.partition_point(|c| c.urlkey < key);
+        self.captures_of_key(&surt(url))
+    }
+
+    fn captures_of_key(&self, key: &str) -> &[Capture] {
+        let start = self.captures.partition_point(|c| c.urlkey.as_str() < key);
         let len = self.captures[start..].partition_point(|c| c.urlkey == key);
         &self.captures[start..start + len]
     }
@@ -126,14 +129,23 @@ impl Index {
         out
     }
 
-    /// The capture whose record holds this capture's payload: itself, or for a revisit the
-    /// first capture that stored the same digest; `None` when the collection holds no such.
+    /// The capture whose record holds this capture's payload: itself, or for a revisit a
+    /// capture that stored the same digest, of the same URL if there is one (the nearest in
+    /// time, as pywb resolves revisits within the URL's captures), else the first in the
+    /// collection; `None` when the collection holds no such. Other tools de-duplicate even
+    /// empty payloads, so a revisit of a redirect resolved to any other URL would answer with
+    /// a stranger's headers.
     pub fn payload_of<'a>(&'a self, capture: &'a Capture) -> Option<&'a Capture> {
         if !capture.is_revisit() {
             return Some(capture);
         }
-        let i = *self.stored.get(capture.digest.as_deref()?)?;
-        Some(&self.captures[i])
+        let digest = capture.digest.as_deref()?;
+        let same_url = self
+            .captures_of_key(&capture.urlkey)
+            .iter()
+            .filter(|c| !c.is_revisit() && c.digest.as_deref() == Some(digest))
+            .min_by_key(|c| (c.seconds - capture.seconds).unsigned_abs());
+        same_url.or_else(|| Some(&self.captures[*self.stored.get(digest)?]))
     }
 
     /// The first capture storing each payload the collection holds.
@@ -275,5 +287,45 @@ mod tests {
             [4],
             "another scheme is another URL"
         );
+        // A revisit resolves within its own URL first, then anywhere in the collection.
+        let index = Index::from_captures(vec![
+            capture(
+                "http://a.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                1,
+            ),
+            capture(
+                "http://b.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                2,
+            ),
+            capture(
+                "http://b.example/",
+                "20200102000000",
+                "warc/revisit",
+                "sha1:E",
+                3,
+            ),
+            capture(
+                "http://c.example/",
+                "20200102000000",
+                "warc/revisit",
+                "sha1:E",
+                4,
+            ),
+        ]);
+        let revisit = |offset| {
+            index
+                .captures()
+                .iter()
+                .find(|c| c.offset == offset)
+                .unwrap()
+        };
+        assert_eq!(index.payload_of(revisit(3)).unwrap().offset, 2);
+        assert_eq!(index.payload_of(revisit(4)).unwrap().offset, 1);
     }
 }

@@ -7,7 +7,8 @@
 use std::io::BufRead;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::response::Builder;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
@@ -133,10 +134,16 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
         }
     };
     let status = StatusCode::from_u16(head.status().unwrap_or(200)).unwrap_or(StatusCode::OK);
+    let served = Served {
+        collection,
+        capture,
+        status,
+        head: &head,
+    };
     let mut response = if wanted.modifier == "id_" {
-        raw_response(status, &head, payload, request_headers)
+        raw_response(&served, payload, request_headers)
     } else {
-        replayed_response(collection, capture, status, &head, payload, request_headers)
+        replayed_response(&served, payload, request_headers)
     };
     memento_headers(response.headers_mut(), collection, capture);
     response
@@ -214,6 +221,51 @@ fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
     format!("/{collection}/{stamp}/{url}")
 }
 
+/// What every response for one capture is made from.
+struct Served<'a> {
+    collection: &'a str,
+    capture: &'a Capture,
+    status: StatusCode,
+    head: &'a CaptureHead,
+}
+
+impl Served<'_> {
+    /// A response with the capture's status, the archived fields `keep` lets through and the
+    /// Content-Security-Policy that fences every response of this server (`id_` included:
+    /// archived pages are written by strangers). A field this server cannot send (a name or
+    /// value HTTP does not allow, as some servers wrote them) is left out, rather than failing
+    /// the response and losing the others, `Location` with them.
+    fn builder(&self, keep: impl Fn(&str) -> bool) -> Builder {
+        let mut builder = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_SECURITY_POLICY, CSP);
+        for (name, value) in self.head.fields() {
+            if !keep(&name) {
+                continue;
+            }
+            let name = HeaderName::from_bytes(name.as_bytes());
+            let value = HeaderValue::from_bytes(value.as_bytes());
+            if let (Ok(name), Ok(value)) = (name, value) {
+                builder = builder.header(name, value);
+            }
+        }
+        builder
+    }
+
+    /// The archived `Location`, pointed into the archive under `stamp` (the capture's
+    /// timestamp and modifier): never at the live web, whatever the modifier (pywb leaves it
+    /// as archived under `id_`, which a browser would follow out of the archive).
+    fn location(&self, builder: Builder, stamp: &str) -> Builder {
+        match location_target(self.capture, self.head) {
+            Some(target) => builder.header(
+                header::LOCATION,
+                format!("/{}/{stamp}/{target}", self.collection),
+            ),
+            None => builder,
+        }
+    }
+}
+
 fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture) {
     if let Ok(v) = HeaderValue::from_str(&http_date(capture.seconds)) {
         headers.insert("Memento-Datetime", v);
@@ -248,39 +300,16 @@ fn passes_through(name: &str) -> bool {
     )
 }
 
-fn archived_headers(head: &CaptureHead) -> Vec<(String, String)> {
-    String::from_utf8_lossy(&head.record.http_head)
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            Some((n.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
-}
-
 /// The archived bytes as they are (`id_`), de-chunked, with ranges for media.
-fn raw_response(
-    status: StatusCode,
-    head: &CaptureHead,
-    payload: Payload,
-    request_headers: &HeaderMap,
-) -> Response {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in archived_headers(head) {
-        if passes_through(&name) || name.eq_ignore_ascii_case("content-encoding") {
-            builder = builder.header(name, value);
-        }
-    }
-    ranged(builder, payload, request_headers)
+fn raw_response(served: &Served<'_>, payload: Payload, request_headers: &HeaderMap) -> Response {
+    let builder = served
+        .builder(|name| passes_through(name) || name.eq_ignore_ascii_case("content-encoding"));
+    let stamp = format!("{}id_", served.capture.timestamp);
+    ranged(served.location(builder, &stamp), payload, request_headers)
 }
 
 /// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
-fn ranged(
-    builder: axum::http::response::Builder,
-    payload: Payload,
-    request_headers: &HeaderMap,
-) -> Response {
+fn ranged(builder: Builder, payload: Payload, request_headers: &HeaderMap) -> Response {
     let Some(total) = payload.size() else {
         // Too large to read whole and stored chunked: its size is known only at its end, so
         // it streams whole, with no length and no ranges.
@@ -374,35 +403,21 @@ fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
 /// A capture as a browser should see it from the archive: references through this server,
 /// redirects into the archive, the live web fenced off by CSP, a banner on pages.
 fn replayed_response(
-    collection: &str,
-    capture: &Capture,
-    status: StatusCode,
-    head: &CaptureHead,
+    served: &Served<'_>,
     payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
+    let (collection, capture, head) = (served.collection, served.capture, served.head);
     let prefix = format!("/{collection}/{}", capture.timestamp);
     let base = Url::parse(&capture.url).ok();
-    let mut builder = Response::builder()
-        .status(status)
-        .header(header::CONTENT_SECURITY_POLICY, CSP);
-    for (name, value) in archived_headers(head) {
-        if passes_through(&name) {
-            builder = builder.header(name, value);
-        }
-    }
-    if let (Some(location), Some(base)) = (head.http_header("location"), &base)
-        && let Ok(target) = base.join(location.trim())
-    {
-        builder = builder.header(header::LOCATION, format!("{prefix}/{target}"));
-    }
+    let mut builder = served.location(served.builder(passes_through), &capture.timestamp);
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
     let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);
     let rewritable =
         kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
     let Some(base) = base.filter(|_| rewritable) else {
-        if let Some(encoding) = encoding {
+        if let Some(encoding) = encoding.and_then(|e| HeaderValue::from_str(e).ok()) {
             builder = builder.header(header::CONTENT_ENCODING, encoding);
         }
         return ranged(builder, payload, request_headers);

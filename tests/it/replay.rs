@@ -458,6 +458,20 @@ out.close()
     );
 }
 
+/// One uncompressed WARC/1.0 record written byte by byte, for what warcio would tidy up on
+/// the way in (HTTP heads with bare LF line ends, folded header lines).
+fn raw_record(kind: &str, url: &str, date: &str, fields: &[(&str, &str)], block: &[u8]) -> Vec<u8> {
+    let mut header = format!(
+        "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {url}\r\nWARC-Date: {date}\r\nWARC-Record-ID: <urn:uuid:{}>\r\n",
+        uuid::Uuid::new_v4()
+    );
+    for (name, value) in fields {
+        header.push_str(&format!("{name}: {value}\r\n"));
+    }
+    header.push_str(&format!("Content-Length: {}\r\n\r\n", block.len()));
+    [header.as_bytes(), block, b"\r\n\r\n"].concat()
+}
+
 /// Python's bytes literal for `bytes`.
 fn py_bytes(bytes: &[u8]) -> String {
     let escaped: String = bytes.iter().map(|b| format!("\\x{b:02x}")).collect();
@@ -639,4 +653,148 @@ fn redirects_to_themselves_never_loop() {
     // Archived only as a redirect to itself: not found, rather than a loop.
     let (status, location) = others.redirect(&format!("/others/{TS}/http://example.net/a"));
     assert_eq!((status, location), (404, None));
+}
+
+#[test]
+fn archived_redirects_keep_their_location() {
+    if !crate::support::requires(&["python3", "python:warcio"]) {
+        return;
+    }
+    // Every redirect status, with absolute, relative and protocol-relative Locations.
+    let mut records = String::new();
+    let mut expected = Vec::new();
+    for status in [301, 302, 303, 307, 308] {
+        for (kind, location, target) in [
+            (
+                "absolute",
+                "https://example.org/there".to_string(),
+                "https://example.org/there".to_string(),
+            ),
+            (
+                "relative",
+                format!("../to/{status}?q=1"),
+                format!("http://example.com/relative/to/{status}?q=1"),
+            ),
+            (
+                "protocol",
+                "//cdn.example.com/x".to_string(),
+                "http://cdn.example.com/x".to_string(),
+            ),
+        ] {
+            let url = format!("http://example.com/{kind}/from/{status}");
+            records.push_str(&format!(
+                "response('{url}', '{DATE}', '{status} Moved', [('Location', '{location}')], b'')\n"
+            ));
+            expected.push((url, status, target));
+        }
+    }
+    // What other tools write that warcio would tidy: written byte by byte.
+    let http = [("Content-Type", "application/http; msgtype=response")];
+    let empty_sha1 = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ";
+    let http_empty = [http[0], ("WARC-Payload-Digest", empty_sha1)];
+    let response = |url: &str, fields: &[(&str, &str)], block: &[u8]| {
+        raw_record("response", url, DATE, fields, block)
+    };
+    let by_hand = [
+        // Bare LF line ends; the body after the head must survive too.
+        response(
+            "http://example.com/lf",
+            &http,
+            b"HTTP/1.1 302 Found\nLocation: /lf-target\nContent-Type: text/html\n\n<p>moved by lf</p>",
+        ),
+        response(
+            "http://example.com/lf-page",
+            &http,
+            b"HTTP/1.0 200 OK\nContent-Type: text/plain\n\nlf body",
+        ),
+        // A folded field, the name in capitals.
+        response(
+            "http://example.com/folded",
+            &http,
+            b"HTTP/1.1 301 Moved\r\nLOCATION:\r\n  http://example.com/unfolded\r\n\r\n",
+        ),
+        // Spaces and non-ASCII, and fields no HTTP library would send (a control byte, a
+        // name with a space): left out, not the response.
+        response(
+            "http://example.com/odd",
+            &http,
+            "HTTP/1.1 302 Found\r\nX-Bad: a\x01b\r\nBad Name: x\r\nlocation:  /caf\u{e9} au lait \r\n\r\n"
+                .as_bytes(),
+        ),
+        // A stranger's empty payload, listed first in the index...
+        response(
+            "http://stranger.ae/",
+            &http_empty,
+            b"HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n",
+        ),
+        // ...and a revisit without an HTTP header of an empty-bodied redirect: it answers
+        // with the redirect's status and Location, not the stranger's.
+        response(
+            "http://example.com/revisited",
+            &http_empty,
+            b"HTTP/1.1 302 Found\r\nLocation: /revisited-target\r\n\r\n",
+        ),
+        raw_record(
+            "revisit",
+            "http://example.com/revisited",
+            "2020-01-02T00:00:00Z",
+            &[
+                (
+                    "WARC-Profile",
+                    "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+                ),
+                ("WARC-Refers-To-Target-URI", "http://example.com/revisited"),
+                ("WARC-Payload-Digest", empty_sha1),
+            ],
+            b"",
+        ),
+    ]
+    .concat();
+    let others = OtherTools::replay(|dir| {
+        warcio_warc(&dir.join("redirects.warc.gz"), &records);
+        std::fs::write(dir.join("by-hand.warc"), by_hand).unwrap();
+    });
+    expected.extend([
+        (
+            "http://example.com/lf".to_string(),
+            302,
+            "http://example.com/lf-target".to_string(),
+        ),
+        (
+            "http://example.com/folded".to_string(),
+            301,
+            "http://example.com/unfolded".to_string(),
+        ),
+        (
+            "http://example.com/odd".to_string(),
+            302,
+            "http://example.com/caf%C3%A9%20au%20lait".to_string(),
+        ),
+    ]);
+    for (url, status, target) in &expected {
+        for modifier in ["", "id_"] {
+            let path = format!("/others/{TS}{modifier}/{url}");
+            let location = format!("/others/{TS}{modifier}/{target}");
+            assert_eq!(others.redirect(&path), (*status, Some(location)), "{path}");
+        }
+    }
+    let (status, _, body) = others
+        .follow(&format!("/others/{TS}id_/http://example.com/lf"), 0)
+        .unwrap();
+    assert_eq!((status, body.as_slice()), (302, &b"<p>moved by lf</p>"[..]));
+    let (status, headers, body) = others
+        .follow(&format!("/others/{TS}/http://example.com/lf-page"), 0)
+        .unwrap();
+    assert_eq!((status, body.as_slice()), (200, &b"lf body"[..]));
+    assert_eq!(headers["content-type"], "text/plain");
+    let (_, headers, _) = others
+        .follow(&format!("/others/{TS}/http://example.com/odd"), 0)
+        .unwrap();
+    assert!(!headers.contains_key("x-bad"), "{headers:?}");
+    for modifier in ["", "id_"] {
+        let path = format!("/others/20200102000000{modifier}/http://example.com/revisited");
+        let location =
+            format!("/others/20200102000000{modifier}/http://example.com/revisited-target");
+        assert_eq!(others.redirect(&path), (302, Some(location)), "{path}");
+    }
 }
