@@ -32,8 +32,17 @@ impl CaptureHead {
     }
 
     /// The fields the capture answers with, in their order: its HTTP header's (see
-    /// [`http_fields`]).
+    /// [`http_fields`]), or for a record that holds no HTTP message (a `resource`, a
+    /// `metadata` record) the one its WARC header gives, its `Content-Type`.
     pub fn fields(&self) -> Vec<(String, String)> {
+        if self.record.http_head.is_empty() && !self.record.header.holds_http() {
+            return self
+                .record
+                .header
+                .get("Content-Type")
+                .map(|ct| vec![("Content-Type".to_string(), ct.to_string())])
+                .unwrap_or_default();
+        }
         http_fields(&self.record.http_head)
     }
 

@@ -3,6 +3,13 @@
 //! this server, with Memento headers, ranges for media, and payloads too large for memory
 //! streamed from their WARC. What a payload becomes is the rewrite dispatch the offline copy
 //! uses too.
+//!
+//! Other tools' WARCs replay as pywb replays them: of equally near captures the URL exactly as
+//! asked answers first, and a redirect to itself never answers ([`choose`]); an archived
+//! redirect keeps its `Location`, pointed into the archive; payloads stored with their chunk
+//! framing come de-chunked; `resource` records and records under other schemes (`urn:`,
+//! `dns:`, `file:`, `metadata:`) answer with their WARC Content-Type, the latter never
+//! rewritten.
 
 use std::io::BufRead;
 
@@ -140,7 +147,9 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
         status,
         head: &head,
     };
-    let mut response = if wanted.modifier == "id_" {
+    // Records other tools file under their own schemes (`urn:`, `dns:`, ...) are no web
+    // pages: never rewritten, whatever the modifier.
+    let mut response = if wanted.modifier == "id_" || !is_web_url(&capture.url) {
         raw_response(&served, payload, request_headers)
     } else {
         replayed_response(&served, payload, request_headers)

@@ -798,3 +798,111 @@ fn archived_redirects_keep_their_location() {
         assert_eq!(others.redirect(&path), (302, Some(location)), "{path}");
     }
 }
+
+#[test]
+fn resource_records_serve_their_content_type() {
+    if !crate::support::requires(&["python3", "python:warcio"]) {
+        return;
+    }
+    let records = format!(
+        "resource('http://example.com/notes.md', '{DATE}', 'text/markdown; charset=utf-8', b'# notes')\n\
+         resource('http://example.com/page.html', '{DATE}', 'text/html', b'<a href=\"/next\">next</a>')\n"
+    );
+    let others = OtherTools::replay(|dir| warcio_warc(&dir.join("resources.warc.gz"), &records));
+    for modifier in ["", "id_"] {
+        let path = format!("/others/{TS}{modifier}/http://example.com/notes.md");
+        let (status, headers, body) = others.follow(&path, 0).unwrap();
+        assert_eq!((status, body.as_slice()), (200, &b"# notes"[..]), "{path}");
+        assert_eq!(
+            headers["content-type"], "text/markdown; charset=utf-8",
+            "{path}"
+        );
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+        let path = format!("/others/{TS}{modifier}/http://example.com/page.html");
+        let (_, headers, _) = others.follow(&path, 0).unwrap();
+        assert_eq!(headers["content-type"], "text/html", "{path}");
+    }
+    // Typed as a page, a resource is rewritten as one.
+    let (_, _, body) = others
+        .follow(&format!("/others/{TS}/http://example.com/page.html"), 0)
+        .unwrap();
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains(&format!("href=\"/others/{TS}/http://example.com/next\"")),
+        "{html}"
+    );
+    let (_, _, raw) = others
+        .follow(&format!("/others/{TS}id_/http://example.com/page.html"), 0)
+        .unwrap();
+    assert_eq!(raw, b"<a href=\"/next\">next</a>");
+}
+
+#[test]
+fn records_under_other_schemes_replay_raw() {
+    if !crate::support::requires(&["python3", "python:warcio"]) {
+        return;
+    }
+    let manifest = "metadata://gnu.org/software/wget/warc/MANIFEST.txt";
+    let records = format!(
+        "resource('urn:pageinfo:http://example.com/', '{DATE}', 'application/json', b'{{\"url\": \"http://example.com/\"}}')\n\
+         resource('dns:example.com', '{DATE}', 'text/dns', b'20200101000000\\nexample.com. 300 IN A 93.184.216.34\\n')\n\
+         resource('file:///x.txt', '{DATE}', 'text/plain', b'a local file')\n\
+         resource('{manifest}', '{DATE}', 'text/plain', b'<html>wget manifest</html>')\n\
+         metadata('metadata://example.com/crawl-log', '{DATE}', 'text/plain', b'the log')\n\
+         response('http://gnu.org/software/wget/warc/MANIFEST.txt', '{DATE}', '200 OK', [('Content-Type', 'text/plain')], b'a web page of the same SURT key')\n"
+    );
+    let others = OtherTools::replay(|dir| warcio_warc(&dir.join("schemes.warc.gz"), &records));
+    for (url, content_type, body) in [
+        (
+            "urn:pageinfo:http://example.com/",
+            "application/json",
+            &b"{\"url\": \"http://example.com/\"}"[..],
+        ),
+        (
+            "dns:example.com",
+            "text/dns",
+            b"20200101000000\nexample.com. 300 IN A 93.184.216.34\n",
+        ),
+        ("file:///x.txt", "text/plain", b"a local file"),
+        (manifest, "text/plain", b"<html>wget manifest</html>"),
+        ("metadata://example.com/crawl-log", "text/plain", b"the log"),
+    ] {
+        // Raw whatever the modifier: never rewritten, no banner, no link resolved.
+        for modifier in ["id_", ""] {
+            let path = format!("/others/{TS}{modifier}/{url}");
+            let (status, headers, served) = others.follow(&path, 0).unwrap();
+            assert_eq!((status, served.as_slice()), (200, body), "{path}");
+            assert_eq!(headers["content-type"], content_type, "{path}");
+            assert!(headers.contains_key("content-security-policy"), "{path}");
+        }
+        // The nearest capture, as for any URL.
+        let (status, location) = others.redirect(&format!("/others/2019id_/{url}"));
+        assert_eq!(
+            (status, location),
+            (302, Some(format!("/others/{TS}id_/{url}")))
+        );
+    }
+    // The web page sharing the manifest's SURT key answers for the web URL only.
+    let (_, _, page) = others
+        .follow(
+            &format!("/others/{TS}id_/http://gnu.org/software/wget/warc/MANIFEST.txt"),
+            0,
+        )
+        .unwrap();
+    assert_eq!(page, b"a web page of the same SURT key");
+    // Only the index is asked: a file that exists is not one that was archived.
+    assert_eq!(
+        others
+            .follow(&format!("/others/{TS}id_/file:///etc/passwd"), 0)
+            .unwrap()
+            .0,
+        404
+    );
+    assert_eq!(
+        others
+            .follow(&format!("/others/{TS}id_/dns:example.org"), 0)
+            .unwrap()
+            .0,
+        404
+    );
+}
