@@ -67,18 +67,44 @@ impl Index {
     /// Every capture of a URL (by its SURT key, so `http://` and `https://www.` forms of one
     /// URL are one), oldest first.
     pub fn captures_of(&self, url: &str) -> &[Capture] {
-        let key = surt(url);
-        let start = self.captures.partition_point(|c| c.urlkey < key);
+        self.captures_of_key(&surt(url))
+    }
+
+    fn captures_of_key(&self, key: &str) -> &[Capture] {
+        let start = self.captures.partition_point(|c| c.urlkey.as_str() < key);
         let len = self.captures[start..].partition_point(|c| c.urlkey == key);
         &self.captures[start..start + len]
     }
 
-    /// The capture of a URL nearest to a time (seconds since the epoch); the older of two
-    /// equally near.
+    /// The capture of a URL nearest to a time (seconds since the epoch), as [`Index::closest`]
+    /// orders them.
     pub fn nearest(&self, url: &str, seconds: i64) -> Option<&Capture> {
-        self.captures_of(url)
+        self.closest(url, seconds).into_iter().next()
+    }
+
+    /// The captures that may answer for a URL, in the order replay tries them: nearest to a
+    /// time (seconds since the epoch) first; of equally near ones the URL exactly as asked
+    /// (scheme included) before another spelling of its SURT key, then one that is no 3xx (a
+    /// redirect, or a 304 with nothing to show), then the older. Only captures of the URL's
+    /// scheme answer for it, `http` and `https` being one (a wget `metadata://gnu.org/...`
+    /// record shares its SURT key with `http://gnu.org/...`).
+    pub fn closest(&self, url: &str, seconds: i64) -> Vec<&Capture> {
+        let wanted = comparable(url);
+        let family = scheme_family(url);
+        let mut candidates: Vec<&Capture> = self
+            .captures_of(url)
             .iter()
-            .min_by_key(|c| (c.seconds - seconds).unsigned_abs())
+            .filter(|c| scheme_family(&c.url) == family)
+            .collect();
+        candidates.sort_by_cached_key(|c| {
+            (
+                (c.seconds - seconds).unsigned_abs(),
+                comparable(&c.url) != wanted,
+                c.status.is_some_and(|s| (300..400).contains(&s)),
+                c.seconds,
+            )
+        });
+        candidates
     }
 
     /// The latest capture of each URL that has a payload to show (a revisit whose original
@@ -103,19 +129,48 @@ impl Index {
         out
     }
 
-    /// The capture whose record holds this capture's payload: itself, or for a revisit the
-    /// first capture that stored the same digest; `None` when the collection holds no such.
+    /// The capture whose record holds this capture's payload: itself, or for a revisit a
+    /// capture that stored the same digest, of the same URL if there is one (the nearest in
+    /// time, as pywb resolves revisits within the URL's captures), else the first in the
+    /// collection; `None` when the collection holds no such. Other tools de-duplicate even
+    /// empty payloads, so a revisit of a redirect resolved to any other URL would answer with
+    /// a stranger's headers.
     pub fn payload_of<'a>(&'a self, capture: &'a Capture) -> Option<&'a Capture> {
         if !capture.is_revisit() {
             return Some(capture);
         }
-        let i = *self.stored.get(capture.digest.as_deref()?)?;
-        Some(&self.captures[i])
+        let digest = capture.digest.as_deref()?;
+        let same_url = self
+            .captures_of_key(&capture.urlkey)
+            .iter()
+            .filter(|c| !c.is_revisit() && c.digest.as_deref() == Some(digest))
+            .min_by_key(|c| (c.seconds - capture.seconds).unsigned_abs());
+        same_url.or_else(|| Some(&self.captures[*self.stored.get(digest)?]))
     }
 
     /// The first capture storing each payload the collection holds.
     pub fn stored_payloads(&self) -> impl Iterator<Item = &Capture> {
         self.stored.values().map(|&i| &self.captures[i])
+    }
+}
+
+/// A URL as the replay router spells one it is asked for, to tell the exact URL among the
+/// spellings of one SURT key.
+fn comparable(url: &str) -> String {
+    url::Url::parse(url.trim()).map_or_else(|_| url.trim().to_string(), String::from)
+}
+
+/// A URL's scheme, lowercased, with `https` counted as `http`.
+fn scheme_family(url: &str) -> String {
+    let scheme = url
+        .split_once(':')
+        .map_or("", |(scheme, _)| scheme)
+        .trim()
+        .to_ascii_lowercase();
+    if scheme == "https" {
+        "http".to_string()
+    } else {
+        scheme
     }
 }
 
@@ -196,5 +251,81 @@ mod tests {
         );
         let unparsed = Index::parse("garbage\n\n");
         assert_eq!((unparsed.len(), unparsed.unreadable_lines()), (0, 1));
+    }
+
+    #[test]
+    fn the_exact_url_then_no_redirect_answers_first() {
+        let with_status = |url: &str, status: u16, offset: u64| {
+            let mut c = capture(url, "20200101000000", "text/html", "sha1:X", offset);
+            c.status = Some(status);
+            c
+        };
+        let index = Index::from_captures(vec![
+            with_status("http://example.com/", 301, 1),
+            with_status("https://example.com/", 200, 2),
+            with_status("https://www.example.com/", 302, 3),
+            with_status("metadata://example.com/", 200, 4),
+        ]);
+        let at = |url| -> Vec<u64> {
+            let seconds = index.captures()[0].seconds;
+            index
+                .closest(url, seconds)
+                .iter()
+                .map(|c| c.offset)
+                .collect()
+        };
+        assert_eq!(at("http://example.com/"), [1, 2, 3]);
+        assert_eq!(at("https://example.com"), [2, 1, 3]);
+        assert_eq!(at("https://www.example.com/"), [3, 2, 1]);
+        assert_eq!(
+            at("http://example.com/?"),
+            [2, 1, 3],
+            "no exact URL: no redirect first"
+        );
+        assert_eq!(
+            at("metadata://example.com/"),
+            [4],
+            "another scheme is another URL"
+        );
+        // A revisit resolves within its own URL first, then anywhere in the collection.
+        let index = Index::from_captures(vec![
+            capture(
+                "http://a.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                1,
+            ),
+            capture(
+                "http://b.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                2,
+            ),
+            capture(
+                "http://b.example/",
+                "20200102000000",
+                "warc/revisit",
+                "sha1:E",
+                3,
+            ),
+            capture(
+                "http://c.example/",
+                "20200102000000",
+                "warc/revisit",
+                "sha1:E",
+                4,
+            ),
+        ]);
+        let revisit = |offset| {
+            index
+                .captures()
+                .iter()
+                .find(|c| c.offset == offset)
+                .unwrap()
+        };
+        assert_eq!(index.payload_of(revisit(3)).unwrap().offset, 2);
+        assert_eq!(index.payload_of(revisit(4)).unwrap().offset, 1);
     }
 }

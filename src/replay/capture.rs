@@ -3,11 +3,19 @@
 //! this server, with Memento headers, ranges for media, and payloads too large for memory
 //! streamed from their WARC. What a payload becomes is the rewrite dispatch the offline copy
 //! uses too.
+//!
+//! Other tools' WARCs replay as pywb replays them: of equally near captures the URL exactly as
+//! asked answers first, and a redirect to itself never answers ([`choose`]); an archived
+//! redirect keeps its `Location`, pointed into the archive; payloads stored with their chunk
+//! framing come de-chunked; `resource` records and records under other schemes (`urn:`,
+//! `dns:`, `file:`, `metadata:`) answer with their WARC Content-Type, the latter never
+//! rewritten.
 
 use std::io::BufRead;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::response::Builder;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
@@ -19,6 +27,7 @@ use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
 use crate::content::decode_content;
 use crate::index::Capture;
+use crate::index::surt::surt;
 use crate::rewrite::{HtmlOptions, payload_kind, rewrite_payload};
 use crate::warc::record::parse_timestamp14;
 
@@ -91,19 +100,30 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
     let Some(seconds) = timestamp_seconds(wanted.timestamp) else {
         return plain(StatusCode::BAD_REQUEST, "not a timestamp");
     };
-    let Some(capture) = loaded.index.nearest(wanted.url, seconds) else {
+    let candidates = loaded.index.closest(wanted.url, seconds);
+    if candidates.is_empty() {
         return not_archived(wanted.url, collection);
-    };
-    if capture.timestamp != wanted.timestamp {
-        let location = format!(
-            "/{collection}/{}{}/{}",
-            capture.timestamp, wanted.modifier, capture.url
+    }
+    let Some(chosen) = choose(loaded, candidates) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "{} is archived in {collection} only as a redirect to itself",
+                wanted.url
+            ),
         );
+    };
+    let capture = chosen.capture;
+    if capture.timestamp != wanted.timestamp {
+        let stamp = format!("{}{}", capture.timestamp, wanted.modifier);
+        let location = archive_path(collection, &stamp, &capture.url);
         return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
     }
-    let read = loaded
-        .collection
-        .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+    let read = chosen.read.unwrap_or_else(|| {
+        loaded
+            .collection
+            .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD)
+    });
     let (head, payload) = match read {
         Ok(read) => read,
         Err(CollectionError::NoPayload { .. }) => {
@@ -121,13 +141,138 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
         }
     };
     let status = StatusCode::from_u16(head.status().unwrap_or(200)).unwrap_or(StatusCode::OK);
-    let mut response = if wanted.modifier == "id_" {
-        raw_response(status, &head, payload, request_headers)
+    let served = Served {
+        collection,
+        capture,
+        status,
+        head: &head,
+    };
+    // Records other tools file under their own schemes (`urn:`, `dns:`, ...) are no web
+    // pages: never rewritten, whatever the modifier.
+    let mut response = if wanted.modifier == "id_" || !is_web_url(&capture.url) {
+        raw_response(&served, payload, request_headers)
     } else {
-        replayed_response(collection, capture, status, &head, payload, request_headers)
+        replayed_response(&served, payload, request_headers)
     };
     memento_headers(response.headers_mut(), collection, capture);
     response
+}
+
+/// A capture chosen to answer, with its record when it was read to choose it.
+struct Chosen<'i> {
+    capture: &'i Capture,
+    read: Option<Result<(CaptureHead, Payload), CollectionError>>,
+}
+
+/// The first candidate that is no redirect to itself: served, such a capture sends the
+/// browser back to the same request, forever (an `http://` capture redirecting to its
+/// `https://` twin of the same second, say). pywb's warcserver rejects these captures too and
+/// tries the next (`raise_on_self_redirect`). Whether a capture redirects is in the index,
+/// but where to is only in its record: redirects, and web captures the index gives no status,
+/// are read to tell, and what was read is kept for serving.
+fn choose<'i>(loaded: &'i Loaded, candidates: Vec<&'i Capture>) -> Option<Chosen<'i>> {
+    for capture in candidates {
+        let may_redirect = capture.status.map_or(is_web_url(&capture.url), is_redirect);
+        if !may_redirect {
+            return Some(Chosen {
+                capture,
+                read: None,
+            });
+        }
+        let read = loaded
+            .collection
+            .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+        if let Ok((head, _)) = &read
+            && redirects_to_itself(capture, head)
+        {
+            continue;
+        }
+        return Some(Chosen {
+            capture,
+            read: Some(read),
+        });
+    }
+    None
+}
+
+/// A redirect a browser follows (3xx, but not 304 Not Modified).
+fn is_redirect(status: u16) -> bool {
+    (300..400).contains(&status) && status != 304
+}
+
+/// Whether a capture is a redirect whose `Location` has the capture's own SURT key: the
+/// request it sends the browser to finds the same captures again.
+fn redirects_to_itself(capture: &Capture, head: &CaptureHead) -> bool {
+    head.status().is_some_and(is_redirect)
+        && location_target(capture, head)
+            .is_some_and(|target| surt(target.as_str()) == surt(&capture.url))
+}
+
+/// Where an archived redirect points, resolved against the capture's URL: absolute,
+/// relative and protocol-relative `Location`s alike, spaces and non-ASCII percent-encoded.
+fn location_target(capture: &Capture, head: &CaptureHead) -> Option<Url> {
+    let location = head.http_header("location")?;
+    let location = location.trim();
+    if location.is_empty() {
+        return None;
+    }
+    Url::parse(&capture.url).ok()?.join(location).ok()
+}
+
+fn is_web_url(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// `/COLL/STAMP/URL`, the URL in its serialized form (a URL archived with spaces or
+/// non-ASCII in it is no valid header value as it stands).
+fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
+    let url = Url::parse(url).map_or_else(|_| url.to_string(), String::from);
+    format!("/{collection}/{stamp}/{url}")
+}
+
+/// What every response for one capture is made from.
+struct Served<'a> {
+    collection: &'a str,
+    capture: &'a Capture,
+    status: StatusCode,
+    head: &'a CaptureHead,
+}
+
+impl Served<'_> {
+    /// A response with the capture's status, the archived fields `keep` lets through and the
+    /// Content-Security-Policy that fences every response of this server (`id_` included:
+    /// archived pages are written by strangers). A field this server cannot send (a name or
+    /// value HTTP does not allow, as some servers wrote them) is left out, rather than failing
+    /// the response and losing the others, `Location` with them.
+    fn builder(&self, keep: impl Fn(&str) -> bool) -> Builder {
+        let mut builder = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_SECURITY_POLICY, CSP);
+        for (name, value) in self.head.fields() {
+            if !keep(&name) {
+                continue;
+            }
+            let name = HeaderName::from_bytes(name.as_bytes());
+            let value = HeaderValue::from_bytes(value.as_bytes());
+            if let (Ok(name), Ok(value)) = (name, value) {
+                builder = builder.header(name, value);
+            }
+        }
+        builder
+    }
+
+    /// The archived `Location`, pointed into the archive under `stamp` (the capture's
+    /// timestamp and modifier): never at the live web, whatever the modifier (pywb leaves it
+    /// as archived under `id_`, which a browser would follow out of the archive).
+    fn location(&self, builder: Builder, stamp: &str) -> Builder {
+        match location_target(self.capture, self.head) {
+            Some(target) => builder.header(
+                header::LOCATION,
+                format!("/{}/{stamp}/{target}", self.collection),
+            ),
+            None => builder,
+        }
+    }
 }
 
 fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture) {
@@ -150,6 +295,7 @@ fn passes_through(name: &str) -> bool {
         "content-length"
             | "transfer-encoding"
             | "x-orig-transfer-encoding"
+            | "trailer"
             | "connection"
             | "keep-alive"
             | "content-security-policy"
@@ -163,43 +309,21 @@ fn passes_through(name: &str) -> bool {
     )
 }
 
-fn archived_headers(head: &CaptureHead) -> Vec<(String, String)> {
-    String::from_utf8_lossy(&head.record.http_head)
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            Some((n.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
-}
-
-/// The archived bytes as they are (`id_`), with ranges for media.
-fn raw_response(
-    status: StatusCode,
-    head: &CaptureHead,
-    payload: Payload,
-    request_headers: &HeaderMap,
-) -> Response {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in archived_headers(head) {
-        if passes_through(&name) || name.eq_ignore_ascii_case("content-encoding") {
-            builder = builder.header(name, value);
-        }
-    }
-    ranged(builder, payload, request_headers)
+/// The archived bytes as they are (`id_`), de-chunked, with ranges for media.
+fn raw_response(served: &Served<'_>, payload: Payload, request_headers: &HeaderMap) -> Response {
+    let builder = served
+        .builder(|name| passes_through(name) || name.eq_ignore_ascii_case("content-encoding"));
+    let stamp = format!("{}id_", served.capture.timestamp);
+    ranged(served.location(builder, &stamp), payload, request_headers)
 }
 
 /// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
-fn ranged(
-    builder: axum::http::response::Builder,
-    payload: Payload,
-    request_headers: &HeaderMap,
-) -> Response {
-    let total = if payload.cut {
-        payload.location.size
-    } else {
-        payload.bytes.len() as u64
+fn ranged(builder: Builder, payload: Payload, request_headers: &HeaderMap) -> Response {
+    let Some(total) = payload.size() else {
+        // Too large to read whole and stored chunked: its size is known only at its end, so
+        // it streams whole, with no length and no ranges.
+        let body = stream_payload(payload.location, 0, u64::MAX);
+        return builder.body(body).unwrap_or_else(bad_headers);
     };
     let range = request_headers
         .get(header::RANGE)
@@ -268,8 +392,7 @@ fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
             }
             Ok(())
         };
-        let result =
-            crate::warc::reader::with_payload(&location.file, location.offset, |_, p| copy(p));
+        let result = location.read(copy);
         let failed = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e),
@@ -289,35 +412,21 @@ fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
 /// A capture as a browser should see it from the archive: references through this server,
 /// redirects into the archive, the live web fenced off by CSP, a banner on pages.
 fn replayed_response(
-    collection: &str,
-    capture: &Capture,
-    status: StatusCode,
-    head: &CaptureHead,
+    served: &Served<'_>,
     payload: Payload,
     request_headers: &HeaderMap,
 ) -> Response {
+    let (collection, capture, head) = (served.collection, served.capture, served.head);
     let prefix = format!("/{collection}/{}", capture.timestamp);
     let base = Url::parse(&capture.url).ok();
-    let mut builder = Response::builder()
-        .status(status)
-        .header(header::CONTENT_SECURITY_POLICY, CSP);
-    for (name, value) in archived_headers(head) {
-        if passes_through(&name) {
-            builder = builder.header(name, value);
-        }
-    }
-    if let (Some(location), Some(base)) = (head.http_header("location"), &base)
-        && let Ok(target) = base.join(location.trim())
-    {
-        builder = builder.header(header::LOCATION, format!("{prefix}/{target}"));
-    }
+    let mut builder = served.location(served.builder(passes_through), &capture.timestamp);
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
     let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);
     let rewritable =
         kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
     let Some(base) = base.filter(|_| rewritable) else {
-        if let Some(encoding) = encoding {
+        if let Some(encoding) = encoding.and_then(|e| HeaderValue::from_str(e).ok()) {
             builder = builder.header(header::CONTENT_ENCODING, encoding);
         }
         return ranged(builder, payload, request_headers);

@@ -4,7 +4,9 @@
 //! - `/COLL/TIMESTAMP/URL` serves the capture nearest to TIMESTAMP (redirecting to its exact
 //!   timestamp, as pywb does), rewritten so that every link, image and stylesheet resolves
 //!   through this server, with a Content-Security-Policy that keeps the page from the live web;
-//! - `/COLL/TIMESTAMPid_/URL` serves the archived bytes as they are;
+//! - `/COLL/TIMESTAMPid_/URL` serves the archived bytes as they are; URLs are the web's, or
+//!   those other tools file records under (`urn:`, `dns:`, `file:`, `metadata:`), always
+//!   served as they are;
 //! - `/COLL/timemap/link/URL` is the Memento TimeMap; captures carry `Memento-Datetime` and
 //!   `Link` headers ([`capture`]).
 //!
@@ -200,8 +202,13 @@ fn parse_rest(rest: &str, query: Option<&str>) -> Option<Request> {
     })
 }
 
-/// The archived URL a path names: absolute http(s) only (`https:/x` repaired, as some clients
-/// merge slashes).
+/// Schemes of the URLs replay serves: the web's, and those other tools file records under
+/// (wget's `metadata://` log and manifest, `urn:` page info, `dns:` lookups, `file:`
+/// resources). A URL is only ever a key into the index: a `file:` URL opens no file.
+const ARCHIVED_SCHEMES: [&str; 6] = ["http", "https", "metadata", "urn", "dns", "file"];
+
+/// The archived URL a path names: absolute, of an [`ARCHIVED_SCHEMES`] scheme (`https:/x`
+/// repaired, as some clients merge slashes).
 fn normalize_target(raw: &str) -> Option<String> {
     let repaired = ["https:/", "http:/"]
         .iter()
@@ -212,7 +219,9 @@ fn normalize_target(raw: &str) -> Option<String> {
         })
         .unwrap_or_else(|| raw.to_string());
     let url = Url::parse(&repaired).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    ARCHIVED_SCHEMES
+        .contains(&url.scheme())
+        .then(|| url.to_string())
 }
 
 async fn serve(
@@ -280,9 +289,28 @@ mod tests {
             parse_rest("timemap/link/https://example.com/", None),
             Some(Request::TimeMap(_))
         ));
+        // Other tools' records under their own schemes are looked up in the index, as any URL.
+        for (path, target) in [
+            (
+                "2020id_/urn:pageinfo:http://example.com/",
+                "urn:pageinfo:http://example.com/",
+            ),
+            ("2020id_/dns:example.com", "dns:example.com"),
+            ("2020id_/file:///x.txt", "file:///x.txt"),
+            (
+                "2020/metadata://gnu.org/software/wget/warc/MANIFEST.txt",
+                "metadata://gnu.org/software/wget/warc/MANIFEST.txt",
+            ),
+        ] {
+            assert!(
+                matches!(parse_rest(path, None), Some(Request::Capture { ref url, .. }) if url == target),
+                "{path}"
+            );
+        }
         for bad in [
             "x/https://a.example/",
-            "2023/file:///etc/passwd",
+            "2023/javascript:alert(1)",
+            "2023/data:text/html,x",
             "2023/../../etc/passwd",
             "123456789012345/http://a/",
             "2023",

@@ -592,9 +592,11 @@ fn capture_from<R: Read>(
 }
 
 /// Reads a block's HTTP header: up to and with the blank line that ends it (at most 1 MiB).
+/// Some tools wrote heads with bare LF line ends: a blank line is LF LF there.
 fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let ended = |head: &[u8]| head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n");
     let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 1 << 20 {
+    while !ended(&head) && head.len() < 1 << 20 {
         let available = block.fill_buf()?;
         if available.is_empty() {
             break;
@@ -603,7 +605,7 @@ fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
         for &b in available {
             take += 1;
             head.push(b);
-            if head.ends_with(b"\r\n\r\n") {
+            if ended(&head) {
                 break;
             }
         }
