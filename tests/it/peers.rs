@@ -16,7 +16,8 @@ use crate::support::{cairn, http_client, requires, run_ok, stdout, tool};
 
 /// A WARC/1.0 file as Heritrix and warcprox write them, byte by byte: angle-bracketed target
 /// URIs, sha1 digests in base32, a body kept with its chunked framing (and another also
-/// gzip-encoded), a redirect, a resource and metadata.
+/// gzip-encoded), a redirect, a resource and metadata. (Chunk extensions and trailers, which
+/// pywb 2.10 serves garbled, are `replay::chunked_bodies_replay_dechunked`'s to check.)
 const HERITRIX_STYLE: &str = r#"
 import base64, gzip, hashlib, sys
 def digest(data):
@@ -36,8 +37,8 @@ def chunked(data, size):
     out = b""
     for i in range(0, len(data), size):
         part = data[i:i + size]
-        out += b"%x;ext=1\r\n" % len(part) + part + b"\r\n"
-    return out + b"0\r\nX-Trailer: yes\r\n\r\n"
+        out += b"%x\r\n" % len(part) + part + b"\r\n"
+    return out + b"0\r\n\r\n"
 page = b"<html><head><title>heritrix</title></head><body>" + b"chunked text " * 300 + b"</body></html>"
 script = gzip.compress(b"console.log('gzip inside chunks');" * 50, mtime=0)
 out = record(b"warcinfo", b"", b"software: heritrix-style\r\n", b"application/warc-fields", 1).replace(b"WARC-Target-URI: <>\r\n", b"")
