@@ -70,7 +70,7 @@ impl RecordHeads<'_> {
             return None;
         }
         let kind = self.header.record_type()?;
-        let url = self.header.target_uri()?.to_string();
+        let url = indexed_url(self.header.target_uri()?);
         let timestamp = timestamp14(self.header.get("WARC-Date")?)?;
         let http = self.http_head.and_then(parse_http_head);
         let mime = match kind {
@@ -91,6 +91,13 @@ impl RecordHeads<'_> {
         capture.filename = filename.to_string();
         Some(capture)
     }
+}
+
+/// The URL a capture is indexed under: its `WARC-Target-URI` as warcio reads it for
+/// cdxj-indexer, with spaces written `%20` (warcio's `_ensure_target_uri_format`), so that the
+/// `url` field and the SURT key made from it are the ones cdxj-indexer writes.
+fn indexed_url(target_uri: &str) -> String {
+    target_uri.replace(' ', "%20")
 }
 
 /// `text/html; charset=utf-8` -> `text/html`.
