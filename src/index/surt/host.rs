@@ -1,6 +1,11 @@
 //! The host part of a SURT key: escapes undone, IDNA 2003 for Unicode names (as Python's `idna`
 //! codec, which `surt` calls), the IPv4 forms that `inet_aton` reads made dotted quads, stray
 //! dots dropped, escaped again, lowercased, and a leading `www.` (`www2.`, ...) dropped.
+//!
+//! Known differences, in hosts no real site has: a label that UTS 46 rejects but IDNA 2003
+//! takes (one starting with a combining mark, a space or control in a right-to-left label, an
+//! `xn--` label spelled in full-width letters) keeps its escaped UTF-8 here where Python
+//! punycodes it; nameprep's Unicode 3.2 tables are UTS 46's current ones here.
 
 use std::borrow::Cow;
 
@@ -159,8 +164,9 @@ fn idna_2003(host: &[u8]) -> Option<String> {
 }
 
 /// IDNA 2003 `ToASCII` of one label. The mapping and punycode are the `idna` crate's (UTS 46,
-/// any ASCII allowed, as in Python), after the mappings where IDNA 2003 differs from it: `ß` to `ss`, final `ς` to `σ`, and the
-/// characters nameprep maps to nothing (soft hyphen, joiners, variation selectors, ...).
+/// any ASCII allowed, as in Python), after the mappings where IDNA 2003 differs from it: `ß`
+/// to `ss`, final `ς` to `σ`, and the characters nameprep maps to nothing (soft hyphen,
+/// joiners, variation selectors, ...).
 fn label_to_ascii(label: &str) -> Option<Cow<'_, str>> {
     let ascii = if label.is_ascii() {
         Cow::Borrowed(label)
