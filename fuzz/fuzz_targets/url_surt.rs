@@ -1,6 +1,6 @@
 //! URL canonicalization and SURT keys on hostile URLs: the canonical form is a fixed point,
-//! a SURT key is never built from the fragment, and the address checks and timestamp parser
-//! take anything.
+//! a SURT key is never built from the fragment (unless the URL is kept whole as its key), and
+//! the address checks and timestamp parser take anything.
 #![no_main]
 
 use cairn::frontier::{canonical, registrable_domain};
@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let key = surt(text);
-    if let Some((before, _)) = text.split_once('#') {
+    // A URL that Python's `surt` gives up on (an invalid port, `filedesc:`) is its own key,
+    // fragment and all, as cdxj-indexer keys it.
+    if key != text
+        && let Some((before, _)) = text.split_once('#')
+    {
         let other = surt(&format!("{before}#another fragment"));
         assert_eq!(key, other, "the fragment changed the key");
     }

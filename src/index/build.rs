@@ -90,7 +90,7 @@ impl RecordHeads<'_> {
         else {
             return Ok(None);
         };
-        let url = self.header.target_uri().ok_or(Unindexable::NoTargetUri)?;
+        let url = indexed_url(self.header.target_uri().ok_or(Unindexable::NoTargetUri)?);
         let timestamp = self
             .header
             .get("WARC-Date")
@@ -102,8 +102,7 @@ impl RecordHeads<'_> {
             RecordType::Response => http.as_ref().and_then(|h| h.1.clone()),
             _ => self.header.get("Content-Type").map(str::to_string),
         };
-        let mut capture =
-            Capture::new(url.to_string(), timestamp).ok_or(Unindexable::UnreadableDate)?;
+        let mut capture = Capture::new(url, timestamp).ok_or(Unindexable::UnreadableDate)?;
         capture.mime = mime.map(|m| mime_essence(&m));
         capture.status = http.map(|h| h.0);
         capture.digest = self
@@ -116,6 +115,13 @@ impl RecordHeads<'_> {
         capture.filename = filename.to_string();
         Ok(Some(capture))
     }
+}
+
+/// The URL a capture is indexed under: its `WARC-Target-URI` as warcio reads it for
+/// cdxj-indexer, with spaces written `%20` (warcio's `_ensure_target_uri_format`), so that the
+/// `url` field and the SURT key made from it are the ones cdxj-indexer writes.
+fn indexed_url(target_uri: &str) -> String {
+    target_uri.replace(' ', "%20")
 }
 
 /// `text/html; charset=utf-8` -> `text/html`.

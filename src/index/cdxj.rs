@@ -2,6 +2,8 @@
 //! pywb and cdxj-indexer write them (`status`, `length` and `offset` as strings), read back
 //! from strings or numbers, as other tools write either.
 
+use std::io;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::surt::surt;
@@ -112,8 +114,10 @@ impl Capture {
             offset: self.offset.to_string(),
             filename: &self.filename,
         };
-        let json = serde_json::to_string(&fields).expect("CDXJ fields serialize");
-        format!("{} {} {}", self.urlkey, self.timestamp, json)
+        let mut line = format!("{} {} ", self.urlkey, self.timestamp).into_bytes();
+        let mut json = serde_json::Serializer::with_formatter(&mut line, AsciiJson);
+        fields.serialize(&mut json).expect("CDXJ fields serialize");
+        String::from_utf8(line).expect("a key and JSON of UTF-8")
     }
 
     pub fn parse(line: &str) -> Result<Capture, LineError> {
@@ -135,6 +139,33 @@ impl Capture {
             offset: read.offset,
             filename: read.filename,
         })
+    }
+}
+
+/// serde_json's compact JSON with every character outside ASCII (and DEL) escaped as `\uXXXX`
+/// (UTF-16, lowercase hex), as Python's `json.dumps` writes by default, so a `url` is written
+/// byte for byte as cdxj-indexer writes it (`caf\u00e9`), and the index is ASCII.
+struct AsciiJson;
+
+impl serde_json::ser::Formatter for AsciiJson {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut plain_from = 0;
+        for (at, c) in fragment.char_indices() {
+            if c.is_ascii() && c != '\x7f' {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[plain_from..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            plain_from = at + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[plain_from..])
     }
 }
 
@@ -187,5 +218,17 @@ mod tests {
         );
         assert!(Capture::parse("com,example)/ 20231399000000 {}").is_err());
         assert!(Capture::parse("no-json-here").is_err());
+    }
+
+    #[test]
+    fn json_is_ascii_as_python_writes_it() {
+        let url = "http://example.com/caf\u{e9}/\u{1f600}?q=\"a\\b\"\t\u{7f}|";
+        let mut capture = Capture::new(url.to_string(), "20230322000800".into()).unwrap();
+        capture.filename = "f.warc.gz".into();
+        let line = capture.to_line();
+        // What `json.dumps` writes for this URL.
+        let python = r#""url":"http://example.com/caf\u00e9/\ud83d\ude00?q=\"a\\b\"\t\u007f|""#;
+        assert!(line.contains(python), "{line}");
+        assert_eq!(Capture::parse(&line).unwrap(), capture);
     }
 }

@@ -11,17 +11,22 @@ use cairn::warc::Compression;
 use crate::foreign::{warcio_file, wget_file};
 use crate::support::*;
 
-/// cdxj-indexer's lines for one file, keyed by (url, timestamp, offset).
-fn cdxj_indexer(path: &Path) -> Vec<Capture> {
+/// cdxj-indexer's lines for one file, in file order.
+fn cdxj_indexer_lines(path: &Path) -> Vec<String> {
     let out = run_ok(tool("cdxj-indexer").arg(path));
-    stdout(&out)
-        .lines()
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+/// cdxj-indexer's lines for one file, parsed.
+fn cdxj_indexer(path: &Path) -> Vec<Capture> {
+    cdxj_indexer_lines(path)
+        .iter()
         .map(|l| Capture::parse(l).unwrap_or_else(|_| panic!("unparsable cdxj-indexer line {l}")))
         .collect()
 }
 
-/// Runs `cairn index` on a collection holding `files` and parses its index.cdxj.
-fn cairn_index(files: &[&Path]) -> Vec<Capture> {
+/// Runs `cairn index` on a collection holding `files` and returns its index.cdxj lines.
+fn cairn_index_lines(files: &[&Path]) -> Vec<String> {
     let archives = tempfile::tempdir().unwrap();
     let warc_dir = archives.path().join("coll/warc");
     fs::create_dir_all(&warc_dir).unwrap();
@@ -39,7 +44,15 @@ fn cairn_index(files: &[&Path]) -> Vec<Capture> {
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted, "index.cdxj is sorted");
-    lines.iter().map(|l| Capture::parse(l).unwrap()).collect()
+    text.lines().map(str::to_string).collect()
+}
+
+/// Runs `cairn index` on a collection holding `files` and parses its index.cdxj.
+fn cairn_index(files: &[&Path]) -> Vec<Capture> {
+    cairn_index_lines(files)
+        .iter()
+        .map(|l| Capture::parse(l).unwrap())
+        .collect()
 }
 
 fn key(e: &Capture) -> (String, String, String, String) {
@@ -96,6 +109,91 @@ fn cairn_index_agrees_with_cdxj_indexer() {
         assert_eq!(our.status, their.status, "status of {k:?}");
         assert_eq!(our.mime, their.mime, "mime of {k:?}");
         assert_eq!(our.digest, their.digest, "digest of {k:?}");
+    }
+}
+
+/// Target URIs as crawlers write them when a page links carelessly: spaces, non-ASCII, `|`,
+/// quotes, backslashes, a tab, DEL, escapes, IDN hosts, wget's angle brackets, a fragment, a
+/// port `surt` rejects.
+const AWKWARD_URIS: &[&str] = &[
+    "http://example.com/a b/c d.html?q=x y",
+    "https://www.example.com/caf\u{e9}/\u{65b0}\u{805e}?q=\u{5024}&a=\u{1f600}",
+    "https://b\u{fc}cher.de/Stra\u{df}e?x=1",
+    "http://example.com/a|b?c=|d|",
+    "http://example.com/\"quoted\"/it's",
+    "http://example.com/back\\slash",
+    "http://example.com/tab\there",
+    "http://example.com/del\u{7f}here",
+    "http://example.com/%7Euser/%E6%96%B0?q=%20a+b",
+    "<http://example.com/angle brackets>",
+    "http://example.com/page#frag ment",
+    "http://example.com:8a/bad port",
+    "http://example.com/{braces}^`caret`<lt>",
+];
+
+/// The JSON string token of a field as written, quotes and escapes and all.
+fn raw_json_string<'a>(line: &'a str, field: &str) -> &'a str {
+    let name = format!("\"{field}\":");
+    let at = line.find(&name).expect("the field") + name.len();
+    let value = line[at..].trim_start();
+    let mut escaped = false;
+    for (i, c) in value.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return &value[..=i],
+            _ => {}
+        }
+    }
+    panic!("unterminated string in {line}")
+}
+
+#[test]
+fn index_url_field_is_escaped_as_cdxj_indexer_does() {
+    if !requires(&["cdxj-indexer", "python3", "python:warcio"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("awkward.warc.gz");
+    let script = r#"
+import io, sys
+from warcio.warcwriter import WARCWriter
+with open(sys.argv[1], "wb") as f:
+    w = WARCWriter(f, gzip=True)
+    for uri in sys.argv[2:]:
+        body = io.BytesIO(uri.encode())
+        w.write_record(w.create_warc_record(uri, "resource", payload=body, warc_content_type="text/plain"))
+"#;
+    run_ok(
+        tool("python3")
+            .args(["-c", script])
+            .arg(&path)
+            .args(AWKWARD_URIS),
+    );
+
+    // Lines by offset: cdxj-indexer writes file order, cairn sorts by key.
+    let by_offset = |lines: Vec<String>| -> BTreeMap<u64, String> {
+        lines
+            .into_iter()
+            .map(|l| (Capture::parse(&l).unwrap().offset, l))
+            .collect()
+    };
+    let theirs = by_offset(cdxj_indexer_lines(&path));
+    let ours = by_offset(cairn_index_lines(&[path.as_path()]));
+    assert_eq!(theirs.len(), AWKWARD_URIS.len(), "{theirs:#?}");
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>()
+    );
+    for (offset, their) in &theirs {
+        let our = &ours[offset];
+        let key = |line: &str| line.split(' ').next().unwrap().to_string();
+        assert_eq!(key(our), key(their), "urlkey at {offset}:\n{our}\n{their}");
+        assert_eq!(
+            raw_json_string(our, "url"),
+            raw_json_string(their, "url"),
+            "url as written, at {offset}"
+        );
     }
 }
 

@@ -76,7 +76,11 @@ struct Pywb {
 impl Pywb {
     fn start(root: &Path, files: &[PathBuf]) -> Pywb {
         fs::create_dir_all(root).unwrap();
-        run_ok(tool("wb-manager").args(["init", "default"]).current_dir(root));
+        run_ok(
+            tool("wb-manager")
+                .args(["init", "default"])
+                .current_dir(root),
+        );
         run_ok(
             tool("wb-manager")
                 .args(["add", "default"])
@@ -101,7 +105,10 @@ impl Pywb {
         };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "pywb never listened");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "pywb never listened"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         pywb
@@ -181,7 +188,11 @@ fn other_writers_files_agree_with_warcio_fastwarc_cdxj_indexer_and_pywb() {
     // FastWARC reads WARC files only.
     let is_arc = |f: &PathBuf| f.to_string_lossy().contains(".arc");
     let warc_files: Vec<&PathBuf> = files.iter().filter(|f| !is_arc(f)).collect();
-    let out = run_ok(tool("python3").args(["-c", FASTWARC_COUNT]).args(&warc_files));
+    let out = run_ok(
+        tool("python3")
+            .args(["-c", FASTWARC_COUNT])
+            .args(&warc_files),
+    );
     let fastwarc = stdout(&out);
     for (file, report) in files.iter().zip(reports.as_array().unwrap()) {
         assert_eq!(report["defects"], serde_json::json!([]), "{report}");
@@ -215,7 +226,12 @@ fn other_writers_files_agree_with_warcio_fastwarc_cdxj_indexer_and_pywb() {
         let got = fetch(&cairn_replay.origin, &path);
         assert_eq!(got.0, expected.0, "status of {path}");
         assert_eq!(got.1, expected.1, "Location of {path}");
-        assert!(got.2 == expected.2, "body of {path}: {} bytes, pywb {}", got.2.len(), expected.2.len());
+        assert!(
+            got.2 == expected.2,
+            "body of {path}: {} bytes, pywb {}",
+            got.2.len(),
+            expected.2.len()
+        );
         compared += 1;
     }
     assert!(compared >= 12, "{compared} captures compared");
