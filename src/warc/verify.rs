@@ -159,7 +159,12 @@ fn field_defects(header: &Header) -> Vec<String> {
         // Its header line was read whole, or it would be no record.
         return defects;
     }
-    if !matches!(header.version.as_str(), "WARC/1.0" | "WARC/1.1") {
+    // 0.17 and 0.18 are the drafts Heritrix 1 wrote, still in old collections (warcio reads
+    // them too).
+    if !matches!(
+        header.version.as_str(),
+        "WARC/1.0" | "WARC/1.1" | "WARC/0.17" | "WARC/0.18"
+    ) {
         defects.push(format!("unsupported version {:?}", header.version));
     }
     for name in ["WARC-Record-ID", "WARC-Type", "WARC-Date"] {
