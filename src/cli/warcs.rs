@@ -45,19 +45,32 @@ pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
 
 fn repair_files(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
     let mut reports = Vec::new();
+    let mut failed = 0;
+    // One file that cannot be mended is no reason to leave the others unmended.
     for path in paths {
-        let report = repair(path)?;
-        if !cli.json {
-            print_repair(&report)?;
+        match repair(path) {
+            Ok(report) => {
+                if !cli.json {
+                    print_repair(&report)?;
+                }
+                reports.push(report);
+            }
+            Err(e) => {
+                say!("error: {e}");
+                failed += 1;
+            }
         }
-        reports.push(report);
     }
     if cli.json {
         out!("{}", serde_json::to_string_pretty(&reports)?);
     }
     let untouched = reports.iter().filter(|r| r.untouched.is_some()).count();
-    if untouched > 0 {
-        bail!("{untouched} of {} file(s) left as they were", reports.len());
+    if untouched + failed > 0 {
+        bail!(
+            "{} of {} file(s) left as they were",
+            untouched + failed,
+            paths.len()
+        );
     }
     Ok(())
 }
@@ -67,6 +80,10 @@ fn print_repair(report: &RepairReport) -> std::io::Result<()> {
     match (&report.repaired, &report.untouched) {
         (_, Some(why)) => say!("left {path} untouched: {why}"),
         (None, None) => out!("removed {path}: an empty file"),
+        (Some(repaired), None) if report.kept_records == 0 => out!(
+            "finished {path} -> {}: an interrupted repair had named it already",
+            repaired.display()
+        ),
         (Some(repaired), None) => {
             let mut line = format!(
                 "repaired {path} -> {}: kept {} records ({} bytes), dropped {} bytes",

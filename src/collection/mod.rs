@@ -30,7 +30,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::index::{FileIndex, Index, index_lines};
-use crate::warc::writer::OPEN_SUFFIX;
+use crate::warc::writer::{OPEN_SUFFIX, is_being_written};
 use crate::warc::{Compression, WriterConfig, is_warc_name};
 
 const JOB_DATABASE: &str = "cairn.sqlite";
@@ -233,6 +233,16 @@ impl IndexStats {
 }
 
 impl FileProblems {
+    fn unfinished(path: PathBuf) -> FileProblems {
+        let message = "an unfinished WARC file no writer holds, not indexed (`cairn verify \
+                       --repair` mends it)";
+        FileProblems {
+            path,
+            damage: vec![(0, message.to_string())],
+            unindexed: Vec::new(),
+        }
+    }
+
     fn new(path: PathBuf, file: FileIndex) -> FileProblems {
         let damage = file
             .damage
@@ -406,6 +416,7 @@ impl Collection {
     pub fn rebuild_index(&self, _lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
         let run = index_lines(&files);
+        let abandoned = self.abandoned_warc_files()?;
         replace_file(&self.index_path(), |out| {
             run.lines
                 .iter()
@@ -418,8 +429,17 @@ impl Collection {
                 .problems
                 .into_iter()
                 .map(|(path, file)| FileProblems::new(path, file))
+                .chain(abandoned.into_iter().map(FileProblems::unfinished))
                 .collect(),
         })
+    }
+
+    /// Unfinished (`.open`) files no writer holds any more: a writer killed before it closed
+    /// them, or a repair that left them as they were.
+    fn abandoned_warc_files(&self) -> Result<Vec<PathBuf>, CollectionError> {
+        let mut files = self.unfinished_warc_files()?;
+        files.retain(|path| !is_being_written(path));
+        Ok(files)
     }
 
     /// Appends one line per page to `pages.jsonl`.

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::fetch::{Exchange, Spool};
 use crate::warc::digest::sha256_label;
 use crate::warc::reader::read_capture;
-use crate::warc::record::format_warc_date;
+use crate::warc::record::{format_warc_date, timestamp14};
 use crate::warc::{Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig};
 
 /// A payload already stored, that a revisit record refers to by its record ID, target URI
@@ -49,17 +49,30 @@ impl Original {
         if self.record_id.is_some() {
             return original;
         }
-        match read_capture(file, *offset, 0) {
-            Ok(record) => {
-                original.record_id = record.header.get("WARC-Record-ID").map(str::to_string);
-                if let Some(date) = record.header.get("WARC-Date") {
-                    original.date = date.to_string();
-                }
+        let record = match read_capture(file, *offset, 0) {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(
+                    original = %self.target_uri,
+                    "revisit names its original by URI and index date only: {e}"
+                );
+                return original;
             }
-            Err(e) => tracing::warn!(
-                original = %self.target_uri,
-                "revisit names its original by URI and index date only: {e}"
-            ),
+        };
+        // The record must be the one the index named (an index gone stale could point
+        // elsewhere): the same URI, at the same second.
+        let header = &record.header;
+        let uri = header.target_uri().unwrap_or("");
+        let same_second = header.get("WARC-Date").and_then(timestamp14)
+            == self.date.get(..19).map(|d| d.replace(['-', 'T', ':'], ""));
+        if uri.replace(' ', "%20") != self.target_uri || !same_second {
+            tracing::warn!(original = %self.target_uri, "the index names another record");
+            return original;
+        }
+        original.target_uri = uri.to_string();
+        original.record_id = header.get("WARC-Record-ID").map(str::to_string);
+        if let Some(date) = header.get("WARC-Date") {
+            original.date = date.to_string();
         }
         original
     }

@@ -427,14 +427,20 @@ fn strip_last_match(query: &mut String, prefix: &str, value_len: impl Fn(&[u8]) 
 /// Percent-escapes undone until none is left (`%2541` is `A`), as Google's canonicalizer does.
 fn unescape_repeatedly(s: &[u8]) -> Cow<'_, [u8]> {
     let mut current = Cow::Borrowed(s);
-    loop {
+    // Each pass undoes one level, so `%2525...25` would take a pass per level, quadratic in
+    // a hostile URL's length; no real URL is escaped more than a few times over.
+    for _ in 0..MAX_UNESCAPE_PASSES {
         let decoded: Cow<'_, [u8]> = percent_decode(&current).into();
         match decoded {
             Cow::Owned(decoded) => current = Cow::Owned(decoded),
             Cow::Borrowed(_) => return current,
         }
     }
+    current
 }
+
+/// How many levels of percent-escaping are undone (Python's `surt` has no bound).
+const MAX_UNESCAPE_PASSES: usize = 32;
 
 /// Appends `bytes` with control bytes, space, `#`, `%`, DEL and non-ASCII percent-escaped, and
 /// lowercased (`surt` lowercases host, path and query after escaping them, hex digits too).

@@ -198,7 +198,15 @@ fn resume_state(
     }
     let mut done = Vec::new();
     for path in collection.unfinished_warc_files()? {
-        let report = repair(&path)?;
+        let report = match repair(&path) {
+            Ok(report) => report,
+            // Another file has its name: left for a person to look at, the job goes on.
+            Err(e @ RepairError::Exists(_)) => {
+                tracing::warn!(job = %job.name, "{e}");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(why) = &report.untouched {
             tracing::warn!(job = %job.name, file = %path.display(), "{why}");
         } else {

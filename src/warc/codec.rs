@@ -92,6 +92,11 @@ fn le32(b: &[u8]) -> u32 {
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
+/// The file ends where more was due: a truncation, which repair may cut away.
+fn cut_short(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, msg)
+}
+
 fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
@@ -324,12 +329,18 @@ impl<R: Read> Unpacker<R> {
             match &mut self.codec {
                 Codec::Plain => unreachable!("plain files have no members"),
                 Codec::Gzip(inflate) => {
+                    if available < 2 && [0x1f, 0x8b].starts_with(head) {
+                        return Err(cut_short("file ends inside a gzip member's magic"));
+                    }
                     if !head.starts_with(&[0x1f, 0x8b]) {
                         return Err(invalid("expected a gzip member, found other bytes"));
                     }
                     **inflate = Decompress::new_gzip(15);
                 }
                 Codec::Zstd(decoder) => {
+                    if available < 4 && ZSTD_MAGIC.to_le_bytes().starts_with(head) {
+                        return Err(cut_short("file ends inside a zstd frame's magic"));
+                    }
                     if available < 4 {
                         return Err(invalid("trailing bytes too short for a zstd frame"));
                     }

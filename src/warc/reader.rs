@@ -39,6 +39,8 @@ pub struct WarcReader<R> {
     open: Option<OpenRecord>,
     records_read: u64,
     warnings: Vec<Warning>,
+    /// Whether the records read so far are ARC records.
+    reads_arc: bool,
 }
 
 /// A departure from the format that readers accept (warcio and FastWARC both do), noted with
@@ -136,6 +138,7 @@ impl<R: Read> WarcReader<R> {
             open: None,
             records_read: 0,
             warnings: Vec::new(),
+            reads_arc: false,
         })
     }
 
@@ -172,6 +175,15 @@ impl<R: Read> WarcReader<R> {
         let start = self.unpacker.decompressed_position();
         let first = self.records_read == 0;
         let header = read_header(&mut self.unpacker, offset, first)?;
+        // An ARC header line is taken only in an ARC file (one read from its start begins
+        // with one), never as a stray line inside a WARC file.
+        if arc::is_arc(&header) && !first && !self.reads_arc {
+            return Err(ReadError::Malformed {
+                offset,
+                detail: "expected a WARC version line, found an ARC header line".into(),
+            });
+        }
+        self.reads_arc |= arc::is_arc(&header);
         let remaining = header
             .content_length()
             .ok_or_else(|| ReadError::Malformed {
@@ -263,6 +275,24 @@ impl<R: Read> WarcReader<R> {
         Ok(ends_member.then(|| self.unpacker.position()))
     }
 
+    /// Consumes line ends that follow a record's trailer inside its member (or, uncompressed,
+    /// before the next record or the end of the file), as warcio and FastWARC skip them: so a
+    /// member stays the record's own, and a file may end in blank lines.
+    fn skip_blank_lines(&mut self, offset: u64) -> Result<(), ReadError> {
+        let compressed = self.compression != Compression::None;
+        let io_err = |e| ReadError::io(offset, e);
+        loop {
+            // A member torn past the record is for the next read to report, not this record.
+            if compressed && self.unpacker.at_boundary().unwrap_or(true) {
+                return Ok(());
+            }
+            match self.unpacker.peek(1).map_err(io_err)?.first() {
+                Some(b'\r' | b'\n') => self.unpacker.consume(1),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// Consumes the `CRLF CRLF` after a block, which may run on into the next member. A record
     /// followed by fewer line ends, or by bare `LF`s, at the end of the file or its member or
     /// before the next `WARC/` line, is read with a warning, as warcio and FastWARC read it;
@@ -277,10 +307,11 @@ impl<R: Read> WarcReader<R> {
         // An ARC record ends in one newline, which some writers leave out.
         let expected = if arc { 1 } else { 4 };
         while seen.len() < expected {
-            member_end = if compressed && self.unpacker.at_boundary().map_err(io_err)? {
-                Some(self.unpacker.position())
-            } else {
-                None
+            member_end = match compressed.then(|| self.unpacker.at_boundary()) {
+                Some(Ok(true)) => Some(self.unpacker.position()),
+                // The member is torn past the block: the trailer is all there is to read.
+                Some(Err(_)) => break,
+                _ => None,
             };
             // Damage in the next member is the next record's to report.
             next = match self.unpacker.peek(5) {
@@ -297,7 +328,11 @@ impl<R: Read> WarcReader<R> {
             }
         }
         if seen == b"\r\n\r\n" || arc {
-            return Ok(member_end.filter(|_| seen.is_empty()));
+            let member_end = member_end.filter(|_| seen.is_empty());
+            if member_end.is_none() {
+                self.skip_blank_lines(offset)?;
+            }
+            return Ok(member_end);
         }
         let tolerated = member_end.is_some()
             || next.is_empty()
@@ -332,7 +367,7 @@ pub fn next_whole_record(
     damaged: u64,
 ) -> io::Result<Option<u64>> {
     let signature: &[u8] = match compression {
-        Compression::None => b"WARC/1.",
+        Compression::None => b"WARC/",
         Compression::Gzip => &[0x1f, 0x8b, 0x08],
         Compression::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
     };
@@ -371,6 +406,7 @@ fn reads_whole_record_at(file: &File, compression: Compression, offset: u64) -> 
             open: None,
             records_read: 1,
             warnings: Vec::new(),
+            reads_arc: false,
         };
         let mut record = reader.next_record()?.ok_or(ReadError::Truncated {
             offset,
@@ -382,27 +418,38 @@ fn reads_whole_record_at(file: &File, compression: Compression, offset: u64) -> 
     attempt().is_ok()
 }
 
-/// Reads a record header, up to and including its blank line. `first` tells whether this is
-/// meant to be the file's first record, where a wrong start means "not a WARC file at all".
-pub fn read_header<B: BufRead>(src: &mut B, offset: u64, first: bool) -> Result<Header, ReadError> {
-    let mut limited = src.take(MAX_HEADER_BYTES);
-    let mut line = Vec::with_capacity(128);
-    // Stray blank lines between records are tolerated, as warcio does.
+/// Reads a header's first line into `line`, past stray blank lines between records (warcio
+/// tolerates them too).
+fn read_first_line(
+    src: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    offset: u64,
+) -> Result<(), ReadError> {
     loop {
         line.clear();
-        limited
-            .read_until(b'\n', &mut line)
+        src.read_until(b'\n', line)
             .map_err(|e| ReadError::io(offset, e))?;
-        if line.is_empty() {
+        // A version line the file cuts short (`WARC/1.` and no more) is a truncation.
+        let cut = !line.ends_with(b"\n")
+            && (line.starts_with(b"WARC/") || b"WARC/".starts_with(&line[..line.len().min(5)]));
+        if line.is_empty() || cut {
             return Err(ReadError::Truncated {
                 offset,
                 detail: "file ends inside a record header".into(),
             });
         }
         if !line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-            break;
+            return Ok(());
         }
     }
+}
+
+/// Reads a record header, up to and including its blank line. `first` tells whether this is
+/// meant to be the file's first record, where a wrong start means "not a WARC file at all".
+pub fn read_header<B: BufRead>(src: &mut B, offset: u64, first: bool) -> Result<Header, ReadError> {
+    let mut limited = src.take(MAX_HEADER_BYTES);
+    let mut line = Vec::with_capacity(128);
+    read_first_line(&mut limited, &mut line, offset)?;
     let version = trim_eol(&line);
     if !version.starts_with(b"WARC/")
         && let Some(header) = arc::header_from_line(&String::from_utf8_lossy(version))
@@ -430,7 +477,7 @@ pub fn read_header<B: BufRead>(src: &mut B, offset: u64, first: bool) -> Result<
         limited
             .read_until(b'\n', &mut line)
             .map_err(|e| ReadError::io(offset, e))?;
-        if line.is_empty() {
+        if !line.ends_with(b"\n") {
             let detail = if limited.limit() == 0 {
                 format!("record header exceeds {MAX_HEADER_BYTES} bytes")
             } else {
@@ -551,6 +598,7 @@ pub fn read_capture_exact(
                 open: None,
                 records_read: 0,
                 warnings: Vec::new(),
+                reads_arc: false,
             };
             capture_from(reader, offset, limit)
         });

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::codec::{Compression, RecordEncoder, Unpacker};
 use super::error::ReadError;
 use super::reader::{WarcReader, next_whole_record};
-use super::writer::OPEN_SUFFIX;
+use super::writer::{OPEN_SUFFIX, is_being_written};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
@@ -77,14 +77,10 @@ pub fn repair(path: &Path) -> Result<RepairReport, RepairError> {
         return Err(RepairError::NotOpen(path.to_path_buf()));
     };
     let repaired = PathBuf::from(final_name);
-    if repaired.exists() {
-        return Err(RepairError::Exists(repaired));
-    }
     let io_err = |source| RepairError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let total = std::fs::metadata(path).map_err(io_err)?.len();
     let mut report = RepairReport {
         path: path.to_path_buf(),
         repaired: None,
@@ -95,12 +91,27 @@ pub fn repair(path: &Path) -> Result<RepairReport, RepairError> {
         untouched: None,
         captured: Vec::new(),
     };
+    if is_being_written(path) {
+        report.untouched = Some("a writer still holds it open; left as it is".into());
+        return Ok(report);
+    }
+    if repaired.exists() {
+        // A repair that was stopped between naming the file and unlinking `.open` left both
+        // names on one file: finishing it loses nothing.
+        if same_file(path, &repaired).map_err(io_err)? {
+            std::fs::remove_file(path).map_err(io_err)?;
+            report.repaired = Some(repaired);
+            return Ok(report);
+        }
+        return Err(RepairError::Exists(repaired));
+    }
+    let total = std::fs::metadata(path).map_err(io_err)?.len();
     if total == 0 {
         // A writer killed before its first record: nothing to keep, nothing lost.
         std::fs::remove_file(path).map_err(io_err)?;
         return Ok(report);
     }
-    let scan = scan(path, total);
+    let scan = scan_past_zeros(path, total).map_err(io_err)?;
     if let Some(reason) = undecided(path, &scan).map_err(io_err)? {
         report.untouched = Some(reason);
         return Ok(report);
@@ -132,6 +143,13 @@ fn undecided(path: &Path, scan: &Scan) -> io::Result<Option<String>> {
             "no whole record to keep ({damage}); left as it is"
         )));
     }
+    // Only a file that ends too soon was torn by its writer; corrupt or malformed bytes are
+    // damage of another kind, which cutting would lose for good.
+    if !matches!(damage, ReadError::Truncated { .. }) {
+        return Ok(Some(format!(
+            "damage that is no torn tail: {damage}; left as it is"
+        )));
+    }
     if let Some(next) = next_whole_record(path, scan.compression, scan.clean_end)? {
         return Ok(Some(format!(
             "damage inside the file, not a torn tail: {damage}, yet a whole record starts at \
@@ -141,8 +159,39 @@ fn undecided(path: &Path, scan: &Scan) -> io::Result<Option<String>> {
     Ok(None)
 }
 
-/// Reads every record through, noting which are whole and where the file is whole up to (all
-/// of its `total` bytes, when nothing is damaged).
+/// Scans the file; if its damage is not a truncation and the file ends in zero bytes (the
+/// blocks a crash left allocated but never written), scans it again as if it ended where the
+/// zeros begin.
+fn scan_past_zeros(path: &Path, total: u64) -> io::Result<Scan> {
+    let scan = scan(path, total);
+    let truncated = matches!(scan.damage, Some(ReadError::Truncated { .. }) | None);
+    let zeros_start = zero_tail_start(path, total)?;
+    if truncated || zeros_start == total {
+        return Ok(scan);
+    }
+    Ok(self::scan(path, zeros_start))
+}
+
+/// Where the run of zero bytes that ends the file begins (`total` if it ends in none).
+fn zero_tail_start(path: &Path, total: u64) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let file = File::open(path)?;
+    let mut end = total;
+    let mut chunk = vec![0u8; 64 << 10];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.read_exact_at(part, start)?;
+        if let Some(last) = part.iter().rposition(|&b| b != 0) {
+            return Ok(start + last as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Reads the first `total` bytes' records through, noting which are whole and where the file
+/// is whole up to (all `total` bytes, when nothing is damaged).
 fn scan(path: &Path, total: u64) -> Scan {
     let mut scan = Scan {
         compression: Compression::None,
@@ -152,7 +201,7 @@ fn scan(path: &Path, total: u64) -> Scan {
         clean_end_decompressed: 0,
         damage: None,
     };
-    match scan_records(path, &mut scan) {
+    match scan_records(path, total, &mut scan) {
         Ok(()) => {
             scan.clean_records = scan.whole.len();
             scan.clean_end = total;
@@ -162,9 +211,10 @@ fn scan(path: &Path, total: u64) -> Scan {
     scan
 }
 
-fn scan_records(path: &Path, scan: &mut Scan) -> Result<(), ReadError> {
-    let mut reader = WarcReader::open(path)?;
-    scan.compression = reader.compression();
+fn scan_records(path: &Path, total: u64, scan: &mut Scan) -> Result<(), ReadError> {
+    scan.compression = WarcReader::open(path)?.compression();
+    let file = File::open(path).map_err(|e| ReadError::io(0, e))?;
+    let mut reader = WarcReader::new(file.take(total), scan.compression)?;
     while let Some(mut record) = reader.next_record()? {
         let offset = record.offset;
         let captures = matches!(
@@ -202,8 +252,10 @@ fn cut_in_place(path: &Path, repaired: &Path, end: u64) -> io::Result<()> {
 /// beside `path`; once it is synced and named `repaired`, the old one goes. Returns its size.
 fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result<u64> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(path)?.permissions();
     let mut temp = tempfile::Builder::new()
         .prefix(".repair-")
+        .permissions(permissions)
         .tempfile_in(dir)?;
     let mut source = File::open(path)?;
     io::copy(&mut (&mut source).take(scan.clean_end), temp.as_file_mut())?;
@@ -222,13 +274,38 @@ fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result
     temp.as_file().sync_all()?;
     temp.persist_noclobber(repaired).map_err(|e| e.error)?;
     std::fs::remove_file(path)?;
+    sync_dir(dir);
     Ok(size)
 }
 
-/// Renames without ever replacing a file: a hard link fails if the name is taken.
+/// Renames without ever replacing a file: a hard link fails if the name is taken. Where the
+/// file system has no hard links (FAT, some network shares), a plain rename after a check.
 fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
-    std::fs::hard_link(from, to)?;
-    std::fs::remove_file(from)
+    match std::fs::hard_link(from, to) {
+        Ok(()) => std::fs::remove_file(from)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) if to.exists() => return Err(io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(from, to)?,
+    }
+    sync_dir(from.parent().unwrap_or(Path::new(".")));
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable; a file system that cannot sync a folder has done its best.
+fn sync_dir(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let _ = File::open(dir).and_then(|d| d.sync_all());
+}
+
+/// Whether two paths name one file.
+fn same_file(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = (std::fs::metadata(a)?, std::fs::metadata(b)?);
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
 }
 
 #[cfg(test)]
@@ -288,13 +365,9 @@ mod tests {
         let mut out = Vec::new();
         let mut unpacker = Unpacker::new(prefix, compression).unwrap();
         let _ = unpacker.read_to_end(&mut out);
-        // Uncompressed, a record whose block is whole is kept even if its closing line ends
-        // are not, as readers accept it; compressed, its member is torn.
-        let trailer_optional = if compression == Compression::None {
-            4
-        } else {
-            0
-        };
+        // A record whose block is whole is kept even if its closing line ends are not, as
+        // readers accept it.
+        let trailer_optional = 4;
         let mut end = 0;
         records
             .iter()
@@ -356,7 +429,7 @@ mod tests {
             assert_eq!(std::fs::read(&open).unwrap(), prefix, "{case}: touched");
             return;
         }
-        assert_eq!(report.kept_records, expected as u64, "{case}");
+        assert_eq!(report.kept_records, expected as u64, "{case}: {report:?}");
         let repaired = report.repaired.as_ref().expect(case);
         assert!(!open.exists(), "{case}");
         let kept = records_of(repaired);
@@ -377,14 +450,81 @@ mod tests {
         let open = dir.path().join("x.warc.gz.open");
         std::fs::write(&open, &bytes).unwrap();
         let report = repair(&open).unwrap();
-        assert!(
-            report
-                .untouched
-                .as_deref()
-                .unwrap()
-                .contains("not a torn tail")
-        );
+        assert!(report.untouched.is_some(), "{report:?}");
         assert_eq!(std::fs::read(&open).unwrap(), bytes);
+    }
+
+    fn repair_bytes(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf, RepairReport) {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join(name);
+        std::fs::write(&open, bytes).unwrap();
+        let report = repair(&open).unwrap();
+        (dir, open, report)
+    }
+
+    #[test]
+    fn corrupt_or_malformed_bytes_are_no_torn_tail() {
+        // A flipped byte in a file of one gzip member: what follows it is not lost.
+        let (mut one, _, _) = file(Compression::Gzip, &[12]);
+        let at = one.len() * 3 / 5;
+        one[at] ^= 0x40;
+        let (_dir, open, report) = repair_bytes("one.warc.gz.open", &one);
+        assert!(report.untouched.is_some(), "{report:?}");
+        assert_eq!(std::fs::read(&open).unwrap(), one);
+        // A header line without a colon inside the last shared member.
+        let records: Vec<Vec<u8>> = (0..5).map(record).collect();
+        let mut plain = records.concat();
+        let at = records[0].len() + records[1].len() + records[2].len() + 12;
+        plain[at] = b'\n';
+        let shared = compress(Compression::Gzip, &plain);
+        let (_dir, open, report) = repair_bytes("shared.warc.gz.open", &shared);
+        assert!(report.untouched.is_some(), "{report:?}");
+        assert_eq!(std::fs::read(&open).unwrap(), shared);
+    }
+
+    #[test]
+    fn a_tail_of_zeros_a_crash_left_is_cut() {
+        for compression in [Compression::Gzip, Compression::Zstd, Compression::None] {
+            let (mut bytes, ends, _) = file(compression, &[1; 6]);
+            bytes.truncate(ends[3] as usize + 40);
+            bytes.extend([0u8; 8192]);
+            let (_, _, report) = repair_bytes("z.warc.open", &bytes);
+            assert_eq!(report.kept_records, 4, "{compression:?}: {report:?}");
+            assert!(report.repaired.is_some());
+        }
+    }
+
+    #[test]
+    fn a_file_its_writer_holds_is_left_alone() {
+        let (bytes, _, _) = file(Compression::Gzip, &[1; 3]);
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("w.warc.gz.open");
+        std::fs::write(&open, &bytes[..bytes.len() - 5]).unwrap();
+        let writer = File::open(&open).unwrap();
+        writer.lock().unwrap();
+        let report = repair(&open).unwrap();
+        assert!(report.untouched.unwrap().contains("writer"));
+        drop(writer);
+        // The last member lost its gzip footer, not its record.
+        assert_eq!(repair(&open).unwrap().kept_records, 3);
+    }
+
+    #[test]
+    fn a_repair_stopped_between_two_names_is_finished() {
+        let (bytes, _, _) = file(Compression::Gzip, &[1; 3]);
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("r.warc.gz.open");
+        let done = dir.path().join("r.warc.gz");
+        std::fs::write(&open, &bytes).unwrap();
+        std::fs::hard_link(&open, &done).unwrap();
+        let report = repair(&open).unwrap();
+        assert_eq!(report.repaired.as_deref(), Some(done.as_path()));
+        assert!(!open.exists());
+        assert_eq!(std::fs::read(&done).unwrap(), bytes);
+        // Another file of that name is never replaced.
+        std::fs::write(&open, &bytes).unwrap();
+        std::fs::write(&done, b"other").unwrap();
+        assert!(matches!(repair(&open), Err(RepairError::Exists(_))));
     }
 
     #[test]

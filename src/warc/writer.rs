@@ -345,7 +345,13 @@ impl WarcWriter {
                 .create_new(true)
                 .open(&open_path)
             {
-                Ok(file) => file,
+                Ok(file) => {
+                    // Held until the file is closed: repair and the index leave a file alone
+                    // while its writer lives. A file system without locks only loses that
+                    // warning, so a failure here is no reason not to write.
+                    let _ = file.try_lock();
+                    file
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(source) => {
                     return Err(WriteError::File {
@@ -371,6 +377,16 @@ impl WarcWriter {
             return Ok(());
         }
     }
+}
+
+/// Whether a writer still holds an unfinished (`.open`) file: it keeps the file locked until
+/// it closes it, and the lock goes with the writer however it ends.
+pub fn is_being_written(path: &Path) -> bool {
+    let file = File::open(path);
+    matches!(
+        file.map(|file| file.try_lock_shared()),
+        Ok(Err(std::fs::TryLockError::WouldBlock))
+    )
 }
 
 impl Drop for WarcWriter {

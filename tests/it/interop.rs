@@ -169,7 +169,10 @@ fn index_writes_what_reads_and_names_each_file_it_could_not_take_whole() {
         return;
     }
     let archives = tempfile::tempdir().unwrap();
-    let (_, damaged, shared) = collection_with_problems(archives.path());
+    let (good, damaged, shared) = collection_with_problems(archives.path());
+    // A file a killed writer left unfinished, which no writer holds any more.
+    let killed = archives.path().join("default/warc/d-killed.warc.gz.open");
+    fs::copy(&good, &killed).unwrap();
     let out = cairn()
         .arg("--archives")
         .arg(archives.path())
@@ -177,6 +180,13 @@ fn index_writes_what_reads_and_names_each_file_it_could_not_take_whole() {
         .output()
         .unwrap();
     let text = stderr(&out);
+    assert!(
+        text.contains(&format!(
+            "error: {}: offset 0: an unfinished WARC file no writer holds",
+            killed.display()
+        )),
+        "{text}"
+    );
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(!text.contains("panicked"), "{text}");
     // Each damage named with its file and offset; the left-out records counted.
@@ -300,6 +310,10 @@ lenient = (record("http://example.com/lone-crlf", b"one CRLF after it", trailer=
            + record("http://example.com/last", b"nothing after it", trailer=b""))
 open(sys.argv[1] + "/lenient.warc", "wb").write(lenient)
 open(sys.argv[1] + "/empty.warc.open", "wb").close()
+import gzip
+extra = b"".join(gzip.compress(record("http://example.com/extra-%d" % i, b"extra CRLF", trailer=b"\r\n\r\n\r\n\r\n"))
+                 for i in range(3))
+open(sys.argv[1] + "/extra-line-ends.warc.gz", "wb").write(extra)
 "#;
 
 #[test]
@@ -373,16 +387,23 @@ for path in sys.argv[1:]:
         );
         assert!(stderr(&out).starts_with("warning: "), "{out:?}");
     }
+    // Line ends past the trailer, at a member's end or the file's, are skipped: every record
+    // still starts its own member, and is indexed.
+    let extra = dir.path().join("extra-line-ends.warc.gz");
+    let out = run_ok(cairn().arg("verify").arg(&extra));
+    assert!(stdout(&out).starts_with("ok "), "{out:?}");
+    assert!(!stdout(&out).contains("share"), "{out:?}");
     // The record without a reason phrase indexes with its status.
     let archives = tempfile::tempdir().unwrap();
     let warcs = archives.path().join("default/warc");
     fs::create_dir_all(&warcs).unwrap();
     fs::copy(&lenient, warcs.join("lenient.warc")).unwrap();
     fs::copy(&empty, warcs.join("empty.warc")).unwrap();
+    fs::copy(&extra, warcs.join("extra-line-ends.warc.gz")).unwrap();
     run_ok(cairn().arg("--archives").arg(archives.path()).arg("index"));
     let index = fs::read_to_string(archives.path().join("default/index.cdxj")).unwrap();
     let captures: Vec<Capture> = index.lines().map(|l| Capture::parse(l).unwrap()).collect();
-    assert_eq!(captures.len(), 3, "{index}");
+    assert_eq!(captures.len(), 6, "{index}");
     assert!(captures.iter().all(|c| c.status == Some(200)), "{index}");
 }
 
