@@ -419,11 +419,7 @@ impl<R: Read> Unpacker<R> {
 
 impl<R: Read> Read for Unpacker<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
 }
 
@@ -450,6 +446,15 @@ impl<R: Read> BufRead for Unpacker<R> {
             self.out_pos += amt;
         }
     }
+}
+
+/// `Read` for a type that is `BufRead` already: copies out of its buffer.
+pub fn read_buffered(reader: &mut impl BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let available = reader.fill_buf()?;
+    let n = available.len().min(buf.len());
+    buf[..n].copy_from_slice(&available[..n]);
+    reader.consume(n);
+    Ok(n)
 }
 
 /// Compresses one record at a time into its own gzip member or zstd frame.

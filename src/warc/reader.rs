@@ -737,11 +737,7 @@ impl<R: Read> BufRead for BlockReader<'_, R> {
 
 impl<R: Read> Read for BlockReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        super::codec::read_buffered(self, buf)
     }
 }
 
