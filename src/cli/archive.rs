@@ -93,6 +93,7 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
         offline.pages,
         offline.out_dir.display()
     );
+    super::warcs::print_skipped(&offline.skipped)?;
     for post in &summary.posts {
         say!(
             "post {} -> {} ({} references not archived, left as they were)",

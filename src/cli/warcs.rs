@@ -249,6 +249,21 @@ pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
                 collection.index_path().display()
             );
         }
+        print_skipped(&report.skipped)?;
+    }
+    if !report.skipped.is_empty() {
+        bail!(
+            "{} capture(s) not in the offline copy; it holds everything else",
+            report.skipped.len()
+        );
+    }
+    Ok(())
+}
+
+/// Each capture the offline copy lacks, with why.
+pub fn print_skipped(skipped: &[crate::export::Skipped]) -> std::io::Result<()> {
+    for skip in skipped {
+        say!("error: {}: {}", skip.url, skip.error);
     }
     Ok(())
 }

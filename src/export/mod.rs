@@ -55,6 +55,15 @@ pub struct ExportReport {
     pub unresolved: Vec<String>,
     /// Lines of the index that are no CDXJ captures, left out.
     pub unreadable_index_lines: usize,
+    /// Captures that could not be written, each with why: the rest of the copy is whole.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A capture the offline copy lacks, and why.
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    pub url: String,
+    pub error: String,
 }
 
 /// What the export knows: which URL became which file, and where redirects lead.
@@ -133,7 +142,20 @@ pub fn export(
             banner: None,
         };
         let target = out_dir.join(&file.relative);
-        let left = export_capture(collection, index, file.capture, &target, &options)?;
+        let left = match export_capture(collection, index, file.capture, &target, &options) {
+            Ok(left) => left,
+            // A full disk fails every file after it: the export stops there.
+            Err(e) if is_disk_full(&e) => return Err(e),
+            // One capture that cannot be written (damaged, or its path taken by a folder an
+            // older copy left) costs that file only.
+            Err(e) => {
+                report.skipped.push(Skipped {
+                    url: file.url.to_string(),
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
         unresolved.extend(left.into_iter().map(String::from));
         report.files += 1;
         if ContentKind::declared(Some(&file.mime)) == Some(ContentKind::Html) {
@@ -145,6 +167,10 @@ pub fn export(
     Ok((map, report))
 }
 
+fn is_disk_full(error: &ExportError) -> bool {
+    matches!(error, ExportError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull)
+}
+
 /// Which file each latest capture becomes, and where archived redirects lead.
 fn plan<'i>(
     collection: &Collection,
@@ -152,7 +178,6 @@ fn plan<'i>(
     out_dir: &Path,
 ) -> Result<(OfflineMap, Vec<Planned<'i>>), ExportError> {
     let mut map = OfflineMap::new(out_dir);
-    let mut taken = HashSet::new();
     let mut planned = Vec::new();
     for capture in index.latest_per_url() {
         let Ok(url) = Url::parse(&capture.url) else {
@@ -176,8 +201,7 @@ fn plan<'i>(
             }
         } else if (200..300).contains(&status) {
             let mime = stored.mime.clone().unwrap_or_default();
-            let relative = paths::unique_path(offline_path(&url, &mime), &mut taken);
-            map.add_file(&url, relative.clone());
+            let relative = offline_path(&url, &mime);
             planned.push(Planned {
                 capture,
                 url,
@@ -186,7 +210,26 @@ fn plan<'i>(
             });
         }
     }
+    name_files_apart(&mut planned);
+    for file in &planned {
+        map.add_file(&file.url, file.relative.clone());
+    }
     Ok((map, planned))
+}
+
+/// Gives every file a path of its own. Where one URL's file would be another's folder (a site
+/// with both `/x.html` and `/x.html/y`), the folder keeps its name and the file takes a
+/// suffix, so every export of the collection lays the files out the same way.
+fn name_files_apart(planned: &mut [Planned<'_>]) {
+    let mut taken: HashSet<PathBuf> = planned
+        .iter()
+        .flat_map(|file| file.relative.ancestors().skip(1))
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .collect();
+    for file in planned.iter_mut() {
+        file.relative = paths::unique_path(std::mem::take(&mut file.relative), &mut taken);
+    }
 }
 
 /// Writes one capture's payload to `target` (atomically), pages and stylesheets with their
@@ -230,31 +273,26 @@ enum Failure {
     Rewrite(RewriteError),
 }
 
-/// Writes `path` through a temporary file beside it, renamed over it once whole.
+/// Writes `path` through a temporary file beside it, renamed over it once whole. The
+/// temporary file's name is unique (no archived URL's file can have it), and it is removed
+/// if the write fails.
 fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<T, RewriteError>,
 ) -> Result<T, Failure> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| Failure::Io(io_err(dir)(e)))?;
-    }
-    let temp = path.with_extension("cairn-tmp");
-    let file = fs::File::create(&temp).map_err(|e| Failure::Io(io_err(&temp)(e)))?;
-    let mut out = io::BufWriter::new(file);
-    let result = write(&mut out).map_err(Failure::Rewrite).and_then(|value| {
-        out.flush()
-            .map_err(|e| Failure::Rewrite(RewriteError::Write(e)))?;
-        Ok(value)
-    });
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Failure::Io(io_err(dir)(e)))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".cairn-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(|e| Failure::Io(io_err(dir)(e)))?;
+    let mut out = io::BufWriter::new(temp.as_file_mut());
+    let value = write(&mut out).map_err(Failure::Rewrite)?;
+    out.flush()
+        .map_err(|e| Failure::Rewrite(RewriteError::Write(e)))?;
     drop(out);
-    match result {
-        Ok(value) => {
-            fs::rename(&temp, path).map_err(|e| Failure::Io(io_err(path)(e)))?;
-            Ok(value)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    temp.persist(path)
+        .map_err(|e| Failure::Io(io_err(path)(e.error)))?;
+    Ok(value)
 }

@@ -166,6 +166,7 @@ fn job<'i>(
     let from = |t: DeTable<'i>| Deserializer::from(Spanned::new(span.clone(), t));
     let keys = JobKeys::deserialize(from(keys)).map_err(toml_error)?;
     let options = ArchiveOptions::deserialize(from(table)).map_err(toml_error)?;
+    let name_span = keys.name.span();
     let name = keys.name.into_inner();
     if options.targets.is_empty() {
         let message = format!("job {name:?} needs targets = [\"URL or post\", ...]");
@@ -193,7 +194,9 @@ fn job<'i>(
         Some(c) => c.get_ref().parse(),
     }
     .map_err(|e: crate::collection::CollectionError| {
-        at(keys.collection.as_ref().map(Spanned::span), e.to_string())
+        // The collection defaults to the job's name: a bad name is then the line to fix.
+        let span = keys.collection.as_ref().map_or(name_span, Spanned::span);
+        at(Some(span), e.to_string())
     })?;
     Ok(Job {
         name,
@@ -287,10 +290,28 @@ resolve = ["www.cna.com.tw:443:127.0.0.1"]
                 "collection = \"../up\"\n",
                 "cairn.toml:5: \"../up\" is not a collection name",
             ),
+            (
+                "collection = \"/abs\"\n",
+                "cairn.toml:5: \"/abs\" is not a collection name",
+            ),
+            (
+                "collection = \"a/b\"\n",
+                "cairn.toml:5: \"a/b\" is not a collection name",
+            ),
+            (
+                "collection = \"..\"\n",
+                "cairn.toml:5: \"..\" is not a collection name",
+            ),
         ] {
             let err = error_of(&format!("{job}{extra}"));
             assert!(err.starts_with(expected), "{err}");
         }
+        // Without `collection`, the job's name is the collection's, and is checked as one.
+        let err = error_of(&job.replace("name = \"a\"", "name = \"../a\""));
+        assert!(
+            err.starts_with("cairn.toml:2: \"../a\" is not a collection name"),
+            "{err}"
+        );
         let bad_cron = "\n[[job]]\nname = \"a\"\ntargets = [\"https://a.example/\"]\nschedule = \"61 * * * *\"\n";
         let err = error_of(bad_cron);
         assert!(
