@@ -8,7 +8,8 @@
 //!
 //! Network safety lives here too: only http(s), and addresses in loopback, private, link-local
 //! and unspecified ranges are refused (literally or by resolution) unless `allow_private` is
-//! set; hosts mapped with `--resolve`/`--connect-to` are the user's explicit choice.
+//! set; a `--resolve`/`--connect-to` mapping is the user's explicit choice for exactly the host
+//! and port it names.
 
 mod connect;
 pub mod head;
@@ -66,6 +67,15 @@ pub enum MappingError {
 }
 
 impl HostMapping {
+    /// Whether this mapping is for exactly `host:port` (brackets around an IPv6 host ignored).
+    pub fn names(&self, host: &str, port: u16) -> bool {
+        self.port == port
+            && self
+                .host
+                .trim_matches(['[', ']'])
+                .eq_ignore_ascii_case(host.trim_matches(['[', ']']))
+    }
+
     /// curl's `--resolve HOST:PORT:ADDR`.
     pub fn parse_resolve(spec: &str) -> Result<HostMapping, MappingError> {
         let bad = || MappingError::Resolve(spec.to_string());
@@ -343,7 +353,9 @@ impl Fetcher {
         }
     }
 
-    /// Refuses schemes other than http(s) and literal addresses outside public ranges.
+    /// Refuses schemes other than http(s) and literal addresses outside public ranges, unless
+    /// a mapping names exactly this host and port: a mapping allows what it names and no other
+    /// port of that host, nor its address on another port (issue 13).
     fn check_target(&self, url: &Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.to_string()));
@@ -353,18 +365,24 @@ impl Fetcher {
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
             _ => return Ok(()),
         };
-        let mapped = self.config.mappings.iter().any(|m| {
-            url.host_str()
-                .is_some_and(|h| h.trim_matches(['[', ']']) == m.host)
-        });
         match non_public_kind(ip) {
-            Some(kind) if !self.config.allow_private && !mapped => Err(FetchError::Private {
-                url: url.to_string(),
-                ip,
-                kind,
-            }),
+            Some(kind) if !self.config.allow_private && !self.is_mapped(url) => {
+                Err(FetchError::Private {
+                    url: url.to_string(),
+                    ip,
+                    kind,
+                })
+            }
             _ => Ok(()),
         }
+    }
+
+    /// Whether a `--resolve`/`--connect-to` mapping names exactly this URL's host and port.
+    fn is_mapped(&self, url: &Url) -> bool {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        self.config.mappings.iter().any(|m| m.names(host, port))
     }
 
     async fn fetch_once(&self, url: &Url) -> Result<Exchange, FetchError> {
@@ -675,5 +693,13 @@ mod tests {
         assert_eq!(m.connect, "127.0.0.1:8443".parse().unwrap());
         assert!(HostMapping::parse_resolve("nonsense").is_err());
         assert!(HostMapping::parse_connect_to("a:1:b").is_err());
+        // A mapping names one host and one port, nothing else.
+        let m = HostMapping::parse_resolve("127.0.0.1:80:127.0.0.1").unwrap();
+        assert!(m.names("127.0.0.1", 80));
+        assert!(!m.names("127.0.0.1", 21001));
+        let m = HostMapping::parse_connect_to("Mapped.Test:80:127.0.0.1:8080").unwrap();
+        assert!(m.names("mapped.test", 80));
+        assert!(!m.names("mapped.test", 8080));
+        assert!(!m.names("127.0.0.1", 8080));
     }
 }
