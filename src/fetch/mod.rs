@@ -9,14 +9,14 @@
 //! Network safety lives here too: only http(s), and addresses in loopback, private, link-local
 //! and unspecified ranges are refused (literally or by resolution) unless `allow_private` is
 //! set; a `--resolve`/`--connect-to` mapping is the user's explicit choice for exactly the host
-//! and port it names.
+//! and port it names. Through `--proxy`, target names are resolved and checked here first.
 
 mod connect;
 pub mod head;
 pub mod wire;
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -341,6 +341,7 @@ impl Fetcher {
     /// the politeness they owe the host.
     pub async fn fetch(&self, url: &Url) -> Result<Exchange, FetchError> {
         self.check_target(url)?;
+        self.check_proxied(url).await?;
         self.fetch_once(url).await
     }
 
@@ -375,6 +376,45 @@ impl Fetcher {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Through `--proxy` the proxy resolves the target's name, so cairn's checking resolver
+    /// never sees it: the name is resolved and checked here before the request is handed
+    /// over. Every address it resolves to must be public (the proxy may connect to any of
+    /// them); `localhost` and names under it are loopback by name (RFC 6761, section 6.3),
+    /// whatever the resolver says. Address literals were checked by [`Self::check_target`].
+    ///
+    /// DNS rebinding: the proxy resolves the name again and may get another answer than
+    /// cairn did; checking what cairn resolves is the best a client of a proxy can do. A
+    /// name cairn cannot resolve at all is handed over, since behind a proxy the proxy may be
+    /// the only one that can resolve names (the proxy then fails or succeeds as it would for
+    /// any client).
+    async fn check_proxied(&self, url: &Url) -> Result<(), FetchError> {
+        if self.config.proxy.is_none() || self.config.allow_private || self.is_mapped(url) {
+            return Ok(());
+        }
+        let Some(url::Host::Domain(name)) = url.host() else {
+            return Ok(());
+        };
+        let refuse = |ip: IpAddr, kind: &'static str| FetchError::Private {
+            url: url.to_string(),
+            ip,
+            kind,
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name == "localhost" || name.ends_with(".localhost") {
+            return Err(refuse(IpAddr::V4(Ipv4Addr::LOCALHOST), "loopback"));
+        }
+        let lookup = tokio::net::lookup_host((name.as_str(), 0));
+        let Ok(Ok(addresses)) = tokio::time::timeout(self.config.timeout, lookup).await else {
+            return Ok(());
+        };
+        for address in addresses {
+            if let Some(kind) = non_public_kind(address.ip()) {
+                return Err(refuse(address.ip(), kind));
+            }
+        }
+        Ok(())
     }
 
     /// Whether a `--resolve`/`--connect-to` mapping names exactly this URL's host and port.
