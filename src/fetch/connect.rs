@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -50,6 +50,7 @@ struct Inner {
     tls: tokio_rustls::TlsConnector,
     mappings: Vec<HostMapping>,
     proxy: Option<Proxy>,
+    allow_private: bool,
 }
 
 /// An HTTP proxy: its address, and the `Proxy-Authorization` value from its URL's user info.
@@ -74,6 +75,7 @@ impl WireConnector {
                 tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
                 mappings: config.mappings.to_vec(),
                 proxy,
+                allow_private: config.allow_private,
             }),
         })
     }
@@ -133,14 +135,26 @@ impl Inner {
     /// Where to connect for `host:port`: a mapping's address (the user's explicit choice,
     /// for exactly that host and port), or the name, resolved and checked on connecting.
     fn address_of(&self, host: &str, port: u16) -> Result<Uri, BoxError> {
-        let bare = host.trim_matches(['[', ']']);
-        let mapped = self
-            .mappings
-            .iter()
-            .find(|m| m.port == port && m.host.eq_ignore_ascii_case(bare));
+        let mapped = self.mappings.iter().find(|m| m.names(host, port));
         let address = match mapped {
             Some(mapping) => mapping.connect.to_string(),
-            None => format!("{host}:{port}"),
+            None => {
+                // hyper's connector dials an address literal without asking the resolver, so
+                // the check the resolver makes of names is made here (the fetcher makes it
+                // too, before any request; this one holds for every connection).
+                let literal = host.trim_matches(['[', ']']).parse::<IpAddr>();
+                if let Ok(ip) = literal
+                    && let Some(kind) = non_public_kind(ip).filter(|_| !self.allow_private)
+                {
+                    return Err(Box::new(NameError {
+                        detail: format!(
+                            "refusing {ip}, a {kind} address (pass --allow-private to allow it)"
+                        ),
+                        lasting: true,
+                    }));
+                }
+                format!("{host}:{port}")
+            }
         };
         Ok(format!("http://{address}").parse()?)
     }

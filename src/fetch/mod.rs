@@ -8,14 +8,15 @@
 //!
 //! Network safety lives here too: only http(s), and addresses in loopback, private, link-local
 //! and unspecified ranges are refused (literally or by resolution) unless `allow_private` is
-//! set; hosts mapped with `--resolve`/`--connect-to` are the user's explicit choice.
+//! set; a `--resolve`/`--connect-to` mapping is the user's explicit choice for exactly the host
+//! and port it names. Through `--proxy`, target names are resolved and checked here first.
 
 mod connect;
 pub mod head;
 pub mod wire;
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +67,15 @@ pub enum MappingError {
 }
 
 impl HostMapping {
+    /// Whether this mapping is for exactly `host:port` (brackets around an IPv6 host ignored).
+    pub fn names(&self, host: &str, port: u16) -> bool {
+        self.port == port
+            && self
+                .host
+                .trim_matches(['[', ']'])
+                .eq_ignore_ascii_case(host.trim_matches(['[', ']']))
+    }
+
     /// curl's `--resolve HOST:PORT:ADDR`.
     pub fn parse_resolve(spec: &str) -> Result<HostMapping, MappingError> {
         let bad = || MappingError::Resolve(spec.to_string());
@@ -331,6 +341,7 @@ impl Fetcher {
     /// the politeness they owe the host.
     pub async fn fetch(&self, url: &Url) -> Result<Exchange, FetchError> {
         self.check_target(url)?;
+        self.check_proxied(url).await?;
         self.fetch_once(url).await
     }
 
@@ -343,7 +354,9 @@ impl Fetcher {
         }
     }
 
-    /// Refuses schemes other than http(s) and literal addresses outside public ranges.
+    /// Refuses schemes other than http(s) and literal addresses outside public ranges, unless
+    /// a mapping names exactly this host and port: a mapping allows what it names and no other
+    /// port of that host, nor its address on another port (issue 13).
     fn check_target(&self, url: &Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.to_string()));
@@ -353,18 +366,63 @@ impl Fetcher {
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
             _ => return Ok(()),
         };
-        let mapped = self.config.mappings.iter().any(|m| {
-            url.host_str()
-                .is_some_and(|h| h.trim_matches(['[', ']']) == m.host)
-        });
         match non_public_kind(ip) {
-            Some(kind) if !self.config.allow_private && !mapped => Err(FetchError::Private {
-                url: url.to_string(),
-                ip,
-                kind,
-            }),
+            Some(kind) if !self.config.allow_private && !self.is_mapped(url) => {
+                Err(FetchError::Private {
+                    url: url.to_string(),
+                    ip,
+                    kind,
+                })
+            }
             _ => Ok(()),
         }
+    }
+
+    /// Through `--proxy` the proxy resolves the target's name, so cairn's checking resolver
+    /// never sees it: the name is resolved and checked here before the request is handed
+    /// over. Every address it resolves to must be public (the proxy may connect to any of
+    /// them); `localhost` and names under it are loopback by name (RFC 6761, section 6.3),
+    /// whatever the resolver says. Address literals were checked by [`Self::check_target`].
+    ///
+    /// DNS rebinding: the proxy resolves the name again and may get another answer than
+    /// cairn did; checking what cairn resolves is the best a client of a proxy can do. A
+    /// name cairn cannot resolve at all is handed over, since behind a proxy the proxy may be
+    /// the only one that can resolve names (the proxy then fails or succeeds as it would for
+    /// any client).
+    async fn check_proxied(&self, url: &Url) -> Result<(), FetchError> {
+        if self.config.proxy.is_none() || self.config.allow_private || self.is_mapped(url) {
+            return Ok(());
+        }
+        let Some(url::Host::Domain(name)) = url.host() else {
+            return Ok(());
+        };
+        let refuse = |ip: IpAddr, kind: &'static str| FetchError::Private {
+            url: url.to_string(),
+            ip,
+            kind,
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name == "localhost" || name.ends_with(".localhost") {
+            return Err(refuse(IpAddr::V4(Ipv4Addr::LOCALHOST), "loopback"));
+        }
+        let lookup = tokio::net::lookup_host((name.as_str(), 0));
+        let Ok(Ok(addresses)) = tokio::time::timeout(self.config.timeout, lookup).await else {
+            return Ok(());
+        };
+        for address in addresses {
+            if let Some(kind) = non_public_kind(address.ip()) {
+                return Err(refuse(address.ip(), kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a `--resolve`/`--connect-to` mapping names exactly this URL's host and port.
+    fn is_mapped(&self, url: &Url) -> bool {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        self.config.mappings.iter().any(|m| m.names(host, port))
     }
 
     async fn fetch_once(&self, url: &Url) -> Result<Exchange, FetchError> {
@@ -675,5 +733,13 @@ mod tests {
         assert_eq!(m.connect, "127.0.0.1:8443".parse().unwrap());
         assert!(HostMapping::parse_resolve("nonsense").is_err());
         assert!(HostMapping::parse_connect_to("a:1:b").is_err());
+        // A mapping names one host and one port, nothing else.
+        let m = HostMapping::parse_resolve("127.0.0.1:80:127.0.0.1").unwrap();
+        assert!(m.names("127.0.0.1", 80));
+        assert!(!m.names("127.0.0.1", 21001));
+        let m = HostMapping::parse_connect_to("Mapped.Test:80:127.0.0.1:8080").unwrap();
+        assert!(m.names("mapped.test", 80));
+        assert!(!m.names("mapped.test", 8080));
+        assert!(!m.names("127.0.0.1", 8080));
     }
 }

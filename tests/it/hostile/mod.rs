@@ -2,3 +2,4 @@
 //! replayed, exported or crawled, and shown to reach nothing live or to stay within bounds.
 
 mod export;
+mod network;
