@@ -2,12 +2,17 @@
 """Opens a page in headless Chromium (Debian's) with every network path closed, and reports
 what it tried to fetch and how its images decoded, as JSON on stdout; saves a screenshot.
 
-    browser_check.py URL SCREENSHOT.png
+    browser_check.py URL SCREENSHOT.png [--visit URL]... [--eval EXPRESSION]...
 
 Chromium is started with the flags that keep it from reaching out (no background networking,
 a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
 every request the page attempts is listed, whatever its scheme, and every <img> is reported
 with its naturalWidth after the load event.
+
+`--visit URL` opens another page afterwards, in the same tab and profile (what the first page
+left behind, service workers and storage, is still there); the images and the screenshot are
+the last page's. `--eval EXPRESSION` evaluates JavaScript in the last page (a promise is
+awaited); its values are reported in order as "evals".
 """
 import asyncio
 import base64
@@ -39,7 +44,7 @@ def chromium_binary():
     sys.exit("chromium is not installed (scripts/test installs Debian's chromium)")
 
 
-async def check(url, screenshot):
+async def check(url, screenshot, visits=(), evals=()):
     profile = tempfile.mkdtemp(prefix="cairn-chromium-")
     proc = subprocess.Popen(
         [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
@@ -86,10 +91,18 @@ async def check(url, screenshot):
             session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
             await call("Network.enable", session=session)
             await call("Page.enable", session=session)
-            await call("Page.navigate", {"url": url}, session=session)
-            await asyncio.wait_for(loaded.wait(), 30)
-            # Let lazy loaders and late requests run.
-            await asyncio.sleep(1.5)
+            for page in [url, *visits]:
+                loaded.clear()
+                await call("Page.navigate", {"url": page}, session=session)
+                await asyncio.wait_for(loaded.wait(), 30)
+                # Let lazy loaders and late requests run.
+                await asyncio.sleep(1.5)
+            values = []
+            for expression in evals:
+                result = await call("Runtime.evaluate", {
+                    "expression": expression, "awaitPromise": True, "returnByValue": True},
+                    session=session)
+                values.append(result["result"].get("value"))
             result = await call("Runtime.evaluate", {
                 "expression": "JSON.stringify(Array.from(document.images).map(i => ({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))",
                 "returnByValue": True}, session=session)
@@ -98,12 +111,23 @@ async def check(url, screenshot):
             with open(screenshot, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
             task.cancel()
-            print(json.dumps({"requests": requests, "images": images}))
+            report = {"requests": requests, "images": images}
+            if evals:
+                report["evals"] = values
+            print(json.dumps(report))
     finally:
         proc.kill()
         proc.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def options(args):
+    """`--visit URL` and `--eval EXPRESSION` pairs, in order."""
+    visits, evals = [], []
+    for flag, value in zip(args[::2], args[1::2]):
+        {"--visit": visits, "--eval": evals}[flag].append(value)
+    return visits, evals
+
+
 if __name__ == "__main__":
-    asyncio.run(check(sys.argv[1], sys.argv[2]))
+    asyncio.run(check(sys.argv[1], sys.argv[2], *options(sys.argv[3:])))

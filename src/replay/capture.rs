@@ -22,10 +22,12 @@ use time::format_description::well_known::Rfc2822;
 use url::Url;
 
 use super::Loaded;
+use super::fence::{self, ArchivedField};
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
 use crate::content::decode_content;
+use crate::extract::references::refresh_target;
 use crate::index::Capture;
 use crate::index::surt::surt;
 use crate::rewrite::{HtmlOptions, payload_kind, rewrite_payload};
@@ -36,8 +38,6 @@ const MAX_REWRITTEN: u64 = 32 << 20;
 /// Payloads up to this size are read whole; larger ones stream from the WARC file, so memory
 /// per request stays bounded whatever the record's size.
 const IN_MEMORY_PAYLOAD: u64 = 8 << 20;
-/// What replayed pages may load: only this server, inline code and data.
-const CSP: &str = "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:";
 
 /// What a request asks of one URL's captures.
 pub struct Wanted<'r> {
@@ -239,19 +239,22 @@ struct Served<'a> {
 }
 
 impl Served<'_> {
-    /// A response with the capture's status, the archived fields `keep` lets through and the
+    /// A response with the capture's status, the archived fields that only describe the
+    /// payload, the others renamed ([`fence::archived_field`]), and `policy`, the
     /// Content-Security-Policy that fences every response of this server (`id_` included:
     /// archived pages are written by strangers). A field this server cannot send (a name or
     /// value HTTP does not allow, as some servers wrote them) is left out, rather than failing
     /// the response and losing the others, `Location` with them.
-    fn builder(&self, keep: impl Fn(&str) -> bool) -> Builder {
+    fn builder(&self, policy: &'static str) -> Builder {
         let mut builder = Response::builder()
             .status(self.status)
-            .header(header::CONTENT_SECURITY_POLICY, CSP);
+            .header(header::CONTENT_SECURITY_POLICY, policy);
         for (name, value) in self.head.fields() {
-            if !keep(&name) {
-                continue;
-            }
+            let name = match fence::archived_field(&name) {
+                ArchivedField::Kept => name,
+                ArchivedField::Renamed => format!("{}{name}", fence::ORIGINAL_PREFIX),
+                ArchivedField::Replaced => continue,
+            };
             let name = HeaderName::from_bytes(name.as_bytes());
             let value = HeaderValue::from_bytes(value.as_bytes());
             if let (Ok(name), Ok(value)) = (name, value) {
@@ -273,6 +276,43 @@ impl Served<'_> {
             None => builder,
         }
     }
+
+    /// The archived `Refresh:` field, its URL pointed into the archive under `stamp` as
+    /// `Location` is: a browser follows it as it follows a `meta refresh`, out of the archive
+    /// if left alone. The URL is found as the HTML standard parses refresh content (the one
+    /// parser extraction and rewriting share); a field whose URL resolves to no web URL is
+    /// dropped.
+    fn refresh(&self, builder: Builder, stamp: &str) -> Builder {
+        let Some(content) = self.head.http_header("refresh") else {
+            return builder;
+        };
+        let Some(range) = refresh_target(&content) else {
+            // A delay alone reloads the capture itself.
+            return builder.header("Refresh", content.trim());
+        };
+        let target = Url::parse(&self.capture.url)
+            .and_then(|base| base.join(&content[range.clone()]))
+            .ok()
+            .filter(|target| matches!(target.scheme(), "http" | "https"));
+        match target {
+            Some(target) => builder.header(
+                "Refresh",
+                format!(
+                    "{}/{}/{stamp}/{target}{}",
+                    &content[..range.start],
+                    self.collection,
+                    &content[range.end..]
+                ),
+            ),
+            None => builder,
+        }
+    }
+
+    /// The archived redirections (`Location`, `Refresh`), pointed into the archive.
+    fn redirections(&self, builder: Builder, stamp: &str) -> Builder {
+        let builder = self.location(builder, stamp);
+        self.refresh(builder, stamp)
+    }
 }
 
 fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture) {
@@ -288,33 +328,21 @@ fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture)
     }
 }
 
-/// Headers of the archived response that say nothing about the bytes this server sends.
-fn passes_through(name: &str) -> bool {
-    !matches!(
-        name.to_ascii_lowercase().as_str(),
-        "content-length"
-            | "transfer-encoding"
-            | "x-orig-transfer-encoding"
-            | "trailer"
-            | "connection"
-            | "keep-alive"
-            | "content-security-policy"
-            | "content-security-policy-report-only"
-            | "strict-transport-security"
-            | "set-cookie"
-            | "location"
-            | "content-encoding"
-            | "accept-ranges"
-            | "content-range"
-    )
-}
-
 /// The archived bytes as they are (`id_`), de-chunked, with ranges for media.
 fn raw_response(served: &Served<'_>, payload: Payload, request_headers: &HeaderMap) -> Response {
-    let builder = served
-        .builder(|name| passes_through(name) || name.eq_ignore_ascii_case("content-encoding"));
+    let mut builder = served.builder(fence::RAW);
+    // The bytes go out as archived, so does their encoding.
+    if let Some(encoding) = served.head.http_header("content-encoding")
+        && let Ok(encoding) = HeaderValue::from_str(encoding.trim())
+    {
+        builder = builder.header(header::CONTENT_ENCODING, encoding);
+    }
     let stamp = format!("{}id_", served.capture.timestamp);
-    ranged(served.location(builder, &stamp), payload, request_headers)
+    ranged(
+        served.redirections(builder, &stamp),
+        payload,
+        request_headers,
+    )
 }
 
 /// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
@@ -419,7 +447,7 @@ fn replayed_response(
     let (collection, capture, head) = (served.collection, served.capture, served.head);
     let prefix = format!("/{collection}/{}", capture.timestamp);
     let base = Url::parse(&capture.url).ok();
-    let mut builder = served.location(served.builder(passes_through), &capture.timestamp);
+    let mut builder = served.redirections(served.builder(fence::REPLAYED), &capture.timestamp);
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
     let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);

@@ -10,11 +10,15 @@
 //! - `/COLL/timemap/link/URL` is the Memento TimeMap; captures carry `Memento-Datetime` and
 //!   `Link` headers ([`capture`]).
 //!
+//! Every response, errors and redirects included, carries the fence of [`fence`]: a
+//! Content-Security-Policy, no archived field that would act on the browser, no service worker.
+//!
 //! Each collection's [`Index`] is read on first use and again when the file changes; each
 //! answer is one read of one record by offset. Files are only ever opened by the names the
 //! index gives, inside the collection's WARC folder, and every 5xx is logged with its cause.
 
 mod capture;
+mod fence;
 mod pages;
 
 use std::collections::HashMap;
@@ -111,6 +115,8 @@ pub fn router(archives: Archives) -> Router {
         .route("/{collection}", get(redirect_to_listing))
         .route("/{collection}/", get(list_pages))
         .route("/{collection}/{*rest}", get(serve))
+        .fallback(unknown_path)
+        .layer(axum::middleware::from_fn(fence::fence))
         .with_state(state)
 }
 
@@ -118,6 +124,10 @@ pub fn router(archives: Archives) -> Router {
 pub async fn serve_forever(archives: Archives, bind: std::net::SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     axum::serve(listener, router(archives)).await
+}
+
+async fn unknown_path() -> Response {
+    plain(StatusCode::NOT_FOUND, "no such page")
 }
 
 fn no_collection() -> Response {

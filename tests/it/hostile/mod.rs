@@ -3,3 +3,4 @@
 
 mod export;
 mod network;
+mod replay_fence;
