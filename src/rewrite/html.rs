@@ -10,12 +10,12 @@ use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-use super::{HtmlOptions, RewriteError, map_reference, rewrite_css};
+use super::{HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
 use crate::extract::references::{
     LAZY_SRC, LAZY_SRCSET, Syntax, attribute, escape_attribute, references, refresh_target,
     srcset_spans,
 };
-use crate::extract::{Base, MAX_NOSCRIPT_DEPTH};
+use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 
 /// Rewrites an HTML document in `encoding` (one lol_html cannot read is read as UTF-8, its
 /// bytes kept). Returns the new bytes and the references left as they were.
@@ -55,11 +55,12 @@ struct Rewriting<'o> {
     depth: usize,
 }
 
-/// An attribute to set: its name, its value before and after, all decoded.
+/// An attribute to set: its name, its value before and after, all decoded; `None` after for
+/// an attribute removed.
 struct Change {
     attr: String,
     old: String,
-    new: String,
+    new: Option<String>,
     keep_original: bool,
 }
 
@@ -128,9 +129,53 @@ impl<'o> Rewriting<'o> {
         }
     }
 
-    fn map(&self, value: &str) -> Option<String> {
+    fn mapped(&self, value: &str) -> Mapped {
         let base = self.base.borrow();
         map_reference(self.options.map, &base.url, value, &self.unresolved)
+    }
+
+    /// A reference inside CSS or a `srcset`: its replacement, or `None` to leave it.
+    fn map(&self, value: &str) -> Option<String> {
+        fenced_in_css(self.mapped(value), self.options.fence)
+    }
+
+    /// An attribute that is one reference: its new value, `Some(None)` to remove it (behind the
+    /// fence, what was not archived and acts by itself), `None` to leave it.
+    fn map_attribute(&self, value: &str, link: bool) -> Option<Option<String>> {
+        match self.mapped(value) {
+            Mapped::To(new) => Some(Some(new)),
+            Mapped::Unarchived if self.options.fence && !link => Some(None),
+            Mapped::Unarchived | Mapped::Leave => None,
+        }
+    }
+
+    /// A refresh content with its target mapped; removed (`Some(None)`) where the target
+    /// would be fenced.
+    fn refresh(&self, content: &str) -> Option<Option<String>> {
+        let range = refresh_target(content)?;
+        let target = self.map_attribute(&content[range.clone()], false)?;
+        Some(target.map(|target| {
+            let mut new = content.to_string();
+            new.replace_range(range, &target);
+            new
+        }))
+    }
+
+    /// A document inside an attribute (`iframe srcdoc`), rewritten by the same rules with the
+    /// page's base, as a browser resolves it; one nested too deep, or that cannot be
+    /// rewritten, is removed (`None`), so no depth hides a reference.
+    fn nested(&self, markup: &str) -> Option<String> {
+        if self.depth >= MAX_NESTED_DEPTH {
+            return None;
+        }
+        let inner = Rewriting::new(self.options, self.base.borrow().clone(), self.depth + 1);
+        let mut out = Vec::with_capacity(markup.len());
+        let utf8 = AsciiCompatibleEncoding::utf_8();
+        inner.run(&mut markup.as_bytes(), &mut out, utf8).ok()?;
+        self.unresolved
+            .borrow_mut()
+            .extend(inner.unresolved.into_inner());
+        Some(String::from_utf8_lossy(&out).into_owned())
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
@@ -147,11 +192,17 @@ impl<'o> Rewriting<'o> {
             el.remove_attribute("integrity");
         }
         for change in changes {
-            let _ = el.set_attribute(&change.attr, &escape_attribute(&change.new));
+            let removed = change.new.is_none();
+            match &change.new {
+                Some(new) => el
+                    .set_attribute(&change.attr, &escape_attribute(new))
+                    .unwrap_or(()),
+                None => el.remove_attribute(&change.attr),
+            }
             // A value that is already the rewritten one (a second run, a promoted src) is no
-            // original worth keeping.
-            let keep = self.options.keep_original && change.keep_original;
-            if keep && !change.old.is_empty() && change.old != change.new {
+            // original worth keeping; a removed one is always kept, so nothing is lost.
+            let keep = self.options.keep_original && change.keep_original || removed;
+            if keep && !change.old.is_empty() && Some(&change.old) != change.new.as_ref() {
                 let name = kept_original_name(el, &change.attr);
                 if !el.has_attribute(&name) {
                     let _ = el.set_attribute(&name, &escape_attribute(&change.old));
@@ -168,15 +219,14 @@ impl<'o> Rewriting<'o> {
                 continue;
             };
             let new = match reference.syntax {
-                Syntax::Url => self.map(&old),
-                Syntax::Srcset => self.srcset(&old),
-                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r))).filter(|n| *n != old),
-                Syntax::Refresh => refresh_target(&old).and_then(|range| {
-                    let target = self.map(&old[range.clone()])?;
-                    let mut new = old.clone();
-                    new.replace_range(range, &target);
-                    Some(new)
-                }),
+                Syntax::Url => self.map_attribute(&old, reference.link),
+                Syntax::Srcset => self.srcset(&old).map(Some),
+                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
+                    .filter(|n| *n != old)
+                    .map(Some),
+                Syntax::Refresh => self.refresh(&old),
+                Syntax::Html => Some(self.nested(&old)).filter(|n| n.as_ref() != Some(&old)),
+                Syntax::Dropped => Some(None),
             };
             if let Some(new) = new {
                 changes.push(Change {
@@ -266,7 +316,7 @@ fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         let Some(new) = changes
             .iter()
             .find(|c| lazy.contains(&c.attr.as_str()))
-            .map(|c| c.new.clone())
+            .and_then(|c| c.new.clone())
         else {
             continue;
         };
@@ -274,7 +324,7 @@ fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         changes.push(Change {
             attr: real.to_string(),
             old: original(el, real).unwrap_or_default(),
-            new,
+            new: Some(new),
             keep_original: true,
         });
     }
