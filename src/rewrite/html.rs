@@ -51,6 +51,8 @@ struct Rewriting<'o> {
     unresolved: RefCell<Vec<Url>>,
     style: RefCell<String>,
     noscript: RefCell<String>,
+    /// Whether the offline copy's CSP `<meta>` is in place.
+    policy_placed: std::cell::Cell<bool>,
     /// How deep inside `<noscript>` text this document is.
     depth: usize,
 }
@@ -72,6 +74,7 @@ impl<'o> Rewriting<'o> {
             unresolved: RefCell::default(),
             style: RefCell::default(),
             noscript: RefCell::default(),
+            policy_placed: std::cell::Cell::default(),
             depth,
         }
     }
@@ -179,6 +182,9 @@ impl<'o> Rewriting<'o> {
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
+        if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
+            place_policy(el);
+        }
         if el.tag_name() == "base" {
             self.base_element(el);
             return;
@@ -306,6 +312,20 @@ impl<'o> Rewriting<'o> {
             // What cannot be rewritten is left as it was.
             Err(_) => chunk.replace(&markup, ContentType::Html),
         }
+    }
+}
+
+/// The offline copy's fence for what rewriting cannot see (a script's `fetch`, a URL built at
+/// run time): only local files and inline content load, forms submit nowhere. A `<meta>` CSP
+/// holds only for what follows it, so it goes first: into `<html>` or `<head>`, or before the
+/// first element of a page with neither (where the parser puts it into the implied head).
+const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline' 'unsafe-eval'; form-action 'none'; base-uri 'none'\">";
+
+fn place_policy(first: &mut Element<'_, '_>) {
+    if matches!(first.tag_name().as_str(), "html" | "head") {
+        first.prepend(OFFLINE_POLICY, ContentType::Html);
+    } else {
+        first.before(OFFLINE_POLICY, ContentType::Html);
     }
 }
 

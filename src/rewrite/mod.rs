@@ -607,4 +607,24 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             r#"@import "about:invalid"; a{background:url("local/a.png")}"#
         );
     }
+
+    /// The offline copy's CSP goes first, whatever the page starts with.
+    #[test]
+    fn fenced_pages_start_with_the_offline_policy() {
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        for (page, starts) in [
+            (
+                "<!DOCTYPE html><html><head><title>t</title>",
+                "<!DOCTYPE html><html><meta ",
+            ),
+            ("<head><title>t</title>", "<head><meta "),
+            ("<!doctype html><p>text", "<!doctype html><meta "),
+        ] {
+            let out = rewrite_with(page, &through, true);
+            assert!(out.starts_with(starts), "{out}");
+            assert_eq!(out.matches("Content-Security-Policy").count(), 1, "{out}");
+            assert!(out.contains("form-action 'none'"), "{out}");
+        }
+        assert!(!rewrite_with("<p>x", &through, false).contains("Content-Security-Policy"));
+    }
 }

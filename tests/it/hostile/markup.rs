@@ -207,6 +207,8 @@ fn an_exported_hostile_page_names_nothing_live_but_its_links() {
     let clicked = |rest: &str| rest.starts_with("/click-");
     for page in pages {
         let html = fs::read_to_string(&page).unwrap();
+        // What rewriting cannot see (a script's fetch) meets the page's own CSP.
+        assert!(html.contains("Content-Security-Policy"), "{html}");
         let left = live_mentions(&html, &host, &clicked);
         assert!(
             left.is_empty(),
