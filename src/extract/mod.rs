@@ -181,7 +181,10 @@ impl Reading {
             };
             let context = format!("{tag}/@{}", reference.attr);
             match reference.syntax {
-                Syntax::Url => page.push(&base.url, &value, kind, &context),
+                Syntax::Url => match references::data_url_document(&value) {
+                    Some(document) => documents.push(document.text),
+                    None => page.push(&base.url, &value, kind, &context),
+                },
                 Syntax::Srcset => {
                     for url in srcset_urls(&value) {
                         page.push(&base.url, url, kind, &context);

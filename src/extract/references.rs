@@ -213,6 +213,56 @@ pub fn escape_attribute(value: &str) -> String {
     htmlize::escape_attribute(value).into_owned()
 }
 
+/// A document held in a `data:` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDocument {
+    /// `text/html` or `image/svg+xml`.
+    pub mime: String,
+    pub text: String,
+}
+
+/// The document a `data:` URL holds, if it is one a frame renders with references of its own
+/// (`text/html`, `image/svg+xml`), read as the Fetch standard's "data: URL processor" reads
+/// it: percent-decoded, then base64-decoded where the type ends in `;base64`. Its bytes are
+/// read as UTF-8.
+pub fn data_url_document(value: &str) -> Option<DataDocument> {
+    let value = value.trim_start_matches(|c: char| c <= ' ');
+    value.get(..5).filter(|s| s.eq_ignore_ascii_case("data:"))?;
+    let (mime, body) = value[5..].split_once(',')?;
+    let mime = mime.trim().to_ascii_lowercase();
+    let (mime, base64) = match mime.strip_suffix("base64").map(str::trim_end) {
+        Some(head) if head.ends_with(';') => (head.trim_end_matches(';'), true),
+        _ => (mime.as_str(), false),
+    };
+    let essence = mime.split(';').next().unwrap_or_default().trim();
+    if !matches!(essence, "text/html" | "image/svg+xml") {
+        return None;
+    }
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(body).collect();
+    let bytes = if base64 {
+        forgiving_base64(&bytes)?
+    } else {
+        bytes
+    };
+    Some(DataDocument {
+        mime: essence.to_string(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// Base64 as browsers read it: ASCII whitespace ignored, padding optional.
+fn forgiving_base64(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    while text.last() == Some(&b'=') {
+        text.pop();
+    }
+    data_encoding::BASE64_NOPAD.decode(&text).ok()
+}
+
 /// Where the URL of a `meta refresh` content lies (HTML standard, "shared declarative refresh
 /// steps"): `5; url=/next`, `0;URL='/next'` and `0; /next` alike.
 pub fn refresh_target(content: &str) -> Option<Range<usize>> {
@@ -394,5 +444,25 @@ mod tests {
         );
         assert_eq!(srcset_urls("  single.jpg  "), ["single.jpg"]);
         assert_eq!(srcset_urls("a.jpg (w, x) 2x, b.jpg"), ["a.jpg", "b.jpg"]);
+    }
+
+    #[test]
+    fn data_url_documents_read_as_fetch_reads_them() {
+        for (url, document) in [
+            ("data:text/html,<img src=x>", Some("<img src=x>")),
+            ("  DATA:Text/HTML;charset=utf-8,%3Cp%3E", Some("<p>")),
+            ("data:text/html;base64,PGI+eDwvYj4", Some("<b>x</b>")),
+            ("data:text/html ; BASE64 ,PGI+ eDwv Yj4=", Some("<b>x</b>")),
+            ("data:image/svg+xml,<svg/>", Some("<svg/>")),
+            ("data:image/png;base64,AAAA", None),
+            ("data:,text", None),
+            ("https://x/", None),
+        ] {
+            assert_eq!(
+                data_url_document(url).map(|d| d.text).as_deref(),
+                document,
+                "{url}"
+            );
+        }
     }
 }

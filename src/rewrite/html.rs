@@ -8,12 +8,13 @@ use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 use super::{HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
 use crate::extract::references::{
-    LAZY_SRC, LAZY_SRCSET, Syntax, attribute, escape_attribute, references, refresh_target,
-    srcset_spans,
+    DataDocument, LAZY_SRC, LAZY_SRCSET, Syntax, attribute, data_url_document, escape_attribute,
+    references, refresh_target, srcset_spans,
 };
 use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 
@@ -164,6 +165,17 @@ impl<'o> Rewriting<'o> {
         }))
     }
 
+    /// A `data:` URL document (a frame's `src`) rewritten as a `srcdoc` is, and written back as
+    /// a `data:` URL of the same type; `Some(None)` to remove one nested too deep.
+    fn data_document(&self, document: &DataDocument) -> Option<Option<String>> {
+        let Some(new) = self.nested(&document.text) else {
+            return Some(None);
+        };
+        let encoded = utf8_percent_encode(&new, NON_ALPHANUMERIC);
+        let url = format!("data:{};charset=utf-8,{encoded}", document.mime);
+        (new != document.text).then_some(Some(url))
+    }
+
     /// A document inside an attribute (`iframe srcdoc`), rewritten by the same rules with the
     /// page's base, as a browser resolves it; one nested too deep, or that cannot be
     /// rewritten, is removed (`None`), so no depth hides a reference.
@@ -225,7 +237,10 @@ impl<'o> Rewriting<'o> {
                 continue;
             };
             let new = match reference.syntax {
-                Syntax::Url => self.map_attribute(&old, reference.link),
+                Syntax::Url => match data_url_document(&old) {
+                    Some(document) => self.data_document(&document),
+                    None => self.map_attribute(&old, reference.link),
+                },
                 Syntax::Srcset => self.srcset(&old).map(Some),
                 Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
                     .filter(|n| *n != old)

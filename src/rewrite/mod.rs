@@ -627,4 +627,22 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
         }
         assert!(!rewrite_with("<p>x", &through, false).contains("Content-Security-Policy"));
     }
+
+    #[test]
+    fn html_in_data_urls_is_rewritten_as_a_page() {
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        let out = rewrite_with(
+            r#"<iframe src="data:text/html;base64,PGltZyBzcmM9aHR0cDovL2xpdmUudGVzdC94LnBuZz4="></iframe><img src="data:image/png;base64,AAAA">"#,
+            &through,
+            false,
+        );
+        assert!(
+            out.contains("data:text/html;charset=utf-8,%3Cimg%20src%3D%22%2Fc%2F1%2Fhttp%3A%2F%2Flive%2Etest%2Fx%2Epng%22%3E"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<img src="data:image/png;base64,AAAA">"#),
+            "{out}"
+        );
+    }
 }

@@ -36,6 +36,7 @@ b{background:image-set("http://LIVE/s1.png" 1x)} i{background:-webkit-image-set(
 <use href="http://LIVE/sprite.svg#i"/><script href="http://LIVE/svg.js"></script>
 <style>@import "http://LIVE/svg.css"; rect{fill:url(http://LIVE/fill.svg#g)}</style></svg>
 <iframe srcdoc="<a target=_top href='http://LIVE/click-top'>t</a><img src=&quot;http://LIVE/in-srcdoc.png&quot;><iframe srcdoc='<img src=http://LIVE/deep.png>'></iframe>"></iframe>
+<iframe src="data:text/html,<img src=http://LIVE/data-iframe.png><script>fetch('http://LIVE/data-fetch')</script>"></iframe>
 <object data="http://LIVE/o.svg" codebase="http://LIVE/ocb/"><param name=movie value="http://LIVE/movie.swf"></object>
 <embed src="http://LIVE/e.svg"><applet code="Main.class" codebase="http://LIVE/acb/" archive="http://LIVE/a.jar"></applet>
 <video poster="http://LIVE/poster.jpg"><source src="http://LIVE/v.mp4"><track src="http://LIVE/t.vtt"></video>
