@@ -140,6 +140,7 @@ pub fn export(
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            fence: true,
         };
         let target = out_dir.join(&file.relative);
         let left = match export_capture(collection, index, file.capture, &target, &options) {

@@ -42,6 +42,7 @@ pub fn rewrite_post(
         keep_original: true,
         promote_lazy: true,
         banner: None,
+        fence: false,
     };
     // Markdown links keep their Markdown form (a renderer may treat a line differently once it
     // holds HTML); inline and block HTML goes through the HTML rewriter.

@@ -25,6 +25,9 @@ use references::{Syntax, attribute};
 
 /// How deep `<noscript>` inside `<noscript>` text is read as markup.
 pub const MAX_NOSCRIPT_DEPTH: usize = 2;
+/// How deep documents inside attributes (`iframe srcdoc`) are read and rewritten; a deeper
+/// one is dropped by rewriting, so no depth hides a reference.
+pub const MAX_NESTED_DEPTH: usize = 4;
 
 /// What following a link means for the crawl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,6 +170,7 @@ impl Reading {
             }
             return;
         }
+        let mut documents = Vec::new();
         let base = self.base.borrow();
         let mut page = self.page.borrow_mut();
         let tag = el.tag_name();
@@ -177,7 +181,10 @@ impl Reading {
             };
             let context = format!("{tag}/@{}", reference.attr);
             match reference.syntax {
-                Syntax::Url => page.push(&base.url, &value, kind, &context),
+                Syntax::Url => match references::data_url_document(&value) {
+                    Some(document) => documents.push(document.text),
+                    None => page.push(&base.url, &value, kind, &context),
+                },
                 Syntax::Srcset => {
                     for url in srcset_urls(&value) {
                         page.push(&base.url, url, kind, &context);
@@ -193,7 +200,24 @@ impl Reading {
                         page.push(&base.url, url, kind, &context);
                     }
                 }
+                Syntax::Html => documents.push(value),
+                Syntax::Dropped => {}
             }
+        }
+        drop(page);
+        for document in documents {
+            self.nested(&document);
+        }
+    }
+
+    /// A document inside an attribute (`iframe srcdoc`), read as the page's own: its
+    /// references resolve against the page's base, as a browser resolves them.
+    fn nested(&self, markup: &str) {
+        if self.depth < MAX_NESTED_DEPTH {
+            let base = self.base.borrow().clone();
+            let mut page = self.page.borrow_mut();
+            let utf8 = AsciiCompatibleEncoding::utf_8();
+            read_markup(markup.as_bytes(), utf8, base, self.depth + 1, &mut page);
         }
     }
 
@@ -472,6 +496,26 @@ mod tests {
         assert!(
             !all.iter()
                 .any(|u| u.ends_with("/canonical") || u.ends_with("/not-an-image"))
+        );
+    }
+
+    #[test]
+    fn srcdoc_svg_and_legacy_references_are_read_and_pings_are_not() {
+        let page = page(
+            r#"<iframe srcdoc="<img src=&quot;/in-srcdoc.png&quot;>"></iframe><svg><image xlink:href="/svg.png"/><script href="/svg.js"></script></svg><object data="/o.swf"></object><a href="/n" ping="/ping">n</a><link rel=preconnect href="https://cdn.example/"><form action="/post"></form>"#,
+        );
+        let requisites = urls(&page, LinkKind::Requisite);
+        for expected in ["/in-srcdoc.png", "/svg.png", "/svg.js", "/o.swf"] {
+            assert!(
+                requisites.iter().any(|u| u.ends_with(expected)),
+                "{expected} in {requisites:?}"
+            );
+        }
+        let all: Vec<&str> = page.links.iter().map(|l| l.url.as_str()).collect();
+        assert!(
+            !all.iter()
+                .any(|u| u.ends_with("/ping") || u.contains("cdn.example") || u.ends_with("/post")),
+            "{all:?}"
         );
     }
 }

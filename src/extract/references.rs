@@ -20,6 +20,12 @@ pub enum Syntax {
     Style,
     /// A `meta refresh` content: a delay, then a URL.
     Refresh,
+    /// A whole HTML document (`iframe srcdoc`), whose references are read and rewritten as
+    /// the page's own.
+    Html,
+    /// A reference that carries no archived content and only reports to or warms up the live
+    /// web (`ping`, `link rel=preconnect`): never followed, removed by rewriting.
+    Dropped,
 }
 
 /// An attribute holding references.
@@ -31,6 +37,9 @@ pub struct Reference {
     /// What the crawl follows it as; `None` for references only rewritten (`link
     /// rel=canonical`, SVG `use`, ...).
     pub follow: Option<LinkKind>,
+    /// A link a reader follows by clicking (`a href`, `cite`): where it was not archived, the
+    /// offline copy may keep it live. Every other reference loads or acts by itself.
+    pub link: bool,
 }
 
 /// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery
@@ -65,10 +74,12 @@ pub fn references(el: &Element<'_, '_>) -> Vec<Reference> {
         .filter_map(|a| {
             let attr = a.name();
             let (syntax, follow) = classify(&tag, &attr, el)?;
+            let link = is_link(&tag, &attr);
             Some(Reference {
                 attr,
                 syntax,
                 follow,
+                link,
             })
         })
         .collect()
@@ -80,15 +91,25 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
     let found = match (tag, attr) {
         // The base moves where others resolve; the caller handles it.
         ("base", _) => return None,
+        // Pings report a click to a live server; they carry nothing to archive.
+        (_, "ping") => (Syntax::Dropped, None),
         ("a" | "area", "href" | "xlink:href") => (Syntax::Url, Some(Navigation)),
-        ("link", "href") => {
-            let requisite = is_requisite_rel(&el.get_attribute("rel").unwrap_or_default());
-            (Syntax::Url, requisite.then_some(Requisite))
-        }
+        ("link", "href") => link_href(el),
         ("link", "imagesrcset") => (Syntax::Srcset, Some(Requisite)),
-        ("image", "href" | "xlink:href") => (Syntax::Url, Some(Requisite)),
+        // SVG: images, external `use` sprites and scripts load by themselves.
+        ("image" | "use" | "script" | "feimage", "href" | "xlink:href") => {
+            (Syntax::Url, Some(Requisite))
+        }
         (_, "href" | "xlink:href") => (Syntax::Url, None),
         ("object", "data") => (Syntax::Url, Some(Requisite)),
+        ("iframe" | "frame", "srcdoc") => (Syntax::Html, Some(Requisite)),
+        // Where forms submit: rewritten, never followed (a crawl does not submit forms).
+        ("form", "action") | ("button" | "input", "formaction") => (Syntax::Url, None),
+        ("blockquote" | "q" | "del" | "ins", "cite") => (Syntax::Url, None),
+        // Legacy plugins and the appcache manifest (pywb rewrites these too).
+        ("object" | "applet", "codebase") | ("applet", "code" | "archive") => (Syntax::Url, None),
+        ("param", "value") if names_a_resource(el) => (Syntax::Url, None),
+        ("html", "manifest") | ("command" | "menuitem", "icon") => (Syntax::Url, None),
         (_, "src" | "poster" | "background") => (Syntax::Url, Some(Requisite)),
         (_, "srcset") => (Syntax::Srcset, Some(Requisite)),
         (_, a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
@@ -104,6 +125,41 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
         _ => return None,
     };
     Some(found)
+}
+
+/// A `<link href>`: a requisite to fetch, a hint that only opens connections to the live web
+/// (dropped), or a reference to rewrite.
+fn link_href(el: &Element<'_, '_>) -> (Syntax, Option<LinkKind>) {
+    let rel = el.get_attribute("rel").unwrap_or_default();
+    if is_connection_hint(&rel) {
+        (Syntax::Dropped, None)
+    } else {
+        let requisite = is_requisite_rel(&rel);
+        (Syntax::Url, requisite.then_some(LinkKind::Requisite))
+    }
+}
+
+/// Whether a reference is a link a reader clicks, rather than one that loads or acts by itself.
+fn is_link(tag: &str, attr: &str) -> bool {
+    matches!(
+        (tag, attr),
+        ("a" | "area", "href" | "xlink:href") | (_, "cite")
+    )
+}
+
+/// `dns-prefetch` and `preconnect` name a host, not content: nothing of them is archived.
+fn is_connection_hint(rel: &str) -> bool {
+    rel.split_ascii_whitespace()
+        .any(|r| r.eq_ignore_ascii_case("dns-prefetch") || r.eq_ignore_ascii_case("preconnect"))
+}
+
+/// A plugin `<param>` whose value is the URL of what the plugin loads.
+fn names_a_resource(el: &Element<'_, '_>) -> bool {
+    let name = el.get_attribute("name").unwrap_or_default();
+    matches!(
+        name.trim().to_ascii_lowercase().as_str(),
+        "movie" | "src" | "url" | "filename" | "data" | "source"
+    )
 }
 
 fn is_image_input(el: &Element<'_, '_>) -> bool {
@@ -155,6 +211,56 @@ pub fn attribute(el: &Element<'_, '_>, name: &str) -> Option<String> {
 /// A value to put in an attribute, escaped so that a browser reads back exactly `value`.
 pub fn escape_attribute(value: &str) -> String {
     htmlize::escape_attribute(value).into_owned()
+}
+
+/// A document held in a `data:` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDocument {
+    /// `text/html` or `image/svg+xml`.
+    pub mime: String,
+    pub text: String,
+}
+
+/// The document a `data:` URL holds, if it is one a frame renders with references of its own
+/// (`text/html`, `image/svg+xml`), read as the Fetch standard's "data: URL processor" reads
+/// it: percent-decoded, then base64-decoded where the type ends in `;base64`. Its bytes are
+/// read as UTF-8.
+pub fn data_url_document(value: &str) -> Option<DataDocument> {
+    let value = value.trim_start_matches(|c: char| c <= ' ');
+    value.get(..5).filter(|s| s.eq_ignore_ascii_case("data:"))?;
+    let (mime, body) = value[5..].split_once(',')?;
+    let mime = mime.trim().to_ascii_lowercase();
+    let (mime, base64) = match mime.strip_suffix("base64").map(str::trim_end) {
+        Some(head) if head.ends_with(';') => (head.trim_end_matches(';'), true),
+        _ => (mime.as_str(), false),
+    };
+    let essence = mime.split(';').next().unwrap_or_default().trim();
+    if !matches!(essence, "text/html" | "image/svg+xml") {
+        return None;
+    }
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(body).collect();
+    let bytes = if base64 {
+        forgiving_base64(&bytes)?
+    } else {
+        bytes
+    };
+    Some(DataDocument {
+        mime: essence.to_string(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// Base64 as browsers read it: ASCII whitespace ignored, padding optional.
+fn forgiving_base64(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    while text.last() == Some(&b'=') {
+        text.pop();
+    }
+    data_encoding::BASE64_NOPAD.decode(&text).ok()
 }
 
 /// Where the URL of a `meta refresh` content lies (HTML standard, "shared declarative refresh
@@ -233,10 +339,13 @@ fn skip_url_label(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The range without the leading and trailing C0 controls and spaces the URL parser strips
+/// (and no other whitespace: a trailing no-break space is part of the URL).
 fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
     let slice = &text[start..end];
-    let lead = slice.len() - slice.trim_start().len();
-    let trail = slice.len() - slice.trim_end().len();
+    let stripped = |c: char| c <= ' ';
+    let lead = slice.len() - slice.trim_start_matches(stripped).len();
+    let trail = slice.len() - slice.trim_end_matches(stripped).len();
     (start + lead, (end - trail).max(start + lead))
 }
 
@@ -316,6 +425,12 @@ mod tests {
             ("0", None),
             ("x; url=/a", None),
             ("0x /a", None),
+            (".5,http://live.example/x", Some("http://live.example/x")),
+            ("0 'http://live.example/q'", Some("http://live.example/q")),
+            ("0; urx", Some("x")),
+            ("0; url /a", Some("/a")),
+            ("0;url=\"/a\u{a0}\"", Some("/a\u{a0}")),
+            ("\t0\n;\x0curl\t=\r'/a'b", Some("/a")),
         ] {
             assert_eq!(refresh_url(content), url, "{content:?}");
         }
@@ -329,5 +444,25 @@ mod tests {
         );
         assert_eq!(srcset_urls("  single.jpg  "), ["single.jpg"]);
         assert_eq!(srcset_urls("a.jpg (w, x) 2x, b.jpg"), ["a.jpg", "b.jpg"]);
+    }
+
+    #[test]
+    fn data_url_documents_read_as_fetch_reads_them() {
+        for (url, document) in [
+            ("data:text/html,<img src=x>", Some("<img src=x>")),
+            ("  DATA:Text/HTML;charset=utf-8,%3Cp%3E", Some("<p>")),
+            ("data:text/html;base64,PGI+eDwvYj4", Some("<b>x</b>")),
+            ("data:text/html ; BASE64 ,PGI+ eDwv Yj4=", Some("<b>x</b>")),
+            ("data:image/svg+xml,<svg/>", Some("<svg/>")),
+            ("data:image/png;base64,AAAA", None),
+            ("data:,text", None),
+            ("https://x/", None),
+        ] {
+            assert_eq!(
+                data_url_document(url).map(|d| d.text).as_deref(),
+                document,
+                "{url}"
+            );
+        }
     }
 }

@@ -466,6 +466,7 @@ fn replayed_response(
         keep_original: false,
         promote_lazy: true,
         banner: Some(banner(capture)),
+        fence: false,
     };
     let mut body = Vec::with_capacity(payload.bytes.len() + payload.bytes.len() / 8);
     let (raw, ct) = (&mut &payload.bytes[..], content_type.as_deref());

@@ -8,14 +8,15 @@ use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
-use super::{HtmlOptions, RewriteError, map_reference, rewrite_css};
+use super::{HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
 use crate::extract::references::{
-    LAZY_SRC, LAZY_SRCSET, Syntax, attribute, escape_attribute, references, refresh_target,
-    srcset_spans,
+    DataDocument, LAZY_SRC, LAZY_SRCSET, Syntax, attribute, data_url_document, escape_attribute,
+    references, refresh_target, srcset_spans,
 };
-use crate::extract::{Base, MAX_NOSCRIPT_DEPTH};
+use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 
 /// Rewrites an HTML document in `encoding` (one lol_html cannot read is read as UTF-8, its
 /// bytes kept). Returns the new bytes and the references left as they were.
@@ -51,15 +52,18 @@ struct Rewriting<'o> {
     unresolved: RefCell<Vec<Url>>,
     style: RefCell<String>,
     noscript: RefCell<String>,
+    /// Whether the offline copy's CSP `<meta>` is in place.
+    policy_placed: std::cell::Cell<bool>,
     /// How deep inside `<noscript>` text this document is.
     depth: usize,
 }
 
-/// An attribute to set: its name, its value before and after, all decoded.
+/// An attribute to set: its name, its value before and after, all decoded; `None` after for
+/// an attribute removed.
 struct Change {
     attr: String,
     old: String,
-    new: String,
+    new: Option<String>,
     keep_original: bool,
 }
 
@@ -71,6 +75,7 @@ impl<'o> Rewriting<'o> {
             unresolved: RefCell::default(),
             style: RefCell::default(),
             noscript: RefCell::default(),
+            policy_placed: std::cell::Cell::default(),
             depth,
         }
     }
@@ -128,12 +133,70 @@ impl<'o> Rewriting<'o> {
         }
     }
 
-    fn map(&self, value: &str) -> Option<String> {
+    fn mapped(&self, value: &str) -> Mapped {
         let base = self.base.borrow();
         map_reference(self.options.map, &base.url, value, &self.unresolved)
     }
 
+    /// A reference inside CSS or a `srcset`: its replacement, or `None` to leave it.
+    fn map(&self, value: &str) -> Option<String> {
+        fenced_in_css(self.mapped(value), self.options.fence)
+    }
+
+    /// An attribute that is one reference: its new value, `Some(None)` to remove it (behind the
+    /// fence, what was not archived and acts by itself), `None` to leave it.
+    fn map_attribute(&self, value: &str, link: bool) -> Option<Option<String>> {
+        match self.mapped(value) {
+            Mapped::To(new) => Some(Some(new)),
+            Mapped::Unarchived if self.options.fence && !link => Some(None),
+            Mapped::Unarchived | Mapped::Leave => None,
+        }
+    }
+
+    /// A refresh content with its target mapped; removed (`Some(None)`) where the target
+    /// would be fenced.
+    fn refresh(&self, content: &str) -> Option<Option<String>> {
+        let range = refresh_target(content)?;
+        let target = self.map_attribute(&content[range.clone()], false)?;
+        Some(target.map(|target| {
+            let mut new = content.to_string();
+            new.replace_range(range, &target);
+            new
+        }))
+    }
+
+    /// A `data:` URL document (a frame's `src`) rewritten as a `srcdoc` is, and written back as
+    /// a `data:` URL of the same type; `Some(None)` to remove one nested too deep.
+    fn data_document(&self, document: &DataDocument) -> Option<Option<String>> {
+        let Some(new) = self.nested(&document.text) else {
+            return Some(None);
+        };
+        let encoded = utf8_percent_encode(&new, NON_ALPHANUMERIC);
+        let url = format!("data:{};charset=utf-8,{encoded}", document.mime);
+        (new != document.text).then_some(Some(url))
+    }
+
+    /// A document inside an attribute (`iframe srcdoc`), rewritten by the same rules with the
+    /// page's base, as a browser resolves it; one nested too deep, or that cannot be
+    /// rewritten, is removed (`None`), so no depth hides a reference.
+    fn nested(&self, markup: &str) -> Option<String> {
+        if self.depth >= MAX_NESTED_DEPTH {
+            return None;
+        }
+        let inner = Rewriting::new(self.options, self.base.borrow().clone(), self.depth + 1);
+        let mut out = Vec::with_capacity(markup.len());
+        let utf8 = AsciiCompatibleEncoding::utf_8();
+        inner.run(&mut markup.as_bytes(), &mut out, utf8).ok()?;
+        self.unresolved
+            .borrow_mut()
+            .extend(inner.unresolved.into_inner());
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
     fn element(&self, el: &mut Element<'_, '_>) {
+        if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
+            place_policy(el);
+        }
         if el.tag_name() == "base" {
             self.base_element(el);
             return;
@@ -147,11 +210,17 @@ impl<'o> Rewriting<'o> {
             el.remove_attribute("integrity");
         }
         for change in changes {
-            let _ = el.set_attribute(&change.attr, &escape_attribute(&change.new));
+            let removed = change.new.is_none();
+            match &change.new {
+                Some(new) => el
+                    .set_attribute(&change.attr, &escape_attribute(new))
+                    .unwrap_or(()),
+                None => el.remove_attribute(&change.attr),
+            }
             // A value that is already the rewritten one (a second run, a promoted src) is no
-            // original worth keeping.
-            let keep = self.options.keep_original && change.keep_original;
-            if keep && !change.old.is_empty() && change.old != change.new {
+            // original worth keeping; a removed one is always kept, so nothing is lost.
+            let keep = self.options.keep_original && change.keep_original || removed;
+            if keep && !change.old.is_empty() && Some(&change.old) != change.new.as_ref() {
                 let name = kept_original_name(el, &change.attr);
                 if !el.has_attribute(&name) {
                     let _ = el.set_attribute(&name, &escape_attribute(&change.old));
@@ -168,15 +237,17 @@ impl<'o> Rewriting<'o> {
                 continue;
             };
             let new = match reference.syntax {
-                Syntax::Url => self.map(&old),
-                Syntax::Srcset => self.srcset(&old),
-                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r))).filter(|n| *n != old),
-                Syntax::Refresh => refresh_target(&old).and_then(|range| {
-                    let target = self.map(&old[range.clone()])?;
-                    let mut new = old.clone();
-                    new.replace_range(range, &target);
-                    Some(new)
-                }),
+                Syntax::Url => match data_url_document(&old) {
+                    Some(document) => self.data_document(&document),
+                    None => self.map_attribute(&old, reference.link),
+                },
+                Syntax::Srcset => self.srcset(&old).map(Some),
+                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
+                    .filter(|n| *n != old)
+                    .map(Some),
+                Syntax::Refresh => self.refresh(&old),
+                Syntax::Html => Some(self.nested(&old)).filter(|n| n.as_ref() != Some(&old)),
+                Syntax::Dropped => Some(None),
             };
             if let Some(new) = new {
                 changes.push(Change {
@@ -259,6 +330,20 @@ impl<'o> Rewriting<'o> {
     }
 }
 
+/// The offline copy's fence for what rewriting cannot see (a script's `fetch`, a URL built at
+/// run time): only local files and inline content load, forms submit nowhere. A `<meta>` CSP
+/// holds only for what follows it, so it goes first: into `<html>` or `<head>`, or before the
+/// first element of a page with neither (where the parser puts it into the implied head).
+const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline' 'unsafe-eval'; form-action 'none'; base-uri 'none'\">";
+
+fn place_policy(first: &mut Element<'_, '_>) {
+    if matches!(first.tag_name().as_str(), "html" | "head") {
+        first.prepend(OFFLINE_POLICY, ContentType::Html);
+    } else {
+        first.before(OFFLINE_POLICY, ContentType::Html);
+    }
+}
+
 /// Gives a lazy image a real `src`/`srcset` from its `data-src`/`data-srcset`, so it shows
 /// with no script to swap them in.
 fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
@@ -266,7 +351,7 @@ fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         let Some(new) = changes
             .iter()
             .find(|c| lazy.contains(&c.attr.as_str()))
-            .map(|c| c.new.clone())
+            .and_then(|c| c.new.clone())
         else {
             continue;
         };
@@ -274,7 +359,7 @@ fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         changes.push(Change {
             attr: real.to_string(),
             old: original(el, real).unwrap_or_default(),
-            new,
+            new: Some(new),
             keep_original: true,
         });
     }

@@ -19,6 +19,7 @@ pub use html::{rewrite_html, rewrite_html_stream};
 
 use crate::content::{ContentKind, decode_content, decoding_reader};
 use crate::extract::html_encoding;
+use crate::extract::references::refresh_target;
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
@@ -41,6 +42,25 @@ pub struct HtmlOptions<'m> {
     pub promote_lazy: bool,
     /// HTML put first in `<body>` (replay's banner naming the capture).
     pub banner: Option<String>,
+    /// The offline copy's fence: a reference to what was not archived that would load or act
+    /// by itself (an image, a form's action, a refresh) is removed, its value kept in
+    /// `data-cairn-original-ATTR` (in CSS and `srcset`, it becomes [`FENCED`]); links a
+    /// reader clicks stay live.
+    pub fence: bool,
+}
+
+/// What a fenced reference in CSS or a `srcset` becomes: a URL no browser fetches.
+pub const FENCED: &str = "about:invalid";
+
+/// What becomes of one reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mapped {
+    /// Not a URL to rewrite (a fragment, `data:`, `javascript:`, unparsable).
+    Leave,
+    /// The replacement.
+    To(String),
+    /// An http(s) URL the mapping does not know (noted as unresolved).
+    Unarchived,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,41 +151,73 @@ fn rewrite_stylesheet(
     let unresolved = RefCell::new(Vec::new());
     let text = String::from_utf8_lossy(&bytes);
     let rewritten = rewrite_css(&text, &|r| {
-        map_reference(options.map, &options.base, r, &unresolved)
+        let mapped = map_reference(options.map, &options.base, r, &unresolved);
+        fenced_in_css(mapped, options.fence)
     });
     out.write_all(rewritten.as_bytes())
         .map_err(RewriteError::Write)?;
     Ok(unresolved.into_inner())
 }
 
-/// The replacement for a reference in a document at `base`, or `None` to leave it; an http(s)
-/// URL the mapping does not know is noted in `unresolved`. A fragment stays on the new
-/// reference.
+/// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
+/// know is noted in `unresolved`. A fragment stays on the new reference.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
     value: &str,
     unresolved: &RefCell<Vec<Url>>,
-) -> Option<String> {
+) -> Mapped {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
-        return None;
+        return Mapped::Leave;
     }
-    let mut url = base.join(trimmed).ok()?;
+    let Ok(mut url) = base.join(trimmed) else {
+        return Mapped::Leave;
+    };
     if !matches!(url.scheme(), "http" | "https") {
-        return None;
+        return Mapped::Leave;
     }
     let fragment = url.fragment().map(str::to_string);
     url.set_fragment(None);
     let Some(mut new) = map(&url) else {
         unresolved.borrow_mut().push(url);
-        return None;
+        return Mapped::Unarchived;
     };
     if let Some(f) = fragment {
         new.push('#');
         new.push_str(&f);
     }
+    Mapped::To(new)
+}
+
+/// A refresh value (a `Refresh:` header, or a `meta refresh` content) with its URL, read as
+/// the HTML standard reads it ([`refresh_target`]), replaced by what `map` gives for it;
+/// `None` when it names no http(s) URL or `map` knows none for it. Replay rewrites an archived
+/// `Refresh:` header with it (and drops one it returns `None` for), so the header and the
+/// element go through the one parser.
+pub fn rewrite_refresh(
+    content: &str,
+    base: &Url,
+    map: &dyn Fn(&Url) -> Option<String>,
+) -> Option<String> {
+    let range = refresh_target(content)?;
+    let unresolved = RefCell::default();
+    let Mapped::To(target) = map_reference(map, base, &content[range.clone()], &unresolved) else {
+        return None;
+    };
+    let mut new = content.to_string();
+    new.replace_range(range, &target);
     Some(new)
+}
+
+/// The replacement for a reference inside CSS or a `srcset`, where a reference cannot be
+/// removed: behind the fence, what was not archived becomes [`FENCED`].
+fn fenced_in_css(mapped: Mapped, fence: bool) -> Option<String> {
+    match mapped {
+        Mapped::To(new) => Some(new),
+        Mapped::Unarchived if fence => Some(FENCED.to_string()),
+        Mapped::Unarchived | Mapped::Leave => None,
+    }
 }
 
 /// Copies what is not rewritten, telling a failed read from a failed write.
@@ -200,6 +252,7 @@ mod tests {
             keep_original,
             promote_lazy: true,
             banner: None,
+            fence: false,
         };
         let (bytes, unresolved) =
             rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
@@ -311,6 +364,7 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            fence: false,
         };
         let mut out = Vec::new();
         let content_type = Some("text/html; charset=iso-2022-jp");
@@ -352,6 +406,7 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            fence: false,
         };
         let run = |kind, body: &str| {
             let mut out = Vec::new();
@@ -376,5 +431,218 @@ mod tests {
         );
         let (page, _) = run(ContentKind::Html, "<img src=/a.jpg>");
         assert_eq!(page, r#"<img src="local/a.jpg">"#);
+    }
+
+    /// Every reference a hostile page can hide, each pointing at a stand-in live host.
+    const HOSTILE: &str = r#"<html><head><base href="http://live.test/base/">
+<meta http-equiv=refresh content="0; http://live.test/refresh">
+<link rel=dns-prefetch href="//live.test"><link rel=preconnect href="http://live.test/">
+<link rel=prefetch href="http://live.test/prefetch"><link rel=prerender href="http://live.test/prerender">
+<link rel=preload as=image href="http://live.test/preload.png"><link rel=modulepreload href="http://live.test/m.js">
+<style>@import "http://live.test/i.css"; @import url(http://live.test/j.css);
+b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image-set(url(http://live.test/s2.png) 1x)}</style>
+</head><body background="http://live.test/body.png">
+<form action="http://live.test/post"><button formaction="http://live.test/button">b</button>
+<input type=image src="http://live.test/input.png" formaction="http://live.test/input"></form>
+<a href="http://live.test/a" ping="http://live.test/ping">a</a><map><area href="/area" ping="http://live.test/areaping"></map>
+<svg><a xlink:href="http://live.test/svg-xlink">x</a><a href="http://live.test/svg-a">y</a>
+<image href="http://live.test/image.png"/><image xlink:href="http://live.test/ximage.png"/>
+<use href="http://live.test/sprite.svg#i"/><script href="http://live.test/svg.js"></script>
+<style>@import "http://live.test/svg.css";</style></svg>
+<iframe srcdoc="<a target=_top href='http://live.test/top'>t</a><img src=&quot;http://live.test/in-srcdoc.png&quot;><iframe srcdoc='<img src=http://live.test/deep.png>'></iframe>"></iframe>
+<object data="http://live.test/o.swf" codebase="http://live.test/ocb/"><param name=movie value="http://live.test/movie.swf"></object>
+<embed src="http://live.test/e.swf"><applet code="http://live.test/A.class" codebase="http://live.test/acb/" archive="http://live.test/a.jar"></applet>
+<video poster="http://live.test/poster.jpg"><source src="http://live.test/v.mp4"><track src="http://live.test/t.vtt"></video>
+<picture><source srcset="http://live.test/p.webp 1x"></picture>
+<table background="http://live.test/table.png"><tr><td background="http://live.test/td.png">c</td></tr></table>
+<blockquote cite="http://live.test/bq">q</blockquote><q cite="http://live.test/q">q</q><del cite="http://live.test/del">d</del><ins cite="http://live.test/ins">i</ins>
+<div style="background:url(http://live.test/style.png)"></div></body></html>"#;
+
+    /// Where a rewritten document still names the live host: every mention that is neither
+    /// inside the archive (`/c/1/http://live.test/...`) nor a kept original.
+    fn live_mentions(out: &str) -> Vec<String> {
+        let mut kept_removed = out.to_string();
+        while let Some(start) = kept_removed.find("data-cairn-original") {
+            let value = kept_removed[start..].find('"').map(|q| start + q + 1);
+            let end = value.and_then(|v| kept_removed[v..].find('"').map(|e| v + e + 1));
+            kept_removed.replace_range(start..end.unwrap_or(kept_removed.len()), "");
+        }
+        kept_removed
+            .match_indices("live.test")
+            .filter(|(i, _)| {
+                let before = &kept_removed[..*i];
+                !(before.ends_with("/c/1/http://") || before.ends_with("/c/1/https://"))
+            })
+            .map(|(i, _)| {
+                kept_removed[i.saturating_sub(60)..(i + 30).min(kept_removed.len())].to_string()
+            })
+            .collect()
+    }
+
+    fn rewrite_with(html: &str, map: &dyn Fn(&Url) -> Option<String>, fence: bool) -> String {
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap(),
+            map,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence,
+        };
+        let (bytes, _) = rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    /// Replay maps every URL into the archive: nothing of the hostile page stays live.
+    #[test]
+    fn replay_leaves_no_reference_of_a_hostile_page_live() {
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        let out = rewrite_with(HOSTILE, &through, false);
+        assert_eq!(live_mentions(&out), Vec::<String>::new(), "{out}");
+        for expected in [
+            r#"action="/c/1/http://live.test/post""#,
+            r#"formaction="/c/1/http://live.test/button""#,
+            r#"content="0; /c/1/http://live.test/refresh""#,
+            r#"xlink:href="/c/1/http://live.test/svg-xlink""#,
+            r#"cite="/c/1/http://live.test/q""#,
+            r#"@import "/c/1/http://live.test/i.css""#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+        assert!(
+            !out.contains(" ping=") && !out.contains("preconnect\" href"),
+            "{out}"
+        );
+        assert!(out.contains("/c/1/http://live.test/deep.png"), "{out}");
+    }
+
+    /// The offline copy knows only what was archived: what was not and would load or act by
+    /// itself is removed or fenced; only links a reader clicks (and `cite`) stay live.
+    #[test]
+    fn export_fences_every_unarchived_reference_but_links() {
+        let out = rewrite_with(HOSTILE, &local, true);
+        let left: Vec<String> = live_mentions(&out)
+            .into_iter()
+            .filter(|m| {
+                ![
+                    "/a\"",
+                    "/svg-xlink",
+                    "/svg-a",
+                    "/top",
+                    "/bq",
+                    "/q\"",
+                    "/del",
+                    "/ins",
+                ]
+                .iter()
+                .any(|link| m.contains(&format!("live.test{link}")))
+            })
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "{out}");
+        assert!(out.contains(r#"data-cairn-original-action="http://live.test/post""#));
+        assert!(out.contains("url(\"about:invalid\")"), "{out}");
+        assert!(!out.contains("http-equiv=refresh content"), "{out}");
+    }
+
+    #[test]
+    fn a_srcdoc_is_rewritten_as_a_page_and_escaped_back() {
+        let (out, _) = rewrite(
+            r#"<iframe srcdoc="<img src=&quot;/a &amp; b.jpg&quot;><a href='/x'>x</a>"></iframe>"#,
+            false,
+        );
+        assert_eq!(
+            out,
+            r#"<iframe srcdoc="&lt;img src=&quot;local/a%20&amp;amp;%20b.jpg&quot;&gt;&lt;a href=&quot;local/x&quot;&gt;x&lt;/a&gt;"></iframe>"#
+        );
+        // With originals kept inside it, a second run changes nothing.
+        let (once, _) = rewrite(r#"<iframe srcdoc="<a href='/x'>x</a>"></iframe>"#, true);
+        assert!(
+            once.contains("data-cairn-original=&quot;/x&quot;"),
+            "{once}"
+        );
+        assert_eq!(rewrite(&once, true).0, once);
+    }
+
+    #[test]
+    fn refresh_headers_are_rewritten_by_the_same_parser() {
+        let base = Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap();
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        assert_eq!(
+            rewrite_refresh("0; http://live.test/x", &base, &through).as_deref(),
+            Some("0; /c/1/http://live.test/x")
+        );
+        assert_eq!(
+            rewrite_refresh("3,'b.aspx'", &base, &through).as_deref(),
+            Some("3,'/c/1/https://www.cna.com.tw/news/b.aspx'")
+        );
+        assert_eq!(rewrite_refresh("5", &base, &through), None);
+        assert_eq!(
+            rewrite_refresh("0; url=http://live.test/", &base, &local),
+            None
+        );
+    }
+
+    /// Behind the fence, a stylesheet's references to what was not archived fetch nothing.
+    #[test]
+    fn fenced_stylesheets_fetch_nothing_unarchived() {
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/css/main.css").unwrap(),
+            map: &local,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence: true,
+        };
+        let css = "@import 'http://live.test/i.css'; a{background:url(../a.png)}";
+        let mut out = Vec::new();
+        rewrite_document(
+            ContentKind::Css,
+            &mut css.as_bytes(),
+            &mut out,
+            None,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"@import "about:invalid"; a{background:url("local/a.png")}"#
+        );
+    }
+
+    /// The offline copy's CSP goes first, whatever the page starts with.
+    #[test]
+    fn fenced_pages_start_with_the_offline_policy() {
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        for (page, starts) in [
+            (
+                "<!DOCTYPE html><html><head><title>t</title>",
+                "<!DOCTYPE html><html><meta ",
+            ),
+            ("<head><title>t</title>", "<head><meta "),
+            ("<!doctype html><p>text", "<!doctype html><meta "),
+        ] {
+            let out = rewrite_with(page, &through, true);
+            assert!(out.starts_with(starts), "{out}");
+            assert_eq!(out.matches("Content-Security-Policy").count(), 1, "{out}");
+            assert!(out.contains("form-action 'none'"), "{out}");
+        }
+        assert!(!rewrite_with("<p>x", &through, false).contains("Content-Security-Policy"));
+    }
+
+    #[test]
+    fn html_in_data_urls_is_rewritten_as_a_page() {
+        let through = |url: &Url| Some(format!("/c/1/{url}"));
+        let out = rewrite_with(
+            r#"<iframe src="data:text/html;base64,PGltZyBzcmM9aHR0cDovL2xpdmUudGVzdC94LnBuZz4="></iframe><img src="data:image/png;base64,AAAA">"#,
+            &through,
+            false,
+        );
+        assert!(
+            out.contains("data:text/html;charset=utf-8,%3Cimg%20src%3D%22%2Fc%2F1%2Fhttp%3A%2F%2Flive%2Etest%2Fx%2Epng%22%3E"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<img src="data:image/png;base64,AAAA">"#),
+            "{out}"
+        );
     }
 }

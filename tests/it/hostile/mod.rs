@@ -2,5 +2,6 @@
 //! replayed, exported or crawled, and shown to reach nothing live or to stay within bounds.
 
 mod export;
+mod markup;
 mod network;
 mod replay_fence;
