@@ -19,7 +19,6 @@ pub use html::{rewrite_html, rewrite_html_stream};
 
 use crate::content::{ContentKind, decode_content, decoding_reader};
 use crate::extract::html_encoding;
-use crate::extract::references::refresh_target;
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
@@ -188,26 +187,6 @@ fn map_reference(
         new.push_str(&f);
     }
     Mapped::To(new)
-}
-
-/// A refresh value (a `Refresh:` header, or a `meta refresh` content) with its URL, read as
-/// the HTML standard reads it ([`refresh_target`]), replaced by what `map` gives for it;
-/// `None` when it names no http(s) URL or `map` knows none for it. Replay rewrites an archived
-/// `Refresh:` header with it (and drops one it returns `None` for), so the header and the
-/// element go through the one parser.
-pub fn rewrite_refresh(
-    content: &str,
-    base: &Url,
-    map: &dyn Fn(&Url) -> Option<String>,
-) -> Option<String> {
-    let range = refresh_target(content)?;
-    let unresolved = RefCell::default();
-    let Mapped::To(target) = map_reference(map, base, &content[range.clone()], &unresolved) else {
-        return None;
-    };
-    let mut new = content.to_string();
-    new.replace_range(range, &target);
-    Some(new)
 }
 
 /// The replacement for a reference inside CSS or a `srcset`, where a reference cannot be
@@ -560,25 +539,6 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             "{once}"
         );
         assert_eq!(rewrite(&once, true).0, once);
-    }
-
-    #[test]
-    fn refresh_headers_are_rewritten_by_the_same_parser() {
-        let base = Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap();
-        let through = |url: &Url| Some(format!("/c/1/{url}"));
-        assert_eq!(
-            rewrite_refresh("0; http://live.test/x", &base, &through).as_deref(),
-            Some("0; /c/1/http://live.test/x")
-        );
-        assert_eq!(
-            rewrite_refresh("3,'b.aspx'", &base, &through).as_deref(),
-            Some("3,'/c/1/https://www.cna.com.tw/news/b.aspx'")
-        );
-        assert_eq!(rewrite_refresh("5", &base, &through), None);
-        assert_eq!(
-            rewrite_refresh("0; url=http://live.test/", &base, &local),
-            None
-        );
     }
 
     /// Behind the fence, a stylesheet's references to what was not archived fetch nothing.
