@@ -24,6 +24,11 @@ use crate::extract::html_encoding;
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
 /// How much of a page is read to tell its encoding, as a browser's prescan would.
 const ENCODING_PREFIX: u64 = 1 << 20;
+/// How much of a page is rewritten: past it, the rest goes through as archived. Rewriting is
+/// CPU work, a few hundred nanoseconds an element, and a few kilobytes of gzip decode to tens
+/// of megabytes of markup (issue 13: 61 KB to 30 MiB took 16 s a request); no real page needs
+/// more rewritten. Replay still fences what follows with its Content-Security-Policy.
+pub const MAX_REWRITTEN_HTML: u64 = 8 << 20;
 /// How much of a payload is decoded to tell an untyped one's kind.
 const SNIFFED: u64 = 512;
 
@@ -110,7 +115,14 @@ fn rewrite_page(
     let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
         .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
     let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
-    rewrite_html_stream(&mut src, out, encoding, options)
+    let unresolved = rewrite_html_stream(
+        &mut (&mut src).take(MAX_REWRITTEN_HTML),
+        out,
+        encoding,
+        options,
+    )?;
+    copy(&mut src, out)?;
+    Ok(unresolved)
 }
 
 /// A stylesheet, whose references resolve against its own URL; one too large to be a real

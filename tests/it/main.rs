@@ -15,6 +15,7 @@ mod archive;
 mod browser;
 mod faults;
 mod foreign;
+mod hostile;
 mod index;
 mod interop;
 mod jobs;
