@@ -537,12 +537,14 @@ struct ChannelWriter<'t> {
 }
 
 impl Write for ChannelWriter<'_> {
+    /// Takes at most a chunk at a time, so a long tag goes out in pieces, never held whole.
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
+        let n = bytes.len().min(CHUNK - self.buffer.len());
+        self.buffer.extend_from_slice(&bytes[..n]);
         if self.buffer.len() >= CHUNK {
             self.flush()?;
         }
-        Ok(bytes.len())
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -3,7 +3,7 @@
 //! values read, is [`crate::extract::references`]: the crawl followed exactly what is
 //! rewritten here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
@@ -54,6 +54,8 @@ struct Rewriting<'o> {
     options: &'o HtmlOptions<'o>,
     base: RefCell<Base>,
     unresolved: RefCell<Vec<Url>>,
+    /// The bytes of replacement text so far.
+    spent: Cell<usize>,
     style: RefCell<String>,
     noscript: RefCell<String>,
     /// How deep inside `<noscript>` text this document is.
@@ -74,6 +76,7 @@ impl<'o> Rewriting<'o> {
             options,
             base: RefCell::new(base),
             unresolved: RefCell::default(),
+            spent: Cell::default(),
             style: RefCell::default(),
             noscript: RefCell::default(),
             depth,
@@ -138,7 +141,13 @@ impl<'o> Rewriting<'o> {
 
     fn map(&self, value: &str) -> Option<String> {
         let base = self.base.borrow();
-        map_reference(self.options.map, &base.url, value, &self.unresolved)
+        map_reference(
+            self.options.map,
+            &base.url,
+            value,
+            &self.unresolved,
+            &self.spent,
+        )
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
@@ -155,7 +164,8 @@ impl<'o> Rewriting<'o> {
             el.remove_attribute("integrity");
         }
         for change in changes {
-            let _ = el.set_attribute(&change.attr, &escape_attribute(&change.new));
+            // Escaped only where it must be: a rewritten value can be megabytes.
+            let _ = el.set_attribute(&change.attr, &htmlize::escape_attribute(&change.new));
             // A value that is already the rewritten one (a second run, a promoted src) is no
             // original worth keeping.
             let keep = self.options.keep_original && change.keep_original;

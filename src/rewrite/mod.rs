@@ -9,7 +9,7 @@
 mod css;
 mod html;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use url::Url;
@@ -29,6 +29,15 @@ const ENCODING_PREFIX: u64 = 1 << 20;
 /// of megabytes of markup (issue 13: 61 KB to 30 MiB took 16 s a request); no real page needs
 /// more rewritten. Replay still fences what follows with its Content-Security-Policy.
 pub const MAX_REWRITTEN_HTML: u64 = 8 << 20;
+/// How much text the replacements of one document's references may add up to. A page of
+/// short references (`url(a)`, a `srcset` of `a 1w,` over and over) grows tenfold through
+/// replay's long archive URLs, held in memory an attribute or a stylesheet at a time: past
+/// this, references stay as archived (replay's CSP still fences them). A real page of
+/// [`MAX_REWRITTEN_HTML`] needs a few megabytes.
+const MAX_REPLACEMENT_BYTES: usize = 8 << 20;
+/// How many references one document may report as left pointing at the live web: each is a
+/// parsed URL in memory, and the report is read by people.
+const MAX_UNRESOLVED: usize = 100_000;
 /// How much of a payload is decoded to tell an untyped one's kind.
 const SNIFFED: u64 = 512;
 
@@ -140,10 +149,10 @@ fn rewrite_stylesheet(
         out.write_all(&bytes).map_err(RewriteError::Write)?;
         return copy(body, out).map(|()| Vec::new());
     }
-    let unresolved = RefCell::new(Vec::new());
+    let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
     let text = String::from_utf8_lossy(&bytes);
     let rewritten = rewrite_css(&text, &|r| {
-        map_reference(options.map, &options.base, r, &unresolved)
+        map_reference(options.map, &options.base, r, &unresolved, &spent)
     });
     out.write_all(rewritten.as_bytes())
         .map_err(RewriteError::Write)?;
@@ -152,13 +161,18 @@ fn rewrite_stylesheet(
 
 /// The replacement for a reference in a document at `base`, or `None` to leave it; an http(s)
 /// URL the mapping does not know is noted in `unresolved`. A fragment stays on the new
-/// reference.
+/// reference. `spent` counts the replacements' bytes, up to [`MAX_REPLACEMENT_BYTES`] a
+/// document.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
     value: &str,
     unresolved: &RefCell<Vec<Url>>,
+    spent: &Cell<usize>,
 ) -> Option<String> {
+    if spent.get() > MAX_REPLACEMENT_BYTES {
+        return None;
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
         return None;
@@ -170,13 +184,17 @@ fn map_reference(
     let fragment = url.fragment().map(str::to_string);
     url.set_fragment(None);
     let Some(mut new) = map(&url) else {
-        unresolved.borrow_mut().push(url);
+        let mut unresolved = unresolved.borrow_mut();
+        if unresolved.len() < MAX_UNRESOLVED {
+            unresolved.push(url);
+        }
         return None;
     };
     if let Some(f) = fragment {
         new.push('#');
         new.push_str(&f);
     }
+    spent.set(spent.get() + new.len());
     Some(new)
 }
 
