@@ -2,7 +2,8 @@
 //! pywb does), as the archived bytes (`id_`) or rewritten so that every reference goes through
 //! this server, with Memento headers, ranges for media, and payloads too large for memory
 //! streamed from their WARC. What a payload becomes is the rewrite dispatch the offline copy
-//! uses too.
+//! uses too; rewrites stream to the client as they are made, a few at a time on the blocking
+//! pool, each bounded as [`crate::rewrite`] says (issue 13: a decompression bomb).
 //!
 //! Other tools' WARCs replay as pywb replays them: of equally near captures the URL exactly as
 //! asked answers first, and a redirect to itself never answers ([`choose`]); an archived
@@ -496,8 +497,10 @@ impl RewriteJob {
             promote_lazy: true,
             banner: Some(self.banner.clone()),
         };
+        let runtime = tokio::runtime::Handle::current();
         let mut out = ChannelWriter {
             tx: &tx,
+            runtime: &runtime,
             buffer: Vec::with_capacity(CHUNK),
             sent: false,
         };
@@ -506,6 +509,13 @@ impl RewriteJob {
             .map(|_| ())
             .and_then(|()| out.flush().map_err(RewriteError::Write));
         match result {
+            // A client that stopped reading gives up its slot; its response ends in an error
+            // once it reads again.
+            Err(RewriteError::Write(error)) if error.kind() == std::io::ErrorKind::TimedOut => {
+                tracing::warn!(url = %self.url, "the client stopped reading");
+                let tx = tx.clone();
+                runtime.spawn(async move { tx.send(Err(error)).await });
+            }
             Ok(()) | Err(RewriteError::Write(_)) => {}
             // A page lol_html gives up on before any of it was sent is served as archived;
             // the CSP still fences it.
@@ -526,11 +536,14 @@ impl RewriteJob {
 
 /// How much rewritten output is sent at a time.
 const CHUNK: usize = 64 << 10;
+/// How long a rewrite waits for its client to take the next chunk, holding a slot.
+const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A writer whose bytes go to the client a chunk at a time; it fails once the client is gone,
-/// which ends the rewrite.
+/// A writer whose bytes go to the client a chunk at a time; it fails once the client is gone
+/// or has not read for [`CLIENT_PATIENCE`], which ends the rewrite.
 struct ChannelWriter<'t> {
     tx: &'t tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    runtime: &'t tokio::runtime::Handle,
     buffer: Vec<u8>,
     /// Whether any of the body has gone.
     sent: bool,
@@ -553,9 +566,12 @@ impl Write for ChannelWriter<'_> {
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
         self.sent = true;
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        let send = tokio::time::timeout(CLIENT_PATIENCE, self.tx.send(Ok(chunk)));
+        match self.runtime.block_on(send) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::ErrorKind::BrokenPipe.into()),
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
     }
 }
 

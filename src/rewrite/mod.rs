@@ -5,6 +5,11 @@
 //!
 //! HTML is rewritten as a stream by lol_html ([`html`]), CSS token by token ([`css`]); only
 //! references change, every other byte stays as it was.
+//!
+//! What one rewrite may cost is bounded, whatever the payload decodes to (issue 13): a page is
+//! rewritten for its first [`MAX_REWRITTEN_HTML`] and copied past that; lol_html holds at most
+//! 16 MiB (an unfinished tag); the replacements of one document add up to at most 8 MiB, and
+//! the references it reports as unresolved to 100,000.
 
 mod css;
 mod html;
@@ -109,7 +114,8 @@ pub fn rewrite_document(
 
 /// A page, its encoding told from its first megabyte as a browser's prescan would. A page in
 /// an encoding lol_html cannot read (UTF-16, ISO-2022-JP) goes through as UTF-8, its bytes
-/// kept: what cannot be read is left as it was rather than re-encoded.
+/// kept: what cannot be read is left as it was rather than re-encoded. Its first
+/// [`MAX_REWRITTEN_HTML`] are rewritten, the rest copied as it is, a buffer at a time.
 fn rewrite_page(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
