@@ -324,3 +324,24 @@ fn srcset_with_200000_candidates_rewrites_in_linear_time() {
         "every candidate went through the archive"
     );
 }
+
+/// What the crawl reads from such a page: each of 200,000 distinct candidates once, each
+/// kept once by a set rather than a search of those found before (time N²).
+#[test]
+fn srcset_candidates_are_extracted_in_linear_time() {
+    let url = url::Url::parse("http://hostile.example/p.html").unwrap();
+    let extract = |candidates: usize| {
+        let srcset: Vec<String> = (0..candidates).map(|i| format!("/{i}.jpg {i}w")).collect();
+        let page = format!("<img srcset=\"{}\">", srcset.join(", "));
+        let started = Instant::now();
+        let found = cairn::extract::html(page.as_bytes(), Some("text/html"), &url);
+        assert_eq!(found.links.len(), candidates);
+        started.elapsed()
+    };
+    let (small, large) = (extract(20_000), extract(200_000));
+    eprintln!("extracted 20,000 in {small:?}, 200,000 in {large:?}");
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(0.01);
+    assert!(ratio < 35.0, "20,000 in {small:?}, 200,000 in {large:?}");
+    let bound = time_bound(Duration::from_secs(1), 10);
+    assert!(large < bound, "200,000 took {large:?} (bound {bound:?})");
+}
