@@ -14,6 +14,7 @@ pub mod css;
 pub mod references;
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
@@ -40,7 +41,7 @@ pub enum LinkKind {
     Refresh,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Link {
     pub url: Url,
     pub kind: LinkKind,
@@ -52,21 +53,21 @@ pub struct Link {
 pub struct Page {
     pub title: Option<String>,
     pub links: Vec<Link>,
+    /// The links so far, to keep each once in time linear in their number (a `srcset` can
+    /// hold hundreds of thousands, issue 13).
+    seen: HashSet<Link>,
 }
 
 impl Page {
     fn push(&mut self, base: &Url, value: &str, kind: LinkKind, context: &str) {
         if let Some(url) = resolve(base, value) {
-            let duplicate = self
-                .links
-                .iter()
-                .any(|l| l.url == url && l.kind == kind && l.context == context);
-            if !duplicate {
-                self.links.push(Link {
-                    url,
-                    kind,
-                    context: context.to_string(),
-                });
+            let link = Link {
+                url,
+                kind,
+                context: context.to_string(),
+            };
+            if self.seen.insert(link.clone()) {
+                self.links.push(link);
             }
         }
     }

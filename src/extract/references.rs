@@ -356,34 +356,37 @@ pub fn refresh_url(content: &str) -> Option<&str> {
 
 /// Each candidate URL of a `srcset` value with its byte range (HTML standard, "parse a
 /// srcset attribute"): candidates are a URL and optional descriptors, separated by commas; a
-/// URL may itself contain commas.
-pub fn srcset_spans(srcset: &str) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
+/// URL may itself contain commas. One pass, front to back, nothing held: a `srcset` can hold
+/// hundreds of thousands of candidates (issue 13).
+pub fn srcset_spans(srcset: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut pos = 0;
-    loop {
-        let rest = &srcset[pos..];
-        let skipped = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',')
-                .len();
-        pos += skipped;
-        let rest = &srcset[pos..];
-        if rest.is_empty() {
-            return spans;
+    std::iter::from_fn(move || {
+        loop {
+            let rest = &srcset[pos..];
+            let skipped = rest.len()
+                - rest
+                    .trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',')
+                    .len();
+            pos += skipped;
+            let rest = &srcset[pos..];
+            if rest.is_empty() {
+                return None;
+            }
+            let end = rest
+                .find(|c: char| c.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            let candidate = &rest[..end];
+            let url = candidate.trim_end_matches(',');
+            let start = pos;
+            pos += end;
+            if !candidate.ends_with(',') {
+                pos += descriptors_end(&srcset[pos..]);
+            }
+            if !url.is_empty() {
+                return Some(start..start + url.len());
+            }
         }
-        let end = rest
-            .find(|c: char| c.is_ascii_whitespace())
-            .unwrap_or(rest.len());
-        let candidate = &rest[..end];
-        let url = candidate.trim_end_matches(',');
-        if !url.is_empty() {
-            spans.push(pos..pos + url.len());
-        }
-        pos += end;
-        if !candidate.ends_with(',') {
-            pos += descriptors_end(&srcset[pos..]);
-        }
-    }
+    })
 }
 
 /// The length of a candidate's descriptors, up to and with the comma that ends them (commas
@@ -403,10 +406,7 @@ fn descriptors_end(after: &str) -> usize {
 
 /// The URLs of a `srcset` value.
 pub fn srcset_urls(srcset: &str) -> Vec<&str> {
-    srcset_spans(srcset)
-        .into_iter()
-        .map(|r| &srcset[r])
-        .collect()
+    srcset_spans(srcset).map(|r| &srcset[r]).collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! pywb does), as the archived bytes (`id_`) or rewritten so that every reference goes through
 //! this server, with Memento headers, ranges for media, and payloads too large for memory
 //! streamed from their WARC. What a payload becomes is the rewrite dispatch the offline copy
-//! uses too.
+//! uses too; rewrites stream to the client as they are made, a few at a time on the blocking
+//! pool, each bounded as [`crate::rewrite`] says (issue 13: a decompression bomb).
 //!
 //! Other tools' WARCs replay as pywb replays them: of equally near captures the URL exactly as
 //! asked answers first, and a redirect to itself never answers ([`choose`]); an archived
@@ -11,7 +12,7 @@
 //! `dns:`, `file:`, `metadata:`) answer with their WARC Content-Type, the latter never
 //! rewritten.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 use axum::body::Body;
 use axum::http::response::Builder;
@@ -26,11 +27,11 @@ use super::fence::{self, ArchivedField};
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
-use crate::content::decode_content;
+use crate::content::decoding_reader;
 use crate::extract::references::refresh_target;
 use crate::index::Capture;
 use crate::index::surt::surt;
-use crate::rewrite::{HtmlOptions, payload_kind, rewrite_payload};
+use crate::rewrite::{HtmlOptions, RewriteError, payload_kind, rewrite_payload};
 use crate::warc::record::parse_timestamp14;
 
 /// Payloads larger than this are served as they are, never rewritten.
@@ -459,23 +460,148 @@ fn replayed_response(
         }
         return ranged(builder, payload, request_headers);
     };
-    let through_archive = |url: &Url| Some(format!("{prefix}/{url}"));
-    let options = HtmlOptions {
+    let job = RewriteJob {
+        prefix,
         base,
-        map: &through_archive,
-        keep_original: false,
-        promote_lazy: true,
-        banner: Some(banner(capture)),
-        fence: false,
+        banner: banner(capture),
+        content_type,
+        encoding: head.encoding.clone(),
+        payload: payload.bytes,
+        url: capture.url.clone(),
     };
-    let mut body = Vec::with_capacity(payload.bytes.len() + payload.bytes.len() / 8);
-    let (raw, ct) = (&mut &payload.bytes[..], content_type.as_deref());
-    if let Err(error) = rewrite_payload(ct, encoding, raw, &mut body, &options) {
-        // A page lol_html gives up on is served as archived; the CSP still fences it.
-        tracing::warn!(collection, url = %capture.url, %error, "serving unrewritten");
-        body = decode_content(&payload.bytes[..], encoding, MAX_REWRITTEN).unwrap_or_default();
+    builder.body(job.start()).unwrap_or_else(bad_headers)
+}
+
+/// How many rewrites run at once, on the blocking pool: rewriting is CPU work, and each holds
+/// up to lol_html's buffer and the page's largest tag. Others wait their turn.
+fn rewrite_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores.clamp(2, 4))
+    })
+}
+
+/// One page or stylesheet to rewrite for replay, owning what it needs off the request.
+struct RewriteJob {
+    /// `/COLL/TIMESTAMP`, put before every URL.
+    prefix: String,
+    base: Url,
+    banner: String,
+    content_type: Option<String>,
+    encoding: Option<String>,
+    /// The payload as stored (content encoding not undone).
+    payload: Vec<u8>,
+    url: String,
+}
+
+impl RewriteJob {
+    /// The rewritten body, streamed to the client as it is made (a decompression bomb is never
+    /// held whole), once a rewrite slot is free.
+    fn start(self) -> Body {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+        tokio::spawn(async move {
+            let Ok(slot) = rewrite_slots().acquire().await else {
+                return;
+            };
+            let _ = tokio::task::spawn_blocking(move || {
+                self.run(tx);
+                drop(slot);
+            })
+            .await;
+        });
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        Body::from_stream(stream)
     }
-    builder.body(Body::from(body)).unwrap_or_else(bad_headers)
+
+    fn run(self, tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
+        let through_archive = |url: &Url| Some(format!("{}/{url}", self.prefix));
+        let options = HtmlOptions {
+            base: self.base.clone(),
+            map: &through_archive,
+            keep_original: false,
+            promote_lazy: true,
+            banner: Some(self.banner.clone()),
+            fence: false,
+        };
+        let runtime = tokio::runtime::Handle::current();
+        let mut out = ChannelWriter {
+            tx: &tx,
+            runtime: &runtime,
+            buffer: Vec::with_capacity(CHUNK),
+            sent: false,
+        };
+        let (ct, encoding) = (self.content_type.as_deref(), self.encoding.as_deref());
+        let result = rewrite_payload(ct, encoding, &mut &self.payload[..], &mut out, &options)
+            .map(|_| ())
+            .and_then(|()| out.flush().map_err(RewriteError::Write));
+        match result {
+            // A client that stopped reading gives up its slot; its response ends in an error
+            // once it reads again.
+            Err(RewriteError::Write(error)) if error.kind() == std::io::ErrorKind::TimedOut => {
+                tracing::warn!(url = %self.url, "the client stopped reading");
+                let tx = tx.clone();
+                runtime.spawn(async move { tx.send(Err(error)).await });
+            }
+            Ok(()) | Err(RewriteError::Write(_)) => {}
+            // A page lol_html gives up on before any of it was sent is served as archived;
+            // the CSP still fences it.
+            Err(error) if !out.sent => {
+                tracing::warn!(url = %self.url, %error, "serving unrewritten");
+                out.buffer.clear();
+                let mut decoded = decoding_reader(&self.payload[..], encoding);
+                let _ = std::io::copy(&mut decoded, &mut out).and_then(|_| out.flush());
+            }
+            // Past that, the response is cut short: a browser shows what came.
+            Err(error) => {
+                tracing::warn!(url = %self.url, %error, "rewriting cut short");
+                let _ = tx.blocking_send(Err(std::io::Error::other(error.to_string())));
+            }
+        }
+    }
+}
+
+/// How much rewritten output is sent at a time.
+const CHUNK: usize = 64 << 10;
+/// How long a rewrite waits for its client to take the next chunk, holding a slot.
+const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A writer whose bytes go to the client a chunk at a time; it fails once the client is gone
+/// or has not read for [`CLIENT_PATIENCE`], which ends the rewrite.
+struct ChannelWriter<'t> {
+    tx: &'t tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    runtime: &'t tokio::runtime::Handle,
+    buffer: Vec<u8>,
+    /// Whether any of the body has gone.
+    sent: bool,
+}
+
+impl Write for ChannelWriter<'_> {
+    /// Takes at most a chunk at a time, so a long tag goes out in pieces, never held whole.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = bytes.len().min(CHUNK - self.buffer.len());
+        self.buffer.extend_from_slice(&bytes[..n]);
+        if self.buffer.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.sent = true;
+        let send = tokio::time::timeout(CLIENT_PATIENCE, self.tx.send(Ok(chunk)));
+        match self.runtime.block_on(send) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::ErrorKind::BrokenPipe.into()),
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
+    }
 }
 
 /// An archived header this server cannot send (a value that is no valid header value).

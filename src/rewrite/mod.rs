@@ -5,11 +5,16 @@
 //!
 //! HTML is rewritten as a stream by lol_html ([`html`]), CSS token by token ([`css`]); only
 //! references change, every other byte stays as it was.
+//!
+//! What one rewrite may cost is bounded, whatever the payload decodes to (issue 13): a page is
+//! rewritten for its first [`MAX_REWRITTEN_HTML`] and copied past that; lol_html holds at most
+//! 16 MiB (an unfinished tag); the replacements of one document add up to at most 8 MiB, and
+//! the references it reports as unresolved to 100,000.
 
 mod css;
 mod html;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 use url::Url;
@@ -24,6 +29,20 @@ use crate::extract::html_encoding;
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
 /// How much of a page is read to tell its encoding, as a browser's prescan would.
 const ENCODING_PREFIX: u64 = 1 << 20;
+/// How much of a page is rewritten: past it, the rest goes through as archived. Rewriting is
+/// CPU work, a few hundred nanoseconds an element, and a few kilobytes of gzip decode to tens
+/// of megabytes of markup (issue 13: 61 KB to 30 MiB took 16 s a request); no real page needs
+/// more rewritten. Replay still fences what follows with its Content-Security-Policy.
+pub const MAX_REWRITTEN_HTML: u64 = 8 << 20;
+/// How much text the replacements of one document's references may add up to. A page of
+/// short references (`url(a)`, a `srcset` of `a 1w,` over and over) grows tenfold through
+/// replay's long archive URLs, held in memory an attribute or a stylesheet at a time: past
+/// this, references stay as archived (replay's CSP still fences them). A real page of
+/// [`MAX_REWRITTEN_HTML`] needs a few megabytes.
+const MAX_REPLACEMENT_BYTES: usize = 8 << 20;
+/// How many references one document may report as left pointing at the live web: each is a
+/// parsed URL in memory, and the report is read by people.
+const MAX_UNRESOLVED: usize = 100_000;
 /// How much of a payload is decoded to tell an untyped one's kind.
 const SNIFFED: u64 = 512;
 
@@ -114,7 +133,8 @@ pub fn rewrite_document(
 
 /// A page, its encoding told from its first megabyte as a browser's prescan would. A page in
 /// an encoding lol_html cannot read (UTF-16, ISO-2022-JP) goes through as UTF-8, its bytes
-/// kept: what cannot be read is left as it was rather than re-encoded.
+/// kept: what cannot be read is left as it was rather than re-encoded. Its first
+/// [`MAX_REWRITTEN_HTML`] are rewritten, the rest copied as it is, a buffer at a time.
 fn rewrite_page(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -129,7 +149,14 @@ fn rewrite_page(
     let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
         .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
     let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
-    rewrite_html_stream(&mut src, out, encoding, options)
+    let unresolved = rewrite_html_stream(
+        &mut (&mut src).take(MAX_REWRITTEN_HTML),
+        out,
+        encoding,
+        options,
+    )?;
+    copy(&mut src, out)?;
+    Ok(unresolved)
 }
 
 /// A stylesheet, whose references resolve against its own URL; one too large to be a real
@@ -147,10 +174,10 @@ fn rewrite_stylesheet(
         out.write_all(&bytes).map_err(RewriteError::Write)?;
         return copy(body, out).map(|()| Vec::new());
     }
-    let unresolved = RefCell::new(Vec::new());
+    let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
     let text = String::from_utf8_lossy(&bytes);
     let rewritten = rewrite_css(&text, &|r| {
-        let mapped = map_reference(options.map, &options.base, r, &unresolved);
+        let mapped = map_reference(options.map, &options.base, r, &unresolved, &spent);
         fenced_in_css(mapped, options.fence)
     });
     out.write_all(rewritten.as_bytes())
@@ -159,13 +186,19 @@ fn rewrite_stylesheet(
 }
 
 /// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
-/// know is noted in `unresolved`. A fragment stays on the new reference.
+/// know is noted in `unresolved`. A fragment stays on the new reference. `spent` counts the
+/// replacements' bytes, up to [`MAX_REPLACEMENT_BYTES`] a document: past them, references
+/// are left as they are.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
     value: &str,
     unresolved: &RefCell<Vec<Url>>,
+    spent: &Cell<usize>,
 ) -> Mapped {
+    if spent.get() > MAX_REPLACEMENT_BYTES {
+        return Mapped::Leave;
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
         return Mapped::Leave;
@@ -179,13 +212,17 @@ fn map_reference(
     let fragment = url.fragment().map(str::to_string);
     url.set_fragment(None);
     let Some(mut new) = map(&url) else {
-        unresolved.borrow_mut().push(url);
+        let mut unresolved = unresolved.borrow_mut();
+        if unresolved.len() < MAX_UNRESOLVED {
+            unresolved.push(url);
+        }
         return Mapped::Unarchived;
     };
     if let Some(f) = fragment {
         new.push('#');
         new.push_str(&f);
     }
+    spent.set(spent.get() + new.len());
     Mapped::To(new)
 }
 

@@ -2,6 +2,7 @@
 //! replayed, exported or crawled, and shown to reach nothing live or to stay within bounds.
 
 mod export;
+mod limits;
 mod markup;
 mod network;
 mod replay_fence;
