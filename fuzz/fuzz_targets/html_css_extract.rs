@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
         keep_original: pick & 0x80 != 0,
         promote_lazy: pick & 0x40 != 0,
         banner: Some("<div>archived</div>".into()),
+        fence: pick & 0x20 != 0,
     };
     let _ = rewrite_html(body, encoding, &options);
     for kind in [ContentKind::Html, ContentKind::Css] {
