@@ -73,9 +73,22 @@ pub fn offline_path(url: &Url, mime: &str) -> PathBuf {
             .is_some_and(|(_, ext)| extension_matches(ext, extension));
     if !has_extension {
         name = format!("{name}.{extension}");
+    } else if extension.is_empty() && opens_as_document(&name) {
+        // Copied as archived, not rewritten: named `.html`, a frame would open it from
+        // `file://` as a page, with no fence, and it could reach the live web.
+        name.push_str(".bin");
     }
     path.push(safe_segment(&name));
     path
+}
+
+/// A file name a browser opens as a document (markup it would run) by its extension.
+fn opens_as_document(name: &str) -> bool {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some("html" | "htm" | "xhtml" | "xht" | "shtml" | "xml" | "xsl" | "xslt" | "mht" | "mhtml")
+    )
 }
 
 /// A path segment percent-decoded to text where it is valid UTF-8.

@@ -9,6 +9,11 @@
 //! [`references`]: extraction and rewriting see the same references, decoded the same way. CSS
 //! is tokenized by cssparser ([`css`]): never regular expressions over markup.
 
+/// More attributes than any real element has: an element with more is read for none of its
+/// references (and rewriting drops its tag), so that a tag of a million attributes, each
+/// looked up among all the others, costs nothing.
+pub const MAX_ATTRIBUTES: usize = 256;
+
 pub mod charset;
 pub mod css;
 pub mod references;
@@ -165,6 +170,9 @@ struct Reading {
 
 impl Reading {
     fn element(&self, el: &lol_html::html_content::Element<'_, '_>) {
+        if el.attributes().len() > MAX_ATTRIBUTES {
+            return;
+        }
         if el.tag_name() == "base" {
             if let Some(href) = attribute(el, "href") {
                 self.base.borrow_mut().set(&href);

@@ -27,7 +27,6 @@ use super::fence::{self, ArchivedField};
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
-use crate::content::decoding_reader;
 use crate::extract::references::refresh_target;
 use crate::index::Capture;
 use crate::index::surt::surt;
@@ -250,7 +249,13 @@ impl Served<'_> {
         let mut builder = Response::builder()
             .status(self.status)
             .header(header::CONTENT_SECURITY_POLICY, policy);
+        let mut typed = false;
         for (name, value) in self.head.fields() {
+            // One Content-Type, the one the payload was judged by: browsers take the last of
+            // several, which could make a page of what was judged an image.
+            if name.eq_ignore_ascii_case("content-type") && std::mem::replace(&mut typed, true) {
+                continue;
+            }
             let name = match fence::archived_field(&name) {
                 ArchivedField::Kept => name,
                 ArchivedField::Renamed => format!("{}{name}", fence::ORIGINAL_PREFIX),
@@ -448,12 +453,20 @@ fn replayed_response(
     let (collection, capture, head) = (served.collection, served.capture, served.head);
     let prefix = format!("/{collection}/{}", capture.timestamp);
     let base = Url::parse(&capture.url).ok();
-    let mut builder = served.redirections(served.builder(fence::REPLAYED), &capture.timestamp);
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
     let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);
     let rewritable =
         kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
+    // Only a page rewritten here may run as one; anything served as archived that a browser
+    // could still open as a document (too large to rewrite, mistyped, XML) is sandboxed: no
+    // script, no refresh. The policy of a subresource (an image, a script) is ignored.
+    let policy = if rewritable && base.is_some() {
+        fence::REPLAYED
+    } else {
+        fence::RAW
+    };
+    let mut builder = served.redirections(served.builder(policy), &capture.timestamp);
     let Some(base) = base.filter(|_| rewritable) else {
         if let Some(encoding) = encoding.and_then(|e| HeaderValue::from_str(e).ok()) {
             builder = builder.header(header::CONTENT_ENCODING, encoding);
@@ -546,13 +559,21 @@ impl RewriteJob {
                 runtime.spawn(async move { tx.send(Err(error)).await });
             }
             Ok(()) | Err(RewriteError::Write(_)) => {}
-            // A page lol_html gives up on before any of it was sent is served as archived;
-            // the CSP still fences it.
+            // A page lol_html gives up on is never served as archived under the policy of a
+            // rewritten page: a notice takes its place, with a link to its archived bytes,
+            // which are served sandboxed.
             Err(error) if !out.sent => {
-                tracing::warn!(url = %self.url, %error, "serving unrewritten");
+                tracing::warn!(url = %self.url, %error, "not rewritten; a notice instead");
                 out.buffer.clear();
-                let mut decoded = decoding_reader(&self.payload[..], encoding);
-                let _ = std::io::copy(&mut decoded, &mut out).and_then(|_| out.flush());
+                let notice = format!(
+                    "<!doctype html><p>This capture could not be rewritten safely ({}). \
+                     <a href=\"{}id_/{}\">Its archived bytes</a> are served as they are, \
+                     sandboxed.</p>",
+                    super::pages::escape(&error.to_string()),
+                    super::pages::escape(&self.prefix),
+                    super::pages::escape(&self.url)
+                );
+                let _ = out.write_all(notice.as_bytes()).and_then(|()| out.flush());
             }
             // Past that, the response is cut short: a browser shows what came.
             Err(error) => {

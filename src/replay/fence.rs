@@ -81,6 +81,12 @@ pub async fn fence(request: Request, next: Next) -> Response {
     {
         set_policy(&mut response, OWN);
     }
+    // A payload is what its one Content-Type says, never what a browser would sniff it to be
+    // (untyped markup sniffed as a page would run unrewritten).
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 

@@ -214,6 +214,12 @@ impl<'o> Rewriting<'o> {
         if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
             place_policy(el);
         }
+        // Each reference looks its element's attributes up, so thousands of them on one tag
+        // (which no real page has) would cost their square: the tag goes, its content stays.
+        if el.attributes().len() > crate::extract::MAX_ATTRIBUTES {
+            el.remove_and_keep_content();
+            return;
+        }
         if el.tag_name() == "base" {
             self.base_element(el);
             return;

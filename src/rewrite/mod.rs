@@ -29,15 +29,15 @@ use crate::extract::html_encoding;
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
 /// How much of a page is read to tell its encoding, as a browser's prescan would.
 const ENCODING_PREFIX: u64 = 1 << 20;
-/// How much of a page is rewritten: past it, the rest goes through as archived. Rewriting is
-/// CPU work, a few hundred nanoseconds an element, and a few kilobytes of gzip decode to tens
-/// of megabytes of markup (issue 13: 61 KB to 30 MiB took 16 s a request); no real page needs
-/// more rewritten. Replay still fences what follows with its Content-Security-Policy.
+/// How much of a page is rewritten: past it, the rest is left out. Rewriting is CPU work, a
+/// few hundred nanoseconds an element, and a few kilobytes of gzip decode to tens of
+/// megabytes of markup (issue 13: 61 KB to 30 MiB took 16 s a request); no real page needs
+/// more, and markup passed on unrewritten could take the reader to the live web.
 pub const MAX_REWRITTEN_HTML: u64 = 8 << 20;
 /// How much text the replacements of one document's references may add up to. A page of
 /// short references (`url(a)`, a `srcset` of `a 1w,` over and over) grows tenfold through
 /// replay's long archive URLs, held in memory an attribute or a stylesheet at a time: past
-/// this, references stay as archived (replay's CSP still fences them). A real page of
+/// this, references become [`FENCED`]. A real page of
 /// [`MAX_REWRITTEN_HTML`] needs a few megabytes.
 const MAX_REPLACEMENT_BYTES: usize = 8 << 20;
 /// How many references one document may report as left pointing at the live web: each is a
@@ -134,7 +134,9 @@ pub fn rewrite_document(
 /// A page, its encoding told from its first megabyte as a browser's prescan would. A page in
 /// an encoding lol_html cannot read (UTF-16, ISO-2022-JP) goes through as UTF-8, its bytes
 /// kept: what cannot be read is left as it was rather than re-encoded. Its first
-/// [`MAX_REWRITTEN_HTML`] are rewritten, the rest copied as it is, a buffer at a time.
+/// [`MAX_REWRITTEN_HTML`] are rewritten and the rest is left out: past it, archived markup
+/// copied as it is could navigate the reader to the live web (a `meta refresh`), and no real
+/// page is that large.
 fn rewrite_page(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -155,7 +157,6 @@ fn rewrite_page(
         encoding,
         options,
     )?;
-    copy(&mut src, out)?;
     Ok(unresolved)
 }
 
@@ -188,7 +189,7 @@ fn rewrite_stylesheet(
 /// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
 /// know is noted in `unresolved`. A fragment stays on the new reference. `spent` counts the
 /// replacements' bytes, up to [`MAX_REPLACEMENT_BYTES`] a document: past them, references
-/// are left as they are.
+/// are fenced.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
@@ -196,8 +197,10 @@ fn map_reference(
     unresolved: &RefCell<Vec<Url>>,
     spent: &Cell<usize>,
 ) -> Mapped {
+    // Past the budget, a reference is fenced rather than left: an attacker who spends the
+    // budget must not buy live references with it.
     if spent.get() > MAX_REPLACEMENT_BYTES {
-        return Mapped::Leave;
+        return Mapped::To(FENCED.to_string());
     }
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {

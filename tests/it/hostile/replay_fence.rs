@@ -480,3 +480,56 @@ fn every_response_of_the_replay_origin_carries_the_fence() {
         "{refresh}"
     );
 }
+
+/// Pages served as archived, not rewritten (mistyped, untyped, or too large), can still be
+/// opened as documents by a browser: they are sandboxed, so no script and no refresh of theirs
+/// runs, they carry one Content-Type (the one they were judged by) and may not be sniffed.
+#[test]
+fn pages_served_as_archived_are_sandboxed() {
+    let refresh: &[u8] = b"<p>hi<meta http-equiv=refresh content=\"0;url=http://127.0.0.1:9/\">";
+    let pages: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "/mistyped",
+            response_with(
+                "200 OK",
+                &[("Content-Type", "image/png"), ("Content-Type", "text/html")],
+                refresh,
+            ),
+        ),
+        ("/untyped", response_with("200 OK", &[], refresh)),
+    ];
+    let handler: Handler = Arc::new(move |req: &Request| {
+        let page = pages.iter().find(|(path, _)| *path == req.target);
+        vec![Step::Send(page.map_or_else(
+            || response("404 Not Found", "text/plain", b""),
+            |(_, bytes)| bytes.clone(),
+        ))]
+    });
+    let fixture = HttpsFixture::start(&["typed.example.com"], handler).unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    archive_ok(
+        archives.path(),
+        &fixture,
+        &["--no-progress"],
+        &[
+            "https://typed.example.com/mistyped",
+            "https://typed.example.com/untyped",
+        ],
+    );
+    let server = ReplayServer::start(archives.path());
+    for page in ["mistyped", "untyped"] {
+        let (status, headers, _) =
+            server.get(&format!("/default/2/https://typed.example.com/{page}"));
+        assert_eq!(status, 200, "{page}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("sandbox"), "{page}: {policy}");
+        assert!(!policy.contains("allow-scripts"), "{page}: {policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{page}");
+        assert!(
+            headers.get_all("content-type").iter().count() <= 1,
+            "{page}"
+        );
+    }
+    let (_, headers, _) = server.get("/default/2/https://typed.example.com/mistyped");
+    assert_eq!(headers["content-type"], "image/png");
+}
