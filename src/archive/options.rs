@@ -74,11 +74,13 @@ pub struct ArchiveOptions {
     /// Honour robots.txt, or not (it is archived either way).
     #[arg(long, value_enum, default_value_t = RobotsPolicy::Respect)]
     pub robots: RobotsPolicy,
-    /// Connect to ADDR for HOST:PORT, as curl's --resolve (repeatable).
+    /// Connect to ADDR for HOST:PORT, as curl's --resolve (repeatable); a private ADDR is
+    /// allowed for exactly that HOST:PORT, no other port.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     #[serde(deserialize_with = "one_or_many")]
     pub resolve: Vec<String>,
-    /// Connect to HOST2:PORT2 for HOST:PORT, as curl's --connect-to (repeatable).
+    /// Connect to HOST2:PORT2 for HOST:PORT, as curl's --connect-to (repeatable); a private
+    /// HOST2 is allowed for exactly that HOST:PORT, no other port.
     #[arg(long, value_name = "HOST:PORT:HOST2:PORT2")]
     #[serde(alias = "connect-to")]
     #[serde(deserialize_with = "one_or_many")]

@@ -7,7 +7,9 @@ use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
-use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, MemorySettings, Settings, element, text};
+use lol_html::{
+    AsciiCompatibleEncoding, HtmlRewriter, MemorySettings, Settings, doc_text, element, text,
+};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
@@ -117,6 +119,10 @@ impl<'o> Rewriting<'o> {
             .append_element_content_handler(text!("noscript", |chunk| {
                 self.noscript(chunk);
                 Ok(())
+            }))
+            .append_document_content_handler(doc_text!(|chunk| {
+                self.leading_text(chunk);
+                Ok(())
             }));
         // lol_html's output sink cannot fail: the first write error is kept and reported.
         let mut rewriter = HtmlRewriter::new(settings, |bytes: &[u8]| {
@@ -208,6 +214,16 @@ impl<'o> Rewriting<'o> {
             .borrow_mut()
             .extend(inner.unresolved.into_inner());
         Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Text before the first element opens the body: the policy goes before it, where the
+    /// parser still puts it into the head (a `<meta>` policy in the body is ignored).
+    fn leading_text(&self, chunk: &mut TextChunk<'_>) {
+        let placed = self.policy_placed.get();
+        if self.options.fence && self.depth == 0 && !placed && !chunk.as_str().trim().is_empty() {
+            self.policy_placed.set(true);
+            chunk.before(OFFLINE_POLICY, ContentType::Html);
+        }
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
@@ -365,7 +381,7 @@ impl<'o> Rewriting<'o> {
 /// run time): only local files and inline content load, forms submit nowhere. A `<meta>` CSP
 /// holds only for what follows it, so it goes first: into `<html>` or `<head>`, or before the
 /// first element of a page with neither (where the parser puts it into the implied head).
-const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline' 'unsafe-eval'; form-action 'none'; base-uri 'none'\">";
+const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline' 'unsafe-eval'; worker-src 'none'; form-action 'none'; base-uri 'none'\">";
 
 fn place_policy(first: &mut Element<'_, '_>) {
     if matches!(first.tag_name().as_str(), "html" | "head") {

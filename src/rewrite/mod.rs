@@ -619,6 +619,11 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             ),
             ("<head><title>t</title>", "<head><meta "),
             ("<!doctype html><p>text", "<!doctype html><meta "),
+            // Text first opens the body: the policy goes before it, into the head.
+            (
+                "x<script>fetch('http://live.test/')</script>",
+                "<meta http-equiv=\"Content-Security-Policy\"",
+            ),
         ] {
             let out = rewrite_with(page, &through, true);
             assert!(out.starts_with(starts), "{out}");
