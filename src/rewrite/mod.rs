@@ -134,9 +134,9 @@ pub fn rewrite_document(
 /// A page, its encoding told from its first megabyte as a browser's prescan would. A page in
 /// an encoding lol_html cannot read (UTF-16, ISO-2022-JP) goes through as UTF-8, its bytes
 /// kept: what cannot be read is left as it was rather than re-encoded. Its first
-/// [`MAX_REWRITTEN_HTML`] are rewritten and the rest is left out: past it, archived markup
-/// copied as it is could navigate the reader to the live web (a `meta refresh`), and no real
-/// page is that large.
+/// [`MAX_REWRITTEN_HTML`] are rewritten in replay and the rest is left out: past it, archived
+/// markup copied as it is could navigate the reader to the live web (a `meta refresh`), and
+/// no real page is that large.
 fn rewrite_page(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -151,12 +151,14 @@ fn rewrite_page(
     let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
         .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
     let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
-    let unresolved = rewrite_html_stream(
-        &mut (&mut src).take(MAX_REWRITTEN_HTML),
-        out,
-        encoding,
-        options,
-    )?;
+    // The offline copy (the fenced rewrite) is built once, in the background, and takes the
+    // time to rewrite a page whole, in bounded memory; replay answers a request, and bounds it.
+    let limit = if options.fence {
+        u64::MAX
+    } else {
+        MAX_REWRITTEN_HTML
+    };
+    let unresolved = rewrite_html_stream(&mut (&mut src).take(limit), out, encoding, options)?;
     Ok(unresolved)
 }
 

@@ -389,3 +389,31 @@ fn serve(conn: TcpStream, routes: &[Route]) {
     let _ = conn.shutdown(std::net::Shutdown::Both);
     let _ = reader.read_to_end(&mut Vec::new());
 }
+
+/// Runs a command to its end, sampling its peak resident memory (`VmHWM`) as it goes.
+pub fn run_measuring_memory(cmd: &mut Command) -> (Output, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = cmd
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Some(kib) = peak_memory_kib(&status_path) {
+            peak_kib = kib;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let output = Output {
+        status,
+        stdout: std::fs::read(out_path).unwrap(),
+        stderr: std::fs::read(err_path).unwrap(),
+    };
+    (output, peak_kib / 1024)
+}

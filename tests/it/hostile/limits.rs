@@ -11,12 +11,12 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use cairn::warc::{Block, Compression, NewRecord, RecordType, WarcWriter, WriterConfig};
 
-use crate::support::{cairn, peak_memory_kib, run_ok, sample_date};
+use crate::support::{cairn, peak_memory_kib, run_measuring_memory, run_ok, sample_date};
 
 const STAMP: &str = "20230322000800";
 const BOMB_URL: &str = "http://hostile.example/bomb.html";
@@ -172,28 +172,6 @@ impl Drop for Replay {
     }
 }
 
-/// Runs a command to its end, sampling its peak resident memory as it goes: whether it
-/// succeeded, and the peak in MiB.
-fn run_measuring_memory(cmd: &mut Command) -> (bool, u64) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if let Some(kib) = peak_memory_kib(&status_path) {
-            peak_kib = kib;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    (status.success(), peak_kib / 1024)
-}
-
 /// Five requests at once, each for one `path`: each answer's status line and length, and
 /// how long all took.
 fn five_at_once(replay: &Replay, path: &str) -> (Vec<(String, usize)>, Duration) {
@@ -255,7 +233,7 @@ fn a_decompression_bomb_is_exported_within_bounds() {
     let work = tempfile::tempdir().unwrap();
     archive(work.path(), &[(BOMB_URL, bomb())]);
     let out = work.path().join("offline");
-    let (ok, peak) = run_measuring_memory(
+    let (export, peak) = run_measuring_memory(
         cairn()
             .arg("--archives")
             .arg(work.path())
@@ -263,15 +241,12 @@ fn a_decompression_bomb_is_exported_within_bounds() {
             .arg("--out")
             .arg(&out),
     );
-    assert!(ok, "the export failed");
+    assert!(export.status.success(), "the export failed: {export:?}");
     eprintln!("the bomb exported, peaking at {peak} MiB");
     assert!(peak < MEMORY_BOUND_MIB, "the export peaked at {peak} MiB");
     let page = std::fs::metadata(out.join("hostile.example/bomb.html")).unwrap();
-    assert!(
-        page.len() > 8 << 20 && page.len() < 16 << 20,
-        "{} bytes",
-        page.len()
-    );
+    // The offline copy is rewritten whole (in bounded memory).
+    assert!(page.len() > 30 << 20, "{} bytes", page.len());
 }
 
 /// Issue 13: 200,000 candidates took 12 s to export and over 150 s to replay, each
