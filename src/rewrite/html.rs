@@ -171,8 +171,12 @@ impl<'o> Rewriting<'o> {
     fn map_attribute(&self, value: &str, link: bool) -> Option<Option<String>> {
         match self.mapped(value) {
             Mapped::To(new) => Some(Some(new)),
-            Mapped::Unarchived if self.options.fence && !link => Some(None),
-            Mapped::Unarchived | Mapped::Leave => None,
+            Mapped::Unarchived(_) if self.options.fence && !link => Some(None),
+            // Offline, a link to what was not archived leads to the live page by its absolute
+            // URL, as `wget -k` writes it: left relative (`/login`, `//host/x`), it would open
+            // a dead `file://` path.
+            Mapped::Unarchived(absolute) if self.options.fence => Some(Some(absolute)),
+            Mapped::Unarchived(_) | Mapped::Leave => None,
         }
     }
 

@@ -77,8 +77,9 @@ enum Mapped {
     Leave,
     /// The replacement.
     To(String),
-    /// An http(s) URL the mapping does not know (noted as unresolved).
-    Unarchived,
+    /// An http(s) URL the mapping does not know (noted as unresolved), absolute, with its
+    /// fragment.
+    Unarchived(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,11 +218,16 @@ fn map_reference(
     let fragment = url.fragment().map(str::to_string);
     url.set_fragment(None);
     let Some(mut new) = map(&url) else {
+        let mut absolute = url.to_string();
+        if let Some(f) = &fragment {
+            absolute.push('#');
+            absolute.push_str(f);
+        }
         let mut unresolved = unresolved.borrow_mut();
         if unresolved.len() < MAX_UNRESOLVED {
             unresolved.push(url);
         }
-        return Mapped::Unarchived;
+        return Mapped::Unarchived(absolute);
     };
     if let Some(f) = fragment {
         new.push('#');
@@ -236,8 +242,8 @@ fn map_reference(
 fn fenced_in_css(mapped: Mapped, fence: bool) -> Option<String> {
     match mapped {
         Mapped::To(new) => Some(new),
-        Mapped::Unarchived if fence => Some(FENCED.to_string()),
-        Mapped::Unarchived | Mapped::Leave => None,
+        Mapped::Unarchived(_) if fence => Some(FENCED.to_string()),
+        Mapped::Unarchived(_) | Mapped::Leave => None,
     }
 }
 
@@ -562,6 +568,26 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
         assert!(out.contains(r#"data-cairn-original-action="http://live.test/post""#));
         assert!(out.contains("url(\"about:invalid\")"), "{out}");
         assert!(!out.contains("http-equiv=refresh content"), "{out}");
+    }
+
+    /// Issue 14: links to pages not archived, written relative or protocol-relative, would
+    /// open dead `file://` paths offline; they lead to the live page by its absolute URL.
+    #[test]
+    fn offline_links_to_what_was_not_archived_are_absolute() {
+        let nothing = |_: &Url| None;
+        let out = rewrite_with(
+            "<a href=/member/login.aspx?x=1#top>in</a><a href=//other.example/p>p</a>\
+             <a href=#local>here</a><img src=//cdn.example/i.png>",
+            &nothing,
+            true,
+        );
+        assert!(
+            out.contains(r#"href="https://www.cna.com.tw/member/login.aspx?x=1#top""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="https://other.example/p""#), "{out}");
+        assert!(out.contains("href=#local>"), "{out}");
+        assert!(!out.contains(" src="), "{out}");
     }
 
     #[test]
