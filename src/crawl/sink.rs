@@ -120,8 +120,9 @@ impl Sink {
             .name("cairn-warc".into())
             .spawn(move || {
                 let mut report = SinkReport::default();
+                let mut originals = Originals::default();
                 while let Some(job) = rx.blocking_recv() {
-                    write_job(&mut writer, job, &mut report)?;
+                    write_job(&mut writer, job, &mut originals, &mut report)?;
                     // Hand what is written to the OS whenever the queue runs dry: a crash
                     // then loses only records still in flight, never finished ones.
                     if rx.is_empty() {
@@ -160,7 +161,30 @@ impl SinkReport {
     }
 }
 
-fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Result<(), WriteError> {
+/// The originals earlier crawls stored, as read from their records: each read once a crawl,
+/// however many revisits name it (a re-crawl of an unchanged site names every one).
+#[derive(Default)]
+struct Originals(std::collections::HashMap<(PathBuf, u64), Original>);
+
+impl Originals {
+    fn resolve(&mut self, original: &Original) -> Original {
+        match &original.stored_at {
+            Some(at) if original.record_id.is_none() => self
+                .0
+                .entry(at.clone())
+                .or_insert_with(|| original.resolved())
+                .clone(),
+            _ => original.clone(),
+        }
+    }
+}
+
+fn write_job(
+    writer: &mut WarcWriter,
+    job: Job,
+    originals: &mut Originals,
+    report: &mut SinkReport,
+) -> Result<(), WriteError> {
     match job {
         Job::Resource {
             target_uri,
@@ -172,7 +196,7 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
                 .content_type(&content_type);
             report.count(writer.write(record)?);
         }
-        Job::Capture(job) => write_capture(writer, *job, report)?,
+        Job::Capture(job) => write_capture(writer, *job, originals, report)?,
     }
     Ok(())
 }
@@ -181,6 +205,7 @@ fn write_job(writer: &mut WarcWriter, job: Job, report: &mut SinkReport) -> Resu
 fn write_capture(
     writer: &mut WarcWriter,
     job: CaptureJob,
+    originals: &mut Originals,
     report: &mut SinkReport,
 ) -> Result<(), WriteError> {
     let CaptureJob {
@@ -194,7 +219,7 @@ fn write_capture(
     let ip = exchange.ip.map(|ip| ip.to_string());
     let mut stream =
         HeadThenBody::new(&exchange.response_head, &exchange.body).map_err(WriteError::Block)?;
-    let response = match revisit_of.as_ref().map(Original::resolved) {
+    let response = match revisit_of.as_ref().map(|o| originals.resolve(o)) {
         Some(original) => with_ip(revisit_record(&exchange, &original), ip.as_deref()),
         None => response_record(&exchange, &mut stream, ip.as_deref()),
     }
@@ -385,7 +410,13 @@ mod tests {
             metadata: Some(b"hops: \r\n".to_vec()),
         };
         let mut report = SinkReport::default();
-        write_job(&mut writer, Job::Capture(Box::new(job)), &mut report).unwrap();
+        write_job(
+            &mut writer,
+            Job::Capture(Box::new(job)),
+            &mut Originals::default(),
+            &mut report,
+        )
+        .unwrap();
         let file = writer.close().unwrap().remove(0);
         let text = String::from_utf8(std::fs::read(file).unwrap()).unwrap();
         let block = [response_head.as_slice(), &body].concat();

@@ -18,14 +18,7 @@ pub struct ReplayServer {
 
 impl ReplayServer {
     pub fn start(archives: &Path) -> ReplayServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let (runtime, listener) = crate::support::loopback_listener(2);
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let router = cairn::replay::router(cairn::collection::Archives::new(archives));
         runtime.spawn(async move { axum::serve(listener, router).await });

@@ -417,3 +417,16 @@ pub fn run_measuring_memory(cmd: &mut Command) -> (Output, u64) {
     };
     (output, peak_kib / 1024)
 }
+
+/// A server's own runtime (`workers` threads) and a listener on a free port of 127.0.0.1.
+pub fn loopback_listener(workers: usize) -> (tokio::runtime::Runtime, tokio::net::TcpListener) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    (runtime, listener)
+}

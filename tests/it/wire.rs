@@ -263,14 +263,7 @@ struct TunnelProxy {
 
 impl TunnelProxy {
     fn start(upstream: u16) -> TunnelProxy {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let (runtime, listener) = crate::support::loopback_listener(1);
         let port = listener.local_addr().unwrap().port();
         let connects = Arc::new(Mutex::new(Vec::new()));
         let log = connects.clone();
