@@ -425,16 +425,21 @@ mod tests {
         assert!(out.contains(r#"data-lazy="local/l.jpg""#), "{out}");
     }
 
-    #[test]
-    fn the_dispatch_rewrites_pages_and_stylesheets_and_copies_the_rest() {
-        let options = HtmlOptions {
+    /// Options for the site's stylesheet, its references mapped by [`local`].
+    fn stylesheet_options(fence: bool) -> HtmlOptions<'static> {
+        HtmlOptions {
             base: Url::parse("https://www.cna.com.tw/css/main.css").unwrap(),
             map: &local,
             keep_original: false,
             promote_lazy: true,
             banner: None,
-            fence: false,
-        };
+            fence,
+        }
+    }
+
+    #[test]
+    fn the_dispatch_rewrites_pages_and_stylesheets_and_copies_the_rest() {
+        let options = stylesheet_options(false);
         let run = |kind, body: &str| {
             let mut out = Vec::new();
             let left =
@@ -612,14 +617,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
     /// Behind the fence, a stylesheet's references to what was not archived fetch nothing.
     #[test]
     fn fenced_stylesheets_fetch_nothing_unarchived() {
-        let options = HtmlOptions {
-            base: Url::parse("https://www.cna.com.tw/css/main.css").unwrap(),
-            map: &local,
-            keep_original: false,
-            promote_lazy: true,
-            banner: None,
-            fence: true,
-        };
+        let options = stylesheet_options(true);
         let css = "@import 'http://live.test/i.css'; a{background:url(../a.png)}";
         let mut out = Vec::new();
         rewrite_document(
