@@ -2,17 +2,21 @@
 """Opens a page in headless Chromium (Debian's) with every network path closed, and reports
 what it tried to fetch and how its images decoded, as JSON on stdout; saves a screenshot.
 
-    browser_check.py URL SCREENSHOT.png [--visit URL]... [--eval EXPRESSION]...
+    browser_check.py URL SCREENSHOT.png [--visit URL]... [--eval EXPRESSION]... [--map HOST=PORT]...
 
 Chromium is started with the flags that keep it from reaching out (no background networking,
 a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
-every request the page attempts is listed, whatever its scheme, and every <img> is reported
-with its naturalWidth after the load event.
+every request the page attempts is listed, whatever its scheme, with every load that failed
+(refused, blocked by a policy, not found), and every <img> is reported with its naturalWidth
+after the load event, the page scrolled to its end and a wait for late requests.
 
 `--visit URL` opens another page afterwards, in the same tab and profile (what the first page
 left behind, service workers and storage, is still there); the images and the screenshot are
-the last page's. `--eval EXPRESSION` evaluates JavaScript in the last page (a promise is
+the last page's, and "pages" reports each page's own requests, failures and images. `--eval EXPRESSION` evaluates JavaScript in the last page (a promise is
 awaited); its values are reported in order as "evals".
+
+`--map HOST=PORT` lets the browser reach HOST, and only it, at 127.0.0.1:PORT (a test's
+stand-in for the live site, its certificate from a test CA accepted): how the page looked live.
 """
 import asyncio
 import base64
@@ -31,9 +35,20 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-default-apps", "--disable-extensions", "--mute-audio",
     "--proxy-server=http://127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     "--remote-debugging-port=0", "--window-size=1280,2000",
 ]
+
+
+def network_flags(mapped):
+    """Every host resolves to nothing and every request goes to a dead proxy, but the mapped
+    hosts, which go straight to their port on 127.0.0.1."""
+    rules = [f"MAP {host} 127.0.0.1:{port}" for host, port in mapped]
+    rules += ["MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"]
+    flags = [f"--host-resolver-rules={', '.join(rules)}"]
+    if mapped:
+        flags += [f"--proxy-bypass-list={';'.join(host for host, _ in mapped)}",
+                  "--ignore-certificate-errors"]
+    return flags
 
 
 def chromium_binary():
@@ -44,10 +59,27 @@ def chromium_binary():
     sys.exit("chromium is not installed (scripts/test installs Debian's chromium)")
 
 
-async def check(url, screenshot, visits=(), evals=()):
+# Scrolls one screen further, as a reader does, so that lazy loaders see every image; says
+# whether there is more below.
+SCROLL_STEP = """(() => {
+    window.scrollBy(0, window.innerHeight);
+    return window.scrollY + window.innerHeight < document.documentElement.scrollHeight;
+})()"""
+
+
+class DevToolsError(Exception):
+    """A DevTools call that failed (the page navigated away, say)."""
+
+
+IMAGES = ("JSON.stringify(Array.from(document.images).map(i => "
+          "({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))")
+
+
+async def check(url, screenshot, visits=(), evals=(), mapped=()):
     profile = tempfile.mkdtemp(prefix="cairn-chromium-")
     proc = subprocess.Popen(
-        [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        [chromium_binary(), *CHROMIUM_FLAGS, *network_flags(mapped), f"--user-data-dir={profile}",
+         "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
@@ -61,6 +93,8 @@ async def check(url, screenshot, visits=(), evals=()):
             ids = iter(range(1, 1 << 30))
             pending = {}
             requests = []
+            urls = {}
+            failed = []
             loaded = asyncio.Event()
 
             async def reader():
@@ -70,6 +104,12 @@ async def check(url, screenshot, visits=(), evals=()):
                         pending.pop(msg["id"]).set_result(msg)
                     elif msg.get("method") == "Network.requestWillBeSent":
                         requests.append(msg["params"]["request"]["url"])
+                        urls[msg["params"]["requestId"]] = msg["params"]["request"]["url"]
+                    elif msg.get("method") == "Network.loadingFailed":
+                        p = msg["params"]
+                        reason = p.get("blockedReason") or p.get("errorText", "")
+                        if not p.get("canceled"):
+                            failed.append(f"{urls.get(p['requestId'], '?')}: {reason}")
                     elif msg.get("method") == "Page.loadEventFired":
                         loaded.set()
 
@@ -83,7 +123,7 @@ async def check(url, screenshot, visits=(), evals=()):
                 await ws.send(json.dumps(msg))
                 reply = await asyncio.wait_for(fut, 30)
                 if "error" in reply:
-                    raise SystemExit(f"{method}: {reply['error']}")
+                    raise DevToolsError(f"{method}: {reply['error']}")
                 return reply["result"]
 
             task = asyncio.create_task(reader())
@@ -91,27 +131,40 @@ async def check(url, screenshot, visits=(), evals=()):
             session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
             await call("Network.enable", session=session)
             await call("Page.enable", session=session)
+            pages = []
             for page in [url, *visits]:
                 loaded.clear()
+                first_request, first_failure = len(requests), len(failed)
                 await call("Page.navigate", {"url": page}, session=session)
                 await asyncio.wait_for(loaded.wait(), 30)
+                try:
+                    for _ in range(100):
+                        more = await call("Runtime.evaluate", {
+                            "expression": SCROLL_STEP, "returnByValue": True}, session=session)
+                        if not more["result"].get("value"):
+                            break
+                        await asyncio.sleep(0.05)
+                except DevToolsError:
+                    pass  # the page navigated away (a refresh) while it was scrolled
                 # Let lazy loaders and late requests run.
                 await asyncio.sleep(1.5)
+                result = await call("Runtime.evaluate", {"expression": IMAGES,
+                                                         "returnByValue": True}, session=session)
+                pages.append({"url": page, "requests": requests[first_request:],
+                              "failed": failed[first_failure:],
+                              "images": json.loads(result["result"]["value"])})
             values = []
             for expression in evals:
                 result = await call("Runtime.evaluate", {
                     "expression": expression, "awaitPromise": True, "returnByValue": True},
                     session=session)
                 values.append(result["result"].get("value"))
-            result = await call("Runtime.evaluate", {
-                "expression": "JSON.stringify(Array.from(document.images).map(i => ({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))",
-                "returnByValue": True}, session=session)
-            images = json.loads(result["result"]["value"])
             shot = await call("Page.captureScreenshot", {"format": "png"}, session=session)
             with open(screenshot, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
             task.cancel()
-            report = {"requests": requests, "images": images}
+            report = {"requests": requests, "failed": failed, "images": pages[-1]["images"],
+                      "pages": pages}
             if evals:
                 report["evals"] = values
             print(json.dumps(report))
@@ -122,11 +175,15 @@ async def check(url, screenshot, visits=(), evals=()):
 
 
 def options(args):
-    """`--visit URL` and `--eval EXPRESSION` pairs, in order."""
-    visits, evals = [], []
+    """`--visit URL`, `--eval EXPRESSION` and `--map HOST=PORT` pairs, in order."""
+    visits, evals, mapped = [], [], []
     for flag, value in zip(args[::2], args[1::2]):
-        {"--visit": visits, "--eval": evals}[flag].append(value)
-    return visits, evals
+        if flag == "--map":
+            host, port = value.split("=")
+            mapped.append((host, int(port)))
+        else:
+            {"--visit": visits, "--eval": evals}[flag].append(value)
+    return visits, evals, mapped
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ fuzz_target!(|data: &[u8]| {
 
     let map = |url: &Url| (url.host_str() == Some("news.example.com")).then(|| "local/x".into());
     let encoding = extract::html_encoding(body, content_type);
+    // Every sprite a `<use>` names is the input itself: inlined, rewritten as the page is.
+    let sprite = |_: &Url| Some(text.to_string());
     let options = HtmlOptions {
         base: base.clone(),
         map: &map,
@@ -54,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         promote_lazy: pick & 0x40 != 0,
         banner: Some("<div>archived</div>".into()),
         fence: pick & 0x20 != 0,
+        sprites: Some(&sprite),
     };
     let _ = rewrite_html(body, encoding, &options);
     for kind in [ContentKind::Html, ContentKind::Css] {

@@ -657,13 +657,18 @@ fn robot_agent(user_agent: &str) -> &str {
     }
 }
 
-/// Links and title of an HTML page or the links of a stylesheet, and whether the document was
-/// too large to read whole for them; nothing for other kinds.
+/// Links and title of an HTML page, or the links of a stylesheet or an SVG document (a
+/// sprite's images, its stylesheets), and whether the document was too large to read whole
+/// for them; nothing for other kinds.
 fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bool) {
     // Only an untyped body is read for its kind: most are images, some spooled to disk.
     let kind = ContentKind::declared(exchange.content_type())
         .unwrap_or_else(|| ContentKind::sniffed(&exchange.decoded_body(512).unwrap_or_default()));
-    if !kind.is_rewritten() {
+    let svg = exchange.content_type().is_some_and(|t| {
+        let essence = t.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case("image/svg+xml")
+    });
+    if !kind.is_rewritten() && !svg {
         return (Vec::new(), None, false);
     }
     let Ok(body) = exchange.decoded_body(MAX_PARSED_BYTES) else {
@@ -674,6 +679,8 @@ fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bo
         let text = String::from_utf8_lossy(&body);
         return (extract::css(&text, &exchange.url), None, cut);
     }
+    // An SVG document's references are written as in SVG inside a page, which the page
+    // reader knows.
     let page = extract::html(&body, exchange.content_type(), &exchange.url);
-    (page.links, page.title, cut)
+    (page.links, page.title.filter(|_| !svg), cut)
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::collection::{Collection, CollectionError};
-use crate::content::ContentKind;
+use crate::content::{ContentKind, decoding_reader};
 use crate::index::{Capture, Index};
 use crate::post::PostError;
 use crate::rewrite::{HtmlOptions, RewriteError, rewrite_payload};
@@ -128,6 +128,8 @@ pub fn export(
         ..ExportReport::default()
     };
     let mut unresolved = HashSet::new();
+    let sprites = Sprites::new(collection, index, &map, &planned);
+    let sprite = |url: &Url| sprites.get(url);
     for file in &planned {
         let from_dir = file.relative.parent().unwrap_or(Path::new(""));
         let to_local = |url: &Url| {
@@ -141,6 +143,7 @@ pub fn export(
             promote_lazy: true,
             banner: None,
             fence: true,
+            sprites: Some(&sprite),
         };
         let target = out_dir.join(&file.relative);
         let left = match export_capture(collection, index, file.capture, &target, &options) {
@@ -266,6 +269,69 @@ fn export_capture(
             source,
         },
     })
+}
+
+/// The archived SVG documents of the offline copy, read when a page `<use>`s one of their
+/// symbols (see [`HtmlOptions::sprites`]), each once.
+struct Sprites<'e> {
+    collection: &'e Collection,
+    index: &'e Index,
+    map: &'e OfflineMap,
+    by_file: HashMap<&'e Path, &'e Capture>,
+    read: std::cell::RefCell<HashMap<&'e Path, Option<String>>>,
+}
+
+/// Sprites larger than this stay files: no real one comes near.
+const MAX_SPRITE: u64 = 2 << 20;
+
+impl<'e> Sprites<'e> {
+    fn new(
+        collection: &'e Collection,
+        index: &'e Index,
+        map: &'e OfflineMap,
+        planned: &'e [Planned<'e>],
+    ) -> Sprites<'e> {
+        let by_file = planned
+            .iter()
+            .filter(|p| {
+                let essence = p.mime.split(';').next().unwrap_or_default().trim();
+                essence.eq_ignore_ascii_case("image/svg+xml")
+                    || p.relative.extension().is_some_and(|e| e == "svg")
+            })
+            .map(|p| (p.relative.as_path(), p.capture))
+            .collect();
+        Sprites {
+            collection,
+            index,
+            map,
+            by_file,
+            read: std::cell::RefCell::default(),
+        }
+    }
+
+    /// The SVG document archived for `url`, decoded; `None` if there is none, or it cannot
+    /// be read whole.
+    fn get(&self, url: &Url) -> Option<String> {
+        let (&file, &capture) = self.by_file.get_key_value(self.map.file_for(url)?)?;
+        let mut read = self.read.borrow_mut();
+        let text = read.entry(file).or_insert_with(|| {
+            let read = self
+                .collection
+                .stream_capture(self.index, capture, |head, body| {
+                    let mut svg = Vec::new();
+                    let decoded = decoding_reader(body, head.encoding.as_deref());
+                    let whole = io::Read::read_to_end(
+                        &mut io::Read::take(decoded, MAX_SPRITE + 1),
+                        &mut svg,
+                    );
+                    whole.ok().filter(|&n| n as u64 <= MAX_SPRITE).map(|_| svg)
+                });
+            read.ok()
+                .flatten()
+                .map(|svg| String::from_utf8_lossy(&svg).into_owned())
+        });
+        text.clone()
+    }
 }
 
 /// Why writing an offline file failed: the file itself, or the rewrite of what went into it.

@@ -43,6 +43,7 @@ pub fn rewrite_post(
         promote_lazy: true,
         banner: None,
         fence: false,
+        sprites: None,
     };
     // Markdown links keep their Markdown form (a renderer may treat a line differently once it
     // holds HTML); inline and block HTML goes through the HTML rewriter.

@@ -508,6 +508,55 @@ mod tests {
         );
     }
 
+    /// Issue 14's lazy attributes, on any element, whenever they name an image.
+    #[test]
+    fn lazy_attributes_on_any_element_are_read_when_they_name_an_image() {
+        let p = page(
+            r##"<img data-delay="/delay.jpg"><img datasrc="/datasrc.jpg"><img data-low-res-src="/low.jpg">
+               <img data-hi-res-src="/hi.jpg"><span data-n-src="/n.jpg"></span><div data-pic="/pic.jpg"></div>
+               <video data-poster="/poster.jpg"></video><div data-bg="/bg.jpg"></div>
+               <section data-background="url(&quot;/bg2.jpg&quot;)"></section><div data-background-image="/bg3.webp"></div>
+               <a data-full="/full.jpg" data-zoom-image="/zoom.jpg">z</a><div data-url="/share-me.jpg"></div>
+               <div class="lazy-image" data-src="/container.jpg" data-srcset="/c1.jpg 1x, /c2.jpg 2x"></div>
+               <a-img src="/a-img.jpg"></a-img><meta name="twitter:image:src" content="/tw.jpg">
+               <meta itemprop="image" content="/micro.jpg"><link itemprop="thumbnailUrl" href="/thumb.jpg">
+               <div data-background="#ffffff"></div><div data-bg="white"></div>
+               <a data-full="/full-story.html">more</a><div data-url="/article/1"></div>"##,
+        );
+        let req = urls(&p, LinkKind::Requisite);
+        for expected in [
+            "delay.jpg",
+            "datasrc.jpg",
+            "low.jpg",
+            "hi.jpg",
+            "n.jpg",
+            "pic.jpg",
+            "poster.jpg",
+            "bg.jpg",
+            "bg2.jpg",
+            "bg3.webp",
+            "full.jpg",
+            "zoom.jpg",
+            "share-me.jpg",
+            "container.jpg",
+            "c2.jpg",
+            "a-img.jpg",
+            "tw.jpg",
+            "micro.jpg",
+            "thumb.jpg",
+        ] {
+            let url = format!("https://www.cna.com.tw/{expected}");
+            assert!(req.contains(&url), "{url} in {req:?}");
+        }
+        let all: Vec<&str> = p.links.iter().map(|l| l.url.as_str()).collect();
+        for unexpected in ["ffffff", "/white", "full-story", "/article/1"] {
+            assert!(
+                !all.iter().any(|u| u.contains(unexpected)),
+                "{unexpected} in {all:?}"
+            );
+        }
+    }
+
     #[test]
     fn srcdoc_svg_and_legacy_references_are_read_and_pings_are_not() {
         let page = page(

@@ -42,29 +42,45 @@ pub struct Reference {
     pub link: bool,
 }
 
-/// Lazy-image attributes seen in the wild (lazysizes, owl-carousel, WordPress, jQuery
-/// lazyload), on `img` and `source`.
+/// Lazy-loader attributes that hold an image's URL, seen in the wild: lazysizes and most
+/// loaders (`data-src`), jQuery lazyload (`data-original`), WordPress plugins (`data-lazy-src`,
+/// `data-lazyload`), slick (`data-lazy`), echo.js (`data-echo`), responsive-image scripts
+/// (`data-hi-res-src`, `data-low-res-src`, `data-n-src`, `data-pic`, `data-delay`), zoom
+/// plugins (`data-zoom-image`, `data-full`), IE's `datasrc`. On an image element
+/// ([`shows_an_image`]) each of them is the image a reader sees.
 pub const LAZY_SRC: &[&str] = &[
     "data-src",
     "data-original",
     "data-lazy-src",
+    "data-lazyload",
     "data-lazy",
     "data-echo",
     "data-url",
     "data-hi-res-src",
+    "data-low-res-src",
+    "data-n-src",
+    "data-pic",
+    "data-delay",
+    "data-full",
+    "data-zoom-image",
+    "datasrc",
 ];
 pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
-/// Lazy attributes that name an image on any element too: background images of `div`s and
-/// `span`s, custom elements (`<amp-img>`). `data-url` names other things there (a share link),
-/// so it is rewritten, not followed.
-const LAZY_SRC_ANY_ELEMENT: &[&str] = &[
-    "data-src",
-    "data-original",
-    "data-lazy-src",
-    "data-lazy",
-    "data-echo",
-    "data-hi-res-src",
+/// Of [`LAZY_SRC`], the ones that name something else too on other elements (`data-url` a
+/// page to share, `data-full` a full article): followed there only when the value reads as
+/// an image's URL ([`looks_like_an_image`]).
+const LAZY_SRC_AMBIGUOUS: &[&str] = &["data-url", "data-full"];
+/// Lazy background images, on any element: lazysizes' unveilhooks and vanilla-lazyload
+/// (`data-bg`), theme scripts (`data-background`, `data-background-image`, `data-bg-src`).
+/// The value is a URL or a CSS value with `url()`s (`url('a.jpg')`).
+pub const LAZY_BACKGROUND: &[&str] = &[
+    "data-bg",
+    "data-background",
+    "data-background-image",
+    "data-bg-src",
 ];
+/// A lazy video poster.
+pub const LAZY_POSTER: &str = "data-poster";
 
 /// Every attribute of an element that holds references, in the element's order.
 pub fn references(el: &Element<'_, '_>) -> Vec<Reference> {
@@ -113,18 +129,75 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
         (_, "src" | "poster" | "background") => (Syntax::Url, Some(Requisite)),
         (_, "srcset") => (Syntax::Srcset, Some(Requisite)),
         (_, a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
-        ("img" | "source", a) if LAZY_SRC.contains(&a) => (Syntax::Url, Some(Requisite)),
-        ("input", a) if LAZY_SRC.contains(&a) && is_image_input(el) => {
-            (Syntax::Url, Some(Requisite))
-        }
-        (_, a) if LAZY_SRC_ANY_ELEMENT.contains(&a) => (Syntax::Url, Some(Requisite)),
-        (_, a) if LAZY_SRC.contains(&a) => (Syntax::Url, None),
+        (_, a) if LAZY_SRC.contains(&a) => lazy_src(tag, a, el),
+        (_, a) if LAZY_BACKGROUND.contains(&a) => lazy_background(a, el)?,
+        (_, LAZY_POSTER) => (Syntax::Url, Some(Requisite)),
         (_, "style") => (Syntax::Style, Some(Requisite)),
         ("meta", "content") if is_refresh(el) => (Syntax::Refresh, Some(Refresh)),
         ("meta", "content") if names_an_image(el) => (Syntax::Url, Some(Requisite)),
         _ => return None,
     };
     Some(found)
+}
+
+/// A lazy loader's image URL: a requisite on an element that shows an image, and elsewhere
+/// unless the attribute also names other things and this value is not an image's.
+fn lazy_src(tag: &str, attr: &str, el: &Element<'_, '_>) -> (Syntax, Option<LinkKind>) {
+    let image = shows_an_image(tag, el)
+        || !LAZY_SRC_AMBIGUOUS.contains(&attr)
+        || attribute(el, attr).is_some_and(|v| looks_like_an_image(&v));
+    (Syntax::Url, image.then_some(LinkKind::Requisite))
+}
+
+/// A lazy background: a URL, or CSS holding `url()`s. A value that is neither (a colour, as
+/// slide shows write `data-background="#fff"`) is no reference.
+fn lazy_background(attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Option<LinkKind>)> {
+    let value = attribute(el, attr)?;
+    let value = value.trim();
+    let syntax = if value.to_ascii_lowercase().contains("url(") {
+        Syntax::Style
+    } else if value.starts_with('#') || !value.contains(['/', '.']) {
+        return None;
+    } else {
+        Syntax::Url
+    };
+    Some((syntax, Some(LinkKind::Requisite)))
+}
+
+/// Elements whose lazy attributes are the image they show: `img`, `picture` sources, image
+/// inputs, and custom image elements (`<amp-img>`, `<a-img>`).
+pub fn shows_an_image(tag: &str, el: &Element<'_, '_>) -> bool {
+    match tag {
+        "img" | "source" => true,
+        "input" => is_image_input(el),
+        custom => custom.contains('-') && (custom.ends_with("-img") || custom.ends_with("-image")),
+    }
+}
+
+/// Whether a URL's path ends as an image file's does (`.jpg`, `.webp`, ...).
+pub fn looks_like_an_image(value: &str) -> bool {
+    let path = value.split(['?', '#']).next().unwrap_or_default();
+    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some(
+            "jpg"
+                | "jpeg"
+                | "jfif"
+                | "pjpeg"
+                | "png"
+                | "apng"
+                | "gif"
+                | "webp"
+                | "avif"
+                | "svg"
+                | "bmp"
+                | "ico"
+                | "tif"
+                | "tiff"
+                | "heic"
+        )
+    )
 }
 
 /// A `<link href>`: a requisite to fetch, a hint that only opens connections to the live web
@@ -134,7 +207,7 @@ fn link_href(el: &Element<'_, '_>) -> (Syntax, Option<LinkKind>) {
     if is_connection_hint(&rel) {
         (Syntax::Dropped, None)
     } else {
-        let requisite = is_requisite_rel(&rel);
+        let requisite = is_requisite_rel(&rel) || is_microdata_image(el);
         (Syntax::Url, requisite.then_some(LinkKind::Requisite))
     }
 }
@@ -172,16 +245,34 @@ fn is_refresh(el: &Element<'_, '_>) -> bool {
         .is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"))
 }
 
-/// `og:image` and kin: the picture a page is shared with.
+/// `og:image` and kin: the picture a page is shared with (Open Graph, Twitter cards, the
+/// older `image_src`-era names), or a microdata `itemprop=image`.
 fn names_an_image(el: &Element<'_, '_>) -> bool {
+    if is_microdata_image(el) {
+        return true;
+    }
     let property = el
         .get_attribute("property")
         .or_else(|| el.get_attribute("name"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     matches!(
         property.as_str(),
-        "og:image" | "og:image:url" | "og:image:secure_url" | "twitter:image"
+        "og:image"
+            | "og:image:url"
+            | "og:image:secure_url"
+            | "twitter:image"
+            | "twitter:image:src"
+            | "thumbnail"
+            | "msapplication-tileimage"
     )
+}
+
+fn is_microdata_image(el: &Element<'_, '_>) -> bool {
+    el.get_attribute("itemprop").is_some_and(|p| {
+        p.split_ascii_whitespace()
+            .any(|p| p == "image" || p == "thumbnailUrl")
+    })
 }
 
 fn is_requisite_rel(rel: &str) -> bool {

@@ -538,6 +538,7 @@ impl RewriteJob {
             promote_lazy: true,
             banner: Some(self.banner.clone()),
             fence: false,
+            sprites: None,
         };
         let runtime = tokio::runtime::Handle::current();
         let mut out = ChannelWriter {

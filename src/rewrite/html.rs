@@ -4,6 +4,7 @@
 //! rewritten here.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
 
 use lol_html::html_content::{ContentType, Element, TextChunk};
@@ -11,12 +12,14 @@ use lol_html::{
     AsciiCompatibleEncoding, HtmlRewriter, MemorySettings, Settings, doc_text, element, text,
 };
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use regex::Regex;
+use std::sync::LazyLock;
 use url::Url;
 
 use super::{HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
 use crate::extract::references::{
-    DataDocument, LAZY_SRC, LAZY_SRCSET, Syntax, attribute, data_url_document, escape_attribute,
-    references, refresh_target, srcset_spans,
+    DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRC, LAZY_SRCSET, Syntax, attribute,
+    data_url_document, escape_attribute, references, refresh_target, shows_an_image, srcset_spans,
 };
 use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 
@@ -63,6 +66,8 @@ struct Rewriting<'o> {
     noscript: RefCell<String>,
     /// Whether the offline copy's CSP `<meta>` is in place.
     policy_placed: std::cell::Cell<bool>,
+    /// The sprites put into this document so far, by URL.
+    sprites: RefCell<HashSet<String>>,
     /// How deep inside `<noscript>` text this document is.
     depth: usize,
 }
@@ -73,7 +78,19 @@ struct Change {
     attr: String,
     old: String,
     new: Option<String>,
-    keep_original: bool,
+    keep: Keep,
+}
+
+/// Whether a change keeps the value it replaced in `data-cairn-original*`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Only when removed: a value the capture holds and a copy may drop (a rewritten
+    /// `srcdoc`, a class a copy renames).
+    No,
+    /// Where the options ask for originals: a reference, whose original the capture holds.
+    Asked,
+    /// Always: a value nothing else records (a removed reference, a disabled script's type).
+    Always,
 }
 
 impl<'o> Rewriting<'o> {
@@ -86,6 +103,7 @@ impl<'o> Rewriting<'o> {
             style: RefCell::default(),
             noscript: RefCell::default(),
             policy_placed: std::cell::Cell::default(),
+            sprites: RefCell::default(),
             depth,
         }
     }
@@ -207,10 +225,15 @@ impl<'o> Rewriting<'o> {
     /// page's base, as a browser resolves it; one nested too deep, or that cannot be
     /// rewritten, is removed (`None`), so no depth hides a reference.
     fn nested(&self, markup: &str) -> Option<String> {
+        self.nested_at(markup, self.base.borrow().clone())
+    }
+
+    /// As [`Rewriting::nested`], its references resolving against `base`.
+    fn nested_at(&self, markup: &str, base: Base) -> Option<String> {
         if self.depth >= MAX_NESTED_DEPTH {
             return None;
         }
-        let inner = Rewriting::new(self.options, self.base.borrow().clone(), self.depth + 1);
+        let inner = Rewriting::new(self.options, base, self.depth + 1);
         let mut out = Vec::with_capacity(markup.len());
         let utf8 = AsciiCompatibleEncoding::utf_8();
         inner.run(&mut markup.as_bytes(), &mut out, utf8).ok()?;
@@ -218,6 +241,47 @@ impl<'o> Rewriting<'o> {
             .borrow_mut()
             .extend(inner.unresolved.into_inner());
         Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// A `<use>` of a symbol in an archived SVG sprite: a browser refuses to load one from a
+    /// file (each file is an origin of its own), so the offline copy puts the sprite into the
+    /// page, hidden, once, rewritten as the page is, and points the `<use>` at the symbol.
+    fn inline_sprite(&self, el: &mut Element<'_, '_>, changes: &mut [Change]) {
+        let Some(sprites) = self.options.sprites else {
+            return;
+        };
+        let Some(change) = changes
+            .iter_mut()
+            .find(|c| matches!(c.attr.as_str(), "href" | "xlink:href") && c.new.is_some())
+        else {
+            return;
+        };
+        let Ok(mut url) = self.base.borrow().url.join(change.old.trim()) else {
+            return;
+        };
+        let Some(symbol) = url.fragment().filter(|f| !f.is_empty()).map(str::to_string) else {
+            return;
+        };
+        url.set_fragment(None);
+        if !self.sprites.borrow().contains(url.as_str()) {
+            // The sprite counts against the document's budget for replacement text.
+            let Some(svg) = sprites(&url)
+                .filter(|svg| self.spent.get() + svg.len() <= super::MAX_REPLACEMENT_BYTES)
+            else {
+                return;
+            };
+            self.spent.set(self.spent.get() + svg.len());
+            let root = svg.find("<svg").map_or("", |start| &svg[start..]);
+            let Some(rewritten) = self.nested_at(root, Base::new(&url)) else {
+                return;
+            };
+            el.before(
+                &format!("<svg width=\"0\" height=\"0\" aria-hidden=\"true\">{rewritten}</svg>"),
+                ContentType::Html,
+            );
+            self.sprites.borrow_mut().insert(url.to_string());
+        }
+        change.new = Some(format!("#{symbol}"));
     }
 
     /// Text before the first element opens the body: the policy goes before it, where the
@@ -245,15 +309,25 @@ impl<'o> Rewriting<'o> {
             return;
         }
         let mut changes = self.changes(el);
-        if self.options.promote_lazy && el.tag_name() == "img" {
+        if self.options.promote_lazy {
             promote_lazy(el, &mut changes);
+        }
+        if self.options.fence {
+            fence_scripts(el, &mut changes);
+            if el.tag_name() == "use" {
+                self.inline_sprite(el, &mut changes);
+            }
         }
         if !changes.is_empty() && matches!(el.tag_name().as_str(), "link" | "script") {
             // Subresource integrity would reject a rewritten stylesheet.
             el.remove_attribute("integrity");
         }
+        if !changes.is_empty() && self.options.fence {
+            // A CORS request for a local file fails (its origin is opaque): offline, the
+            // reference loads as a plain one.
+            el.remove_attribute("crossorigin");
+        }
         for change in changes {
-            let removed = change.new.is_none();
             match &change.new {
                 // Escaped only where it must be: a rewritten value can be megabytes.
                 Some(new) => {
@@ -263,7 +337,12 @@ impl<'o> Rewriting<'o> {
             }
             // A value that is already the rewritten one (a second run, a promoted src) is no
             // original worth keeping; a removed one is always kept, so nothing is lost.
-            let keep = self.options.keep_original && change.keep_original || removed;
+            let keep = match change.keep {
+                _ if change.new.is_none() => true,
+                Keep::No => false,
+                Keep::Asked => self.options.keep_original,
+                Keep::Always => true,
+            };
             if keep && !change.old.is_empty() && Some(&change.old) != change.new.as_ref() {
                 let name = kept_original_name(el, &change.attr);
                 if !el.has_attribute(&name) {
@@ -298,7 +377,12 @@ impl<'o> Rewriting<'o> {
                     attr: reference.attr,
                     old,
                     new,
-                    keep_original: matches!(reference.syntax, Syntax::Url | Syntax::Srcset),
+                    keep: match reference.syntax {
+                        Syntax::Url | Syntax::Srcset | Syntax::Style => Keep::Asked,
+                        // A refresh or a `srcdoc` is rewritten whole; its original stays in
+                        // the capture.
+                        _ => Keep::No,
+                    },
                 });
             }
         }
@@ -381,11 +465,12 @@ impl<'o> Rewriting<'o> {
     }
 }
 
-/// The offline copy's fence for what rewriting cannot see (a script's `fetch`, a URL built at
-/// run time): only local files and inline content load, forms submit nowhere. A `<meta>` CSP
+/// The offline copy's fence for what rewriting cannot see (an inline event handler, a URL
+/// built by a style): no script runs, only local files and inline content load, forms submit
+/// nowhere. A `<meta>` CSP
 /// holds only for what follows it, so it goes first: into `<html>` or `<head>`, or before the
 /// first element of a page with neither (where the parser puts it into the implied head).
-const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline' 'unsafe-eval'; worker-src 'none'; form-action 'none'; base-uri 'none'\">";
+const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline'; script-src 'none'; worker-src 'none'; form-action 'none'; base-uri 'none'\">";
 
 fn place_policy(first: &mut Element<'_, '_>) {
     if matches!(first.tag_name().as_str(), "html" | "head") {
@@ -395,25 +480,231 @@ fn place_policy(first: &mut Element<'_, '_>) {
     }
 }
 
-/// Gives a lazy image a real `src`/`srcset` from its `data-src`/`data-srcset`, so it shows
-/// with no script to swap them in.
+/// Does what a lazy loader would, so the image shows with no script to run: an image's (or
+/// a frame's, a video's) lazy attribute becomes its `src`, `srcset` or `poster`, and a lazy
+/// background becomes a `background-image` in its `style`.
 fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
-    for (real, lazy) in [("src", LAZY_SRC), ("srcset", LAZY_SRCSET)] {
-        let Some(new) = changes
-            .iter()
-            .find(|c| lazy.contains(&c.attr.as_str()))
-            .and_then(|c| c.new.clone())
-        else {
-            continue;
-        };
-        changes.retain(|c| c.attr != real);
+    let tag = el.tag_name();
+    let image = shows_an_image(&tag, el);
+    if image
+        || matches!(
+            tag.as_str(),
+            "iframe" | "frame" | "video" | "audio" | "embed"
+        )
+    {
+        promote(el, changes, "src", LAZY_SRC);
+    }
+    if image {
+        promote(el, changes, "srcset", LAZY_SRCSET);
+    }
+    if tag == "video" {
+        promote(el, changes, "poster", &[LAZY_POSTER]);
+    }
+    let background = changes.iter().find_map(|c| {
+        let lazy = LAZY_BACKGROUND.contains(&c.attr.as_str())
+            || is_lazy_container(&tag, el) && LAZY_SRC.contains(&c.attr.as_str());
+        c.new.clone().filter(|_| lazy)
+    });
+    if let Some(background) = background {
+        promote_background(el, changes, &background);
+    }
+}
+
+/// Sets `real` to the new value of the first of `lazy` that has one.
+fn promote(el: &Element<'_, '_>, changes: &mut Vec<Change>, real: &str, lazy: &[&str]) {
+    let Some(new) = changes
+        .iter()
+        .find(|c| lazy.contains(&c.attr.as_str()))
+        .and_then(|c| c.new.clone())
+    else {
+        return;
+    };
+    changes.retain(|c| c.attr != real);
+    changes.push(Change {
+        attr: real.to_string(),
+        old: original(el, real).unwrap_or_default(),
+        new: Some(new),
+        keep: Keep::Asked,
+    });
+}
+
+/// A `div` or `span` a lazy loader fills with a background (jQuery lazyload's `data-original`
+/// on any element): one whose class says it is lazy.
+fn is_lazy_container(tag: &str, el: &Element<'_, '_>) -> bool {
+    let media = matches!(
+        tag,
+        "a" | "img"
+            | "source"
+            | "picture"
+            | "iframe"
+            | "frame"
+            | "video"
+            | "audio"
+            | "embed"
+            | "object"
+            | "script"
+            | "link"
+            | "input"
+    );
+    !media
+        && el
+            .get_attribute("class")
+            .is_some_and(|c| c.to_ascii_lowercase().contains("lazy"))
+}
+
+/// Appends the background a loader would set to the element's style (its rewritten one, if
+/// it has one), once: a second run finds it there.
+fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, background: &str) {
+    let image = if background.to_ascii_lowercase().contains("url(") {
+        background.to_string()
+    } else {
+        // Percent-encoded where CSS would read the character as the string's end or escape.
+        let quoted = background
+            .replace('\\', "%5C")
+            .replace('"', "%22")
+            .replace('\n', "%0A");
+        format!("url(\"{quoted}\")")
+    };
+    let declaration = format!("background-image:{image}");
+    let current = match changes.iter().position(|c| c.attr == "style") {
+        Some(i) => changes.remove(i).new.unwrap_or_default(),
+        None => original(el, "style").unwrap_or_default(),
+    };
+    if current.contains(&declaration) {
+        return;
+    }
+    let separator = if current.trim_end().is_empty() || current.trim_end().ends_with(';') {
+        ""
+    } else {
+        ";"
+    };
+    changes.push(Change {
+        attr: "style".to_string(),
+        old: original(el, "style").unwrap_or_default(),
+        new: Some(format!("{current}{separator}{declaration}")),
+        keep: Keep::Asked,
+    });
+}
+
+/// The offline copy is a still copy: scripts would call the live web (ads, analytics), and the
+/// policy forbids them anyway, so nothing of them may start a request. A script becomes a
+/// data block (its `type` kept in `data-cairn-original-type`), and hints that would fetch a
+/// script or data for one (`modulepreload`, `preload as=script`) lose their `href`.
+fn fence_scripts(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    match el.tag_name().as_str() {
+        "script" if runs(el) => changes.push(Change {
+            attr: "type".to_string(),
+            old: attribute(el, "type").unwrap_or_default(),
+            new: Some(DISABLED_SCRIPT.to_string()),
+            keep: Keep::Always,
+        }),
+        "link" if fetches_for_a_script(el) || is_manifest(el) => {
+            changes.retain(|c| c.attr != "href");
+            if let Some(old) = original(el, "href") {
+                changes.push(Change {
+                    attr: "href".to_string(),
+                    old,
+                    new: None,
+                    keep: Keep::Always,
+                });
+            }
+        }
+        "link" => apply_onload(el, changes),
+        "html" | "body" => {
+            // Pages mark `no-js` until their scripts run; the still copy looks as the page
+            // did once they had.
+            let class = attribute(el, "class").unwrap_or_default();
+            if class.split_ascii_whitespace().any(|c| c == "no-js") {
+                let new: Vec<&str> = class
+                    .split_ascii_whitespace()
+                    .map(|c| if c == "no-js" { "js" } else { c })
+                    .collect();
+                changes.push(Change {
+                    attr: "class".to_string(),
+                    old: class.clone(),
+                    new: Some(new.join(" ")),
+                    keep: Keep::No,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A web app manifest: fetched with CORS, which a file cannot answer, and nothing a page
+/// shows.
+fn is_manifest(el: &Element<'_, '_>) -> bool {
+    el.get_attribute("rel").is_some_and(|rel| {
+        rel.split_ascii_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("manifest"))
+    })
+}
+
+/// What a stylesheet's `onload` would have done, done: pages load styles without blocking
+/// (`<link rel=preload as=style onload="this.rel='stylesheet'">`, `media=print
+/// onload="this.media='all'"`), and with no script to run the page would stay unstyled.
+fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"this\.(rel|media)\s*=\s*['"]([^'"]*)['"]"#).expect("a valid pattern")
+    });
+    let Some(onload) = attribute(el, "onload") else {
+        return;
+    };
+    for assignment in ASSIGNMENT.captures_iter(&onload) {
+        let (attr, value) = (&assignment[1], &assignment[2]);
+        changes.retain(|c| c.attr != attr);
         changes.push(Change {
-            attr: real.to_string(),
-            old: original(el, real).unwrap_or_default(),
-            new: Some(new),
-            keep_original: true,
+            attr: attr.to_string(),
+            old: attribute(el, attr).unwrap_or_default(),
+            new: Some(value.to_string()),
+            keep: Keep::No,
         });
     }
+}
+
+/// The `type` a disabled script is given: one no browser runs.
+const DISABLED_SCRIPT: &str = "text/x-cairn-disabled";
+
+/// Whether a `<script>` runs (classic, module, import map, speculation rules) rather than
+/// holding data (`application/ld+json`, templates).
+fn runs(el: &Element<'_, '_>) -> bool {
+    let Some(kind) = attribute(el, "type") else {
+        return true;
+    };
+    let kind = kind.trim().to_ascii_lowercase();
+    let essence = kind.split(';').next().unwrap_or_default().trim();
+    essence.is_empty()
+        || matches!(essence, "module" | "importmap" | "speculationrules")
+        || essence.ends_with("javascript")
+        || essence.ends_with("ecmascript")
+        || matches!(essence, "text/jscript" | "text/livescript")
+}
+
+/// A `<link>` that fetches a script, a module or data for one: nothing a still copy uses,
+/// and a load the policy refuses.
+fn fetches_for_a_script(el: &Element<'_, '_>) -> bool {
+    let rel = el
+        .get_attribute("rel")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let destination = el
+        .get_attribute("as")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let hint = |name: &str| rel.split_ascii_whitespace().any(|r| r == name);
+    hint("modulepreload")
+        || (hint("preload") || hint("prefetch"))
+            && matches!(
+                destination.trim(),
+                "script"
+                    | "fetch"
+                    | "json"
+                    | "worker"
+                    | "sharedworker"
+                    | "serviceworker"
+                    | "audioworklet"
+                    | "paintworklet"
+            )
 }
 
 /// An attribute's value before cairn rewrote it, decoded: with `data-cairn-original`

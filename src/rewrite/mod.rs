@@ -65,7 +65,13 @@ pub struct HtmlOptions<'m> {
     /// `data-cairn-original-ATTR` (in CSS and `srcset`, it becomes [`FENCED`]); links a
     /// reader clicks stay live.
     pub fence: bool,
+    /// Behind the fence, an archived SVG document by URL, decoded, for a `<use>` of one of
+    /// its symbols: a browser does not load a sprite from a file, so it goes into the page.
+    pub sprites: Option<&'m SpriteSource<'m>>,
 }
+
+/// An archived SVG document's text, by URL.
+pub type SpriteSource<'a> = dyn Fn(&Url) -> Option<String> + 'a;
 
 /// What a fenced reference in CSS or a `srcset` becomes: a URL no browser fetches.
 pub const FENCED: &str = "about:invalid";
@@ -280,6 +286,7 @@ mod tests {
             promote_lazy: true,
             banner: None,
             fence: false,
+            sprites: None,
         };
         let (bytes, unresolved) =
             rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
@@ -392,6 +399,7 @@ mod tests {
             promote_lazy: true,
             banner: None,
             fence: false,
+            sprites: None,
         };
         let mut out = Vec::new();
         let content_type = Some("text/html; charset=iso-2022-jp");
@@ -425,6 +433,156 @@ mod tests {
         assert!(out.contains(r#"data-lazy="local/l.jpg""#), "{out}");
     }
 
+    /// Every lazy construct of issue 14 gets what its loader would have set, offline.
+    #[test]
+    fn lazy_images_frames_videos_and_backgrounds_are_promoted() {
+        let out = rewrite_with(
+            r##"<img data-delay="/a.jpg"><img datasrc="/b.jpg"><img data-low-res-src="/c.jpg">
+<img data-n-src="/d.jpg" data-lazy-srcset="/d.jpg 1x, /d2.jpg 2x"><amp-img data-pic="/e.jpg"></amp-img>
+<iframe data-src="/embed.html"></iframe><video data-poster="/poster.jpg" data-src="/v.mp4"></video>
+<div data-bg="/bg.jpg" style="height:10px"></div><span data-background-image="url('/bg2.jpg')"></span>
+<section class="lazy-image" data-src="/container.jpg"></section><a data-src="/lightbox.jpg">a</a>
+<div data-background="#fff"></div>"##,
+            &local,
+            true,
+        );
+        for expected in [
+            r#"<img data-delay="local/a.jpg" src="local/a.jpg">"#,
+            r#"<img datasrc="local/b.jpg" src="local/b.jpg">"#,
+            r#"<img data-low-res-src="local/c.jpg" src="local/c.jpg">"#,
+            r#"src="local/d.jpg" srcset="local/d.jpg 1x, local/d2.jpg 2x">"#,
+            r#"<amp-img data-pic="local/e.jpg" src="local/e.jpg">"#,
+            r#"<iframe data-src="local/embed.html" src="local/embed.html">"#,
+            r#"poster="local/poster.jpg""#,
+            r#"<video data-poster="local/poster.jpg" data-src="local/v.mp4" src="local/v.mp4""#,
+            r#"style="height:10px;background-image:url(&quot;local/bg.jpg&quot;)""#,
+            r#"style="background-image:url(&quot;local/bg2.jpg&quot;)""#,
+            r#"style="background-image:url(&quot;local/container.jpg&quot;)""#,
+            r#"<a data-src="local/lightbox.jpg">"#,
+            r##"<div data-background="#fff">"##,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+        // A second run over a post, its originals kept, changes nothing more.
+        let archived = |url: &Url| match url.path() {
+            "/bg.jpg" | "/x.jpg" => local(url),
+            _ => None,
+        };
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap(),
+            map: &archived,
+            keep_original: true,
+            promote_lazy: true,
+            banner: None,
+            fence: false,
+            sprites: None,
+        };
+        let run = |html: &str| {
+            let (bytes, _) = rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
+            String::from_utf8(bytes).unwrap()
+        };
+        let once = run(r#"<div data-bg="/bg.jpg" style="color:red"></div><img data-src="/x.jpg">"#);
+        assert!(
+            once.contains(r#"style="color:red;background-image:url(&quot;local/bg.jpg&quot;)""#),
+            "{once}"
+        );
+        assert_eq!(run(&once), once);
+    }
+
+    /// Offline, no script runs or is fetched, and no CORS load of a local file fails.
+    #[test]
+    fn offline_scripts_are_data_and_local_loads_are_plain() {
+        let out = rewrite_with(
+            r#"<html class="no-js"><script src="/app.js" async></script><script>track()</script>
+<script type="module">import "/m.js"</script><script type="application/ld+json">{"a":1}</script>
+<link rel=modulepreload href="/m.js"><link rel=preload as=script href="/app.js">
+<link rel=preload as=image imagesrcset="/hero.jpg 1x, /hero2.jpg 2x" href="/hero.jpg" crossorigin>
+<link rel=stylesheet href="/s.css" integrity="sha384-x" crossorigin=anonymous>"#,
+            &local,
+            true,
+        );
+        for expected in [
+            r#"<html class="js">"#,
+            r#"<script src="local/app.js" async type="text/x-cairn-disabled">"#,
+            r#"<script type="text/x-cairn-disabled" data-cairn-original-type="module">"#,
+            r#"<script type="application/ld+json">"#,
+            r#"<link rel=modulepreload data-cairn-original="/m.js">"#,
+            r#"imagesrcset="local/hero.jpg 1x, local/hero2.jpg 2x" href="local/hero.jpg">"#,
+            r#"<link rel=stylesheet href="local/s.css">"#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+        assert!(out.contains("script-src 'none'"), "{out}");
+        assert_eq!(out.matches("text/x-cairn-disabled").count(), 3, "{out}");
+        // Replay runs what the page runs.
+        let replayed = rewrite_with(r#"<script src="/app.js"></script>"#, &local, false);
+        assert_eq!(replayed, r#"<script src="local/app.js"></script>"#);
+    }
+
+    /// What a stylesheet's `onload` sets is set; the manifest is not fetched.
+    #[test]
+    fn offline_stylesheets_loaded_by_onload_apply() {
+        let out = rewrite_with(
+            r#"<link rel=preload as=style href=/a.css onload="this.onload=null;this.rel='stylesheet'">
+<link rel=stylesheet href=/p.css media=print onload="this.media='all'"><link rel=manifest href=/m.json>"#,
+            &local,
+            true,
+        );
+        for expected in [
+            r#"<link rel="stylesheet" as=style href="local/a.css""#,
+            r#"<link rel=stylesheet href="local/p.css" media="all""#,
+            r#"<link rel=manifest data-cairn-original="/m.json">"#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+    }
+
+    /// A `<use>` of an archived sprite gets the sprite, rewritten, put into the page once.
+    #[test]
+    fn offline_sprites_are_put_into_the_page() {
+        let sprite = |url: &Url| {
+            (url.path() == "/icons.svg").then(|| {
+                r#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="/i.png"/></symbol><script>x()</script></svg>"#.to_string()
+            })
+        };
+        let options = HtmlOptions {
+            base: Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap(),
+            map: &local,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence: true,
+            sprites: Some(&sprite),
+        };
+        let page = r#"<svg><use href="/icons.svg#a"/></svg><svg><use xlink:href="/icons.svg#b"/></svg><svg><use href="/other.svg#c"/></svg>"#;
+        let (bytes, _) = rewrite_html(page.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
+        let out = String::from_utf8(bytes).unwrap();
+        assert_eq!(out.matches("<symbol").count(), 1, "{out}");
+        for expected in [
+            r#"<svg width="0" height="0" aria-hidden="true"><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="local/i.png" />"#,
+            r#"<script type="text/x-cairn-disabled">x()</script>"#,
+            r##"<use href="#a" />"##,
+            r##"<use xlink:href="#b" />"##,
+            r#"<use href="local/other.svg#c" />"#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+    }
+
+    /// A quoted `url()` written with character references reads as the browser reads it.
+    #[test]
+    fn style_attributes_with_character_references_are_rewritten() {
+        let out = rewrite_with(
+            r#"<div style="background-image:url(&apos;https://www.cna.com.tw/i?w=800&amp;h=1&apos;)"></div>"#,
+            &local,
+            true,
+        );
+        assert!(
+            out.contains(r#"style="background-image:url(&quot;local/i?w=800&amp;h=1&quot;)""#),
+            "{out}"
+        );
+    }
+
     /// Options for the site's stylesheet, its references mapped by [`local`].
     fn stylesheet_options(fence: bool) -> HtmlOptions<'static> {
         HtmlOptions {
@@ -434,6 +592,7 @@ mod tests {
             promote_lazy: true,
             banner: None,
             fence,
+            sprites: None,
         }
     }
 
@@ -519,6 +678,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             promote_lazy: true,
             banner: None,
             fence,
+            sprites: None,
         };
         let (bytes, _) = rewrite_html(html.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
         String::from_utf8(bytes).unwrap()

@@ -19,6 +19,7 @@ mod hostile;
 mod index;
 mod interop;
 mod jobs;
+mod news_pages;
 mod offline;
 mod peers;
 mod replay;
