@@ -14,7 +14,9 @@ pub fn css_urls(text: &str) -> Vec<String> {
 pub enum CssSyntax {
     /// `url(x.png)`: the whole token, `url(` to `)`.
     UnquotedUrl,
-    /// `"x.png"` inside `url()`, `image-set()` or after `@import`: the string with its quotes.
+    /// `url("x.png")`: the whole function, `url(` to `)`, holding one string.
+    QuotedUrl,
+    /// `"x.png"` inside `image-set()` or after `@import`: the string with its quotes.
     QuotedString,
 }
 
@@ -87,10 +89,19 @@ fn collect_css_references(
         };
         after_import = false;
         if let Some(urls) = nested {
+            let first = out.len();
             let _ = parser.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
                 collect_css_references(inner, urls, out);
                 Ok(())
             });
+            // `url("x")` is one reference, the function whole: a replacement may be another
+            // URL or no URL at all.
+            let is_url = matches!(&token, Token::Function(name) if name.eq_ignore_ascii_case("url") || name.eq_ignore_ascii_case("src"));
+            if is_url && out.len() == first + 1 && out[first].syntax == CssSyntax::QuotedString {
+                out[first].start = start;
+                out[first].end = parser.position().byte_index();
+                out[first].syntax = CssSyntax::QuotedUrl;
+            }
         }
     }
 }

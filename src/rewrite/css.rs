@@ -1,6 +1,7 @@
 //! CSS rewritten token by token: only the `url()`, `@import` and `image-set()` references found
 //! by [`crate::extract::css`] are replaced; every other byte stays.
 
+use super::FENCED;
 use crate::extract::{CssSyntax, css_references};
 
 /// CSS with every `url()`, `@import` string and `image-set()` string mapped; the rest of the
@@ -17,7 +18,13 @@ pub fn rewrite_css(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
         }
         out.push_str(&text[last..reference.start]);
         match reference.syntax {
-            CssSyntax::UnquotedUrl => out.push_str(&format!("url({})", css_string(&new))),
+            // A fenced reference becomes no image at all: a browser fetches nothing for
+            // `none`, where `url(about:invalid)` is a request refused (and a failed load).
+            // As an `@import` or a font's `src` it makes the rule invalid, so it is dropped.
+            _ if new == FENCED => out.push_str("none"),
+            CssSyntax::UnquotedUrl | CssSyntax::QuotedUrl => {
+                out.push_str(&format!("url({})", css_string(&new)));
+            }
             CssSyntax::QuotedString => out.push_str(&css_string(&new)),
         }
         last = reference.end;

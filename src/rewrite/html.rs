@@ -16,7 +16,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 use url::Url;
 
-use super::{HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
+use super::{FENCED, HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
 use crate::extract::references::{
     DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRC, LAZY_SRCSET, Syntax, attribute,
     data_url_document, escape_attribute, references, refresh_target, shows_an_image, srcset_spans,
@@ -364,7 +364,7 @@ impl<'o> Rewriting<'o> {
                     Some(document) => self.data_document(&document),
                     None => self.map_attribute(&old, reference.link),
                 },
-                Syntax::Srcset => self.srcset(&old).map(Some),
+                Syntax::Srcset => self.srcset(&old),
                 Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
                     .filter(|n| *n != old)
                     .map(Some),
@@ -389,25 +389,37 @@ impl<'o> Rewriting<'o> {
         changes
     }
 
-    /// A srcset with each candidate URL mapped and descriptors kept; `None` if none changed.
+    /// A srcset with each candidate URL mapped and descriptors kept, and fenced candidates
+    /// left out (a browser would pick one and be refused): `None` if none changed,
+    /// `Some(None)` if none is left.
     ///
     /// Built front to back in one pass: replacing each candidate in place moved every byte
     /// after it, time N² in the number of candidates (issue 13: 200,000 candidates took 12 s).
-    fn srcset(&self, value: &str) -> Option<String> {
+    fn srcset(&self, value: &str) -> Option<Option<String>> {
         let mut out = String::with_capacity(value.len() + value.len() / 4);
         let mut copied = 0;
-        for span in srcset_spans(value) {
-            if let Some(new) = self.map(&value[span.clone()]) {
-                out.push_str(&value[copied..span.start]);
+        let mut changed = false;
+        let mut spans = srcset_spans(value).peekable();
+        while let Some(span) = spans.next() {
+            let Some(new) = self.map(&value[span.clone()]) else {
+                continue;
+            };
+            out.push_str(&value[copied..span.start]);
+            changed = true;
+            if new == FENCED {
+                // The candidate goes whole, descriptors and comma with it.
+                copied = spans.peek().map_or(value.len(), |next| next.start);
+            } else {
                 out.push_str(&new);
                 copied = span.end;
             }
         }
-        if copied == 0 {
+        if !changed {
             return None;
         }
         out.push_str(&value[copied..]);
-        Some(out)
+        let kept = out.trim_end_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        Some((!kept.is_empty()).then(|| kept.to_string()))
     }
 
     /// The first `<base href>` moves where references resolve; every base loses its `href`,

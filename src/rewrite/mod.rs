@@ -73,7 +73,8 @@ pub struct HtmlOptions<'m> {
 /// An archived SVG document's text, by URL.
 pub type SpriteSource<'a> = dyn Fn(&Url) -> Option<String> + 'a;
 
-/// What a fenced reference in CSS or a `srcset` becomes: a URL no browser fetches.
+/// What a fenced reference becomes: a URL no browser fetches. In CSS it is written `none`
+/// (no image, or a rule dropped), and a `srcset` leaves its candidate out.
 pub const FENCED: &str = "about:invalid";
 
 /// What becomes of one reference.
@@ -569,6 +570,28 @@ mod tests {
         }
     }
 
+    /// Offline, what was not archived costs no request and no failed load: CSS gets `none`,
+    /// a `srcset` loses the candidate.
+    #[test]
+    fn fenced_css_and_srcset_candidates_fetch_nothing() {
+        let archived = |url: &Url| (url.path() == "/a.jpg").then(|| "local/a.jpg".to_string());
+        let out = rewrite_with(
+            r#"<img srcset="https://ads.test/x.jpg 1x, /a.jpg 2x, https://ads.test/y.jpg 3x">
+<img srcset="https://ads.test/x.jpg"><style>@font-face{font-family:f;src:url( "https://ads.test/f.woff2" ) format("woff2")}
+p{background:url('https://ads.test/p.png') no-repeat}</style>"#,
+            &archived,
+            true,
+        );
+        for expected in [
+            r#"<img srcset="local/a.jpg 2x">"#,
+            r#"<img data-cairn-original-srcset="https://ads.test/x.jpg">"#,
+            r#"src:none format("woff2")"#,
+            "p{background:none no-repeat}",
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+    }
+
     /// A quoted `url()` written with character references reads as the browser reads it.
     #[test]
     fn style_attributes_with_character_references_are_rewritten() {
@@ -731,7 +754,8 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             .collect();
         assert_eq!(left, Vec::<String>::new(), "{out}");
         assert!(out.contains(r#"data-cairn-original-action="http://live.test/post""#));
-        assert!(out.contains("url(\"about:invalid\")"), "{out}");
+        assert!(out.contains("background:none"), "{out}");
+        assert!(!out.contains("about:invalid"), "{out}");
         assert!(!out.contains("http-equiv=refresh content"), "{out}");
     }
 
@@ -790,7 +814,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#"@import "about:invalid"; a{background:url("local/a.png")}"#
+            r#"@import none; a{background:url("local/a.png")}"#
         );
     }
 

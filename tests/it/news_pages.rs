@@ -85,8 +85,12 @@ const CONSTRUCTS: &[Construct] = &[
         name: "unarchived",
         body: r#"<a href=/member/login.aspx>login</a><a href=//ads.example/landing>ad</a>
 <img src=//ads.example/banner.png alt=ad><script src="https://ads.example/ad.js"></script>
-<iframe src="https://ads.example/frame.html"></iframe><img src=/img/kept.jpg alt=kept>"#,
-        shows: &["kept.jpg"],
+<iframe src="https://ads.example/frame.html"></iframe><img src=/img/kept.jpg alt=kept>
+<img srcset="/img/kept-1x.jpg 1x, https://ads.example/2x.jpg 2x" alt=k2><picture><source srcset="https://ads.example/s.webp"><img src=/img/kept-picture.jpg alt=kp></picture>
+<style>@import url("https://ads.example/i.css"); @font-face{font-family:Ad;src:url(https://ads.example/f.woff2) format("woff2")}
+p{font-family:Ad;background:url('https://ads.example/p.png') no-repeat}</style>
+<div style="height:40px;background-image:url(//ads.example/bg.png)"></div>"#,
+        shows: &["kept.jpg", "kept-1x.jpg", "kept-picture.jpg"],
         captures: &[],
     },
     Construct {
