@@ -135,7 +135,7 @@ pub fn archive_at(
 
     let lock = collection.lock()?;
     collection.append_pages(&lock, &crawl.page_entries)?;
-    let stats = collection.rebuild_index(&lock)?;
+    let stats = collection.update_index(&lock)?;
     let index = collection.index()?;
     let (offline, report) = export::export(collection, &index, &collection.offline_dir())?;
     let archived_at = format_warc_date(clock.now());

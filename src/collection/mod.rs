@@ -7,6 +7,7 @@
 //!   COLL/                   Collection
 //!     warc/                 COLL-YYYYMMDDhhmmss-NNNNN.warc.zst (".open" while written)
 //!     index.cdxj            sorted, pywb-compatible CDXJ
+//!     index.files           the WARC files the index holds, to update it in place
 //!     pages.jsonl           one line per archived page
 //!     offline/HOST/PATH     the static copy that opens from file://
 //!     posts/                rewritten copies of archived posts
@@ -19,6 +20,7 @@
 //! rewriting it too. Reading captures back from the WARCs lives in [`captures`].
 
 pub mod captures;
+mod indexed;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -32,11 +34,13 @@ use serde::{Deserialize, Serialize};
 use crate::index::{FileIndex, Index, index_lines};
 use crate::warc::writer::{OPEN_SUFFIX, is_being_written};
 use crate::warc::{Compression, WriterConfig, is_warc_name};
+use indexed::IndexedFiles;
 
 const JOB_DATABASE: &str = "cairn.sqlite";
 const DEMO_POSTS: &str = "demo-site/_posts";
 const WARC_DIR: &str = "warc";
 const INDEX: &str = "index.cdxj";
+const INDEXED: &str = "index.files";
 const PAGES: &str = "pages.jsonl";
 const OFFLINE_DIR: &str = "offline";
 const POSTS_DIR: &str = "posts";
@@ -413,20 +417,72 @@ impl Collection {
     ///
     /// A damaged file does not stop the rest: the index holds every record that reads, and
     /// the stats say what was left out.
-    pub fn rebuild_index(&self, _lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
+    pub fn rebuild_index(&self, lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
+        let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
         let run = index_lines(&files);
-        let abandoned = self.abandoned_warc_files()?;
-        replace_file(&self.index_path(), |out| {
+        self.replace_index(lock, &held, |out| {
             run.lines
                 .iter()
                 .try_for_each(|line| writeln!(out, "{line}"))
         })?;
+        self.index_stats(files.len(), run.lines.len(), run.problems)
+    }
+
+    /// Brings the index up to date with the closed WARC files: the ones it lacks (a crawl's
+    /// new files) are read and their captures merged into it, in one pass over the index;
+    /// the collection's other WARCs are not read again. Where the index does not hold exactly
+    /// the other files as they are now, it is rebuilt whole ([`Collection::rebuild_index`]).
+    /// The stats count the whole index; problems are those of the files read.
+    pub fn update_index(&self, lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
+        let files = self.warc_files()?;
+        let missing = IndexedFiles::read(&self.dir.join(INDEXED))
+            .filter(|_| self.has_index())
+            .and_then(|held| held.missing_from(&files));
+        let Some(missing) = missing else {
+            return self.rebuild_index(lock);
+        };
+        let missing: Vec<PathBuf> = missing.into_iter().cloned().collect();
+        let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
+        let run = index_lines(&missing);
+        let old = self.index_path();
+        let mut captures = 0;
+        self.replace_index(lock, &held, |out| {
+            captures = indexed::merge_sorted(&old, &run.lines, out)?;
+            Ok(())
+        })?;
+        self.index_stats(files.len(), captures, run.problems)
+    }
+
+    /// Replaces `index.cdxj`, and `index.files` with `held`, the files it now holds. The old
+    /// `index.files` goes first: a crash between the two leaves none, and the next update
+    /// rebuilds rather than trusting a list that does not match the index.
+    fn replace_index(
+        &self,
+        _lock: &CollectionLock,
+        held: &IndexedFiles,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), CollectionError> {
+        let state = self.dir.join(INDEXED);
+        match fs::remove_file(&state) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&state)(e)),
+            _ => {}
+        }
+        replace_file(&self.index_path(), write)?;
+        replace_file(&state, |out| held.write(out))
+    }
+
+    fn index_stats(
+        &self,
+        warc_files: usize,
+        captures: usize,
+        problems: Vec<(PathBuf, FileIndex)>,
+    ) -> Result<IndexStats, CollectionError> {
+        let abandoned = self.abandoned_warc_files()?;
         Ok(IndexStats {
-            warc_files: files.len(),
-            captures: run.lines.len(),
-            problems: run
-                .problems
+            warc_files,
+            captures,
+            problems: problems
                 .into_iter()
                 .map(|(path, file)| FileProblems::new(path, file))
                 .chain(abandoned.into_iter().map(FileProblems::unfinished))
@@ -548,7 +604,7 @@ mod tests {
             .unwrap();
         assert_eq!(collection.pages().len(), 1);
         assert_eq!(archives.collections(), vec!["c".parse().unwrap()]);
-        // Only the index and the lock: no temporary file left behind.
+        // Only the index, its list of files and the lock: no temporary file left behind.
         let mut names: Vec<String> = fs::read_dir(collection.dir())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -556,7 +612,14 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            [".lock", ".spool", "index.cdxj", "pages.jsonl", "warc"]
+            [
+                ".lock",
+                ".spool",
+                "index.cdxj",
+                "index.files",
+                "pages.jsonl",
+                "warc"
+            ]
         );
     }
 }

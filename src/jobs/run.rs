@@ -226,7 +226,7 @@ fn resume_state(
         );
     }
     let lock = collection.lock()?;
-    collection.rebuild_index(&lock)?;
+    collection.update_index(&lock)?;
     drop(lock);
     let archived: HashSet<String> = done.iter().map(canonical).collect();
     let pending = store

@@ -243,3 +243,67 @@ fn zstd_fast_path_matches_gzip_index_and_offsets_read_alone() {
     let entries = index_file(&path).captures;
     assert_eq!(entries.len(), index_file(&plain[0]).captures.len());
 }
+
+/// A crawl merges its captures into the index and reads no other WARC: an earlier file whose
+/// bytes were replaced behind the index's back (size and time kept) is not read again, and
+/// the merged index is line for line what a whole rebuild of the readable files gives. A file
+/// that changed as the index can see (its size) makes the next crawl rebuild the index whole.
+#[test]
+fn a_crawl_merges_its_captures_into_the_index_without_reading_older_files() {
+    use crate::archive::{archive_ok, warc_files};
+    let fixture = crate::site::start().unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    let root = archives.path();
+    let first = "https://www.cna.com.tw/news/aopl/202303220008.aspx";
+    archive_ok(root, &fixture, &["--no-progress", "--depth", "0"], &[first]);
+    let old_files = warc_files(root, "default");
+    let old_lines = fs::read_to_string(root.join("default/index.cdxj")).unwrap();
+
+    // The first crawl's file, garbled in place: size and modification time as they were.
+    let old = &old_files[0];
+    let modified = fs::metadata(old).unwrap().modified().unwrap();
+    let size = fs::metadata(old).unwrap().len() as usize;
+    let kept = fs::read(old).unwrap();
+    fs::write(old, vec![b'x'; size]).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(old)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+
+    let second = "https://www.cna.com.tw/news/aopl/202303210001.aspx";
+    let out = archive_ok(
+        root,
+        &fixture,
+        &["--no-progress", "--depth", "0"],
+        &[second],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The index reports each file it cannot read as `error: FILE: ...`; the offline copy,
+    // rebuilt whole, does read it (and says so by URL).
+    let unreadable = format!("error: {}", old.display());
+    assert!(
+        !stderr.contains(&unreadable),
+        "the index read an older file: {stderr}"
+    );
+    let merged = fs::read_to_string(root.join("default/index.cdxj")).unwrap();
+    assert!(merged.lines().count() > old_lines.lines().count());
+    for line in old_lines.lines() {
+        assert!(merged.contains(line), "{line} kept");
+    }
+
+    // Restored, the whole rebuild agrees with the merge line for line.
+    fs::write(old, &kept).unwrap();
+    run_ok(cairn().arg("--archives").arg(root).arg("index"));
+    let rebuilt = fs::read_to_string(root.join("default/index.cdxj")).unwrap();
+    assert_eq!(merged, rebuilt);
+
+    // A file changed as the index sees it: the next crawl rebuilds, and reports the damage.
+    let mut grown = kept.clone();
+    grown.extend_from_slice(b"garbage after the last record\r\n");
+    fs::write(old, &grown).unwrap();
+    let out = crate::archive::archive(root, &fixture, &["--no-progress", "--depth", "0"], &[first]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&unreadable), "{stderr}");
+}
