@@ -137,7 +137,7 @@ pub fn archive_at(
     collection.append_pages(&lock, &crawl.page_entries)?;
     let stats = collection.update_index(&lock)?;
     let index = collection.index()?;
-    let (offline, report) = export::export(collection, &index, &collection.offline_dir())?;
+    let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
     Ok(Summary {

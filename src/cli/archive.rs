@@ -88,10 +88,11 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     }
     let offline = &summary.offline;
     say!(
-        "offline copy: {} files ({} pages) in {}",
+        "offline copy: {} files ({} pages) in {}, {} written",
         offline.files,
         offline.pages,
-        offline.out_dir.display()
+        offline.out_dir.display(),
+        offline.written
     );
     super::warcs::print_skipped(&offline.skipped)?;
     for post in &summary.posts {

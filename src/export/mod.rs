@@ -6,16 +6,18 @@
 
 pub mod paths;
 pub mod post;
+mod state;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use url::Url;
 
-use crate::collection::{Collection, CollectionError};
+use crate::collection::{Collection, CollectionError, replace_file};
 use crate::content::{ContentKind, decoding_reader};
 use crate::index::{Capture, Index};
 use crate::post::PostError;
@@ -24,6 +26,7 @@ use crate::warc::ReadError;
 
 pub use paths::{offline_path, relative_reference};
 pub use post::{PostRewrite, rewrite_post};
+use state::{Made, OfflineState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -49,8 +52,11 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
 #[derive(Debug, Default, Serialize)]
 pub struct ExportReport {
     pub out_dir: PathBuf,
+    /// The files of the copy, and of them the pages.
     pub files: usize,
     pub pages: usize,
+    /// The files written this time; the others were as the copy had them.
+    pub written: usize,
     /// References left pointing at the live web because nothing was archived for them.
     pub unresolved: Vec<String>,
     /// Lines of the index that are no CDXJ captures, left out.
@@ -110,79 +116,197 @@ impl OfflineMap {
 /// revisit's is its original's).
 struct Planned<'i> {
     capture: &'i Capture,
+    /// The digest of the payload the file is made from (a revisit's is its original's).
+    digest: String,
     url: Url,
     relative: PathBuf,
     mime: String,
 }
 
-/// Materializes the collection's offline copy in `out_dir` from its index and WARCs.
+impl Planned<'_> {
+    /// The file as the state records it, before it is written.
+    fn made(&self) -> Made {
+        Made {
+            url: self.url.to_string(),
+            path: self.relative.clone(),
+            from: format!("{} {}", self.digest, self.mime),
+            unresolved: Vec::new(),
+            sprites: Vec::new(),
+            location: None,
+        }
+    }
+}
+
+/// Materializes the collection's offline copy in `out_dir` from its index and WARCs, every
+/// file written.
 pub fn export(
     collection: &Collection,
     index: &Index,
     out_dir: &Path,
 ) -> Result<(OfflineMap, ExportReport), ExportError> {
-    let (map, planned) = plan(collection, index, out_dir)?;
+    write_copy(collection, index, out_dir, None)
+}
+
+/// Brings the offline copy in `out_dir` up to date after a crawl: only the files whose
+/// capture changed, or whose rewrite would now differ, are written ([`state`]); a copy cairn
+/// has no record of is written whole.
+pub fn update(
+    collection: &Collection,
+    index: &Index,
+    out_dir: &Path,
+) -> Result<(OfflineMap, ExportReport), ExportError> {
+    let old = OfflineState::read(out_dir);
+    write_copy(collection, index, out_dir, old.as_ref())
+}
+
+/// Writes the files of the copy that `old` (the copy as last written) says are out of date,
+/// or all of them, on every core; then the new state.
+fn write_copy(
+    collection: &Collection,
+    index: &Index,
+    out_dir: &Path,
+    old: Option<&OfflineState>,
+) -> Result<(OfflineMap, ExportReport), ExportError> {
+    let (map, planned, redirects) = plan(collection, index, out_dir, old)?;
+    let made: Vec<Made> = planned.iter().map(Planned::made).chain(redirects).collect();
+    let to_write = old.and_then(|old| state::to_write(old, &made, out_dir));
+    let sprites = Sprites::new(collection, index, &map, &planned);
+    let written: Vec<Option<Result<Written, ExportError>>> = planned
+        .par_iter()
+        .map(|file| {
+            let due = to_write
+                .as_ref()
+                .is_none_or(|urls| urls.contains(file.url.as_str()));
+            due.then(|| write_file(collection, index, &map, &sprites, file, out_dir))
+        })
+        .collect();
+
     let mut report = ExportReport {
         out_dir: out_dir.to_path_buf(),
         unreadable_index_lines: index.unreadable_lines(),
         ..ExportReport::default()
     };
-    let mut unresolved = HashSet::new();
-    let sprites = Sprites::new(collection, index, &map, &planned);
-    let sprite = |url: &Url| sprites.get(url);
-    for file in &planned {
-        let from_dir = file.relative.parent().unwrap_or(Path::new(""));
-        let to_local = |url: &Url| {
-            map.file_for(url)
-                .map(|target| relative_reference(from_dir, target))
-        };
-        let options = HtmlOptions {
-            base: file.url.clone(),
-            map: &to_local,
-            keep_original: false,
-            promote_lazy: true,
-            banner: None,
-            fence: true,
-            sprites: Some(&sprite),
-        };
-        let target = out_dir.join(&file.relative);
-        let left = match export_capture(collection, index, file.capture, &target, &options) {
-            Ok(left) => left,
+    let mut state = OfflineState::default();
+    for (mut entry, outcome) in made.into_iter().zip(
+        written
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::repeat_with(|| None)),
+    ) {
+        match outcome.flatten() {
+            Some(Ok(file)) => {
+                report.written += 1;
+                entry.unresolved = file.unresolved;
+                entry.sprites = file.sprites;
+            }
             // A full disk fails every file after it: the export stops there.
-            Err(e) if is_disk_full(&e) => return Err(e),
+            Some(Err(e)) if is_disk_full(&e) => return Err(e),
             // One capture that cannot be written (damaged, or its path taken by a folder an
-            // older copy left) costs that file only.
-            Err(e) => {
+            // older copy left) costs that file only, and is tried again next time.
+            Some(Err(e)) => {
                 report.skipped.push(Skipped {
-                    url: file.url.to_string(),
+                    url: entry.url.clone(),
                     error: e.to_string(),
                 });
                 continue;
             }
-        };
-        unresolved.extend(left.into_iter().map(String::from));
-        report.files += 1;
-        if ContentKind::declared(Some(&file.mime)) == Some(ContentKind::Html) {
-            report.pages += 1;
+            // A redirect: no file to write.
+            None if entry.location.is_some() => {}
+            // Unchanged: as the copy had it.
+            None => match old.and_then(|old| old.files.get(&entry.url)) {
+                Some(before) => entry = before.clone(),
+                None => continue,
+            },
         }
+        if entry.location.is_none() {
+            report.files += 1;
+            let mime = entry.from.split_once(' ').map(|(_, mime)| mime);
+            if ContentKind::declared(mime) == Some(ContentKind::Html) {
+                report.pages += 1;
+            }
+        }
+        state.files.insert(entry.url.clone(), entry);
     }
-    report.unresolved = unresolved.into_iter().collect();
-    report.unresolved.sort();
+    let mut unresolved: Vec<String> = state
+        .files
+        .values()
+        .flat_map(|m| m.unresolved.iter().cloned())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    unresolved.sort();
+    report.unresolved = unresolved;
+    fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+    replace_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
     Ok((map, report))
+}
+
+/// What writing one file left behind for the state: its references to what was not archived
+/// and the sprites it took in.
+struct Written {
+    unresolved: Vec<String>,
+    sprites: Vec<PathBuf>,
+}
+
+fn write_file(
+    collection: &Collection,
+    index: &Index,
+    map: &OfflineMap,
+    sprites: &Sprites<'_>,
+    file: &Planned<'_>,
+    out_dir: &Path,
+) -> Result<Written, ExportError> {
+    let from_dir = file.relative.parent().unwrap_or(Path::new(""));
+    let to_local = |url: &Url| {
+        map.file_for(url)
+            .map(|target| relative_reference(from_dir, target))
+    };
+    let used = std::cell::RefCell::new(Vec::new());
+    let sprite = |url: &Url| {
+        let svg = sprites.get(url)?;
+        used.borrow_mut()
+            .extend(map.file_for(url).map(Path::to_path_buf));
+        Some(svg)
+    };
+    let options = HtmlOptions {
+        base: file.url.clone(),
+        map: &to_local,
+        keep_original: false,
+        promote_lazy: true,
+        banner: None,
+        fence: true,
+        sprites: Some(&sprite),
+    };
+    let target = out_dir.join(&file.relative);
+    let left = export_capture(collection, index, file.capture, &target, &options)?;
+    let mut unresolved: Vec<String> = left.into_iter().map(String::from).collect();
+    unresolved.sort();
+    unresolved.dedup();
+    let mut sprites = used.into_inner();
+    sprites.sort();
+    sprites.dedup();
+    Ok(Written {
+        unresolved,
+        sprites,
+    })
 }
 
 fn is_disk_full(error: &ExportError) -> bool {
     matches!(error, ExportError::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull)
 }
 
-/// Which file each latest capture becomes, and where archived redirects lead.
+/// Which file each latest capture becomes, and where archived redirects lead (each redirect
+/// as the state records it). A redirect the copy already had, from the same capture, keeps
+/// the target `old` records; only new ones are read.
 fn plan<'i>(
     collection: &Collection,
     index: &'i Index,
     out_dir: &Path,
-) -> Result<(OfflineMap, Vec<Planned<'i>>), ExportError> {
+    old: Option<&OfflineState>,
+) -> Result<(OfflineMap, Vec<Planned<'i>>, Vec<Made>), ExportError> {
     let mut map = OfflineMap::new(out_dir);
     let mut planned = Vec::new();
+    let mut redirects = Vec::new();
     for capture in index.latest_per_url() {
         let Ok(url) = Url::parse(&capture.url) else {
             continue;
@@ -196,11 +320,28 @@ fn plan<'i>(
         }
         let status = capture.status.unwrap_or(200);
         if (300..400).contains(&status) {
-            let (head, _) = collection.read_capture(index, capture, 0)?;
-            if let Some(target) = head
-                .http_header("location")
-                .and_then(|l| url.join(l.trim()).ok())
-            {
+            let from = format!("redirect {} {}", capture.filename, capture.offset);
+            let known = old
+                .and_then(|old| old.files.get(url.as_str()))
+                .filter(|made| made.from == from)
+                .and_then(|made| made.location.clone());
+            let location = match known {
+                Some(location) => Url::parse(&location).ok(),
+                None => {
+                    let (head, _) = collection.read_capture(index, capture, 0)?;
+                    head.http_header("location")
+                        .and_then(|l| url.join(l.trim()).ok())
+                }
+            };
+            if let Some(target) = location {
+                redirects.push(Made {
+                    url: url.to_string(),
+                    path: PathBuf::new(),
+                    from,
+                    unresolved: Vec::new(),
+                    sprites: Vec::new(),
+                    location: Some(target.to_string()),
+                });
                 map.add_redirect(&url, target);
             }
         } else if (200..300).contains(&status) {
@@ -208,6 +349,7 @@ fn plan<'i>(
             let relative = offline_path(&url, &mime);
             planned.push(Planned {
                 capture,
+                digest: stored.digest.clone().unwrap_or_default(),
                 url,
                 relative,
                 mime,
@@ -218,7 +360,7 @@ fn plan<'i>(
     for file in &planned {
         map.add_file(&file.url, file.relative.clone());
     }
-    Ok((map, planned))
+    Ok((map, planned, redirects))
 }
 
 /// Gives every file a path of its own. Where one URL's file would be another's folder (a site
@@ -278,7 +420,7 @@ struct Sprites<'e> {
     index: &'e Index,
     map: &'e OfflineMap,
     by_file: HashMap<&'e Path, &'e Capture>,
-    read: std::cell::RefCell<HashMap<&'e Path, Option<String>>>,
+    read: std::sync::Mutex<HashMap<&'e Path, Option<String>>>,
 }
 
 /// Sprites larger than this stay files: no real one comes near.
@@ -305,7 +447,7 @@ impl<'e> Sprites<'e> {
             index,
             map,
             by_file,
-            read: std::cell::RefCell::default(),
+            read: std::sync::Mutex::default(),
         }
     }
 
@@ -313,7 +455,10 @@ impl<'e> Sprites<'e> {
     /// be read whole.
     fn get(&self, url: &Url) -> Option<String> {
         let (&file, &capture) = self.by_file.get_key_value(self.map.file_for(url)?)?;
-        let mut read = self.read.borrow_mut();
+        let mut read = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let text = read.entry(file).or_insert_with(|| {
             let read = self
                 .collection
