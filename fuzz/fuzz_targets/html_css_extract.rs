@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let map = |url: &Url| (url.host_str() == Some("news.example.com")).then(|| "local/x".into());
     let encoding = extract::html_encoding(body, content_type);
     // Every sprite a `<use>` names is the input itself: inlined, rewritten as the page is.
-    let sprite = |_: &Url| Some(text.to_string());
+    let sprite = |_: &Url| Some(std::sync::Arc::from(text.as_ref()));
     let options = HtmlOptions {
         base: base.clone(),
         map: &map,

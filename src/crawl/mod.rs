@@ -680,7 +680,14 @@ fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bo
         return (extract::css(&text, &exchange.url), None, cut);
     }
     // An SVG document's references are written as in SVG inside a page, which the page
-    // reader knows.
+    // reader knows; of them only what it shows is followed, not its links.
     let page = extract::html(&body, exchange.content_type(), &exchange.url);
-    (page.links, page.title.filter(|_| !svg), cut)
+    if svg {
+        let requisites = page
+            .links
+            .into_iter()
+            .filter(|l| l.kind == extract::LinkKind::Requisite);
+        return (requisites.collect(), None, cut);
+    }
+    (page.links, page.title, cut)
 }

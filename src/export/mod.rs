@@ -420,7 +420,7 @@ struct Sprites<'e> {
     index: &'e Index,
     map: &'e OfflineMap,
     by_file: HashMap<&'e Path, &'e Capture>,
-    read: std::sync::Mutex<HashMap<&'e Path, Option<String>>>,
+    read: std::sync::Mutex<HashMap<&'e Path, Option<std::sync::Arc<str>>>>,
 }
 
 /// Sprites larger than this stay files: no real one comes near.
@@ -453,7 +453,7 @@ impl<'e> Sprites<'e> {
 
     /// The SVG document archived for `url`, decoded; `None` if there is none, or it cannot
     /// be read whole.
-    fn get(&self, url: &Url) -> Option<String> {
+    fn get(&self, url: &Url) -> Option<std::sync::Arc<str>> {
         let (&file, &capture) = self.by_file.get_key_value(self.map.file_for(url)?)?;
         let mut read = self
             .read
@@ -473,7 +473,7 @@ impl<'e> Sprites<'e> {
                 });
             read.ok()
                 .flatten()
-                .map(|svg| String::from_utf8_lossy(&svg).into_owned())
+                .map(|svg| std::sync::Arc::from(String::from_utf8_lossy(&svg)))
         });
         text.clone()
     }

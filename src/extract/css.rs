@@ -14,7 +14,7 @@ pub fn css_urls(text: &str) -> Vec<String> {
 pub enum CssSyntax {
     /// `url(x.png)`: the whole token, `url(` to `)`.
     UnquotedUrl,
-    /// `url("x.png")`: the whole function, `url(` to `)`, holding one string.
+    /// `url("x.png")`: the whole function, `url(` to `)`, holding one string and nothing else.
     QuotedUrl,
     /// `"x.png"` inside `image-set()` or after `@import`: the string with its quotes.
     QuotedString,
@@ -34,13 +34,19 @@ pub struct CssReference {
 pub fn css_references(text: &str) -> Vec<CssReference> {
     let mut parser = Parser::new(text);
     let mut out = Vec::new();
-    collect_css_references(&mut parser, false, &mut out);
+    collect_css_references(text, &mut parser, false, &mut out);
     out
+}
+
+/// Whether `text[from..to]` is only whitespace (a range that does not read is not).
+fn blank(text: &str, from: usize, to: usize) -> bool {
+    text.get(from..to).is_some_and(|t| t.trim().is_empty())
 }
 
 /// Walks tokens and nested blocks. `strings_are_urls` holds inside `url(...)` and
 /// `image-set(...)`, where a quoted string is a reference.
 fn collect_css_references(
+    text: &str,
     parser: &mut Parser<'_>,
     strings_are_urls: bool,
     out: &mut Vec<CssReference>,
@@ -91,15 +97,20 @@ fn collect_css_references(
         if let Some(urls) = nested {
             let first = out.len();
             let _ = parser.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
-                collect_css_references(inner, urls, out);
+                collect_css_references(text, inner, urls, out);
                 Ok(())
             });
-            // `url("x")` is one reference, the function whole: a replacement may be another
-            // URL or no URL at all.
-            let is_url = matches!(&token, Token::Function(name) if name.eq_ignore_ascii_case("url") || name.eq_ignore_ascii_case("src"));
-            if is_url && out.len() == first + 1 && out[first].syntax == CssSyntax::QuotedString {
+            // `url("x")`, the string alone in it, is one reference, the function whole.
+            let close = parser.position().byte_index();
+            let is_url =
+                matches!(&token, Token::Function(name) if name.eq_ignore_ascii_case("url"));
+            let alone = out.len() == first + 1
+                && out[first].syntax == CssSyntax::QuotedString
+                && blank(text, end, out[first].start)
+                && blank(text, out[first].end, close.saturating_sub(1));
+            if is_url && alone {
                 out[first].start = start;
-                out[first].end = parser.position().byte_index();
+                out[first].end = close;
                 out[first].syntax = CssSyntax::QuotedUrl;
             }
         }

@@ -46,8 +46,9 @@ pub struct Reference {
 /// loaders (`data-src`), jQuery lazyload (`data-original`), WordPress plugins (`data-lazy-src`,
 /// `data-lazyload`), slick (`data-lazy`), echo.js (`data-echo`), responsive-image scripts
 /// (`data-hi-res-src`, `data-low-res-src`, `data-n-src`, `data-pic`, `data-delay`), zoom
-/// plugins (`data-zoom-image`, `data-full`), IE's `datasrc`. On an image element
-/// ([`shows_an_image`]) each of them is the image a reader sees.
+/// plugins (`data-zoom-image`, `data-full`: another size of the image), IE's `datasrc`. A
+/// value that does not read as a URL (`data-delay="300"`, `data-lazyload="true"`) is no
+/// reference.
 pub const LAZY_SRC: &[&str] = &[
     "data-src",
     "data-original",
@@ -66,10 +67,18 @@ pub const LAZY_SRC: &[&str] = &[
     "datasrc",
 ];
 pub const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
-/// Of [`LAZY_SRC`], the ones that name something else too on other elements (`data-url` a
-/// page to share, `data-full` a full article): followed there only when the value reads as
-/// an image's URL ([`looks_like_an_image`]).
-const LAZY_SRC_AMBIGUOUS: &[&str] = &["data-url", "data-full"];
+/// Of [`LAZY_SRC`], the ones that name an image on any element (a `div`'s background, a
+/// custom element's picture); the others name other things there too (`data-url` a page to
+/// share, `data-full` a full article), and are followed only when the value reads as an
+/// image's URL ([`looks_like_an_image`]).
+const LAZY_SRC_ANY_ELEMENT: &[&str] = &[
+    "data-src",
+    "data-original",
+    "data-lazy-src",
+    "data-lazy",
+    "data-echo",
+    "data-hi-res-src",
+];
 /// Lazy background images, on any element: lazysizes' unveilhooks and vanilla-lazyload
 /// (`data-bg`), theme scripts (`data-background`, `data-background-image`, `data-bg-src`).
 /// The value is a URL or a CSS value with `url()`s (`url('a.jpg')`).
@@ -129,7 +138,7 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
         (_, "src" | "poster" | "background") => (Syntax::Url, Some(Requisite)),
         (_, "srcset") => (Syntax::Srcset, Some(Requisite)),
         (_, a) if LAZY_SRCSET.contains(&a) => (Syntax::Srcset, Some(Requisite)),
-        (_, a) if LAZY_SRC.contains(&a) => lazy_src(tag, a, el),
+        (_, a) if LAZY_SRC.contains(&a) => lazy_src(tag, a, el)?,
         (_, a) if LAZY_BACKGROUND.contains(&a) => lazy_background(a, el)?,
         (_, LAZY_POSTER) => (Syntax::Url, Some(Requisite)),
         (_, "style") => (Syntax::Style, Some(Requisite)),
@@ -141,27 +150,44 @@ fn classify(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Opti
 }
 
 /// A lazy loader's image URL: a requisite on an element that shows an image, and elsewhere
-/// unless the attribute also names other things and this value is not an image's.
-fn lazy_src(tag: &str, attr: &str, el: &Element<'_, '_>) -> (Syntax, Option<LinkKind>) {
+/// for the attributes that name an image anywhere, or a value that reads as an image's URL.
+fn lazy_src(tag: &str, attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Option<LinkKind>)> {
+    let value = attribute(el, attr).filter(|v| looks_like_a_url(v))?;
     let image = shows_an_image(tag, el)
-        || !LAZY_SRC_AMBIGUOUS.contains(&attr)
-        || attribute(el, attr).is_some_and(|v| looks_like_an_image(&v));
-    (Syntax::Url, image.then_some(LinkKind::Requisite))
+        || LAZY_SRC_ANY_ELEMENT.contains(&attr)
+        || looks_like_an_image(&value);
+    Some((Syntax::Url, image.then_some(LinkKind::Requisite)))
 }
 
 /// A lazy background: a URL, or CSS holding `url()`s. A value that is neither (a colour, as
-/// slide shows write `data-background="#fff"`) is no reference.
+/// slide shows write `data-background="#fff"` or `rgba(0,0,0,.5)`) is no reference.
 fn lazy_background(attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Option<LinkKind>)> {
     let value = attribute(el, attr)?;
-    let value = value.trim();
     let syntax = if value.to_ascii_lowercase().contains("url(") {
         Syntax::Style
-    } else if value.starts_with('#') || !value.contains(['/', '.']) {
-        return None;
-    } else {
+    } else if looks_like_a_url(&value) {
         Syntax::Url
+    } else {
+        return None;
     };
     Some((syntax, Some(LinkKind::Requisite)))
+}
+
+/// Whether an attribute value reads as a URL rather than a number, a word or a colour: one
+/// token, no parenthesis, with a scheme, a path, or a file name's extension.
+pub fn looks_like_a_url(value: &str) -> bool {
+    let value = value.trim();
+    let extension = value
+        .split(['?', '#'])
+        .next()
+        .and_then(|path| path.rsplit_once('.'))
+        .is_some_and(|(_, e)| {
+            (2..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+    !value.is_empty()
+        && !value.starts_with('#')
+        && !value.contains(|c: char| c.is_whitespace() || c == '(')
+        && (value.contains('/') || extension)
 }
 
 /// Elements whose lazy attributes are the image they show: `img`, `picture` sources, image

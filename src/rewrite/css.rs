@@ -2,6 +2,11 @@
 //! by [`crate::extract::css`] are replaced; every other byte stays.
 
 use super::FENCED;
+
+/// What a fenced reference is written as in CSS.
+pub(super) const EMPTY: &str = "data:,";
+/// A fenced `url()` as written.
+pub(super) const FENCED_URL: &str = "url(\"data:,\")";
 use crate::extract::{CssSyntax, css_references};
 
 /// CSS with every `url()`, `@import` string and `image-set()` string mapped; the rest of the
@@ -17,11 +22,16 @@ pub fn rewrite_css(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
             continue;
         }
         out.push_str(&text[last..reference.start]);
+        // A fenced reference becomes an empty `data:` URL: nothing is fetched, nothing fails
+        // to load (`about:invalid` is a request refused, a failed load), and every
+        // declaration stays valid, so an `image-set()` or a `cursor` list keeps its other
+        // entries and a shorthand its colour.
+        let new = if new == FENCED {
+            EMPTY.to_string()
+        } else {
+            new
+        };
         match reference.syntax {
-            // A fenced reference becomes no image at all: a browser fetches nothing for
-            // `none`, where `url(about:invalid)` is a request refused (and a failed load).
-            // As an `@import` or a font's `src` it makes the rule invalid, so it is dropped.
-            _ if new == FENCED => out.push_str("none"),
             CssSyntax::UnquotedUrl | CssSyntax::QuotedUrl => {
                 out.push_str(&format!("url({})", css_string(&new)));
             }

@@ -16,10 +16,14 @@ use regex::Regex;
 use std::sync::LazyLock;
 use url::Url;
 
-use super::{FENCED, HtmlOptions, Mapped, RewriteError, fenced_in_css, map_reference, rewrite_css};
+use super::{
+    FENCED, HtmlOptions, Mapped, RewriteError, SpriteSource, fenced_in_css, map_reference,
+    rewrite_css,
+};
 use crate::extract::references::{
-    DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRC, LAZY_SRCSET, Syntax, attribute,
-    data_url_document, escape_attribute, references, refresh_target, shows_an_image, srcset_spans,
+    DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRCSET, Syntax, attribute, data_url_document,
+    escape_attribute, looks_like_an_image, references, refresh_target, shows_an_image,
+    srcset_spans,
 };
 use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 
@@ -188,6 +192,8 @@ impl<'o> Rewriting<'o> {
     /// fence, what was not archived and acts by itself), `None` to leave it.
     fn map_attribute(&self, value: &str, link: bool) -> Option<Option<String>> {
         match self.mapped(value) {
+            // Past the document's budget, offline, the reference goes rather than fail.
+            Mapped::To(new) if new == FENCED && self.options.fence => Some(None),
             Mapped::To(new) => Some(Some(new)),
             Mapped::Unarchived(_) if self.options.fence && !link => Some(None),
             // Offline, a link to what was not archived leads to the live page by its absolute
@@ -245,43 +251,55 @@ impl<'o> Rewriting<'o> {
 
     /// A `<use>` of a symbol in an archived SVG sprite: a browser refuses to load one from a
     /// file (each file is an origin of its own), so the offline copy puts the sprite into the
-    /// page, hidden, once, rewritten as the page is, and points the `<use>` at the symbol.
+    /// page, hidden, once, written back from SVG's allow-list (balanced, escaped, nothing that
+    /// acts: markup copied as it was could break out of the page's `<svg>`), and points the
+    /// `<use>` (its `href` and `xlink:href` alike) at the symbol. Only the page's own `<use>`s
+    /// are followed: a sprite's references to other sprites are dropped.
     fn inline_sprite(&self, el: &mut Element<'_, '_>, changes: &mut [Change]) {
-        let Some(sprites) = self.options.sprites else {
+        let Some(sprites) = self.options.sprites.filter(|_| self.depth == 0) else {
             return;
         };
-        let Some(change) = changes
+        for change in changes
             .iter_mut()
-            .find(|c| matches!(c.attr.as_str(), "href" | "xlink:href") && c.new.is_some())
-        else {
-            return;
-        };
-        let Ok(mut url) = self.base.borrow().url.join(change.old.trim()) else {
-            return;
-        };
-        let Some(symbol) = url.fragment().filter(|f| !f.is_empty()).map(str::to_string) else {
-            return;
-        };
-        url.set_fragment(None);
-        if !self.sprites.borrow().contains(url.as_str()) {
-            // The sprite counts against the document's budget for replacement text.
-            let Some(svg) = sprites(&url)
-                .filter(|svg| self.spent.get() + svg.len() <= super::MAX_REPLACEMENT_BYTES)
-            else {
-                return;
+            .filter(|c| matches!(c.attr.as_str(), "href" | "xlink:href") && c.new.is_some())
+        {
+            if change.old.trim_start().starts_with('#') {
+                continue;
+            }
+            let Ok(mut url) = self.base.borrow().url.join(change.old.trim()) else {
+                continue;
             };
-            self.spent.set(self.spent.get() + svg.len());
-            let root = svg.find("<svg").map_or("", |start| &svg[start..]);
-            let Some(rewritten) = self.nested_at(root, Base::new(&url)) else {
-                return;
-            };
-            el.before(
-                &format!("<svg width=\"0\" height=\"0\" aria-hidden=\"true\">{rewritten}</svg>"),
-                ContentType::Html,
-            );
-            self.sprites.borrow_mut().insert(url.to_string());
+            let symbol = url.fragment().unwrap_or_default().to_string();
+            url.set_fragment(None);
+            if !self.sprites.borrow().contains(url.as_str()) {
+                // A file's `<use>` of another file fails: what cannot be put in is removed.
+                let Some(svg) = self.sprite(sprites, &url).filter(|_| !symbol.is_empty()) else {
+                    change.new = None;
+                    continue;
+                };
+                el.before(
+                    &format!("<svg width=\"0\" height=\"0\" aria-hidden=\"true\">{svg}</svg>"),
+                    ContentType::Html,
+                );
+                self.sprites.borrow_mut().insert(url.to_string());
+            }
+            change.new = Some(format!("#{symbol}"));
         }
-        change.new = Some(format!("#{symbol}"));
+    }
+
+    /// The sprite at `url`, written back from the allow-list, its references resolved against
+    /// its own URL; `None` if there is none, it is not well-formed, or the document's budget
+    /// for replacement text cannot hold it.
+    fn sprite(&self, sprites: &SpriteSource<'_>, url: &Url) -> Option<String> {
+        let text = sprites(url)?;
+        if self.spent.get() + text.len() > super::MAX_REPLACEMENT_BYTES {
+            return None;
+        }
+        self.spent.set(self.spent.get() + text.len());
+        let unresolved = RefCell::new(Vec::new());
+        let svg = super::sanitized_svg(&text, url, self.options, &unresolved, &self.spent);
+        self.unresolved.borrow_mut().extend(unresolved.into_inner());
+        svg
     }
 
     /// Text before the first element opens the body: the policy goes before it, where the
@@ -322,9 +340,9 @@ impl<'o> Rewriting<'o> {
             // Subresource integrity would reject a rewritten stylesheet.
             el.remove_attribute("integrity");
         }
-        if !changes.is_empty() && self.options.fence {
-            // A CORS request for a local file fails (its origin is opaque): offline, the
-            // reference loads as a plain one.
+        if self.options.fence {
+            // A CORS request for a local file fails (its origin is opaque): offline, every
+            // load is a plain one (a `<video crossorigin>` decides for its `<source>`s too).
             el.remove_attribute("crossorigin");
         }
         for change in changes {
@@ -504,31 +522,55 @@ fn promote_lazy(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
             "iframe" | "frame" | "video" | "audio" | "embed"
         )
     {
-        promote(el, changes, "src", LAZY_SRC);
+        promote(changes, el, "src", PROMOTED_SRC);
     }
     if image {
-        promote(el, changes, "srcset", LAZY_SRCSET);
+        promote(changes, el, "srcset", LAZY_SRCSET);
     }
     if tag == "video" {
-        promote(el, changes, "poster", &[LAZY_POSTER]);
+        promote(changes, el, "poster", &[LAZY_POSTER]);
     }
+    let container = is_lazy_container(&tag, el);
     let background = changes.iter().find_map(|c| {
         let lazy = LAZY_BACKGROUND.contains(&c.attr.as_str())
-            || is_lazy_container(&tag, el) && LAZY_SRC.contains(&c.attr.as_str());
-        c.new.clone().filter(|_| lazy)
+            || container && PROMOTED_SRC.contains(&c.attr.as_str()) && looks_like_an_image(&c.old);
+        let new = c.new.as_ref().filter(|_| lazy)?;
+        // Written as CSS, its `url()` fenced to nothing: there is no image to show.
+        let fenced = new.contains(super::css::FENCED_URL) && !c.old.contains(super::css::EMPTY);
+        (!fenced).then(|| new.clone())
     });
     if let Some(background) = background {
         promote_background(el, changes, &background);
     }
 }
 
-/// Sets `real` to the new value of the first of `lazy` that has one.
-fn promote(el: &Element<'_, '_>, changes: &mut Vec<Change>, real: &str, lazy: &[&str]) {
-    let Some(new) = changes
-        .iter()
-        .find(|c| lazy.contains(&c.attr.as_str()))
-        .and_then(|c| c.new.clone())
-    else {
+/// The lazy attributes that stand for an image's `src`, the loader's best first: a loader
+/// swaps one in. Zoom and full-size attributes (`data-zoom-image`, `data-full`) name another
+/// image than the one shown, and are captured, not promoted.
+const PROMOTED_SRC: &[&str] = &[
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-lazyload",
+    "data-lazy",
+    "data-echo",
+    "data-hi-res-src",
+    "data-n-src",
+    "data-pic",
+    "data-delay",
+    "datasrc",
+    "data-low-res-src",
+    "data-url",
+];
+
+/// Sets `real` to the new value of the first of `lazy`, in its order, that has one.
+fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[&str]) {
+    let Some(new) = lazy.iter().find_map(|name| {
+        changes
+            .iter()
+            .find(|c| c.attr == *name)
+            .and_then(|c| c.new.clone())
+    }) else {
         return;
     };
     changes.retain(|c| c.attr != real);
@@ -540,24 +582,23 @@ fn promote(el: &Element<'_, '_>, changes: &mut Vec<Change>, real: &str, lazy: &[
     });
 }
 
-/// A `div` or `span` a lazy loader fills with a background (jQuery lazyload's `data-original`
-/// on any element): one whose class says it is lazy.
+/// An element a lazy loader fills with a background (jQuery lazyload's `data-original` on a
+/// `div`): one that shows no image, link or media of its own, whose class says it is lazy.
 fn is_lazy_container(tag: &str, el: &Element<'_, '_>) -> bool {
-    let media = matches!(
-        tag,
-        "a" | "img"
-            | "source"
-            | "picture"
-            | "iframe"
-            | "frame"
-            | "video"
-            | "audio"
-            | "embed"
-            | "object"
-            | "script"
-            | "link"
-            | "input"
-    );
+    let media = shows_an_image(tag, el)
+        || matches!(
+            tag,
+            "a" | "picture"
+                | "iframe"
+                | "frame"
+                | "video"
+                | "audio"
+                | "embed"
+                | "object"
+                | "script"
+                | "link"
+                | "input"
+        );
     !media
         && el
             .get_attribute("class")
@@ -578,13 +619,14 @@ fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, backgroun
         format!("url(\"{quoted}\")")
     };
     let declaration = format!("background-image:{image}");
-    let current = match changes.iter().position(|c| c.attr == "style") {
-        Some(i) => changes.remove(i).new.unwrap_or_default(),
+    let current = match changes.iter().find(|c| c.attr == "style") {
+        Some(change) => change.new.clone().unwrap_or_default(),
         None => original(el, "style").unwrap_or_default(),
     };
     if current.contains(&declaration) {
         return;
     }
+    changes.retain(|c| c.attr != "style");
     let separator = if current.trim_end().is_empty() || current.trim_end().ends_with(';') {
         ""
     } else {
@@ -657,7 +699,7 @@ fn is_manifest(el: &Element<'_, '_>) -> bool {
 /// onload="this.media='all'"`), and with no script to run the page would stay unstyled.
 fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"this\.(rel|media)\s*=\s*['"]([^'"]*)['"]"#).expect("a valid pattern")
+        Regex::new(r#"\b(rel|media)\s*=\s*['"]([^'"]*)['"]"#).expect("a valid pattern")
     });
     let Some(onload) = attribute(el, "onload") else {
         return;
@@ -687,8 +729,8 @@ fn runs(el: &Element<'_, '_>) -> bool {
     let essence = kind.split(';').next().unwrap_or_default().trim();
     essence.is_empty()
         || matches!(essence, "module" | "importmap" | "speculationrules")
-        || essence.ends_with("javascript")
-        || essence.ends_with("ecmascript")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
         || matches!(essence, "text/jscript" | "text/livescript")
 }
 

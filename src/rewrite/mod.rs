@@ -13,6 +13,7 @@
 
 mod css;
 mod html;
+mod svg;
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -56,14 +57,16 @@ pub struct HtmlOptions<'m> {
     /// `data-cairn-original` (for the element's `href`, else its `src`) or
     /// `data-cairn-original-ATTR`.
     pub keep_original: bool,
-    /// Give lazy images a real `src`/`srcset` from their `data-src`/`data-srcset`.
+    /// Do what lazy loaders do: lazy attributes become the real `src`, `srcset`, `poster`, or
+    /// a `background-image`.
     pub promote_lazy: bool,
     /// HTML put first in `<body>` (replay's banner naming the capture).
     pub banner: Option<String>,
     /// The offline copy's fence: a reference to what was not archived that would load or act
     /// by itself (an image, a form's action, a refresh) is removed, its value kept in
-    /// `data-cairn-original-ATTR` (in CSS and `srcset`, it becomes [`FENCED`]); links a
-    /// reader clicks stay live.
+    /// `data-cairn-original-ATTR` (in CSS it becomes an empty `data:` URL, in a `srcset` its
+    /// candidate goes); links a reader clicks stay live. The copy is a still one: scripts
+    /// become data blocks, and what they would have done for the page's look is done.
     pub fence: bool,
     /// Behind the fence, an archived SVG document by URL, decoded, for a `<use>` of one of
     /// its symbols: a browser does not load a sprite from a file, so it goes into the page.
@@ -71,10 +74,10 @@ pub struct HtmlOptions<'m> {
 }
 
 /// An archived SVG document's text, by URL.
-pub type SpriteSource<'a> = dyn Fn(&Url) -> Option<String> + 'a;
+pub type SpriteSource<'a> = dyn Fn(&Url) -> Option<std::sync::Arc<str>> + 'a;
 
-/// What a fenced reference becomes: a URL no browser fetches. In CSS it is written `none`
-/// (no image, or a rule dropped), and a `srcset` leaves its candidate out.
+/// What a fenced reference becomes: a URL no browser fetches. In CSS it is written as an empty
+/// `data:` URL, and a `srcset` leaves its candidate out.
 pub const FENCED: &str = "about:invalid";
 
 /// What becomes of one reference.
@@ -135,6 +138,9 @@ pub fn rewrite_document(
     match kind {
         ContentKind::Html => rewrite_page(body, out, content_type, options),
         ContentKind::Css => rewrite_stylesheet(body, out, options),
+        ContentKind::Image if options.fence && is_svg(content_type) => {
+            rewrite_svg_document(body, out, options)
+        }
         _ => copy(body, out).map(|()| Vec::new()),
     }
 }
@@ -194,6 +200,63 @@ fn rewrite_stylesheet(
     out.write_all(rewritten.as_bytes())
         .map_err(RewriteError::Write)?;
     Ok(unresolved.into_inner())
+}
+
+/// Whether a payload is typed as an SVG document.
+fn is_svg(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        let essence = t.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case("image/svg+xml")
+    })
+}
+
+/// What the offline copy holds of an SVG document that is not well-formed, or too large to
+/// read whole: an empty drawing (a browser shows nothing of a malformed one either).
+const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+
+/// An SVG document, behind the fence, re-serialised from the allow-list ([`svg`]).
+fn rewrite_svg_document(
+    body: &mut dyn BufRead,
+    out: &mut dyn Write,
+    options: &HtmlOptions<'_>,
+) -> Result<Vec<Url>, RewriteError> {
+    let mut bytes = Vec::new();
+    body.take(MAX_REWRITTEN_CSS + 1)
+        .read_to_end(&mut bytes)
+        .map_err(RewriteError::Read)?;
+    let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
+    let text = String::from_utf8_lossy(&bytes);
+    let svg = (bytes.len() as u64 <= MAX_REWRITTEN_CSS)
+        .then(|| sanitized_svg(&text, &options.base, options, &unresolved, &spent))
+        .flatten();
+    let svg = svg.as_deref().unwrap_or(EMPTY_SVG);
+    out.write_all(svg.as_bytes()).map_err(RewriteError::Write)?;
+    Ok(unresolved.into_inner())
+}
+
+/// An SVG document whose references resolve against `base`, written back from the
+/// allow-list; `None` if it is not well-formed.
+fn sanitized_svg(
+    text: &str,
+    base: &Url,
+    options: &HtmlOptions<'_>,
+    unresolved: &RefCell<Vec<Url>>,
+    spent: &Cell<usize>,
+) -> Option<String> {
+    let map = |value: &str| map_reference(options.map, base, value, unresolved, spent);
+    let href = |value: &str| match map(value) {
+        Mapped::To(new) => Some(new),
+        Mapped::Unarchived(_) if options.fence => None,
+        Mapped::Unarchived(_) | Mapped::Leave => Some(value.to_string()),
+    };
+    let css = |text: &str| rewrite_css(text, &|r| fenced_in_css(map(r), options.fence));
+    svg::sanitize_svg(
+        text,
+        &svg::SvgReferences {
+            href: &href,
+            css: &css,
+        },
+    )
 }
 
 /// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
@@ -490,6 +553,37 @@ mod tests {
         assert_eq!(run(&once), once);
     }
 
+    /// Found in review: promotion that overrode a real image, lost a style, or promoted what
+    /// was fenced; lazy names whose value is no URL; CORS on a media element.
+    #[test]
+    fn promotion_keeps_what_the_page_shows() {
+        let archived = |url: &Url| match url.path() {
+            "/thumb.jpg" | "/big.jpg" | "/x.jpg" | "/l.jpg" | "/h.jpg" | "/a.wav" => local(url),
+            _ => None,
+        };
+        let out = rewrite_with(
+            r#"<img src="/thumb.jpg" data-zoom-image="/big.jpg" data-full="/big.jpg">
+<img data-low-res-src="/l.jpg" data-hi-res-src="/h.jpg">
+<div data-bg="url('https://ads.test/x.jpg')"></div>
+<div data-bg="/x.jpg" style="background-image:url(/x.jpg)"></div>
+<div data-delay="300" data-lazyload="true" data-background="rgba(0,0,0,.5)"></div>
+<img src="/thumb.jpg" data-delay="300"><audio crossorigin><source src="/a.wav"></audio>"#,
+            &archived,
+            true,
+        );
+        for expected in [
+            r#"<img src="local/thumb.jpg" data-zoom-image="local/big.jpg" data-full="local/big.jpg">"#,
+            r#"src="local/h.jpg""#,
+            r#"<div data-bg="url(&quot;data:,&quot;)"></div>"#,
+            r#"<div data-bg="local/x.jpg" style="background-image:url(&quot;local/x.jpg&quot;)">"#,
+            r#"<div data-delay="300" data-lazyload="true" data-background="rgba(0,0,0,.5)">"#,
+            r#"<img src="local/thumb.jpg" data-delay="300">"#,
+            "<audio><source src=\"local/a.wav\">",
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+    }
+
     /// Offline, no script runs or is fetched, and no CORS load of a local file fails.
     #[test]
     fn offline_scripts_are_data_and_local_loads_are_plain() {
@@ -538,13 +632,16 @@ mod tests {
         }
     }
 
-    /// A `<use>` of an archived sprite gets the sprite, rewritten, put into the page once.
+    /// A `<use>` of an archived sprite gets the sprite, written back from SVG's allow-list,
+    /// put into the page once; nothing in a sprite breaks out of the page's `<svg>`.
     #[test]
     fn offline_sprites_are_put_into_the_page() {
-        let sprite = |url: &Url| {
-            (url.path() == "/icons.svg").then(|| {
-                r#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="/i.png"/></symbol><script>x()</script></svg>"#.to_string()
-            })
+        let sprite = |url: &Url| match url.path() {
+            "/icons.svg" => Some(std::sync::Arc::from(
+                r#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="/i.png"/><use href="/other.svg#c"/></symbol><script>x()</script></svg><style><meta http-equiv="refresh" content="0;url=https://live.example/"></style>"#,
+            )),
+            "/broken.svg" => Some(std::sync::Arc::from("<svg><symbol id=\"z\"><!--")),
+            _ => None,
         };
         let options = HtmlOptions {
             base: Url::parse("https://www.cna.com.tw/news/a.aspx").unwrap(),
@@ -555,19 +652,23 @@ mod tests {
             fence: true,
             sprites: Some(&sprite),
         };
-        let page = r#"<svg><use href="/icons.svg#a"/></svg><svg><use xlink:href="/icons.svg#b"/></svg><svg><use href="/other.svg#c"/></svg>"#;
+        let page = r#"<svg><use href="/icons.svg#a"/></svg><svg><use xlink:href="/icons.svg#b" href="/icons.svg#b"/></svg><svg><use href="/other.svg#c"/></svg><svg><use href="/broken.svg#z"/></svg>"#;
         let (bytes, _) = rewrite_html(page.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
         let out = String::from_utf8(bytes).unwrap();
         assert_eq!(out.matches("<symbol").count(), 1, "{out}");
         for expected in [
-            r#"<svg width="0" height="0" aria-hidden="true"><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="local/i.png" />"#,
-            r#"<script type="text/x-cairn-disabled">x()</script>"#,
+            r#"<svg width="0" height="0" aria-hidden="true"><svg xmlns="http://www.w3.org/2000/svg"><symbol id="a"><image href="local/i.png"/><use/></symbol></svg></svg>"#,
             r##"<use href="#a" />"##,
-            r##"<use xlink:href="#b" />"##,
-            r#"<use href="local/other.svg#c" />"#,
+            r##"<use xlink:href="#b" href="#b" />"##,
+            r#"<use data-cairn-original="/other.svg#c" />"#,
+            r#"<use data-cairn-original="/broken.svg#z" />"#,
         ] {
             assert!(out.contains(expected), "{expected} in {out}");
         }
+        assert!(
+            !out.contains("live.example") && !out.contains("x()"),
+            "{out}"
+        );
     }
 
     /// Offline, what was not archived costs no request and no failed load: CSS gets `none`,
@@ -585,8 +686,8 @@ p{background:url('https://ads.test/p.png') no-repeat}</style>"#,
         for expected in [
             r#"<img srcset="local/a.jpg 2x">"#,
             r#"<img data-cairn-original-srcset="https://ads.test/x.jpg">"#,
-            r#"src:none format("woff2")"#,
-            "p{background:none no-repeat}",
+            r#"src:url("data:,") format("woff2")"#,
+            r#"p{background:url("data:,") no-repeat}"#,
         ] {
             assert!(out.contains(expected), "{expected} in {out}");
         }
@@ -754,7 +855,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             .collect();
         assert_eq!(left, Vec::<String>::new(), "{out}");
         assert!(out.contains(r#"data-cairn-original-action="http://live.test/post""#));
-        assert!(out.contains("background:none"), "{out}");
+        assert!(out.contains("background:url(&quot;data:,&quot;)"), "{out}");
         assert!(!out.contains("about:invalid"), "{out}");
         assert!(!out.contains("http-equiv=refresh content"), "{out}");
     }
@@ -814,7 +915,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#"@import none; a{background:url("local/a.png")}"#
+            r#"@import "data:,"; a{background:url("local/a.png")}"#
         );
     }
 

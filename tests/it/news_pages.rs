@@ -23,7 +23,7 @@ use crate::support::{requires, run_ok, tool};
 const LOADER: &str = r#"
 document.documentElement.className = document.documentElement.className.replace('no-js', 'js');
 const SRC = ['data-src', 'data-original', 'data-lazy', 'data-delay', 'datasrc', 'data-low-res-src',
-  'data-hi-res-src', 'data-n-src', 'data-pic', 'data-full', 'data-zoom-image', 'data-url'];
+  'data-hi-res-src', 'data-n-src', 'data-pic', 'data-url'];
 const BG = ['data-bg', 'data-background', 'data-background-image'];
 function unveil() {
   for (const el of document.querySelectorAll('*')) {
@@ -116,7 +116,7 @@ p{font-family:Ad;background:url('https://ads.example/p.png') no-repeat}</style>
         body: r#"<img data-delay=/img/delay.jpg alt=a><img datasrc=/img/datasrc.jpg alt=b>
 <img data-low-res-src=/img/low.jpg alt=c><img data-hi-res-src=/img/hi.jpg alt=d><img data-n-src=/img/n.jpg alt=e>
 <img data-pic=/img/pic.jpg alt=f><img data-lazy=/img/slick.jpg alt=g><img data-original=/img/original.jpg alt=h>
-<img data-zoom-image=/img/zoom.jpg alt=i><img data-full=/img/full.jpg alt=j><img data-url=/img/url.jpg alt=k>
+<img src=/img/thumb.jpg data-zoom-image=/img/zoom.jpg data-full=/img/full.jpg alt=i><img data-url=/img/url.jpg alt=k>
 <picture><source data-srcset="/img/source.webp 1x" type=image/webp><img data-src=/img/picture.jpg alt=l></picture>
 <video data-poster=/img/poster.jpg width=80 height=40></video>
 <div data-bg=/img/bg.jpg style=height:40px></div><span data-background="url('/img/background.jpg')" style=display:block;height:40px></span>
@@ -130,8 +130,7 @@ p{font-family:Ad;background:url('https://ads.example/p.png') no-repeat}</style>
             "pic.jpg",
             "slick.jpg",
             "original.jpg",
-            "zoom.jpg",
-            "full.jpg",
+            "thumb.jpg",
             "url.jpg",
             "source.webp",
             "poster.jpg",
@@ -139,7 +138,8 @@ p{font-family:Ad;background:url('https://ads.example/p.png') no-repeat}</style>
             "background.jpg",
             "background-image.jpg",
         ],
-        captures: &[],
+        // Another size of the image, which a zoom shows on demand.
+        captures: &["zoom.jpg", "full.jpg"],
     },
     Construct {
         name: "containers",
@@ -169,9 +169,10 @@ p{font-family:Ad;background:url('https://ads.example/p.png') no-repeat}</style>
         name: "sprites",
         body: r#"<svg width=20 height=20><use href="/icons.svg#logo"/></svg>
 <svg width=20 height=20><use xlink:href="https://cdn.example/sprite.svg#share"></use></svg>
-<svg width=20 height=20><use href="/icons.svg#menu"/></svg>"#,
+<svg width=20 height=20><use href="/icons.svg#menu"/></svg>
+<object data="/drawing.svg" type="image/svg+xml" width=20 height=20></object>"#,
         // A `<use>` of another origin's sprite shows nothing live; offline it does.
-        shows: &["in-sprite.png", "in-cdn-sprite.png"],
+        shows: &["in-sprite.png", "in-cdn-sprite.png", "in-drawing.png"],
         captures: &["icons.svg", "sprite.svg"],
     },
     Construct {
@@ -226,10 +227,18 @@ fn news_site() -> HttpsFixture {
                     r#"<?xml version="1.0"?><!DOCTYPE svg><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">
 <symbol id="logo" viewBox="0 0 10 10"><image href="{image}" width="10" height="10"/></symbol>
 <symbol id="share" viewBox="0 0 10 10"><image xlink:href="{image}" width="10" height="10"/></symbol>
-<symbol id="menu" viewBox="0 0 10 10"><rect width="10" height="10"/></symbol></svg>"#
+<symbol id="menu" viewBox="0 0 10 10"><rect width="10" height="10"/></symbol>
+<style><meta http-equiv="refresh" content="0;url=https://tracker.example/refreshed"/></style>
+<script>new Image().src='https://tracker.example/sprite.gif'</script></svg>"#
                 );
                 found("image/svg+xml", svg.as_bytes())
             }
+            (_, "/drawing.svg") => found(
+                "image/svg+xml",
+                br#"<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" onload="fetch('https://tracker.example/onload')">
+<script>new Image().src='https://tracker.example/drawing.gif'</script>
+<image href="https://tracker.example/drawing.png" width="5" height="5"/><image href="/img/in-drawing.png" width="20" height="20"/></svg>"#,
+            ),
             (_, p) if p.ends_with(".html") => {
                 let name = p.trim_start_matches('/').trim_end_matches(".html");
                 match CONSTRUCTS.iter().find(|c| c.name == name) {
