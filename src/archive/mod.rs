@@ -8,6 +8,7 @@ pub mod targets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Serialize;
 use url::Url;
@@ -70,6 +71,19 @@ pub struct Summary {
     pub index: IndexStats,
     pub offline: ExportReport,
     pub posts: Vec<RewrittenPost>,
+    /// Seconds each step after the crawl took (the crawl's own are `seconds`).
+    pub phases: Phases,
+}
+
+/// Seconds each step after the crawl took.
+#[derive(Debug, Default, Serialize)]
+pub struct Phases {
+    /// Merging the new captures into the index, and reading it.
+    pub index: f64,
+    /// Bringing the offline copy up to date.
+    pub offline: f64,
+    /// Rewriting the archived posts.
+    pub posts: f64,
 }
 
 /// Targets that could not be archived at all: the first, and how many more.
@@ -135,16 +149,25 @@ pub fn archive_at(
 
     let lock = collection.lock()?;
     collection.append_pages(&lock, &crawl.page_entries)?;
+    let started = Instant::now();
     let stats = collection.update_index(&lock)?;
     let index = collection.index()?;
+    let indexed = Instant::now();
     let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
+    let exported = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
+    let phases = Phases {
+        index: (indexed - started).as_secs_f64(),
+        offline: (exported - indexed).as_secs_f64(),
+        posts: exported.elapsed().as_secs_f64(),
+    };
     Ok(Summary {
         crawl,
         index: stats,
         offline: report,
         posts,
+        phases,
     })
 }
 

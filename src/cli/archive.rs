@@ -94,6 +94,14 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
         offline.out_dir.display(),
         offline.written
     );
+    let phases = &summary.phases;
+    say!(
+        "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy, {:.2} s for posts",
+        crawl.seconds,
+        phases.index,
+        phases.offline,
+        phases.posts
+    );
     super::warcs::print_skipped(&offline.skipped)?;
     for post in &summary.posts {
         say!(
