@@ -79,33 +79,44 @@ pub struct Closed {
 impl WarcReader<File> {
     /// Opens a file, telling its compression from its first bytes.
     pub fn open(path: &Path) -> Result<WarcReader<File>, ReadError> {
-        let mut file = File::open(path).map_err(|e| ReadError::io(0, e))?;
-        let mut prefix = [0u8; 8];
-        let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
-        // An empty file reads as one without records, as warcio and FastWARC read it.
-        let sniffed = if n == 0 {
-            Some(Compression::None)
-        } else {
-            Compression::sniff(&prefix[..n])
-        };
-        let compression = sniffed.ok_or_else(|| ReadError::NotWarc {
-            found: printable_prefix(&prefix[..n]),
-        })?;
+        let (mut file, compression, _) = open_sniffed(path)?;
         io::Seek::rewind(&mut file).map_err(|e| ReadError::io(0, e))?;
         WarcReader::new(file, compression)
     }
+}
+
+/// What one record read from its offset is given to decompress into: a record is mostly a
+/// few kilobytes, and each read pays for its buffers (replay and the offline copy read
+/// thousands), where a whole-file read wants large ones.
+const RECORD_BUFFER: usize = 32 << 10;
+
+/// A file opened, its compression told from its first bytes (returned too).
+fn open_sniffed(path: &Path) -> Result<(File, Compression, [u8; 8]), ReadError> {
+    let mut file = File::open(path).map_err(|e| ReadError::io(0, e))?;
+    let mut prefix = [0u8; 8];
+    let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
+    // An empty file reads as one without records, as warcio and FastWARC read it.
+    let sniffed = if n == 0 {
+        Some(Compression::None)
+    } else {
+        Compression::sniff(&prefix[..n])
+    };
+    let compression = sniffed.ok_or_else(|| ReadError::NotWarc {
+        found: printable_prefix(&prefix[..n]),
+    })?;
+    Ok((file, compression, prefix))
 }
 
 impl WarcReader<File> {
     /// Opens a file at a record's offset (from the index), to read that record and what
     /// follows. Files that start with a zstd dictionary are read from the start up to it.
     pub fn open_at(path: &Path, offset: u64) -> Result<WarcReader<File>, ReadError> {
-        let mut reader = WarcReader::open(path)?;
-        let mut file = File::open(path).map_err(|e| ReadError::io(offset, e))?;
-        let mut prefix = [0u8; 4];
-        let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
-        let has_dictionary = n == 4 && u32::from_le_bytes(prefix) == 0x184D_2A5D;
+        let (mut file, compression, prefix) = open_sniffed(path)?;
+        let has_dictionary = compression == Compression::Zstd
+            && u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) == 0x184D_2A5D;
         if has_dictionary {
+            io::Seek::rewind(&mut file).map_err(|e| ReadError::io(0, e))?;
+            let mut reader = WarcReader::new(file, compression)?;
             // The dictionary must be loaded from the start; skip forward through the stream.
             while reader.unpacker.position() < offset {
                 let available = reader
@@ -122,24 +133,27 @@ impl WarcReader<File> {
         }
         io::Seek::seek(&mut file, io::SeekFrom::Start(offset))
             .map_err(|e| ReadError::io(offset, e))?;
-        let unpacker = Unpacker::new_at(file, reader.compression, offset)
+        let unpacker = Unpacker::with_buffer(file, compression, offset, RECORD_BUFFER)
             .map_err(|e| ReadError::io(offset, e))?;
-        reader.unpacker = unpacker;
-        Ok(reader)
+        Ok(WarcReader::with_unpacker(unpacker, compression))
     }
 }
 
 impl<R: Read> WarcReader<R> {
     pub fn new(src: R, compression: Compression) -> Result<WarcReader<R>, ReadError> {
         let unpacker = Unpacker::new(src, compression).map_err(|e| ReadError::io(0, e))?;
-        Ok(WarcReader {
+        Ok(WarcReader::with_unpacker(unpacker, compression))
+    }
+
+    fn with_unpacker(unpacker: Unpacker<R>, compression: Compression) -> WarcReader<R> {
+        WarcReader {
             unpacker,
             compression,
             open: None,
             records_read: 0,
             warnings: Vec::new(),
             reads_arc: false,
-        })
+        }
     }
 
     /// What was tolerated so far, oldest first; taking them leaves none.
