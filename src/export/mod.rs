@@ -485,15 +485,40 @@ enum Failure {
     Rewrite(RewriteError),
 }
 
-/// Writes `path` through a temporary file beside it, renamed over it once whole. The
-/// temporary file's name is unique (no archived URL's file can have it), and it is removed
-/// if the write fails.
+/// Writes `path`: a new file directly (created only if no file has the name, and removed if
+/// the write fails), an existing one through a temporary file beside it, renamed over it once
+/// whole, so no reader sees it half-written. The temporary file's name is unique (no archived
+/// URL's file can have it). Creating the new files directly halves the operations on their
+/// folder, which perf showed the writers queuing for (a folder of thousands of images).
 fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<T, RewriteError>,
 ) -> Result<T, Failure> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Failure::Io(io_err(dir)(e)))?;
+    match fs::File::options().write(true).create_new(true).open(path) {
+        Ok(file) => {
+            let mut out = io::BufWriter::new(file);
+            let written = write(&mut out).map_err(Failure::Rewrite).and_then(|value| {
+                out.flush()
+                    .map_err(|e| Failure::Rewrite(RewriteError::Write(e)))?;
+                Ok(value)
+            });
+            if written.is_err() {
+                let _ = fs::remove_file(path);
+            }
+            written
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => replace_atomically(path, write),
+        Err(e) => Err(Failure::Io(io_err(path)(e))),
+    }
+}
+
+fn replace_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, RewriteError>,
+) -> Result<T, Failure> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(".cairn-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
