@@ -654,10 +654,13 @@ fn is_manifest(el: &Element<'_, '_>) -> bool {
 
 /// What a stylesheet's `onload` would have done, done: pages load styles without blocking
 /// (`<link rel=preload as=style onload="this.rel='stylesheet'">`, `media=print
-/// onload="this.media='all'"`), and with no script to run the page would stay unstyled.
+/// onload="this.media='all'"`), and with no script to run the page would stay unstyled. A
+/// handler runs with the element in scope, so the loadCSS pattern copied by many sites and
+/// plugins names it not at all: `media=none onload="if(media!='all')media='all'"`.
 fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"this\.(rel|media)\s*=\s*['"]([^'"]*)['"]"#).expect("a valid pattern")
+        Regex::new(r#"(?:\bthis\.|(?:^|[^\w$.]))(rel|media)\s*=\s*['"]([^'"]*)['"]"#)
+            .expect("a valid pattern")
     });
     let Some(onload) = attribute(el, "onload") else {
         return;

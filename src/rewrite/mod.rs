@@ -525,7 +525,9 @@ mod tests {
     fn offline_stylesheets_loaded_by_onload_apply() {
         let out = rewrite_with(
             r#"<link rel=preload as=style href=/a.css onload="this.onload=null;this.rel='stylesheet'">
-<link rel=stylesheet href=/p.css media=print onload="this.media='all'"><link rel=manifest href=/m.json>"#,
+<link rel=stylesheet href=/p.css media=print onload="this.media='all'"><link rel=manifest href=/m.json>
+<link rel=stylesheet href=/n.css media=none onload="if(media!='all')media='all'">
+<link rel=stylesheet href=/k.css media=print onload="track.media='x';window.rel='y'">"#,
             &local,
             true,
         );
@@ -533,6 +535,8 @@ mod tests {
             r#"<link rel="stylesheet" as=style href="local/a.css""#,
             r#"<link rel=stylesheet href="local/p.css" media="all""#,
             r#"<link rel=manifest data-cairn-original="/m.json">"#,
+            r#"<link rel=stylesheet href="local/n.css" media="all""#,
+            r#"<link rel=stylesheet href="local/k.css" media=print"#,
         ] {
             assert!(out.contains(expected), "{expected} in {out}");
         }
