@@ -50,7 +50,8 @@ pub fn rewrite_html_stream(
     encoding: AsciiCompatibleEncoding,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
-    let rewriting = Rewriting::new(options, Base::new(&options.base), 0);
+    let base = Base::of_document(&options.base, encoding.into());
+    let rewriting = Rewriting::new(options, base, 0);
     rewriting.run(src, out, encoding)?;
     Ok(rewriting.unresolved.into_inner())
 }
@@ -168,20 +169,35 @@ impl<'o> Rewriting<'o> {
         }
     }
 
+    /// A reference in an HTML attribute.
     fn mapped(&self, value: &str) -> Mapped {
+        let query_encoding = self.base.borrow().query_encoding();
+        self.mapped_in(value, query_encoding)
+    }
+
+    fn mapped_in(&self, value: &str, query_encoding: &'static encoding_rs::Encoding) -> Mapped {
         let base = self.base.borrow();
         map_reference(
             self.options.map,
             &base.url,
+            query_encoding,
             value,
             &self.unresolved,
             &self.spent,
         )
     }
 
-    /// A reference inside CSS or a `srcset`: its replacement, or `None` to leave it.
+    /// A reference in a `srcset`: its replacement, or `None` to leave it.
     fn map(&self, value: &str) -> Option<String> {
         fenced_in_css(self.mapped(value), self.options.fence)
+    }
+
+    /// A reference in CSS, whose query is UTF-8 whatever the page's encoding.
+    fn map_css(&self, value: &str) -> Option<String> {
+        fenced_in_css(
+            self.mapped_in(value, encoding_rs::UTF_8),
+            self.options.fence,
+        )
     }
 
     /// An attribute that is one reference: its new value, `Some(None)` to remove it (behind the
@@ -225,7 +241,7 @@ impl<'o> Rewriting<'o> {
     /// page's base, as a browser resolves it; one nested too deep, or that cannot be
     /// rewritten, is removed (`None`), so no depth hides a reference.
     fn nested(&self, markup: &str) -> Option<String> {
-        self.nested_at(markup, self.base.borrow().clone())
+        self.nested_at(markup, self.base.borrow().for_nested())
     }
 
     /// As [`Rewriting::nested`], its references resolving against `base`.
@@ -256,7 +272,7 @@ impl<'o> Rewriting<'o> {
         else {
             return;
         };
-        let Ok(mut url) = self.base.borrow().url.join(change.old.trim()) else {
+        let Ok(mut url) = self.base.borrow().join(change.old.trim()) else {
             return;
         };
         let Some(symbol) = url.fragment().filter(|f| !f.is_empty()).map(str::to_string) else {
@@ -365,7 +381,7 @@ impl<'o> Rewriting<'o> {
                     None => self.map_attribute(&old, reference.link),
                 },
                 Syntax::Srcset => self.srcset(&old),
-                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
+                Syntax::Style => Some(rewrite_css(&old, &|r| self.map_css(r)))
                     .filter(|n| *n != old)
                     .map(Some),
                 Syntax::Refresh => self.refresh(&old),
@@ -438,7 +454,7 @@ impl<'o> Rewriting<'o> {
         self.style.borrow_mut().push_str(chunk.as_str());
         if chunk.last_in_text_node() {
             let css = std::mem::take(&mut *self.style.borrow_mut());
-            let rewritten = rewrite_css(&css, &|r| self.map(r));
+            let rewritten = rewrite_css(&css, &|r| self.map_css(r));
             chunk.replace(&rewritten, ContentType::Html);
         } else {
             chunk.remove();

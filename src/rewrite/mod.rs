@@ -188,7 +188,8 @@ fn rewrite_stylesheet(
     let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
     let text = String::from_utf8_lossy(&bytes);
     let rewritten = rewrite_css(&text, &|r| {
-        let mapped = map_reference(options.map, &options.base, r, &unresolved, &spent);
+        let utf8 = encoding_rs::UTF_8;
+        let mapped = map_reference(options.map, &options.base, utf8, r, &unresolved, &spent);
         fenced_in_css(mapped, options.fence)
     });
     out.write_all(rewritten.as_bytes())
@@ -196,13 +197,15 @@ fn rewrite_stylesheet(
     Ok(unresolved.into_inner())
 }
 
-/// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
-/// know is noted in `unresolved`. A fragment stays on the new reference. `spent` counts the
+/// What a reference in a document at `base` becomes, its query written in `query_encoding`
+/// (see [`crate::extract::Base`]); an http(s) URL the mapping does not know is noted in
+/// `unresolved`. A fragment stays on the new reference. `spent` counts the
 /// replacements' bytes, up to [`MAX_REPLACEMENT_BYTES`] a document: past them, references
 /// are fenced.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
+    query_encoding: &'static encoding_rs::Encoding,
     value: &str,
     unresolved: &RefCell<Vec<Url>>,
     spent: &Cell<usize>,
@@ -216,7 +219,7 @@ fn map_reference(
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
         return Mapped::Leave;
     }
-    let Ok(mut url) = base.join(trimmed) else {
+    let Ok(mut url) = crate::extract::join_in(base, trimmed, query_encoding) else {
         return Mapped::Leave;
     };
     if !matches!(url.scheme(), "http" | "https") {
@@ -421,6 +424,32 @@ mod tests {
             decoded.contains("日本語") && decoded.contains("リンク"),
             "{decoded}"
         );
+    }
+
+    /// Offline, a link to what was not archived leads to the URL the live page's link led
+    /// to: on a Shift_JIS page, its query in Shift_JIS.
+    #[test]
+    fn unarchived_links_keep_the_query_encoding_of_their_page() {
+        let (text, _, _) = encoding_rs::SHIFT_JIS.encode(
+            "<a href=\"/search/?keyword=東京&amp;iref=tag\">東京</a><a href=\"/x?q=東\">x</a>",
+        );
+        let options = HtmlOptions {
+            base: Url::parse("https://www.asahi.example/articles/a.html").unwrap(),
+            map: &|url: &Url| (url.query() == Some("q=%93%8C")).then(|| "x.html".to_string()),
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence: true,
+            sprites: None,
+        };
+        let (out, _) = rewrite_html(&text, encoding_rs::SHIFT_JIS, &options).unwrap();
+        let (out, _, _) = encoding_rs::SHIFT_JIS.decode(&out);
+        for expected in [
+            r#"href="https://www.asahi.example/search/?keyword=%93%8C%8B%9E&amp;iref=tag""#,
+            r#"href="x.html""#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
     }
 
     #[test]
