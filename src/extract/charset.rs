@@ -14,16 +14,27 @@ use super::references::attribute;
 /// The encoding of a document, told from its start (`prefix`: the whole document, or its
 /// first megabyte or so; a prefix cut inside a character is still UTF-8).
 pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {
-    let declared = content_type
-        .and_then(charset_param)
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
-    declared
-        .or_else(|| Encoding::for_bom(prefix).map(|(e, _)| e))
-        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
+    header_encoding(content_type)
+        .or_else(|| document_encoding(prefix))
         .unwrap_or_else(|| match std::str::from_utf8(prefix) {
             Err(e) if e.error_len().is_some() => encoding_rs::WINDOWS_1252,
             _ => encoding_rs::UTF_8,
         })
+}
+
+/// The encoding the `charset` of a `Content-Type` names.
+pub fn header_encoding(content_type: Option<&str>) -> Option<&'static Encoding> {
+    content_type
+        .and_then(charset_param)
+        .and_then(|label| Encoding::for_label(label.as_bytes()))
+}
+
+/// The encoding a document declares itself, by a byte-order mark or a `<meta>` in its
+/// first 1024 bytes: what a browser opening it from a file, with no header, goes by.
+pub fn document_encoding(prefix: &[u8]) -> Option<&'static Encoding> {
+    Encoding::for_bom(prefix)
+        .map(|(e, _)| e)
+        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
 }
 
 /// The document as bytes lol_html can parse, and their encoding: as they are in an

@@ -50,8 +50,24 @@ pub fn rewrite_html_stream(
     encoding: AsciiCompatibleEncoding,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
+    rewrite_page_stream(src, out, encoding, options, false)
+}
+
+/// As [`rewrite_html_stream`]; behind the fence, `declare_charset` puts a `<meta charset>`
+/// naming `encoding` first, with the offline copy's policy.
+pub(super) fn rewrite_page_stream(
+    src: &mut dyn BufRead,
+    out: &mut dyn Write,
+    encoding: AsciiCompatibleEncoding,
+    options: &HtmlOptions<'_>,
+    declare_charset: bool,
+) -> Result<Vec<Url>, RewriteError> {
     let base = Base::of_document(&options.base, encoding.into());
-    let rewriting = Rewriting::new(options, base, 0);
+    let mut rewriting = Rewriting::new(options, base, 0);
+    if declare_charset {
+        let name = <&encoding_rs::Encoding>::from(encoding).name();
+        rewriting.head = format!("<meta charset=\"{name}\">{OFFLINE_POLICY}");
+    }
     rewriting.run(src, out, encoding)?;
     Ok(rewriting.unresolved.into_inner())
 }
@@ -65,6 +81,9 @@ struct Rewriting<'o> {
     spent: Cell<usize>,
     style: RefCell<String>,
     noscript: RefCell<String>,
+    /// What the offline copy puts first in the document: its CSP `<meta>`, and its charset
+    /// where only the HTTP header declared it.
+    head: String,
     /// Whether the offline copy's CSP `<meta>` is in place.
     policy_placed: std::cell::Cell<bool>,
     /// The sprites put into this document so far, by URL.
@@ -103,6 +122,7 @@ impl<'o> Rewriting<'o> {
             spent: Cell::default(),
             style: RefCell::default(),
             noscript: RefCell::default(),
+            head: OFFLINE_POLICY.to_string(),
             policy_placed: std::cell::Cell::default(),
             sprites: RefCell::default(),
             depth,
@@ -306,13 +326,13 @@ impl<'o> Rewriting<'o> {
         let placed = self.policy_placed.get();
         if self.options.fence && self.depth == 0 && !placed && !chunk.as_str().trim().is_empty() {
             self.policy_placed.set(true);
-            chunk.before(OFFLINE_POLICY, ContentType::Html);
+            chunk.before(&self.head, ContentType::Html);
         }
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
         if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
-            place_policy(el);
+            place_policy(el, &self.head);
         }
         // Each reference looks its element's attributes up, so thousands of them on one tag
         // (which no real page has) would cost their square: the tag goes, its content stays.
@@ -500,11 +520,11 @@ impl<'o> Rewriting<'o> {
 /// first element of a page with neither (where the parser puts it into the implied head).
 const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline'; script-src 'none'; worker-src 'none'; form-action 'none'; base-uri 'none'\">";
 
-fn place_policy(first: &mut Element<'_, '_>) {
+fn place_policy(first: &mut Element<'_, '_>, head: &str) {
     if matches!(first.tag_name().as_str(), "html" | "head") {
-        first.prepend(OFFLINE_POLICY, ContentType::Html);
+        first.prepend(head, ContentType::Html);
     } else {
-        first.before(OFFLINE_POLICY, ContentType::Html);
+        first.before(head, ContentType::Html);
     }
 }
 

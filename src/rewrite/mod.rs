@@ -22,8 +22,10 @@ use url::Url;
 pub use css::rewrite_css;
 pub use html::{rewrite_html, rewrite_html_stream};
 
+use html::rewrite_page_stream;
+
 use crate::content::{ContentKind, decode_content, decoding_reader};
-use crate::extract::html_encoding;
+use crate::extract::{document_encoding, header_encoding, html_encoding};
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
@@ -155,9 +157,15 @@ fn rewrite_page(
     body.take(ENCODING_PREFIX)
         .read_to_end(&mut prefix)
         .map_err(RewriteError::Read)?;
-    let encoding = html_encoding(&prefix, content_type);
-    let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
-        .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
+    let declared = html_encoding(&prefix, content_type);
+    let encoding = lol_html::AsciiCompatibleEncoding::new(declared);
+    // Opened from a file, a page has no header: the offline copy declares the encoding only
+    // the header did, or a browser would guess it (a short Shift_JIS page reads as
+    // windows-1252).
+    let declare_charset = options.fence
+        && encoding.is_some()
+        && header_encoding(content_type).is_some_and(|h| document_encoding(&prefix) != Some(h));
+    let encoding = encoding.unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
     let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
     // The offline copy (the fenced rewrite) is built once, in the background, and takes the
     // time to rewrite a page whole, in bounded memory; replay answers a request, and bounds it.
@@ -166,8 +174,8 @@ fn rewrite_page(
     } else {
         MAX_REWRITTEN_HTML
     };
-    let unresolved = rewrite_html_stream(&mut (&mut src).take(limit), out, encoding, options)?;
-    Ok(unresolved)
+    let mut src = (&mut src).take(limit);
+    rewrite_page_stream(&mut src, out, encoding, options, declare_charset)
 }
 
 /// A stylesheet, whose references resolve against its own URL; one too large to be a real
@@ -874,6 +882,56 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             assert!(out.contains("form-action 'none'"), "{out}");
         }
         assert!(!rewrite_with("<p>x", &through, false).contains("Content-Security-Policy"));
+    }
+
+    /// Opened from a file, a page has no header: the offline copy declares the charset only
+    /// the header declared, so the browser does not guess it.
+    #[test]
+    fn fenced_pages_declare_the_charset_only_their_header_declared() {
+        let offline = |page: &str, content_type: &str, fence: bool| {
+            let (bytes, _, _) = encoding_rs::EUC_JP.encode(page);
+            let options = HtmlOptions {
+                base: Url::parse("https://www.chiho-shimbun.example/a.html").unwrap(),
+                map: &local,
+                keep_original: false,
+                promote_lazy: true,
+                banner: None,
+                fence,
+                sprites: None,
+            };
+            let mut out = Vec::new();
+            let kind = ContentKind::Html;
+            rewrite_document(
+                kind,
+                &mut &bytes[..],
+                &mut out,
+                Some(content_type),
+                &options,
+            )
+            .unwrap();
+            encoding_rs::EUC_JP.decode(&out).0.into_owned()
+        };
+        let page = "<html><head><title>予算案</title></head><body><p>知事</p>";
+        let out = offline(page, "text/html; charset=EUC-JP", true);
+        assert!(
+            out.starts_with(
+                r#"<html><meta charset="EUC-JP"><meta http-equiv="Content-Security-Policy""#
+            ),
+            "{out}"
+        );
+        assert!(out.contains("<title>予算案</title>"), "{out}");
+        for (page, content_type, fence) in [
+            (page, "text/html; charset=EUC-JP", false),
+            (page, "text/html", true),
+            (
+                "<meta charset=euc-jp><title>予算案</title>",
+                "text/html; charset=EUC-JP",
+                true,
+            ),
+        ] {
+            let out = offline(page, content_type, fence);
+            assert!(!out.contains(r#"<meta charset="EUC-JP">"#), "{out}");
+        }
     }
 
     #[test]
