@@ -25,7 +25,7 @@ use encoding_rs::Encoding;
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-pub use charset::{document_encoding, header_encoding, html_encoding};
+pub use charset::{css_text, document_encoding, header_encoding, html_encoding};
 pub use css::{CssReference, CssSyntax, css_references, css_urls};
 pub use references::{LAZY_SRC, LAZY_SRCSET, refresh_url, srcset_urls};
 use references::{Syntax, attribute};

@@ -25,7 +25,7 @@ pub use html::{rewrite_html, rewrite_html_stream};
 use html::rewrite_page_stream;
 
 use crate::content::{ContentKind, decode_content, decoding_reader};
-use crate::extract::{document_encoding, header_encoding, html_encoding};
+use crate::extract::{css_text, document_encoding, header_encoding, html_encoding};
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
@@ -136,7 +136,7 @@ pub fn rewrite_document(
 ) -> Result<Vec<Url>, RewriteError> {
     match kind {
         ContentKind::Html => rewrite_page(body, out, content_type, options),
-        ContentKind::Css => rewrite_stylesheet(body, out, options),
+        ContentKind::Css => rewrite_stylesheet(body, out, content_type, options),
         _ => copy(body, out).map(|()| Vec::new()),
     }
 }
@@ -178,11 +178,12 @@ fn rewrite_page(
     rewrite_page_stream(&mut src, out, encoding, options, declare_charset)
 }
 
-/// A stylesheet, whose references resolve against its own URL; one too large to be a real
-/// one is copied as it is.
+/// A stylesheet, whose references resolve against its own URL, read and written back in its
+/// own encoding ([`css_text`]); one too large to be a real one is copied as it is.
 fn rewrite_stylesheet(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
+    content_type: Option<&str>,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
     let mut bytes = Vec::new();
@@ -194,13 +195,13 @@ fn rewrite_stylesheet(
         return copy(body, out).map(|()| Vec::new());
     }
     let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
-    let text = String::from_utf8_lossy(&bytes);
+    let (text, encoding) = css_text(&bytes, content_type);
     let rewritten = rewrite_css(&text, &|r| {
         let utf8 = encoding_rs::UTF_8;
         let mapped = map_reference(options.map, &options.base, utf8, r, &unresolved, &spent);
         fenced_in_css(mapped, options.fence)
     });
-    out.write_all(rewritten.as_bytes())
+    out.write_all(&encoding.encode(&rewritten).0)
         .map_err(RewriteError::Write)?;
     Ok(unresolved.into_inner())
 }
@@ -686,6 +687,33 @@ p{background:url('https://ads.test/p.png') no-repeat}</style>"#,
         );
         let (page, _) = run(ContentKind::Html, "<img src=/a.jpg>");
         assert_eq!(page, r#"<img src="local/a.jpg">"#);
+    }
+
+    /// A stylesheet is read and written back in its own encoding: a Shift_JIS `能` does not
+    /// escape the quote after it and hide the rule that follows, and bytes of an encoding
+    /// nothing declares come back as they were.
+    #[test]
+    fn stylesheets_are_rewritten_in_their_own_encoding() {
+        let options = stylesheet_options(true);
+        let run = |body: &[u8], content_type| {
+            let mut out = Vec::new();
+            let kind = ContentKind::Css;
+            rewrite_document(kind, &mut &body[..], &mut out, content_type, &options).unwrap();
+            out
+        };
+        let css = "@charset \"Shift_JIS\";.new:after{content:\"新機能\"}.logo{background:url(../img/logo.png)}";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(css);
+        let expected = css.replace("url(../img/logo.png)", "url(\"local/img/logo.png\")");
+        let expected = encoding_rs::SHIFT_JIS.encode(&expected).0.into_owned();
+        assert_eq!(run(&sjis, None), expected);
+        let rule = b"@charset \"Shift_JIS\";".len();
+        let header = Some("text/css; charset=shift_jis");
+        assert_eq!(run(&sjis[rule..], header), expected[rule..]);
+        let latin1 = b"p:before{content:\"\xe9\xa7\"} a{background:url(/a.png)}";
+        assert_eq!(
+            run(latin1, Some("text/css")),
+            b"p:before{content:\"\xe9\xa7\"} a{background:url(\"local/a.png\")}"
+        );
     }
 
     /// Every reference a hostile page can hide, each pointing at a stand-in live host.
