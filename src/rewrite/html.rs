@@ -658,25 +658,36 @@ fn fence_scripts(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
             }
         }
         "link" => apply_onload(el, changes),
-        "html" | "body" => {
-            // Pages mark `no-js` until their scripts run; the still copy looks as the page
-            // did once they had.
-            let class = attribute(el, "class").unwrap_or_default();
-            if class.split_ascii_whitespace().any(|c| c == "no-js") {
-                let new: Vec<&str> = class
-                    .split_ascii_whitespace()
-                    .map(|c| if c == "no-js" { "js" } else { c })
-                    .collect();
-                changes.push(Change {
-                    attr: "class".to_string(),
-                    old: class.clone(),
-                    new: Some(new.join(" ")),
-                    keep: Keep::No,
-                });
-            }
-        }
         _ => {}
     }
+    classes_after_scripts(el, changes);
+}
+
+/// The classes scripts would have left: pages mark `no-js` on `<html>` or `<body>` until
+/// their scripts run, and lazysizes, the most used lazy loader, hides what it has not loaded
+/// (its recommended `.lazyload{opacity:0}`) until it marks it `lazyloaded`. The still copy
+/// looks as the page did once they had run.
+fn classes_after_scripts(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    let Some(class) = attribute(el, "class") else {
+        return;
+    };
+    let root = matches!(el.tag_name().as_str(), "html" | "body");
+    let after = |c| match c {
+        "no-js" if root => "js",
+        "lazyload" => "lazyloaded",
+        c => c,
+    };
+    if class.split_ascii_whitespace().all(|c| after(c) == c) {
+        return;
+    }
+    let new: Vec<&str> = class.split_ascii_whitespace().map(after).collect();
+    let new = new.join(" ");
+    changes.push(Change {
+        attr: "class".to_string(),
+        old: class,
+        new: Some(new),
+        keep: Keep::No,
+    });
 }
 
 /// A web app manifest: fetched with CORS, which a file cannot answer, and nothing a page

@@ -528,7 +528,8 @@ mod tests {
         assert_eq!(run(&once), once);
     }
 
-    /// Offline, no script runs or is fetched, and no CORS load of a local file fails.
+    /// Offline, no script runs or is fetched, no CORS load of a local file fails, and classes
+    /// are as scripts would have left them.
     #[test]
     fn offline_scripts_are_data_and_local_loads_are_plain() {
         let out = rewrite_with(
@@ -536,12 +537,15 @@ mod tests {
 <script type="module">import "/m.js"</script><script type="application/ld+json">{"a":1}</script>
 <link rel=modulepreload href="/m.js"><link rel=preload as=script href="/app.js">
 <link rel=preload as=image imagesrcset="/hero.jpg 1x, /hero2.jpg 2x" href="/hero.jpg" crossorigin>
-<link rel=stylesheet href="/s.css" integrity="sha384-x" crossorigin=anonymous>"#,
+<link rel=stylesheet href="/s.css" integrity="sha384-x" crossorigin=anonymous>
+<img class="lazyload fade" data-src="/l.jpg"><p class="no-js lazyloaded">"#,
             &local,
             true,
         );
         for expected in [
             r#"<html class="js">"#,
+            r#"<img class="lazyloaded fade" data-src="local/l.jpg" src="local/l.jpg">"#,
+            r#"<p class="no-js lazyloaded">"#,
             r#"<script src="local/app.js" async type="text/x-cairn-disabled">"#,
             r#"<script type="text/x-cairn-disabled" data-cairn-original-type="module">"#,
             r#"<script type="application/ld+json">"#,
@@ -553,9 +557,16 @@ mod tests {
         }
         assert!(out.contains("script-src 'none'"), "{out}");
         assert_eq!(out.matches("text/x-cairn-disabled").count(), 3, "{out}");
-        // Replay runs what the page runs.
-        let replayed = rewrite_with(r#"<script src="/app.js"></script>"#, &local, false);
-        assert_eq!(replayed, r#"<script src="local/app.js"></script>"#);
+        // Replay runs what the page runs, lazysizes with it.
+        let replayed = rewrite_with(
+            r#"<script src="/app.js"></script><img class=lazyload src=/l.jpg>"#,
+            &local,
+            false,
+        );
+        assert_eq!(
+            replayed,
+            r#"<script src="local/app.js"></script><img class=lazyload src="local/l.jpg">"#
+        );
     }
 
     /// What a stylesheet's `onload` sets is set; the manifest is not fetched.
