@@ -73,7 +73,8 @@ class DevToolsError(Exception):
 
 
 IMAGES = ("JSON.stringify(Array.from(document.images).map(i => "
-          "({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))")
+          "({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth, "
+          "visible: i.checkVisibility({opacityProperty: true, visibilityProperty: true})})))")
 
 # What a reader sees of the document beyond its images: its title, the encoding it was read
 # in, and where each of its links leads.

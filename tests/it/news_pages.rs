@@ -261,6 +261,8 @@ pub(crate) struct Seen {
     pub(crate) failed: Vec<String>,
     /// `(src, naturalWidth)` of every `<img>`.
     pub(crate) images: Vec<(String, u64)>,
+    /// Whether each `<img>` can be seen: displayed, not hidden, not transparent.
+    pub(crate) visible: Vec<bool>,
     pub(crate) title: String,
     /// The encoding the document was read in (`document.characterSet`).
     pub(crate) charset: String,
@@ -306,6 +308,12 @@ pub(crate) fn open_in_chromium(
                     let src = i["src"].as_str().unwrap_or_default().to_string();
                     (src, i["naturalWidth"].as_u64().unwrap_or(0))
                 })
+                .collect(),
+            visible: page["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["visible"].as_bool().unwrap_or(false))
                 .collect(),
             title: page["title"].as_str().unwrap_or_default().to_string(),
             charset: page["charset"].as_str().unwrap_or_default().to_string(),

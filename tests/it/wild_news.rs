@@ -327,6 +327,7 @@ const LOADER: &str = r#"(function () {
     if (bg) el.style.backgroundImage = bg.indexOf('url(') >= 0 ? bg : 'url("' + bg + '")';
     var poster = el.getAttribute('data-poster');
     if (poster) el.poster = poster;
+    el.className = el.className.replace(/\blazyload\b/, 'lazyloaded');
   }
   // The BBC's delayed images: an empty div its script replaces with an image.
   function delayed(div) {
@@ -998,7 +999,7 @@ fn stylesheet(host: &str, path: &str) -> Option<&'static str> {
             "@font-face{font-family:ReithSans;src:url(/fonts/reith/2.512/BBCReithSans_W_Rg.woff2) format(\"woff2\"),url(/fonts/reith/2.512/BBCReithSans_W_Rg.woff) format(\"woff\");font-display:swap}\nbody{font-family:ReithSans,Helvetica,Arial,sans-serif}"
         }
         ("www.spiegel.example", "/public/spon/generated/web/css/style.a1b2c3d4.css") => {
-            "@charset \"UTF-8\";\n@import url(\"components/teaser.css\");\n@font-face{font-family:SpiegelSans;src:url(../../../fonts/SpiegelSans-Regular.woff2) format(\"woff2\"),url(../../../fonts/SpiegelSans-Regular.woff) format(\"woff\");font-weight:400;font-display:swap}\n@font-face{font-family:SpiegelSerifText;src:url('../../../fonts/SpiegelSerifText-Regular.woff2') format('woff2');font-display:swap}\nbody{font-family:SpiegelSans,Arial,sans-serif}.RichText p{font-family:SpiegelSerifText,Georgia,serif}\n.paywall-badge{display:inline-block;width:20px;height:20px;background:url(../../../images/icons/paywall-badge.svg) no-repeat}"
+            "@charset \"UTF-8\";\n@import url(\"components/teaser.css\");\n.lazyload,.lazyloading{opacity:0}.lazyloaded{opacity:1;transition:opacity .3s}\n@font-face{font-family:SpiegelSans;src:url(../../../fonts/SpiegelSans-Regular.woff2) format(\"woff2\"),url(../../../fonts/SpiegelSans-Regular.woff) format(\"woff\");font-weight:400;font-display:swap}\n@font-face{font-family:SpiegelSerifText;src:url('../../../fonts/SpiegelSerifText-Regular.woff2') format('woff2');font-display:swap}\nbody{font-family:SpiegelSans,Arial,sans-serif}.RichText p{font-family:SpiegelSerifText,Georgia,serif}\n.paywall-badge{display:inline-block;width:20px;height:20px;background:url(../../../images/icons/paywall-badge.svg) no-repeat}"
         }
         ("www.spiegel.example", "/public/spon/generated/web/css/components/teaser.css") => {
             ".teaser-bg{display:block;height:40px;background-image:url(../../../../images/teaser-bg.png)}"
@@ -1355,14 +1356,21 @@ fn compare(page: &WildPage, live: &Seen, offline: &Seen, root: &Path) -> Vec<Str
     }
 
     // Image by image: the offline copy may pick another `srcset` candidate, but shows each
-    // image the page showed.
+    // image the page showed, and lets it be seen.
     if live.images.len() == offline.images.len() {
-        for ((live_src, live_width), (offline_src, offline_width)) in
-            live.images.iter().zip(&offline.images)
+        for (i, ((live_src, live_width), (offline_src, offline_width))) in
+            live.images.iter().zip(&offline.images).enumerate()
         {
-            if *live_width > 0 && !live_src.starts_with("data:") && *offline_width == 0 {
+            if *live_width == 0 || live_src.starts_with("data:") {
+                continue;
+            }
+            if *offline_width == 0 {
                 problems.push(format!(
                     "{live_src} shown live, not offline ({offline_src:?})"
+                ));
+            } else if live.visible[i] && !offline.visible[i] {
+                problems.push(format!(
+                    "{live_src} seen live, hidden offline ({offline_src:?})"
                 ));
             }
         }
