@@ -8,12 +8,13 @@ Chromium is started with the flags that keep it from reaching out (no background
 a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
 every request the page attempts is listed, whatever its scheme, with every load that failed
 (refused, blocked by a policy, not found), and every <img> is reported with its naturalWidth
-after the load event, the page scrolled to its end and a wait for late requests.
+after the load event, the page scrolled to its end and back, and a wait for late requests.
 
 `--visit URL` opens another page afterwards, in the same tab and profile (what the first page
 left behind, service workers and storage, is still there); the images and the screenshot are
-the last page's, and "pages" reports each page's own requests, failures and images. `--eval EXPRESSION` evaluates JavaScript in the last page (a promise is
-awaited); its values are reported in order as "evals".
+the last page's, and "pages" reports each page's own requests, failures and images, and its
+title, charset and links' targets. `--eval EXPRESSION` evaluates JavaScript in the last page
+(a promise is awaited); its values are reported in order as "evals".
 
 `--map HOST=PORT` lets the browser reach HOST, and only it, at 127.0.0.1:PORT (a test's
 stand-in for the live site, its certificate from a test CA accepted): how the page looked live.
@@ -72,7 +73,13 @@ class DevToolsError(Exception):
 
 
 IMAGES = ("JSON.stringify(Array.from(document.images).map(i => "
-          "({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth})))")
+          "({src: i.currentSrc || i.src, complete: i.complete, naturalWidth: i.naturalWidth, "
+          "visible: i.checkVisibility({opacityProperty: true, visibilityProperty: true})})))")
+
+# What a reader sees of the document beyond its images: its title, the encoding it was read
+# in, and where each of its links leads.
+DOCUMENT = ("JSON.stringify({title: document.title, charset: document.characterSet, "
+            "links: Array.from(document.links).map(a => a.href)})")
 
 
 async def check(url, screenshot, visits=(), evals=(), mapped=()):
@@ -144,15 +151,22 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
                         if not more["result"].get("value"):
                             break
                         await asyncio.sleep(0.05)
+                    # Back to the top: a lazy image there that the first screens scrolled past
+                    # before the browser started it is started now.
+                    await call("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"},
+                               session=session)
                 except DevToolsError:
                     pass  # the page navigated away (a refresh) while it was scrolled
                 # Let lazy loaders and late requests run.
                 await asyncio.sleep(1.5)
                 result = await call("Runtime.evaluate", {"expression": IMAGES,
                                                          "returnByValue": True}, session=session)
+                document = await call("Runtime.evaluate", {"expression": DOCUMENT,
+                                                           "returnByValue": True}, session=session)
                 pages.append({"url": page, "requests": requests[first_request:],
                               "failed": failed[first_failure:],
-                              "images": json.loads(result["result"]["value"])})
+                              "images": json.loads(result["result"]["value"]),
+                              **json.loads(document["result"]["value"])})
             values = []
             for expression in evals:
                 result = await call("Runtime.evaluate", {

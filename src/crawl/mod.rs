@@ -676,7 +676,7 @@ fn extract_links(exchange: &Exchange) -> (Vec<extract::Link>, Option<String>, bo
     };
     let cut = body.len() as u64 >= MAX_PARSED_BYTES;
     if kind == ContentKind::Css {
-        let text = String::from_utf8_lossy(&body);
+        let (text, _) = extract::css_text(&body, exchange.content_type());
         return (extract::css(&text, &exchange.url), None, cut);
     }
     // An SVG document's references are written as in SVG inside a page, which the page

@@ -14,16 +14,67 @@ use super::references::attribute;
 /// The encoding of a document, told from its start (`prefix`: the whole document, or its
 /// first megabyte or so; a prefix cut inside a character is still UTF-8).
 pub fn html_encoding(prefix: &[u8], content_type: Option<&str>) -> &'static Encoding {
-    let declared = content_type
-        .and_then(charset_param)
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
-    declared
-        .or_else(|| Encoding::for_bom(prefix).map(|(e, _)| e))
-        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
+    header_encoding(content_type)
+        .or_else(|| document_encoding(prefix))
         .unwrap_or_else(|| match std::str::from_utf8(prefix) {
             Err(e) if e.error_len().is_some() => encoding_rs::WINDOWS_1252,
             _ => encoding_rs::UTF_8,
         })
+}
+
+/// The encoding the `charset` of a `Content-Type` names.
+pub fn header_encoding(content_type: Option<&str>) -> Option<&'static Encoding> {
+    content_type
+        .and_then(charset_param)
+        .and_then(|label| Encoding::for_label(label.as_bytes()))
+}
+
+/// The encoding a document declares itself, by a byte-order mark or a `<meta>` in its
+/// first 1024 bytes: what a browser opening it from a file, with no header, goes by.
+pub fn document_encoding(prefix: &[u8]) -> Option<&'static Encoding> {
+    Encoding::for_bom(prefix)
+        .map(|(e, _)| e)
+        .or_else(|| meta_charset(&prefix[..prefix.len().min(1024)]))
+}
+
+/// A stylesheet's text, and the encoding it was read in, as CSS Syntax decides it: a
+/// byte-order mark, the charset of the HTTP header, an `@charset` opening the file. A
+/// Shift_JIS stylesheet read as UTF-8 loses more than its characters: `能` ends in the byte
+/// of `\`, which escapes a string's closing quote and swallows the rules after it. Without a
+/// declaration a browser goes by the referring page's encoding, which a stylesheet alone does
+/// not tell: bytes that are not UTF-8 are then read as x-user-defined, each a character of its
+/// own, so that writing the text back in the same encoding gives them back as they were.
+pub fn css_text<'b>(
+    bytes: &'b [u8],
+    content_type: Option<&str>,
+) -> (Cow<'b, str>, &'static Encoding) {
+    let encoding = Encoding::for_bom(bytes)
+        .map(|(e, _)| e)
+        .or_else(|| header_encoding(content_type))
+        .or_else(|| at_charset(bytes))
+        .unwrap_or_else(|| match std::str::from_utf8(bytes) {
+            Ok(_) => encoding_rs::UTF_8,
+            Err(_) => encoding_rs::X_USER_DEFINED,
+        });
+    (encoding.decode_without_bom_handling(bytes).0, encoding)
+}
+
+/// The encoding an `@charset "...";` opening a stylesheet names, read as CSS Syntax reads it
+/// (those exact bytes, nothing before them); a UTF-16 one reads as UTF-8.
+fn at_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let rest = bytes.strip_prefix(b"@charset \"")?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    if rest.get(end + 1) != Some(&b';') {
+        return None;
+    }
+    let encoding = Encoding::for_label(&rest[..end])?;
+    Some(
+        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            encoding_rs::UTF_8
+        } else {
+            encoding
+        },
+    )
 }
 
 /// The document as bytes lol_html can parse, and their encoding: as they are in an
@@ -87,6 +138,34 @@ fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stylesheets_read_by_bom_then_header_then_at_charset() {
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS
+            .encode("@charset \"sjis\";a:after{content:\"能\"}b{background:url(b.png)}");
+        let (text, encoding) = css_text(&sjis, Some("text/css"));
+        assert_eq!(encoding, encoding_rs::SHIFT_JIS);
+        assert_eq!(crate::extract::css_urls(&text), ["b.png"]);
+        let euc = Some("text/css; charset=euc-jp");
+        assert_eq!(css_text(&sjis, euc).1, encoding_rs::EUC_JP);
+        assert_eq!(
+            css_text(b"\xef\xbb\xbf@charset \"sjis\";", euc).1,
+            encoding_rs::UTF_8
+        );
+        assert_eq!(
+            css_text(b"@charset \"utf-16le\";", None).1,
+            encoding_rs::UTF_8
+        );
+        assert_eq!(css_text(b" @charset \"sjis\";", None).1, encoding_rs::UTF_8);
+        assert_eq!(
+            css_text("a{content:\"能\"}".as_bytes(), None).1,
+            encoding_rs::UTF_8
+        );
+        assert_eq!(
+            css_text(b"a{content:\"\x94\\\"}", None).1,
+            encoding_rs::X_USER_DEFINED
+        );
+    }
 
     #[test]
     fn declared_then_bom_then_meta_then_utf8_then_windows_1252() {

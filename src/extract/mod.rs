@@ -21,10 +21,11 @@ pub mod references;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
+use encoding_rs::Encoding;
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element, text};
 use url::Url;
 
-pub use charset::html_encoding;
+pub use charset::{css_text, document_encoding, header_encoding, html_encoding};
 pub use css::{CssReference, CssSyntax, css_references, css_urls};
 pub use references::{LAZY_SRC, LAZY_SRCSET, refresh_url, srcset_urls};
 use references::{Syntax, attribute};
@@ -64,8 +65,8 @@ pub struct Page {
 }
 
 impl Page {
-    fn push(&mut self, base: &Url, value: &str, kind: LinkKind, context: &str) {
-        if let Some(url) = resolve(base, value) {
+    fn push(&mut self, url: Option<Url>, kind: LinkKind, context: &str) {
+        if let Some(url) = url {
             let link = Link {
                 url,
                 kind,
@@ -80,38 +81,91 @@ impl Page {
 
 /// The links and title of an HTML document fetched from `url`.
 pub fn html(body: &[u8], content_type: Option<&str>, url: &Url) -> Page {
-    let encoding = html_encoding(body, content_type);
-    let (bytes, encoding) = charset::parseable(body, encoding);
+    let declared = html_encoding(body, content_type);
+    let (bytes, encoding) = charset::parseable(body, declared);
     let mut page = Page::default();
-    read_markup(&bytes, encoding, Base::new(url), 0, &mut page);
+    let base = Base::of_document(url, declared);
+    read_markup(&bytes, encoding, base, 0, &mut page);
     page
 }
 
 /// Where relative references resolve: the document's URL until the first `<base href>`, and
-/// that base from then on (browsers honour only the first).
+/// that base from then on (browsers honour only the first). An HTML attribute's URL writes
+/// its query in the document's encoding (HTML standard, "encoding-parsing a URL"): on a Big5
+/// page, `?q=蒲亭` asks for the Big5 bytes, as a browser does; CSS asks in UTF-8.
 #[derive(Debug, Clone)]
 pub struct Base {
     pub url: Url,
     moved: bool,
+    query_encoding: &'static Encoding,
 }
 
 impl Base {
+    /// The base of a UTF-8 document.
     pub fn new(url: &Url) -> Base {
+        Base::of_document(url, encoding_rs::UTF_8)
+    }
+
+    /// The base of a document in `encoding` (UTF-16 documents ask in UTF-8).
+    pub fn of_document(url: &Url, encoding: &'static Encoding) -> Base {
         Base {
             url: url.clone(),
             moved: false,
+            query_encoding: encoding.output_encoding(),
         }
+    }
+
+    /// The base a document held in this one's attribute (`srcdoc`, a `data:` frame) starts
+    /// from: the same URL, in UTF-8, as such a document is.
+    pub fn for_nested(&self) -> Base {
+        Base {
+            query_encoding: encoding_rs::UTF_8,
+            ..self.clone()
+        }
+    }
+
+    /// The encoding an HTML attribute's URL writes its query in.
+    pub fn query_encoding(&self) -> &'static Encoding {
+        self.query_encoding
+    }
+
+    /// A reference in an HTML attribute, resolved as the document's browser resolves it.
+    pub fn join(&self, reference: &str) -> Result<Url, url::ParseError> {
+        join_in(&self.url, reference, self.query_encoding)
+    }
+
+    /// As [`Base::join`], an absolute http(s) URL without its fragment; `None` for anything
+    /// else.
+    pub fn resolve(&self, reference: &str) -> Option<Url> {
+        absolute(reference, |r| self.join(r))
     }
 
     /// Takes a `<base href>` value, if it is the first.
     pub fn set(&mut self, href: &str) {
         if !self.moved
-            && let Ok(url) = self.url.join(href.trim())
+            && let Ok(url) = self.join(href.trim())
         {
             self.url = url;
             self.moved = true;
         }
     }
+}
+
+/// `reference` resolved against `base`, its query written in `encoding`.
+pub fn join_in(
+    base: &Url,
+    reference: &str,
+    encoding: &'static Encoding,
+) -> Result<Url, url::ParseError> {
+    if encoding == encoding_rs::UTF_8 {
+        return base.join(reference);
+    }
+    // What the encoding cannot hold it writes as a character reference, as browsers do.
+    let encode: &dyn Fn(&str) -> std::borrow::Cow<'_, [u8]> = &|text| encoding.encode(text).0;
+    Url::options()
+        .base_url(Some(base))
+        .encoding_override(Some(encode))
+        .parse(reference)
 }
 
 /// Reads a document's references into `page`; `<noscript>` text is read the same way, up to
@@ -192,21 +246,21 @@ impl Reading {
             match reference.syntax {
                 Syntax::Url => match references::data_url_document(&value) {
                     Some(document) => documents.push(document.text),
-                    None => page.push(&base.url, &value, kind, &context),
+                    None => page.push(base.resolve(&value), kind, &context),
                 },
                 Syntax::Srcset => {
                     for url in srcset_urls(&value) {
-                        page.push(&base.url, url, kind, &context);
+                        page.push(base.resolve(url), kind, &context);
                     }
                 }
                 Syntax::Style => {
                     for url in css_urls(&value) {
-                        page.push(&base.url, &url, kind, "@style");
+                        page.push(resolve(&base.url, &url), kind, "@style");
                     }
                 }
                 Syntax::Refresh => {
                     if let Some(url) = refresh_url(&value) {
-                        page.push(&base.url, url, kind, &context);
+                        page.push(base.resolve(url), kind, &context);
                     }
                 }
                 Syntax::Html => documents.push(value),
@@ -223,7 +277,7 @@ impl Reading {
     /// references resolve against the page's base, as a browser resolves them.
     fn nested(&self, markup: &str) {
         if self.depth < MAX_NESTED_DEPTH {
-            let base = self.base.borrow().clone();
+            let base = self.base.borrow().for_nested();
             let mut page = self.page.borrow_mut();
             let utf8 = AsciiCompatibleEncoding::utf_8();
             read_markup(markup.as_bytes(), utf8, base, self.depth + 1, &mut page);
@@ -252,7 +306,7 @@ impl Reading {
             let base = self.base.borrow();
             let mut page = self.page.borrow_mut();
             for url in css_urls(&css) {
-                page.push(&base.url, &url, LinkKind::Requisite, "style");
+                page.push(resolve(&base.url, &url), LinkKind::Requisite, "style");
             }
         }
     }
@@ -273,11 +327,19 @@ impl Reading {
 
 /// An absolute http(s) URL for a reference, without its fragment; `None` for anything else.
 pub fn resolve(base: &Url, reference: &str) -> Option<Url> {
+    absolute(reference, |r| base.join(r))
+}
+
+/// A reference `join`ed, if it is an http(s) URL, without its fragment.
+fn absolute(
+    reference: &str,
+    join: impl FnOnce(&str) -> Result<Url, url::ParseError>,
+) -> Option<Url> {
     let reference = reference.trim();
     if reference.is_empty() || reference.starts_with('#') {
         return None;
     }
-    let mut url = base.join(reference).ok()?;
+    let mut url = join(reference).ok()?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }
@@ -289,7 +351,7 @@ pub fn resolve(base: &Url, reference: &str) -> Option<Url> {
 pub fn css(text: &str, url: &Url) -> Vec<Link> {
     let mut page = Page::default();
     for reference in css_urls(text) {
-        page.push(url, &reference, LinkKind::Requisite, "css/url()");
+        page.push(resolve(url, &reference), LinkKind::Requisite, "css/url()");
     }
     page.links
 }
@@ -435,6 +497,31 @@ mod tests {
                 ["https://www.cna.com.tw/tag/%E8%92%B2%E4%BA%AD"],
                 "{label}"
             );
+        }
+    }
+
+    /// A browser writes an HTML attribute's query in the page's encoding, and CSS's, a
+    /// path's and a `srcdoc` document's in UTF-8: the crawl asks for what it would.
+    #[test]
+    fn queries_are_written_in_the_page_encoding_as_browsers_write_them() {
+        let source = "<meta charset=big5><a href=\"/search?q=蒲亭\">蒲亭</a><img srcset=\"/i?t=蒲 1x\">\
+            <a href=\"/tag/蒲亭\">t</a><div style=\"background:url(/bg?t=蒲)\"></div>\
+            <iframe srcdoc=\"<a href=/in?q=蒲>x</a>\"></iframe>";
+        let (bytes, _, _) = encoding_rs::BIG5.encode(source);
+        let p = html(
+            &bytes,
+            Some("text/html"),
+            &Url::parse("https://www.cna.com.tw/").unwrap(),
+        );
+        let all: Vec<&str> = p.links.iter().map(|l| l.url.as_str()).collect();
+        for expected in [
+            "https://www.cna.com.tw/search?q=%BBZ%ABF",
+            "https://www.cna.com.tw/i?t=%BBZ",
+            "https://www.cna.com.tw/tag/%E8%92%B2%E4%BA%AD",
+            "https://www.cna.com.tw/bg?t=%E8%92%B2",
+            "https://www.cna.com.tw/in?q=%E8%92%B2",
+        ] {
+            assert!(all.contains(&expected), "{expected} in {all:?}");
         }
     }
 

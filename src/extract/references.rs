@@ -174,7 +174,7 @@ fn lazy_background(attr: &str, el: &Element<'_, '_>) -> Option<(Syntax, Option<L
 }
 
 /// Whether an attribute value reads as a URL rather than a number, a word or a colour: one
-/// token, no parenthesis, with a scheme, a path, or a file name's extension.
+/// token, with a path, or a file name's extension.
 pub fn looks_like_a_url(value: &str) -> bool {
     let value = value.trim();
     let extension = value
@@ -184,10 +184,12 @@ pub fn looks_like_a_url(value: &str) -> bool {
         .is_some_and(|(_, e)| {
             (2..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphabetic())
         });
+    // A path may hold parentheses (thumbor's `filters:max_age(3600)/`); a colour without one
+    // (`rgba(0,0,0,.5)`) is no URL.
     !value.is_empty()
         && !value.starts_with('#')
-        && !value.contains(|c: char| c.is_whitespace() || c == '(')
-        && (value.contains('/') || extension)
+        && !value.contains(char::is_whitespace)
+        && (value.contains('/') || extension && !value.contains('('))
 }
 
 /// Elements whose lazy attributes are the image they show: `img`, `picture` sources, image

@@ -44,7 +44,8 @@ pub enum Scope {
 #[derive(Debug, Clone)]
 pub struct TrapBounds {
     pub max_url_length: usize,
-    /// A path segment repeated more than this many times (`/a/b/a/b/a/b/...`) is a trap.
+    /// Path segments repeated in a row more than this many times (`/a/b/a/b/a/b/a/b/...`)
+    /// are a trap.
     pub max_repeated_segment: usize,
     /// Distinct query strings admitted for one path (`calendar?month=...` forever).
     pub max_queries_per_path: usize,
@@ -301,18 +302,14 @@ impl Frontier {
         if url.as_str().len() > bounds.max_url_length {
             return Err(Refusal::Trap("URL too long"));
         }
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for segment in url
+        let segments: Vec<&str> = url
             .path_segments()
             .into_iter()
             .flatten()
             .filter(|s| !s.is_empty())
-        {
-            let n = counts.entry(segment).or_default();
-            *n += 1;
-            if *n > bounds.max_repeated_segment {
-                return Err(Refusal::Trap("path segment repeats"));
-            }
+            .collect();
+        if repeats_in_a_row(&segments) > bounds.max_repeated_segment {
+            return Err(Refusal::Trap("path segment repeats"));
         }
         Ok(())
     }
@@ -326,6 +323,26 @@ impl Frontier {
             Scope::Any => true,
         }
     }
+}
+
+/// The most times a run of path segments follows itself (`a/b/a/b/a/b/x`: 3), as a relative
+/// link followed from the page it leads to repeats it, over and over (Heritrix's pathological
+/// path rule). A segment repeated apart from itself is no trap: image services name crops
+/// that way (Le Monde's `/0/0/5000/3333/664/0/75/0/`).
+fn repeats_in_a_row(segments: &[&str]) -> usize {
+    let mut most = segments.len().min(1);
+    for period in 1..=segments.len() / 2 {
+        let mut run = 0;
+        for i in period..segments.len() {
+            if segments[i] == segments[i - period] {
+                run += 1;
+                most = most.max(run / period + 1);
+            } else {
+                run = 0;
+            }
+        }
+    }
+    most
 }
 
 /// The key two URLs share when they name the same resource: the url crate's normalized form
@@ -459,6 +476,17 @@ mod tests {
             ),
             Err(Refusal::Trap("path segment repeats"))
         );
+        assert_eq!(
+            f.add_link(
+                &t,
+                url("https://a.example/news/news/news/news/a.html"),
+                LinkKind::Navigation
+            ),
+            Err(Refusal::Trap("path segment repeats"))
+        );
+        // Apart from itself, a segment repeats as often as a URL likes: Le Monde's crops.
+        let crop = "https://img.lemde.example/2023/03/21/0/0/5000/3333/664/0/75/0/4f0_ap.jpg";
+        assert_eq!(f.add_link(&t, url(crop), LinkKind::Requisite), Ok(()));
         for month in 0..10 {
             let r = f.add_link(
                 &t,

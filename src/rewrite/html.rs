@@ -54,7 +54,24 @@ pub fn rewrite_html_stream(
     encoding: AsciiCompatibleEncoding,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
-    let rewriting = Rewriting::new(options, Base::new(&options.base), 0);
+    rewrite_page_stream(src, out, encoding, options, false)
+}
+
+/// As [`rewrite_html_stream`]; behind the fence, `declare_charset` puts a `<meta charset>`
+/// naming `encoding` first, with the offline copy's policy.
+pub(super) fn rewrite_page_stream(
+    src: &mut dyn BufRead,
+    out: &mut dyn Write,
+    encoding: AsciiCompatibleEncoding,
+    options: &HtmlOptions<'_>,
+    declare_charset: bool,
+) -> Result<Vec<Url>, RewriteError> {
+    let base = Base::of_document(&options.base, encoding.into());
+    let mut rewriting = Rewriting::new(options, base, 0);
+    if declare_charset {
+        let name = <&encoding_rs::Encoding>::from(encoding).name();
+        rewriting.head = format!("<meta charset=\"{name}\">{OFFLINE_POLICY}");
+    }
     rewriting.run(src, out, encoding)?;
     Ok(rewriting.unresolved.into_inner())
 }
@@ -68,6 +85,9 @@ struct Rewriting<'o> {
     spent: Cell<usize>,
     style: RefCell<String>,
     noscript: RefCell<String>,
+    /// What the offline copy puts first in the document: its CSP `<meta>`, and its charset
+    /// where only the HTTP header declared it.
+    head: String,
     /// Whether the offline copy's CSP `<meta>` is in place.
     policy_placed: std::cell::Cell<bool>,
     /// The sprites put into this document so far, by URL.
@@ -106,6 +126,7 @@ impl<'o> Rewriting<'o> {
             spent: Cell::default(),
             style: RefCell::default(),
             noscript: RefCell::default(),
+            head: OFFLINE_POLICY.to_string(),
             policy_placed: std::cell::Cell::default(),
             sprites: RefCell::default(),
             depth,
@@ -172,20 +193,35 @@ impl<'o> Rewriting<'o> {
         }
     }
 
+    /// A reference in an HTML attribute.
     fn mapped(&self, value: &str) -> Mapped {
+        let query_encoding = self.base.borrow().query_encoding();
+        self.mapped_in(value, query_encoding)
+    }
+
+    fn mapped_in(&self, value: &str, query_encoding: &'static encoding_rs::Encoding) -> Mapped {
         let base = self.base.borrow();
         map_reference(
             self.options.map,
             &base.url,
+            query_encoding,
             value,
             &self.unresolved,
             &self.spent,
         )
     }
 
-    /// A reference inside CSS or a `srcset`: its replacement, or `None` to leave it.
+    /// A reference in a `srcset`: its replacement, or `None` to leave it.
     fn map(&self, value: &str) -> Option<String> {
         fenced_in_css(self.mapped(value), self.options.fence)
+    }
+
+    /// A reference in CSS, whose query is UTF-8 whatever the page's encoding.
+    fn map_css(&self, value: &str) -> Option<String> {
+        fenced_in_css(
+            self.mapped_in(value, encoding_rs::UTF_8),
+            self.options.fence,
+        )
     }
 
     /// An attribute that is one reference: its new value, `Some(None)` to remove it (behind the
@@ -231,7 +267,7 @@ impl<'o> Rewriting<'o> {
     /// page's base, as a browser resolves it; one nested too deep, or that cannot be
     /// rewritten, is removed (`None`), so no depth hides a reference.
     fn nested(&self, markup: &str) -> Option<String> {
-        self.nested_at(markup, self.base.borrow().clone())
+        self.nested_at(markup, self.base.borrow().for_nested())
     }
 
     /// As [`Rewriting::nested`], its references resolving against `base`.
@@ -308,13 +344,13 @@ impl<'o> Rewriting<'o> {
         let placed = self.policy_placed.get();
         if self.options.fence && self.depth == 0 && !placed && !chunk.as_str().trim().is_empty() {
             self.policy_placed.set(true);
-            chunk.before(OFFLINE_POLICY, ContentType::Html);
+            chunk.before(&self.head, ContentType::Html);
         }
     }
 
     fn element(&self, el: &mut Element<'_, '_>) {
         if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
-            place_policy(el);
+            place_policy(el, &self.head);
         }
         // Each reference looks its element's attributes up, so thousands of them on one tag
         // (which no real page has) would cost their square: the tag goes, its content stays.
@@ -383,7 +419,7 @@ impl<'o> Rewriting<'o> {
                     None => self.map_attribute(&old, reference.link),
                 },
                 Syntax::Srcset => self.srcset(&old),
-                Syntax::Style => Some(rewrite_css(&old, &|r| self.map(r)))
+                Syntax::Style => Some(rewrite_css(&old, &|r| self.map_css(r)))
                     .filter(|n| *n != old)
                     .map(Some),
                 Syntax::Refresh => self.refresh(&old),
@@ -456,7 +492,7 @@ impl<'o> Rewriting<'o> {
         self.style.borrow_mut().push_str(chunk.as_str());
         if chunk.last_in_text_node() {
             let css = std::mem::take(&mut *self.style.borrow_mut());
-            let rewritten = rewrite_css(&css, &|r| self.map(r));
+            let rewritten = rewrite_css(&css, &|r| self.map_css(r));
             chunk.replace(&rewritten, ContentType::Html);
         } else {
             chunk.remove();
@@ -502,11 +538,11 @@ impl<'o> Rewriting<'o> {
 /// first element of a page with neither (where the parser puts it into the implied head).
 const OFFLINE_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self' file: data: blob: 'unsafe-inline'; script-src 'none'; worker-src 'none'; form-action 'none'; base-uri 'none'\">";
 
-fn place_policy(first: &mut Element<'_, '_>) {
+fn place_policy(first: &mut Element<'_, '_>, head: &str) {
     if matches!(first.tag_name().as_str(), "html" | "head") {
-        first.prepend(OFFLINE_POLICY, ContentType::Html);
+        first.prepend(head, ContentType::Html);
     } else {
-        first.before(OFFLINE_POLICY, ContentType::Html);
+        first.before(head, ContentType::Html);
     }
 }
 
@@ -664,25 +700,36 @@ fn fence_scripts(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
             }
         }
         "link" => apply_onload(el, changes),
-        "html" | "body" => {
-            // Pages mark `no-js` until their scripts run; the still copy looks as the page
-            // did once they had.
-            let class = attribute(el, "class").unwrap_or_default();
-            if class.split_ascii_whitespace().any(|c| c == "no-js") {
-                let new: Vec<&str> = class
-                    .split_ascii_whitespace()
-                    .map(|c| if c == "no-js" { "js" } else { c })
-                    .collect();
-                changes.push(Change {
-                    attr: "class".to_string(),
-                    old: class.clone(),
-                    new: Some(new.join(" ")),
-                    keep: Keep::No,
-                });
-            }
-        }
         _ => {}
     }
+    classes_after_scripts(el, changes);
+}
+
+/// The classes scripts would have left: pages mark `no-js` on `<html>` or `<body>` until
+/// their scripts run, and lazysizes, the most used lazy loader, hides what it has not loaded
+/// (its recommended `.lazyload{opacity:0}`) until it marks it `lazyloaded`. The still copy
+/// looks as the page did once they had run.
+fn classes_after_scripts(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    let Some(class) = attribute(el, "class") else {
+        return;
+    };
+    let root = matches!(el.tag_name().as_str(), "html" | "body");
+    let after = |c| match c {
+        "no-js" if root => "js",
+        "lazyload" => "lazyloaded",
+        c => c,
+    };
+    if class.split_ascii_whitespace().all(|c| after(c) == c) {
+        return;
+    }
+    let new: Vec<&str> = class.split_ascii_whitespace().map(after).collect();
+    let new = new.join(" ");
+    changes.push(Change {
+        attr: "class".to_string(),
+        old: class,
+        new: Some(new),
+        keep: Keep::No,
+    });
 }
 
 /// A web app manifest: fetched with CORS, which a file cannot answer, and nothing a page
@@ -696,10 +743,13 @@ fn is_manifest(el: &Element<'_, '_>) -> bool {
 
 /// What a stylesheet's `onload` would have done, done: pages load styles without blocking
 /// (`<link rel=preload as=style onload="this.rel='stylesheet'">`, `media=print
-/// onload="this.media='all'"`), and with no script to run the page would stay unstyled.
+/// onload="this.media='all'"`), and with no script to run the page would stay unstyled. A
+/// handler runs with the element in scope, so the loadCSS pattern copied by many sites and
+/// plugins names it not at all: `media=none onload="if(media!='all')media='all'"`.
 fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"\b(rel|media)\s*=\s*['"]([^'"]*)['"]"#).expect("a valid pattern")
+        Regex::new(r#"(?:\bthis\.|(?:^|[^\w$.]))(rel|media)\s*=\s*['"]([^'"]*)['"]"#)
+            .expect("a valid pattern")
     });
     let Some(onload) = attribute(el, "onload") else {
         return;

@@ -23,8 +23,10 @@ use url::Url;
 pub use css::rewrite_css;
 pub use html::{rewrite_html, rewrite_html_stream};
 
+use html::rewrite_page_stream;
+
 use crate::content::{ContentKind, decode_content, decoding_reader};
-use crate::extract::html_encoding;
+use crate::extract::{css_text, document_encoding, header_encoding, html_encoding};
 
 /// Stylesheets larger than this are copied as they are: no real one is.
 const MAX_REWRITTEN_CSS: u64 = 16 << 20;
@@ -137,7 +139,7 @@ pub fn rewrite_document(
 ) -> Result<Vec<Url>, RewriteError> {
     match kind {
         ContentKind::Html => rewrite_page(body, out, content_type, options),
-        ContentKind::Css => rewrite_stylesheet(body, out, options),
+        ContentKind::Css => rewrite_stylesheet(body, out, content_type, options),
         ContentKind::Image if options.fence && is_svg(content_type) => {
             rewrite_svg_document(body, out, options)
         }
@@ -161,9 +163,15 @@ fn rewrite_page(
     body.take(ENCODING_PREFIX)
         .read_to_end(&mut prefix)
         .map_err(RewriteError::Read)?;
-    let encoding = html_encoding(&prefix, content_type);
-    let encoding = lol_html::AsciiCompatibleEncoding::new(encoding)
-        .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
+    let declared = html_encoding(&prefix, content_type);
+    let encoding = lol_html::AsciiCompatibleEncoding::new(declared);
+    // Opened from a file, a page has no header: the offline copy declares the encoding only
+    // the header did, or a browser would guess it (a short Shift_JIS page reads as
+    // windows-1252).
+    let declare_charset = options.fence
+        && encoding.is_some()
+        && header_encoding(content_type).is_some_and(|h| document_encoding(&prefix) != Some(h));
+    let encoding = encoding.unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
     let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
     // The offline copy (the fenced rewrite) is built once, in the background, and takes the
     // time to rewrite a page whole, in bounded memory; replay answers a request, and bounds it.
@@ -172,15 +180,16 @@ fn rewrite_page(
     } else {
         MAX_REWRITTEN_HTML
     };
-    let unresolved = rewrite_html_stream(&mut (&mut src).take(limit), out, encoding, options)?;
-    Ok(unresolved)
+    let mut src = (&mut src).take(limit);
+    rewrite_page_stream(&mut src, out, encoding, options, declare_charset)
 }
 
-/// A stylesheet, whose references resolve against its own URL; one too large to be a real
-/// one is copied as it is.
+/// A stylesheet, whose references resolve against its own URL, read and written back in its
+/// own encoding ([`css_text`]); one too large to be a real one is copied as it is.
 fn rewrite_stylesheet(
     body: &mut dyn BufRead,
     out: &mut dyn Write,
+    content_type: Option<&str>,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
     let mut bytes = Vec::new();
@@ -192,12 +201,13 @@ fn rewrite_stylesheet(
         return copy(body, out).map(|()| Vec::new());
     }
     let (unresolved, spent) = (RefCell::new(Vec::new()), Cell::new(0));
-    let text = String::from_utf8_lossy(&bytes);
+    let (text, encoding) = css_text(&bytes, content_type);
     let rewritten = rewrite_css(&text, &|r| {
-        let mapped = map_reference(options.map, &options.base, r, &unresolved, &spent);
+        let utf8 = encoding_rs::UTF_8;
+        let mapped = map_reference(options.map, &options.base, utf8, r, &unresolved, &spent);
         fenced_in_css(mapped, options.fence)
     });
-    out.write_all(rewritten.as_bytes())
+    out.write_all(&encoding.encode(&rewritten).0)
         .map_err(RewriteError::Write)?;
     Ok(unresolved.into_inner())
 }
@@ -243,7 +253,9 @@ fn sanitized_svg(
     unresolved: &RefCell<Vec<Url>>,
     spent: &Cell<usize>,
 ) -> Option<String> {
-    let map = |value: &str| map_reference(options.map, base, value, unresolved, spent);
+    // An SVG document is XML, read as UTF-8: its queries are written in UTF-8.
+    let utf8 = encoding_rs::UTF_8;
+    let map = |value: &str| map_reference(options.map, base, utf8, value, unresolved, spent);
     let href = |value: &str| match map(value) {
         Mapped::To(new) => Some(new),
         Mapped::Unarchived(_) if options.fence => None,
@@ -259,13 +271,15 @@ fn sanitized_svg(
     )
 }
 
-/// What a reference in a document at `base` becomes; an http(s) URL the mapping does not
-/// know is noted in `unresolved`. A fragment stays on the new reference. `spent` counts the
+/// What a reference in a document at `base` becomes, its query written in `query_encoding`
+/// (see [`crate::extract::Base`]); an http(s) URL the mapping does not know is noted in
+/// `unresolved`. A fragment stays on the new reference. `spent` counts the
 /// replacements' bytes, up to [`MAX_REPLACEMENT_BYTES`] a document: past them, references
 /// are fenced.
 fn map_reference(
     map: &dyn Fn(&Url) -> Option<String>,
     base: &Url,
+    query_encoding: &'static encoding_rs::Encoding,
     value: &str,
     unresolved: &RefCell<Vec<Url>>,
     spent: &Cell<usize>,
@@ -279,7 +293,7 @@ fn map_reference(
     if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("data:") {
         return Mapped::Leave;
     }
-    let Ok(mut url) = base.join(trimmed) else {
+    let Ok(mut url) = crate::extract::join_in(base, trimmed, query_encoding) else {
         return Mapped::Leave;
     };
     if !matches!(url.scheme(), "http" | "https") {
@@ -486,6 +500,32 @@ mod tests {
         );
     }
 
+    /// Offline, a link to what was not archived leads to the URL the live page's link led
+    /// to: on a Shift_JIS page, its query in Shift_JIS.
+    #[test]
+    fn unarchived_links_keep_the_query_encoding_of_their_page() {
+        let (text, _, _) = encoding_rs::SHIFT_JIS.encode(
+            "<a href=\"/search/?keyword=東京&amp;iref=tag\">東京</a><a href=\"/x?q=東\">x</a>",
+        );
+        let options = HtmlOptions {
+            base: Url::parse("https://www.asahi.example/articles/a.html").unwrap(),
+            map: &|url: &Url| (url.query() == Some("q=%93%8C")).then(|| "x.html".to_string()),
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence: true,
+            sprites: None,
+        };
+        let (out, _) = rewrite_html(&text, encoding_rs::SHIFT_JIS, &options).unwrap();
+        let (out, _, _) = encoding_rs::SHIFT_JIS.decode(&out);
+        for expected in [
+            r#"href="https://www.asahi.example/search/?keyword=%93%8C%8B%9E&amp;iref=tag""#,
+            r#"href="x.html""#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+    }
+
     #[test]
     fn references_rewritten_on_any_element_that_holds_them() {
         let (out, _) = rewrite(
@@ -584,7 +624,8 @@ mod tests {
         }
     }
 
-    /// Offline, no script runs or is fetched, and no CORS load of a local file fails.
+    /// Offline, no script runs or is fetched, no CORS load of a local file fails, and classes
+    /// are as scripts would have left them.
     #[test]
     fn offline_scripts_are_data_and_local_loads_are_plain() {
         let out = rewrite_with(
@@ -592,12 +633,15 @@ mod tests {
 <script type="module">import "/m.js"</script><script type="application/ld+json">{"a":1}</script>
 <link rel=modulepreload href="/m.js"><link rel=preload as=script href="/app.js">
 <link rel=preload as=image imagesrcset="/hero.jpg 1x, /hero2.jpg 2x" href="/hero.jpg" crossorigin>
-<link rel=stylesheet href="/s.css" integrity="sha384-x" crossorigin=anonymous>"#,
+<link rel=stylesheet href="/s.css" integrity="sha384-x" crossorigin=anonymous>
+<img class="lazyload fade" data-src="/l.jpg"><p class="no-js lazyloaded">"#,
             &local,
             true,
         );
         for expected in [
             r#"<html class="js">"#,
+            r#"<img class="lazyloaded fade" data-src="local/l.jpg" src="local/l.jpg">"#,
+            r#"<p class="no-js lazyloaded">"#,
             r#"<script src="local/app.js" async type="text/x-cairn-disabled">"#,
             r#"<script type="text/x-cairn-disabled" data-cairn-original-type="module">"#,
             r#"<script type="application/ld+json">"#,
@@ -609,9 +653,16 @@ mod tests {
         }
         assert!(out.contains("script-src 'none'"), "{out}");
         assert_eq!(out.matches("text/x-cairn-disabled").count(), 3, "{out}");
-        // Replay runs what the page runs.
-        let replayed = rewrite_with(r#"<script src="/app.js"></script>"#, &local, false);
-        assert_eq!(replayed, r#"<script src="local/app.js"></script>"#);
+        // Replay runs what the page runs, lazysizes with it.
+        let replayed = rewrite_with(
+            r#"<script src="/app.js"></script><img class=lazyload src=/l.jpg>"#,
+            &local,
+            false,
+        );
+        assert_eq!(
+            replayed,
+            r#"<script src="local/app.js"></script><img class=lazyload src="local/l.jpg">"#
+        );
     }
 
     /// What a stylesheet's `onload` sets is set; the manifest is not fetched.
@@ -619,7 +670,9 @@ mod tests {
     fn offline_stylesheets_loaded_by_onload_apply() {
         let out = rewrite_with(
             r#"<link rel=preload as=style href=/a.css onload="this.onload=null;this.rel='stylesheet'">
-<link rel=stylesheet href=/p.css media=print onload="this.media='all'"><link rel=manifest href=/m.json>"#,
+<link rel=stylesheet href=/p.css media=print onload="this.media='all'"><link rel=manifest href=/m.json>
+<link rel=stylesheet href=/n.css media=none onload="if(media!='all')media='all'">
+<link rel=stylesheet href=/k.css media=print onload="track.media='x';window.rel='y'">"#,
             &local,
             true,
         );
@@ -627,6 +680,8 @@ mod tests {
             r#"<link rel="stylesheet" as=style href="local/a.css""#,
             r#"<link rel=stylesheet href="local/p.css" media="all""#,
             r#"<link rel=manifest data-cairn-original="/m.json">"#,
+            r#"<link rel=stylesheet href="local/n.css" media="all""#,
+            r#"<link rel=stylesheet href="local/k.css" media=print"#,
         ] {
             assert!(out.contains(expected), "{expected} in {out}");
         }
@@ -746,6 +801,33 @@ p{background:url('https://ads.test/p.png') no-repeat}</style>"#,
         );
         let (page, _) = run(ContentKind::Html, "<img src=/a.jpg>");
         assert_eq!(page, r#"<img src="local/a.jpg">"#);
+    }
+
+    /// A stylesheet is read and written back in its own encoding: a Shift_JIS `能` does not
+    /// escape the quote after it and hide the rule that follows, and bytes of an encoding
+    /// nothing declares come back as they were.
+    #[test]
+    fn stylesheets_are_rewritten_in_their_own_encoding() {
+        let options = stylesheet_options(true);
+        let run = |body: &[u8], content_type| {
+            let mut out = Vec::new();
+            let kind = ContentKind::Css;
+            rewrite_document(kind, &mut &body[..], &mut out, content_type, &options).unwrap();
+            out
+        };
+        let css = "@charset \"Shift_JIS\";.new:after{content:\"新機能\"}.logo{background:url(../img/logo.png)}";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(css);
+        let expected = css.replace("url(../img/logo.png)", "url(\"local/img/logo.png\")");
+        let expected = encoding_rs::SHIFT_JIS.encode(&expected).0.into_owned();
+        assert_eq!(run(&sjis, None), expected);
+        let rule = b"@charset \"Shift_JIS\";".len();
+        let header = Some("text/css; charset=shift_jis");
+        assert_eq!(run(&sjis[rule..], header), expected[rule..]);
+        let latin1 = b"p:before{content:\"\xe9\xa7\"} a{background:url(/a.png)}";
+        assert_eq!(
+            run(latin1, Some("text/css")),
+            b"p:before{content:\"\xe9\xa7\"} a{background:url(\"local/a.png\")}"
+        );
     }
 
     /// Every reference a hostile page can hide, each pointing at a stand-in live host.
@@ -942,6 +1024,56 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             assert!(out.contains("form-action 'none'"), "{out}");
         }
         assert!(!rewrite_with("<p>x", &through, false).contains("Content-Security-Policy"));
+    }
+
+    /// Opened from a file, a page has no header: the offline copy declares the charset only
+    /// the header declared, so the browser does not guess it.
+    #[test]
+    fn fenced_pages_declare_the_charset_only_their_header_declared() {
+        let offline = |page: &str, content_type: &str, fence: bool| {
+            let (bytes, _, _) = encoding_rs::EUC_JP.encode(page);
+            let options = HtmlOptions {
+                base: Url::parse("https://www.chiho-shimbun.example/a.html").unwrap(),
+                map: &local,
+                keep_original: false,
+                promote_lazy: true,
+                banner: None,
+                fence,
+                sprites: None,
+            };
+            let mut out = Vec::new();
+            let kind = ContentKind::Html;
+            rewrite_document(
+                kind,
+                &mut &bytes[..],
+                &mut out,
+                Some(content_type),
+                &options,
+            )
+            .unwrap();
+            encoding_rs::EUC_JP.decode(&out).0.into_owned()
+        };
+        let page = "<html><head><title>予算案</title></head><body><p>知事</p>";
+        let out = offline(page, "text/html; charset=EUC-JP", true);
+        assert!(
+            out.starts_with(
+                r#"<html><meta charset="EUC-JP"><meta http-equiv="Content-Security-Policy""#
+            ),
+            "{out}"
+        );
+        assert!(out.contains("<title>予算案</title>"), "{out}");
+        for (page, content_type, fence) in [
+            (page, "text/html; charset=EUC-JP", false),
+            (page, "text/html", true),
+            (
+                "<meta charset=euc-jp><title>予算案</title>",
+                "text/html; charset=EUC-JP",
+                true,
+            ),
+        ] {
+            let out = offline(page, content_type, fence);
+            assert!(!out.contains(r#"<meta charset="EUC-JP">"#), "{out}");
+        }
     }
 
     #[test]

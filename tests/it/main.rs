@@ -24,5 +24,6 @@ mod offline;
 mod peers;
 mod replay;
 mod safety;
+mod wild_news;
 mod wire;
 mod writer;

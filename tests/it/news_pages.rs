@@ -265,15 +265,26 @@ fn news_site() -> HttpsFixture {
 }
 
 /// What Chromium reported of one page.
-struct Seen {
-    requests: Vec<String>,
-    failed: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) requests: Vec<String>,
+    pub(crate) failed: Vec<String>,
     /// `(src, naturalWidth)` of every `<img>`.
-    images: Vec<(String, u64)>,
+    pub(crate) images: Vec<(String, u64)>,
+    /// Whether each `<img>` can be seen: displayed, not hidden, not transparent.
+    pub(crate) visible: Vec<bool>,
+    pub(crate) title: String,
+    /// The encoding the document was read in (`document.characterSet`).
+    pub(crate) charset: String,
+    /// Where each link (`document.links`) leads, resolved.
+    pub(crate) links: Vec<String>,
 }
 
 /// Opens each page in one Chromium; `mapped` hosts are reachable at the fixture's port.
-fn open_in_chromium(pages: &[String], mapped: &[(&str, u16)], screenshot: &Path) -> Vec<Seen> {
+pub(crate) fn open_in_chromium(
+    pages: &[String],
+    mapped: &[(&str, u16)],
+    screenshot: &Path,
+) -> Vec<Seen> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser_check.py");
     let mut cmd = tool("python3");
     cmd.arg(script).arg(&pages[0]).arg(screenshot);
@@ -307,6 +318,15 @@ fn open_in_chromium(pages: &[String], mapped: &[(&str, u16)], screenshot: &Path)
                     (src, i["naturalWidth"].as_u64().unwrap_or(0))
                 })
                 .collect(),
+            visible: page["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["visible"].as_bool().unwrap_or(false))
+                .collect(),
+            title: page["title"].as_str().unwrap_or_default().to_string(),
+            charset: page["charset"].as_str().unwrap_or_default().to_string(),
+            links: strings(&page["links"]),
         })
         .collect()
 }
