@@ -183,18 +183,27 @@ impl Index {
     /// the collection lacks is passed over for an older capture); of two captured in the same
     /// second, the one the index lists last. Sorted by URL.
     pub fn latest_per_url(&self) -> Vec<Capture> {
-        let mut latest: HashMap<String, Capture> = HashMap::new();
-        for capture in self.captures().filter(|c| self.has_payload(c)) {
+        // Each URL's latest by its time and position only: the captures are parsed again at
+        // the end, so the scan holds no capture it will not return.
+        let mut latest: HashMap<String, (i64, usize)> = HashMap::new();
+        for at in 0..self.starts.len() {
+            let Some(capture) = self.capture_at(at).filter(|c| self.has_payload(c)) else {
+                continue;
+            };
             let newer = latest
                 .get(capture.url.as_str())
-                .is_none_or(|l| capture.seconds >= l.seconds);
+                .is_none_or(|&(seconds, _)| capture.seconds >= seconds);
             if newer {
-                latest.insert(capture.url.clone(), capture);
+                latest.insert(capture.url, (capture.seconds, at));
             }
         }
-        let mut out: Vec<Capture> = latest.into_values().collect();
-        out.sort_by(|a, b| a.url.cmp(&b.url));
-        out
+        let mut by_url: Vec<(String, usize)> =
+            latest.into_iter().map(|(url, (_, at))| (url, at)).collect();
+        by_url.sort_unstable();
+        by_url
+            .into_iter()
+            .filter_map(|(_, at)| self.capture_at(at))
+            .collect()
     }
 
     /// The capture whose record holds this capture's payload: itself (borrowed), or for a
