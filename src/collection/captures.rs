@@ -7,6 +7,7 @@
 
 mod chunked;
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -166,12 +167,12 @@ impl Collection {
         limit: u64,
     ) -> Result<(CaptureHead, Payload), CollectionError> {
         let stored = stored_by(index, capture)?;
-        let same = std::ptr::eq(stored, capture);
+        let same = matches!(stored, Cow::Borrowed(_));
         let mut own = self.read_record(capture, if same { limit } else { 0 })?;
         let mut storing = if same {
             None
         } else {
-            Some(self.read_record(stored, limit)?)
+            Some(self.read_record(&stored, limit)?)
         };
         if let Some(original) = &storing {
             lend_http_head(&mut own, &original.http_head);
@@ -214,7 +215,7 @@ impl Collection {
         f: impl FnOnce(&CaptureHead, &mut dyn BufRead) -> T,
     ) -> Result<T, CollectionError> {
         let stored = stored_by(index, capture)?;
-        let own = if std::ptr::eq(stored, capture) {
+        let own = if matches!(stored, Cow::Borrowed(_)) {
             None
         } else {
             Some(self.read_record(capture, 0)?)
@@ -263,8 +264,8 @@ fn dechunk(framed: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The capture whose record stores this one's payload.
-fn stored_by<'a>(index: &'a Index, capture: &'a Capture) -> Result<&'a Capture, CollectionError> {
+/// The capture whose record stores this one's payload: borrowed when it is the capture itself.
+fn stored_by<'a>(index: &Index, capture: &'a Capture) -> Result<Cow<'a, Capture>, CollectionError> {
     index
         .payload_of(capture)
         .ok_or_else(|| CollectionError::NoPayload {

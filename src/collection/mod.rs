@@ -402,11 +402,11 @@ impl Collection {
         fs::metadata(self.index_path()).ok()?.modified().ok()
     }
 
-    /// The index; empty if none was built yet.
+    /// The index, mapped (see [`Index::open`]); empty if none was built yet.
     pub fn index(&self) -> Result<Index, CollectionError> {
         let path = self.index_path();
-        match fs::read_to_string(&path) {
-            Ok(text) => Ok(Index::parse(&text)),
+        match Index::open(&path) {
+            Ok(index) => Ok(index),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index::default()),
             Err(e) => Err(io_err(&path)(e)),
         }

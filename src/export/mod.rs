@@ -114,8 +114,8 @@ impl OfflineMap {
 
 /// One capture the offline copy holds: its URL, where its file goes, and its media type (a
 /// revisit's is its original's).
-struct Planned<'i> {
-    capture: &'i Capture,
+struct Planned {
+    capture: Capture,
     /// The digest of the payload the file is made from (a revisit's is its original's).
     digest: String,
     url: Url,
@@ -123,7 +123,7 @@ struct Planned<'i> {
     mime: String,
 }
 
-impl Planned<'_> {
+impl Planned {
     /// The file as the state records it, before it is written.
     fn made(&self) -> Made {
         Made {
@@ -253,7 +253,7 @@ fn write_file(
     index: &Index,
     map: &OfflineMap,
     sprites: &Sprites<'_>,
-    file: &Planned<'_>,
+    file: &Planned,
     out_dir: &Path,
 ) -> Result<Written, ExportError> {
     let from_dir = file.relative.parent().unwrap_or(Path::new(""));
@@ -278,7 +278,7 @@ fn write_file(
         sprites: Some(&sprite),
     };
     let target = out_dir.join(&file.relative);
-    let left = export_capture(collection, index, file.capture, &target, &options)?;
+    let left = export_capture(collection, index, &file.capture, &target, &options)?;
     let mut unresolved: Vec<String> = left.into_iter().map(String::from).collect();
     unresolved.sort();
     unresolved.dedup();
@@ -298,12 +298,12 @@ fn is_disk_full(error: &ExportError) -> bool {
 /// Which file each latest capture becomes, and where archived redirects lead (each redirect
 /// as the state records it). A redirect the copy already had, from the same capture, keeps
 /// the target `old` records; only new ones are read.
-fn plan<'i>(
+fn plan(
     collection: &Collection,
-    index: &'i Index,
+    index: &Index,
     out_dir: &Path,
     old: Option<&OfflineState>,
-) -> Result<(OfflineMap, Vec<Planned<'i>>, Vec<Made>), ExportError> {
+) -> Result<(OfflineMap, Vec<Planned>, Vec<Made>), ExportError> {
     let mut map = OfflineMap::new(out_dir);
     let mut planned = Vec::new();
     let mut redirects = Vec::new();
@@ -312,7 +312,7 @@ fn plan<'i>(
             continue;
         };
         // A revisit whose original the collection lacks has nothing to show.
-        let Some(stored) = index.payload_of(capture) else {
+        let Some(stored) = index.payload_of(&capture) else {
             continue;
         };
         if !matches!(url.scheme(), "http" | "https") {
@@ -328,7 +328,7 @@ fn plan<'i>(
             let location = match known {
                 Some(location) => Url::parse(&location).ok(),
                 None => {
-                    let (head, _) = collection.read_capture(index, capture, 0)?;
+                    let (head, _) = collection.read_capture(index, &capture, 0)?;
                     head.http_header("location")
                         .and_then(|l| url.join(l.trim()).ok())
                 }
@@ -346,10 +346,11 @@ fn plan<'i>(
             }
         } else if (200..300).contains(&status) {
             let mime = stored.mime.clone().unwrap_or_default();
+            let digest = stored.digest.clone().unwrap_or_default();
             let relative = offline_path(&url, &mime);
             planned.push(Planned {
                 capture,
-                digest: stored.digest.clone().unwrap_or_default(),
+                digest,
                 url,
                 relative,
                 mime,
@@ -366,7 +367,7 @@ fn plan<'i>(
 /// Gives every file a path of its own. Where one URL's file would be another's folder (a site
 /// with both `/x.html` and `/x.html/y`), the folder keeps its name and the file takes a
 /// suffix, so every export of the collection lays the files out the same way.
-fn name_files_apart(planned: &mut [Planned<'_>]) {
+fn name_files_apart(planned: &mut [Planned]) {
     let mut taken: HashSet<PathBuf> = planned
         .iter()
         .flat_map(|file| file.relative.ancestors().skip(1))
@@ -400,7 +401,9 @@ fn export_capture(
         Failure::Io(e) => e,
         Failure::Rewrite(RewriteError::Write(source)) => io_err(target)(source),
         Failure::Rewrite(RewriteError::Read(source)) => {
-            let stored = index.payload_of(capture).unwrap_or(capture);
+            let stored = index
+                .payload_of(capture)
+                .unwrap_or(std::borrow::Cow::Borrowed(capture));
             ExportError::Read {
                 path: collection.warc_dir().join(&stored.filename),
                 source: ReadError::io(stored.offset, source),
@@ -431,7 +434,7 @@ impl<'e> Sprites<'e> {
         collection: &'e Collection,
         index: &'e Index,
         map: &'e OfflineMap,
-        planned: &'e [Planned<'e>],
+        planned: &'e [Planned],
     ) -> Sprites<'e> {
         let by_file = planned
             .iter()
@@ -440,7 +443,7 @@ impl<'e> Sprites<'e> {
                 essence.eq_ignore_ascii_case("image/svg+xml")
                     || p.relative.extension().is_some_and(|e| e == "svg")
             })
-            .map(|p| (p.relative.as_path(), p.capture))
+            .map(|p| (p.relative.as_path(), &p.capture))
             .collect();
         Sprites {
             collection,

@@ -2,8 +2,9 @@
 //! pywb and cdxj-indexer write them (`status`, `length` and `offset` as strings), read back
 //! from strings or numbers, as other tools write either.
 
-use std::io;
+use std::{fmt, io};
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::surt::surt;
@@ -169,32 +170,45 @@ impl serde_json::ser::Formatter for AsciiJson {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StringOrNumber {
-    Number(u64),
-    String(String),
+/// A number as index writers give one: a JSON number, or a string of one, whose parse may
+/// fail (a required field then fails, an optional one is none). Read straight from the JSON,
+/// without the buffering an untagged enum costs: every index line read goes through here.
+struct Number(Result<u64, std::num::ParseIntError>);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Number, D::Error> {
+        struct NumberOrString;
+
+        impl Visitor<'_> for NumberOrString {
+            type Value = Number;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, or a string of one")
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Number, E> {
+                Ok(Number(Ok(n)))
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Number, E> {
+                Ok(Number(s.trim().parse()))
+            }
+        }
+
+        d.deserialize_any(NumberOrString)
+    }
 }
 
 fn number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match StringOrNumber::deserialize(d)? {
-        StringOrNumber::Number(n) => Ok(n),
-        StringOrNumber::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
-    }
+    Number::deserialize(d)?.0.map_err(de::Error::custom)
 }
 
 fn optional_number<'de, D: Deserializer<'de>, T: TryFrom<u64>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
-    Ok(match Option::<StringOrNumber>::deserialize(d)? {
-        Some(StringOrNumber::Number(n)) => T::try_from(n).ok(),
-        Some(StringOrNumber::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| T::try_from(n).ok()),
-        None => None,
-    })
+    Ok(Option::<Number>::deserialize(d)?
+        .and_then(|n| n.0.ok())
+        .and_then(|n| T::try_from(n).ok()))
 }
 
 #[cfg(test)]
@@ -218,6 +232,39 @@ mod tests {
         );
         assert!(Capture::parse("com,example)/ 20231399000000 {}").is_err());
         assert!(Capture::parse("no-json-here").is_err());
+    }
+
+    #[test]
+    fn numbers_are_json_numbers_or_strings_of_one() {
+        let with = |fields: &str| {
+            let line = format!(
+                r#"com,example)/ 2023 {{"url":"https://example.com/",{fields},"filename":"f"}}"#
+            );
+            Capture::parse(&line)
+                .ok()
+                .map(|c| (c.status, c.length, c.offset))
+        };
+        assert_eq!(with(r#""length":" 12 ","offset":0"#), Some((None, 12, 0)));
+        for status in ["null", r#""abc""#, "70000", r#""-1""#] {
+            let fields = format!(r#""status":{status},"length":1,"offset":2"#);
+            assert_eq!(with(&fields), Some((None, 1, 2)), "{status}");
+        }
+        assert_eq!(
+            with(r#""status":" 404","length":1,"offset":2"#),
+            Some((Some(404), 1, 2))
+        );
+        for bad in [
+            r#""length":"x","offset":0"#,
+            r#""length":-1,"offset":0"#,
+            r#""length":1.5,"offset":0"#,
+            r#""length":true,"offset":0"#,
+            r#""length":null,"offset":0"#,
+            r#""status":-1,"length":1,"offset":0"#,
+            r#""status":2.0,"length":1,"offset":0"#,
+            r#""offset":0"#,
+        ] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
     }
 
     #[test]

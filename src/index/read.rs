@@ -1,63 +1,133 @@
 //! The read side of a collection's index, the one way cairn reads `index.cdxj`: every capture
 //! sorted as the file is (SURT key, then time) and found by binary search; the nearest capture
 //! to a time, the latest of each URL, and for a revisit the capture that stores its payload.
+//!
+//! The index is kept compact, whatever the number of captures (issue 15): its text stays as it
+//! is, the file mapped read-only (pages the kernel shares and can drop), and beside it only
+//! where each line that parses starts, in sort order, and one entry per stored payload (a hash
+//! of its digest and the line of the first capture storing it): 24 bytes a capture at most. A
+//! line becomes a [`Capture`] only when a lookup or a scan reaches it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::ops::{Deref, Range};
+use std::path::Path;
+
+use memchr::memchr;
 
 use super::cdxj::Capture;
 use super::surt::surt;
+use crate::warc::record::parse_timestamp14;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Index {
-    captures: Vec<Capture>,
-    /// Each payload digest, to the first capture that stores it (a revisit stores none).
-    stored: HashMap<String, usize>,
+    text: Text,
+    /// Where each line that parses starts in `text`, sorted by SURT key then time; lines of
+    /// equal key and time in the order of the file (for a file cairn wrote, byte order).
+    starts: Vec<u64>,
+    /// Each payload digest the index stores, as its hash and the position (in `starts`) of
+    /// the first capture storing it (a revisit stores none), sorted. Two digests that share a
+    /// hash have an entry each, told apart by reading their lines.
+    stored: Vec<(u64, usize)>,
     /// Lines that are not CDXJ captures, left out.
     unreadable_lines: usize,
 }
 
+/// The index's bytes: the file mapped, or a buffer of the caller's.
+enum Text {
+    Owned(Box<[u8]>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::Owned(Box::default())
+    }
+}
+
+impl Deref for Text {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Text::Owned(bytes) => bytes,
+            Text::Mapped(map) => map,
+        }
+    }
+}
+
+// The text may be hundreds of megabytes: what it holds is enough to tell one index from another.
+impl fmt::Debug for Index {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Index")
+            .field("bytes", &self.text.len())
+            .field("captures", &self.starts.len())
+            .field("stored_payloads", &self.stored.len())
+            .field("unreadable_lines", &self.unreadable_lines)
+            .finish()
+    }
+}
+
 impl Index {
+    /// The index in `path`, mapped rather than read: memory does not grow with its size. An
+    /// empty file is an empty index; a missing one is the caller's to tell (`NotFound`).
+    pub fn open(path: &Path) -> io::Result<Index> {
+        let file = File::open(path)?;
+        // A mapping cannot be empty (mmap refuses a length of 0).
+        if file.metadata()?.len() == 0 {
+            return Ok(Index::default());
+        }
+        Ok(Index::from_text(Text::Mapped(map(&file)?)))
+    }
+
     /// The index in CDXJ text; lines that do not parse are counted and left out.
     pub fn parse(text: &str) -> Index {
-        let mut captures = Vec::new();
-        let mut unreadable_lines = 0;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match Capture::parse(line) {
-                Ok(capture) => captures.push(capture),
-                Err(_) => unreadable_lines += 1,
-            }
-        }
-        let mut index = Index::from_captures(captures);
-        index.unreadable_lines = unreadable_lines;
-        index
+        Index::from_text(Text::Owned(text.as_bytes().into()))
     }
 
-    pub fn from_captures(mut captures: Vec<Capture>) -> Index {
-        // Already sorted when read from a file cairn wrote: the sort only checks.
-        captures.sort_by(|a, b| (&a.urlkey, a.seconds).cmp(&(&b.urlkey, b.seconds)));
-        let mut stored = HashMap::new();
-        for (i, capture) in captures.iter().enumerate() {
-            if let (false, Some(digest)) = (capture.is_revisit(), &capture.digest) {
-                stored.entry(digest.clone()).or_insert(i);
-            }
+    /// The index of these captures, as their lines would make it (a capture whose line does
+    /// not read back, say one with a timestamp that is no date, counts as unreadable).
+    pub fn from_captures(captures: Vec<Capture>) -> Index {
+        let lines: Vec<String> = captures.iter().map(Capture::to_line).collect();
+        Index::parse(&lines.join("\n"))
+    }
+
+    fn from_text(text: Text) -> Index {
+        let Scan {
+            mut starts,
+            mut stored,
+            unreadable_lines,
+            in_order,
+        } = Scan::of(&text);
+        // Files cairn writes are sorted: only another tool's, or one edited by hand, is not.
+        if !in_order {
+            sort_lines(&text, &mut starts, &mut stored);
         }
+        starts.shrink_to_fit();
+        first_of_each_digest(&text, &starts, &mut stored);
         Index {
-            captures,
+            text,
+            starts,
             stored,
-            unreadable_lines: 0,
+            unreadable_lines,
         }
     }
 
-    pub fn captures(&self) -> &[Capture] {
-        &self.captures
+    /// Every capture, in the index's order, each parsed as it is reached.
+    pub fn captures(&self) -> impl Iterator<Item = Capture> + '_ {
+        (0..self.starts.len()).filter_map(|at| self.capture_at(at))
     }
 
     pub fn len(&self) -> usize {
-        self.captures.len()
+        self.starts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.captures.is_empty()
+        self.starts.is_empty()
     }
 
     pub fn unreadable_lines(&self) -> usize {
@@ -66,19 +136,21 @@ impl Index {
 
     /// Every capture of a URL (by its SURT key, so `http://` and `https://www.` forms of one
     /// URL are one), oldest first.
-    pub fn captures_of(&self, url: &str) -> &[Capture] {
-        self.captures_of_key(&surt(url))
+    pub fn captures_of(&self, url: &str) -> Vec<Capture> {
+        self.parsed(self.captures_of_key(&surt(url))).collect()
     }
 
-    fn captures_of_key(&self, key: &str) -> &[Capture] {
-        let start = self.captures.partition_point(|c| c.urlkey.as_str() < key);
-        let len = self.captures[start..].partition_point(|c| c.urlkey == key);
-        &self.captures[start..start + len]
+    /// The positions of a SURT key's captures: two binary searches over the line starts.
+    fn captures_of_key(&self, key: &str) -> Range<usize> {
+        let key = key.as_bytes();
+        let start = self.starts.partition_point(|&s| self.key_at(s) < key);
+        let len = self.starts[start..].partition_point(|&s| self.key_at(s) == key);
+        start..start + len
     }
 
     /// The capture of a URL nearest to a time (seconds since the epoch), as [`Index::closest`]
     /// orders them.
-    pub fn nearest(&self, url: &str, seconds: i64) -> Option<&Capture> {
+    pub fn nearest(&self, url: &str, seconds: i64) -> Option<Capture> {
         self.closest(url, seconds).into_iter().next()
     }
 
@@ -88,12 +160,12 @@ impl Index {
     /// redirect, or a 304 with nothing to show), then the older. Only captures of the URL's
     /// scheme answer for it, `http` and `https` being one (a wget `metadata://gnu.org/...`
     /// record shares its SURT key with `http://gnu.org/...`).
-    pub fn closest(&self, url: &str, seconds: i64) -> Vec<&Capture> {
+    pub fn closest(&self, url: &str, seconds: i64) -> Vec<Capture> {
         let wanted = comparable(url);
         let family = scheme_family(url);
-        let mut candidates: Vec<&Capture> = self
+        let mut candidates: Vec<Capture> = self
             .captures_of(url)
-            .iter()
+            .into_iter()
             .filter(|c| scheme_family(&c.url) == family)
             .collect();
         candidates.sort_by_cached_key(|c| {
@@ -109,49 +181,254 @@ impl Index {
 
     /// The latest capture of each URL that has a payload to show (a revisit whose original
     /// the collection lacks is passed over for an older capture); of two captured in the same
-    /// second, the one the index lists last.
-    pub fn latest_per_url(&self) -> Vec<&Capture> {
-        let mut latest: HashMap<&str, &Capture> = HashMap::new();
-        for capture in self
-            .captures
-            .iter()
-            .filter(|c| self.payload_of(c).is_some())
-        {
+    /// second, the one the index lists last. Sorted by URL.
+    pub fn latest_per_url(&self) -> Vec<Capture> {
+        // Each URL's latest by its time and position only: the captures are parsed again at
+        // the end, so the scan holds no capture it will not return.
+        let mut latest: HashMap<String, (i64, usize)> = HashMap::new();
+        for at in 0..self.starts.len() {
+            let Some(capture) = self.capture_at(at).filter(|c| self.has_payload(c)) else {
+                continue;
+            };
             let newer = latest
                 .get(capture.url.as_str())
-                .is_none_or(|l| capture.seconds >= l.seconds);
+                .is_none_or(|&(seconds, _)| capture.seconds >= seconds);
             if newer {
-                latest.insert(&capture.url, capture);
+                latest.insert(capture.url, (capture.seconds, at));
             }
         }
-        let mut out: Vec<&Capture> = latest.into_values().collect();
-        out.sort_by(|a, b| a.url.cmp(&b.url));
-        out
+        let mut by_url: Vec<(String, usize)> =
+            latest.into_iter().map(|(url, (_, at))| (url, at)).collect();
+        by_url.sort_unstable();
+        by_url
+            .into_iter()
+            .filter_map(|(_, at)| self.capture_at(at))
+            .collect()
     }
 
-    /// The capture whose record holds this capture's payload: itself, or for a revisit a
-    /// capture that stored the same digest, of the same URL if there is one (the nearest in
-    /// time, as pywb resolves revisits within the URL's captures), else the first in the
-    /// collection; `None` when the collection holds no such. Other tools de-duplicate even
-    /// empty payloads, so a revisit of a redirect resolved to any other URL would answer with
-    /// a stranger's headers.
-    pub fn payload_of<'a>(&'a self, capture: &'a Capture) -> Option<&'a Capture> {
+    /// The capture whose record holds this capture's payload: itself (borrowed), or for a
+    /// revisit a capture that stored the same digest, of the same URL if there is one (the
+    /// nearest in time, as pywb resolves revisits within the URL's captures), else the first
+    /// in the collection; `None` when the collection holds no such. Other tools de-duplicate
+    /// even empty payloads, so a revisit of a redirect resolved to any other URL would answer
+    /// with a stranger's headers.
+    pub fn payload_of<'a>(&self, capture: &'a Capture) -> Option<Cow<'a, Capture>> {
         if !capture.is_revisit() {
-            return Some(capture);
+            return Some(Cow::Borrowed(capture));
         }
         let digest = capture.digest.as_deref()?;
         let same_url = self
-            .captures_of_key(&capture.urlkey)
-            .iter()
+            .parsed(self.captures_of_key(&capture.urlkey))
             .filter(|c| !c.is_revisit() && c.digest.as_deref() == Some(digest))
             .min_by_key(|c| (c.seconds - capture.seconds).unsigned_abs());
-        same_url.or_else(|| Some(&self.captures[*self.stored.get(digest)?]))
+        same_url
+            .or_else(|| self.first_storing(digest))
+            .map(Cow::Owned)
+    }
+
+    /// Whether [`Index::payload_of`] finds one, without reading the URL's other captures: a
+    /// capture of the same URL storing the digest is one the digest table has too.
+    fn has_payload(&self, capture: &Capture) -> bool {
+        !capture.is_revisit()
+            || capture
+                .digest
+                .as_deref()
+                .is_some_and(|digest| self.first_storing(digest).is_some())
     }
 
     /// The first capture storing each payload the collection holds.
-    pub fn stored_payloads(&self) -> impl Iterator<Item = &Capture> {
-        self.stored.values().map(|&i| &self.captures[i])
+    pub fn stored_payloads(&self) -> impl Iterator<Item = Capture> + '_ {
+        self.stored
+            .iter()
+            .filter_map(|&(_, at)| self.capture_at(at))
     }
+
+    /// The first capture storing a digest: the table's entries of its hash, each read to
+    /// check that it is this digest and not another of the same hash.
+    fn first_storing(&self, digest: &str) -> Option<Capture> {
+        self.first_storing_hashed(digest_hash(digest), digest)
+    }
+
+    fn first_storing_hashed(&self, hash: u64, digest: &str) -> Option<Capture> {
+        let from = self.stored.partition_point(|&(h, _)| h < hash);
+        self.stored[from..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .filter_map(|&(_, at)| self.capture_at(at))
+            .find(|c| c.digest.as_deref() == Some(digest))
+    }
+
+    fn parsed(&self, positions: Range<usize>) -> impl Iterator<Item = Capture> + '_ {
+        positions.filter_map(|at| self.capture_at(at))
+    }
+
+    /// The capture at a position. Every line listed parsed when the index was read; one that
+    /// no longer does (a mapped file another tool rewrote in place) is passed over.
+    fn capture_at(&self, at: usize) -> Option<Capture> {
+        let line = std::str::from_utf8(line_at(&self.text, self.starts[at])).ok()?;
+        Capture::parse(line).ok()
+    }
+
+    fn key_at(&self, start: u64) -> &[u8] {
+        key_of(line_at(&self.text, start))
+    }
+}
+
+/// Maps an index file read-only.
+#[allow(unsafe_code)]
+fn map(file: &File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the mapping is only ever read, and cairn never writes an index in place: it
+    // writes a new file and renames it over the old (`Collection::replace_index`), so a
+    // mapping keeps the old file's bytes, unchanged, for as long as it is held. Another tool
+    // truncating the file in place would make reads past its new end fault (SIGBUS), as for
+    // any reader that maps files; one rewriting it in place changes lines under the reader,
+    // which `Index::capture_at` tolerates (a line that no longer parses is passed over).
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// What one pass over the text finds.
+struct Scan {
+    starts: Vec<u64>,
+    /// `(digest hash, position)` of every capture storing a payload, in file order.
+    stored: Vec<(u64, usize)>,
+    unreadable_lines: usize,
+    /// Whether the lines that parse come sorted, as cairn writes them.
+    in_order: bool,
+}
+
+impl Scan {
+    /// Every line parsed once, to know it reads, where it sorts and what it stores; nothing of
+    /// it is kept but where it starts. Blank lines are no captures and not counted.
+    fn of(text: &[u8]) -> Scan {
+        let mut scan = Scan {
+            starts: Vec::new(),
+            stored: Vec::new(),
+            unreadable_lines: 0,
+            in_order: true,
+        };
+        let mut last: Option<(&[u8], i64)> = None;
+        for (start, line) in lines(text) {
+            let Ok(line) = std::str::from_utf8(line) else {
+                scan.unreadable_lines += 1;
+                continue;
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Ok(capture) = Capture::parse(line) else {
+                scan.unreadable_lines += 1;
+                continue;
+            };
+            let sorts_by = (key_of(line.as_bytes()), capture.seconds);
+            scan.in_order &= last.is_none_or(|last| last <= sorts_by);
+            last = Some(sorts_by);
+            if let (false, Some(digest)) = (capture.is_revisit(), &capture.digest) {
+                scan.stored.push((digest_hash(digest), scan.starts.len()));
+            }
+            scan.starts.push(start as u64);
+        }
+        scan
+    }
+}
+
+/// Sorts the lines by SURT key then time, lines of equal ones kept in file order, and points
+/// the digest entries at the lines' new positions.
+fn sort_lines(text: &[u8], starts: &mut Vec<u64>, stored: &mut [(u64, usize)]) {
+    let mut order: Vec<usize> = (0..starts.len()).collect();
+    // Stable: equal keys keep their order.
+    order.sort_by_cached_key(|&at| sort_key(line_at(text, starts[at])));
+    let mut moved_to = vec![0; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        moved_to[old] = new;
+    }
+    *starts = order.iter().map(|&old| starts[old]).collect();
+    for entry in stored {
+        entry.1 = moved_to[entry.1];
+    }
+}
+
+/// A line's SURT key and the seconds of its timestamp, as [`Capture::parse`] reads them.
+fn sort_key(line: &[u8]) -> (&[u8], i64) {
+    let mut fields = line.splitn(3, |&b| b == b' ');
+    let key = fields.next().unwrap_or_default();
+    let seconds = fields
+        .next()
+        .and_then(|ts| std::str::from_utf8(ts).ok())
+        .and_then(parse_timestamp14)
+        .map_or(0, |t| t.unix_timestamp());
+    (key, seconds)
+}
+
+/// Keeps, of the digest entries, the first capture of each digest: sorted by hash then
+/// position, an entry whose hash the one before shares is another capture of the same
+/// digest (left out) unless its digest differs from every entry kept for that hash.
+fn first_of_each_digest(text: &[u8], starts: &[u64], stored: &mut Vec<(u64, usize)>) {
+    stored.sort_unstable();
+    let digest_at = |at: usize| {
+        let line = std::str::from_utf8(line_at(text, starts[at])).ok()?;
+        Capture::parse(line).ok()?.digest
+    };
+    let mut kept = 0;
+    let mut run = 0;
+    for next in 0..stored.len() {
+        let (hash, at) = stored[next];
+        if kept > 0 && stored[kept - 1].0 == hash {
+            let digest = digest_at(at);
+            if stored[run..kept]
+                .iter()
+                .any(|&(_, other)| digest_at(other) == digest)
+            {
+                continue;
+            }
+        } else {
+            run = kept;
+        }
+        stored[kept] = (hash, at);
+        kept += 1;
+    }
+    stored.truncate(kept);
+    stored.shrink_to_fit();
+}
+
+fn digest_hash(digest: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    digest.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Each line of the text and where it starts, split as `str::lines` splits (at `\n`, a `\r`
+/// before it dropped).
+fn lines(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at;
+        let rest = text.get(start..).filter(|rest| !rest.is_empty())?;
+        let line = match memchr(b'\n', rest) {
+            Some(end) => {
+                at = start + end + 1;
+                rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end])
+            }
+            None => {
+                at = text.len();
+                rest
+            }
+        };
+        Some((start, line))
+    })
+}
+
+/// The line starting at `start`, without its line ending.
+fn line_at(text: &[u8], start: u64) -> &[u8] {
+    let rest = text.get(start as usize..).unwrap_or_default();
+    match memchr(b'\n', rest) {
+        Some(end) => rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]),
+        None => rest,
+    }
+}
+
+/// A line's SURT key: what comes before its first space.
+fn key_of(line: &[u8]) -> &[u8] {
+    memchr(b' ', line).map_or(line, |end| &line[..end])
 }
 
 /// A URL as the replay router spells one it is asked for, to tell the exact URL among the
@@ -267,7 +544,7 @@ mod tests {
             with_status("metadata://example.com/", 200, 4),
         ]);
         let at = |url| -> Vec<u64> {
-            let seconds = index.captures()[0].seconds;
+            let seconds = index.captures().next().unwrap().seconds;
             index
                 .closest(url, seconds)
                 .iter()
@@ -318,14 +595,254 @@ mod tests {
                 4,
             ),
         ]);
-        let revisit = |offset| {
-            index
-                .captures()
-                .iter()
-                .find(|c| c.offset == offset)
-                .unwrap()
+        let revisit = |offset| index.captures().find(|c| c.offset == offset).unwrap();
+        assert_eq!(index.payload_of(&revisit(3)).unwrap().offset, 2);
+        assert_eq!(index.payload_of(&revisit(4)).unwrap().offset, 1);
+    }
+
+    /// The lines of these captures, in the order given.
+    fn text_of(captures: &[Capture]) -> String {
+        captures.iter().map(|c| c.to_line() + "\n").collect()
+    }
+
+    fn offsets(captures: impl IntoIterator<Item = Capture>) -> Vec<u64> {
+        captures.into_iter().map(|c| c.offset).collect()
+    }
+
+    #[test]
+    fn lines_out_of_order_sort_by_key_then_time_equal_ones_in_file_order() {
+        let text = text_of(&[
+            capture(
+                "http://b.example/",
+                "20200102000000",
+                "text/html",
+                "sha1:1",
+                1,
+            ),
+            capture(
+                "http://a.example/x",
+                "20200101000000",
+                "text/html",
+                "sha1:2",
+                2,
+            ),
+            capture(
+                "http://b.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:3",
+                3,
+            ),
+            // The same key and second as the line before: after it, as in the file.
+            capture("https://b.example/", "2020", "text/html", "sha1:4", 4),
+            capture(
+                "http://a.example/",
+                "20210101000000",
+                "text/html",
+                "sha1:5",
+                5,
+            ),
+        ]);
+        let index = Index::parse(&text);
+        assert_eq!(offsets(index.captures()), [5, 2, 3, 4, 1]);
+        assert_eq!(offsets(index.captures_of("http://b.example/")), [3, 4, 1]);
+        // The file mapped reads as the text does.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.cdxj");
+        std::fs::write(&path, &text).unwrap();
+        let mapped = Index::open(&path).unwrap();
+        assert!(matches!(mapped.text, Text::Mapped(_)));
+        assert_eq!(
+            mapped.captures().collect::<Vec<_>>(),
+            index.captures().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_revisit_resolves_to_the_first_storing_capture_in_index_order() {
+        let index = Index::parse(&text_of(&[
+            capture(
+                "http://c.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                1,
+            ),
+            capture(
+                "http://a.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:E",
+                2,
+            ),
+            capture(
+                "http://b.example/",
+                "20200102000000",
+                "warc/revisit",
+                "sha1:E",
+                3,
+            ),
+        ]));
+        let revisit = index.captures_of("http://b.example/").remove(0);
+        assert_eq!(index.payload_of(&revisit).unwrap().offset, 2);
+        assert_eq!(offsets(index.stored_payloads()), [2]);
+        let original = index.captures_of("http://c.example/").remove(0);
+        assert!(matches!(
+            index.payload_of(&original),
+            Some(Cow::Borrowed(c)) if std::ptr::eq(c, &original)
+        ));
+    }
+
+    #[test]
+    fn binary_search_finds_every_key_and_nothing_between() {
+        let mut captures = Vec::new();
+        for host in 0..40 {
+            for path in ["", "a", "ab", "b"] {
+                for day in 1..=3 {
+                    let offset = captures.len() as u64;
+                    captures.push(capture(
+                        &format!("http://h{host:02}.example/{path}"),
+                        &format!("202001{day:02}000000"),
+                        "text/html",
+                        &format!("sha1:{offset}"),
+                        offset,
+                    ));
+                }
+            }
+        }
+        let index = Index::from_captures(captures.clone());
+        assert_eq!(index.len(), captures.len());
+        for c in &captures {
+            let found = index.captures_of(&c.url);
+            assert_eq!(found.len(), 3, "{}", c.url);
+            assert!(found.iter().all(|f| f.url == c.url));
+            assert!(found.windows(2).all(|w| w[0].seconds < w[1].seconds));
+        }
+        for absent in [
+            "http://h00.example/aa",
+            "http://h20.example/ac",
+            "http://a.example/",
+            "http://h39.example/c",
+            "http://z.example/",
+        ] {
+            assert!(index.captures_of(absent).is_empty(), "{absent}");
+            assert!(index.nearest(absent, 0).is_none(), "{absent}");
+        }
+        let seconds = crate::warc::record::parse_timestamp14("20200102060000")
+            .unwrap()
+            .unix_timestamp();
+        let near = index.nearest("http://h07.example/ab", seconds).unwrap();
+        assert_eq!(
+            (near.url.as_str(), &near.timestamp[..8]),
+            ("http://h07.example/ab", "20200102")
+        );
+        assert_eq!(index.stored_payloads().count(), captures.len());
+    }
+
+    #[test]
+    fn digests_sharing_a_hash_are_told_apart_by_their_lines() {
+        let mut index = Index::parse(&text_of(&[
+            capture(
+                "http://a.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:B",
+                1,
+            ),
+            capture(
+                "http://b.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:A",
+                2,
+            ),
+            capture(
+                "http://c.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:A",
+                3,
+            ),
+            capture(
+                "http://d.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:B",
+                4,
+            ),
+        ]));
+        assert_eq!(offsets(index.stored_payloads()).len(), 2);
+        // Every capture given one hash, as if the two digests collided.
+        let hash = digest_hash("sha1:A");
+        let mut table: Vec<(u64, usize)> = (0..index.len()).rev().map(|at| (hash, at)).collect();
+        first_of_each_digest(&index.text, &index.starts, &mut table);
+        assert_eq!(
+            table,
+            [(hash, 0), (hash, 1)],
+            "the first of each, neither lost"
+        );
+        index.stored = table;
+        assert_eq!(
+            index.first_storing_hashed(hash, "sha1:A").unwrap().offset,
+            2
+        );
+        assert_eq!(
+            index.first_storing_hashed(hash, "sha1:B").unwrap().offset,
+            1
+        );
+        assert!(index.first_storing_hashed(hash, "sha1:C").is_none());
+        assert_eq!(offsets(index.stored_payloads()), [1, 2]);
+    }
+
+    #[test]
+    fn unreadable_lines_are_counted_and_left_out() {
+        let good = |offset: u64| {
+            capture(
+                "http://a.example/",
+                "20200101000000",
+                "text/html",
+                "sha1:A",
+                offset,
+            )
+            .to_line()
         };
-        assert_eq!(index.payload_of(revisit(3)).unwrap().offset, 2);
-        assert_eq!(index.payload_of(revisit(4)).unwrap().offset, 1);
+        let mut text = b"garbage\n\n  \t\r\n".to_vec();
+        text.extend(good(1).bytes().chain(*b"\r\n"));
+        text.extend(br#"com,example)/ 20231399000000 {"url":"http://example.com/","length":1,"offset":1,"filename":"f"}"#);
+        text.push(b'\n');
+        // Not UTF-8: that line alone is lost.
+        text.extend(b"com,example)/ 2023 {\"url\":\"http://example.com/\xff\",\"length\":1,\"offset\":1,\"filename\":\"f\"}\n");
+        // The last line, without a line ending.
+        text.extend(good(2).bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.cdxj");
+        std::fs::write(&path, &text).unwrap();
+        let index = Index::open(&path).unwrap();
+        assert_eq!((index.len(), index.unreadable_lines()), (2, 3));
+        assert_eq!(offsets(index.captures()), [1, 2]);
+        assert_eq!(offsets(index.captures_of("https://a.example")), [1, 2]);
+    }
+
+    #[test]
+    fn an_empty_index_is_empty_and_a_missing_one_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.cdxj");
+        assert_eq!(
+            Index::open(&path).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        for text in ["", "\n\n", " \r\n"] {
+            std::fs::write(&path, text).unwrap();
+            let index = Index::open(&path).unwrap();
+            assert!(
+                index.is_empty() && index.unreadable_lines() == 0,
+                "{text:?}"
+            );
+            assert!(index.captures_of("http://a.example/").is_empty());
+            assert!(index.nearest("http://a.example/", 0).is_none());
+            assert!(index.latest_per_url().is_empty());
+            assert_eq!(index.stored_payloads().count(), 0);
+        }
+        assert!(Index::default().is_empty() && Index::parse("").is_empty());
     }
 }

@@ -113,13 +113,14 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
             ),
         );
     };
-    let capture = chosen.capture;
+    let Chosen { capture, read } = chosen;
+    let capture = &capture;
     if capture.timestamp != wanted.timestamp {
         let stamp = format!("{}{}", capture.timestamp, wanted.modifier);
         let location = archive_path(collection, &stamp, &capture.url);
         return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
     }
-    let read = chosen.read.unwrap_or_else(|| {
+    let read = read.unwrap_or_else(|| {
         loaded
             .collection
             .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD)
@@ -159,8 +160,8 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
 }
 
 /// A capture chosen to answer, with its record when it was read to choose it.
-struct Chosen<'i> {
-    capture: &'i Capture,
+struct Chosen {
+    capture: Capture,
     read: Option<Result<(CaptureHead, Payload), CollectionError>>,
 }
 
@@ -170,7 +171,7 @@ struct Chosen<'i> {
 /// tries the next (`raise_on_self_redirect`). Whether a capture redirects is in the index,
 /// but where to is only in its record: redirects, and web captures the index gives no status,
 /// are read to tell, and what was read is kept for serving.
-fn choose<'i>(loaded: &'i Loaded, candidates: Vec<&'i Capture>) -> Option<Chosen<'i>> {
+fn choose(loaded: &Loaded, candidates: Vec<Capture>) -> Option<Chosen> {
     for capture in candidates {
         let may_redirect = capture.status.map_or(is_web_url(&capture.url), is_redirect);
         if !may_redirect {
@@ -181,9 +182,9 @@ fn choose<'i>(loaded: &'i Loaded, candidates: Vec<&'i Capture>) -> Option<Chosen
         }
         let read = loaded
             .collection
-            .read_capture(&loaded.index, capture, IN_MEMORY_PAYLOAD);
+            .read_capture(&loaded.index, &capture, IN_MEMORY_PAYLOAD);
         if let Ok((head, _)) = &read
-            && redirects_to_itself(capture, head)
+            && redirects_to_itself(&capture, head)
         {
             continue;
         }
