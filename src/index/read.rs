@@ -11,7 +11,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::ops::{Deref, Range};
@@ -37,26 +36,15 @@ pub struct Index {
     unreadable_lines: usize,
 }
 
-/// The index's bytes: the file mapped, or a buffer of the caller's.
-enum Text {
-    Owned(Box<[u8]>),
-    Mapped(memmap2::Mmap),
-}
-
-impl Default for Text {
-    fn default() -> Text {
-        Text::Owned(Box::default())
-    }
-}
+/// The index's bytes, as the file holds them.
+#[derive(Default)]
+struct Text(Box<[u8]>);
 
 impl Deref for Text {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        match self {
-            Text::Owned(bytes) => bytes,
-            Text::Mapped(map) => map,
-        }
+        &self.0
     }
 }
 
@@ -73,20 +61,20 @@ impl fmt::Debug for Index {
 }
 
 impl Index {
-    /// The index in `path`, mapped rather than read: memory does not grow with its size. An
-    /// empty file is an empty index; a missing one is the caller's to tell (`NotFound`).
+    /// The index in `path`, read whole into one buffer: memory grows with the file's size,
+    /// and not with parsed captures (a capture is parsed when a lookup reaches its line). The
+    /// file is read rather than mapped: a mapping faults, killing the process, when another
+    /// tool truncates the file in place (`cdxj-indexer ... > index.cdxj` while `cairn replay`
+    /// runs), and the buffer costs the same resident memory as a mapping read through. A
+    /// missing file is the caller's to tell (`NotFound`).
     pub fn open(path: &Path) -> io::Result<Index> {
-        let file = File::open(path)?;
-        // A mapping cannot be empty (mmap refuses a length of 0).
-        if file.metadata()?.len() == 0 {
-            return Ok(Index::default());
-        }
-        Ok(Index::from_text(Text::Mapped(map(&file)?)))
+        let bytes = std::fs::read(path)?;
+        Ok(Index::from_text(Text(bytes.into_boxed_slice())))
     }
 
     /// The index in CDXJ text; lines that do not parse are counted and left out.
     pub fn parse(text: &str) -> Index {
-        Index::from_text(Text::Owned(text.as_bytes().into()))
+        Index::from_text(Text(text.as_bytes().into()))
     }
 
     /// The index of these captures, as their lines would make it (a capture whose line does
@@ -272,18 +260,6 @@ impl Index {
     fn key_at(&self, start: u64) -> &[u8] {
         key_of(line_at(&self.text, start))
     }
-}
-
-/// Maps an index file read-only.
-#[allow(unsafe_code)]
-fn map(file: &File) -> io::Result<memmap2::Mmap> {
-    // SAFETY: the mapping is only ever read, and cairn never writes an index in place: it
-    // writes a new file and renames it over the old (`Collection::replace_index`), so a
-    // mapping keeps the old file's bytes, unchanged, for as long as it is held. Another tool
-    // truncating the file in place would make reads past its new end fault (SIGBUS), as for
-    // any reader that maps files; one rewriting it in place changes lines under the reader,
-    // which `Index::capture_at` tolerates (a line that no longer parses is passed over).
-    unsafe { memmap2::Mmap::map(file) }
 }
 
 /// What one pass over the text finds.
@@ -646,14 +622,13 @@ mod tests {
         let index = Index::parse(&text);
         assert_eq!(offsets(index.captures()), [5, 2, 3, 4, 1]);
         assert_eq!(offsets(index.captures_of("http://b.example/")), [3, 4, 1]);
-        // The file mapped reads as the text does.
+        // The file read reads as the text does.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index.cdxj");
         std::fs::write(&path, &text).unwrap();
-        let mapped = Index::open(&path).unwrap();
-        assert!(matches!(mapped.text, Text::Mapped(_)));
+        let opened = Index::open(&path).unwrap();
         assert_eq!(
-            mapped.captures().collect::<Vec<_>>(),
+            opened.captures().collect::<Vec<_>>(),
             index.captures().collect::<Vec<_>>()
         );
     }
