@@ -49,6 +49,10 @@ pub struct TrapBounds {
     pub max_repeated_segment: usize,
     /// Distinct query strings admitted for one path (`calendar?month=...` forever).
     pub max_queries_per_path: usize,
+    /// The same, for what pages need (an image service's `/_next/image?url=...&w=...`, one
+    /// path for every picture of the site at every width): counted apart from pages, and
+    /// bounded higher, as only a page's markup names them.
+    pub max_requisite_queries_per_path: usize,
     pub max_pages_per_host: usize,
 }
 
@@ -58,6 +62,7 @@ impl Default for TrapBounds {
             max_url_length: 2048,
             max_repeated_segment: 3,
             max_queries_per_path: 100,
+            max_requisite_queries_per_path: 2_000,
             max_pages_per_host: 20_000,
         }
     }
@@ -279,9 +284,15 @@ impl Frontier {
             self.pages_admitted += 1;
         }
         if url.query().is_some() {
-            let path_key = format!("{}{}", url.host_str().unwrap_or(""), url.path());
+            let requisite = candidate.kind == CandidateKind::Requisite;
+            let (kind, bound) = if requisite {
+                ("requisite", self.rules.traps.max_requisite_queries_per_path)
+            } else {
+                ("page", self.rules.traps.max_queries_per_path)
+            };
+            let path_key = format!("{kind} {}{}", url.host_str().unwrap_or(""), url.path());
             let count = self.queries_per_path.entry(path_key).or_default();
-            if *count >= self.rules.traps.max_queries_per_path {
+            if *count >= bound {
                 return Err(Refusal::Trap("too many query variants of one path"));
             }
             *count += 1;
@@ -418,6 +429,32 @@ mod tests {
             CandidateKind::Requisite,
             "requisites go first"
         );
+    }
+
+    /// An image service names one path at every width for every picture: a page's
+    /// requisites there are not a calendar trap, and are counted apart from pages.
+    #[test]
+    fn query_variants_of_requisites_are_bounded_apart_from_pages() {
+        let mut f = Frontier::new(rules(Scope::Host, 2));
+        f.add_target(url("https://a.example/")).unwrap();
+        let page = f.pop().unwrap();
+        let variant = |i: usize, kind| {
+            let link = format!("https://a.example/_next/image?url=%2Fi{i}.jpg&w=640");
+            (url(&link), kind)
+        };
+        let admitted = |f: &mut Frontier, kind| {
+            (0..150)
+                .filter(|i| {
+                    let (link, kind) = variant(
+                        *i + if kind == LinkKind::Requisite { 0 } else { 1000 },
+                        kind,
+                    );
+                    f.add_link(&page, link, kind).is_ok()
+                })
+                .count()
+        };
+        assert_eq!(admitted(&mut f, LinkKind::Requisite), 150);
+        assert_eq!(admitted(&mut f, LinkKind::Navigation), 100);
     }
 
     #[test]

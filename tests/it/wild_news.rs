@@ -252,6 +252,18 @@ const PAGES: &[WildPage] = &[
         ],
         replaced: &[],
     },
+    WildPage {
+        name: "nextjs-front",
+        url: "https://www.courier.example/",
+        content_type: "text/html; charset=utf-8",
+        encoding: "utf-8",
+        markup: nextjs_front,
+        shows: &["url=_images_hero.jpg"],
+        captures: &[
+            "https://www.courier.example/_next/image?url=https%3A%2F%2Fcdn.courier.example%2Fuploads%2Fstory-12.jpg&w=3840&q=75",
+        ],
+        replaced: &[],
+    },
 ];
 
 /// Pages the offline copy does not show as they were live, each for a reason the report of
@@ -264,9 +276,6 @@ const PAGES: &[WildPage] = &[
 ///   `<div class="js-delayed-image-load" data-src>` with an `<img>`, and that class does not
 ///   say "lazy", so the offline copy, which captured the image, neither shows it as a lazy
 ///   container's background nor gives the div an image.
-/// - A Next.js front page loses the images of its last cards: their `/_next/image` URLs are
-///   more than the 100 query variants of one path the frontier admits (a trap bound), each
-///   card offering 10 widths.
 const GAPS: &[WildPage] = &[
     WildPage {
         name: "folha-amp",
@@ -288,18 +297,6 @@ const GAPS: &[WildPage] = &[
         markup: bbc_2018,
         shows: &["_100512345_putin_xi.jpg"],
         captures: &[],
-        replaced: &[],
-    },
-    WildPage {
-        name: "nextjs-front",
-        url: "https://www.courier.example/",
-        content_type: "text/html; charset=utf-8",
-        encoding: "utf-8",
-        markup: nextjs_front,
-        shows: &["url=_images_hero.jpg"],
-        captures: &[
-            "https://www.courier.example/_next/image?url=https%3A%2F%2Fcdn.courier.example%2Fuploads%2Fstory-12.jpg&w=3840&q=75",
-        ],
         replaced: &[],
     },
 ];
@@ -1269,7 +1266,7 @@ fn real_news_pages_show_offline_as_they_did_live_with_no_request() {
 }
 
 #[test]
-#[ignore = "known gaps (AMP, BBC delayed images, over 100 next/image variants): see GAPS"]
+#[ignore = "known gaps (AMP, BBC delayed images): see GAPS"]
 fn pages_with_known_gaps_show_offline_as_they_did_live() {
     if !requires(&["chromium", "python3", "python:websockets"]) {
         return;
