@@ -404,6 +404,9 @@ impl<'o> Rewriting<'o> {
                 }
             }
         }
+        if self.options.fence {
+            stand_in_for_amp(el);
+        }
     }
 
     /// The new value of each reference attribute that changes.
@@ -763,6 +766,41 @@ fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
             new: Some(value.to_string()),
             keep: Keep::No,
         });
+    }
+}
+
+/// What the AMP runtime, a script, would have done for an AMP page's look: an `<amp-img>`
+/// (or `<amp-anim>`) gets the `<img>` the runtime puts into it, and the boilerplate that hides
+/// the body until the runtime has run (8 seconds without it) is emptied.
+fn stand_in_for_amp(el: &mut Element<'_, '_>) {
+    match el.tag_name().as_str() {
+        "amp-img" | "amp-anim" => {
+            let Some(src) = el.get_attribute("src") else {
+                return;
+            };
+            // The attributes as they are now written, rewritten and escaped.
+            let mut img = format!("<img src=\"{}\"", src.replace('"', "&quot;"));
+            for attr in ["srcset", "sizes", "alt", "width", "height"] {
+                if let Some(value) = el.get_attribute(attr) {
+                    img.push_str(&format!(" {attr}=\"{}\"", value.replace('"', "&quot;")));
+                }
+            }
+            // Without `sizes`, the runtime sizes the picture to the element's width.
+            if let (None, Some(width)) = (el.get_attribute("sizes"), el.get_attribute("width")) {
+                let width = width.trim();
+                if !width.is_empty() && width.bytes().all(|b| b.is_ascii_digit()) {
+                    img.push_str(&format!(
+                        " sizes=\"(max-width: {width}px) 100vw, {width}px\""
+                    ));
+                }
+            }
+            img.push_str(" style=\"max-width:100%;height:auto\">");
+            el.append(&img, ContentType::Html);
+        }
+        "style" if el.has_attribute("amp-boilerplate") => {
+            el.set_inner_content("", ContentType::Text);
+        }
+        _ => {}
     }
 }
 

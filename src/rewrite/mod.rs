@@ -624,6 +624,28 @@ mod tests {
         }
     }
 
+    /// An AMP page offline: the `<img>` the runtime would put into each `<amp-img>`, and no
+    /// boilerplate hiding the body for 8 seconds.
+    #[test]
+    fn amp_pages_show_offline() {
+        let out = rewrite_with(
+            r#"<style amp-boilerplate>body{animation:-amp-start 8s steps(1,end) 0s 1 normal both}</style><noscript><style amp-boilerplate>body{animation:none}</style></noscript>
+<amp-img src="/a.jpg?x=1&amp;y=2" srcset="/a.jpg 768w" width="768" height="512" alt='Xi "and" Putin'></amp-img><amp-img src="https://ads.test/x.jpg" width=1 height=1></amp-img>"#,
+            &local,
+            true,
+        );
+        for expected in [
+            "<style amp-boilerplate></style>",
+            r#"<amp-img src="local/a.jpg?x=1&amp;y=2" srcset="local/a.jpg 768w" width="768" height="512" alt='Xi "and" Putin'><img src="local/a.jpg?x=1&amp;y=2" srcset="local/a.jpg 768w" alt="Xi &quot;and&quot; Putin" width="768" height="512" sizes="(max-width: 768px) 100vw, 768px" style="max-width:100%;height:auto"></amp-img>"#,
+        ] {
+            assert!(out.contains(expected), "{expected} in {out}");
+        }
+        assert!(
+            !out.contains("-amp-start") && !out.contains("<img src=\"https://ads"),
+            "{out}"
+        );
+    }
+
     /// Offline, no script runs or is fetched, no CORS load of a local file fails, and classes
     /// are as scripts would have left them.
     #[test]
