@@ -185,7 +185,12 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
     finally:
         proc.kill()
         proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+        # Chromium's helper processes may still be writing into the profile as they end.
+        for _ in range(5):
+            shutil.rmtree(profile, ignore_errors=True)
+            if not os.path.exists(profile):
+                break
+            time.sleep(0.2)
 
 
 def options(args):
