@@ -378,15 +378,8 @@ mod tests {
         sha256_label(&Sha256::digest(bytes))
     }
 
-    /// An exchange becomes its response, request and metadata records, exactly these bytes.
-    #[test]
-    fn an_exchange_maps_to_these_records_byte_for_byte() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = WriterConfig::new(dir.path(), "t", Compression::None);
-        let date = time::macros::datetime!(2023-03-22 00:08:00.5 UTC);
-        config.clock = Clock::ticking(date, time::Duration::seconds(1));
-        config.ids = RecordIds::sequential();
-        let mut writer = WarcWriter::new(config).unwrap();
+    /// A page's capture job, with the body and the heads it holds.
+    fn page_capture(date: time::OffsetDateTime) -> (CaptureJob, Vec<u8>, Vec<u8>, Vec<u8>) {
         let body = b"<title>x</title>".to_vec();
         let response_head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n".to_vec();
         let request_head = b"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n".to_vec();
@@ -409,6 +402,19 @@ mod tests {
             revisit_of: None,
             metadata: Some(b"hops: \r\n".to_vec()),
         };
+        (job, body, response_head, request_head)
+    }
+
+    /// An exchange becomes its response, request and metadata records, exactly these bytes.
+    #[test]
+    fn an_exchange_maps_to_these_records_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = WriterConfig::new(dir.path(), "t", Compression::None);
+        let date = time::macros::datetime!(2023-03-22 00:08:00.5 UTC);
+        config.clock = Clock::ticking(date, time::Duration::seconds(1));
+        config.ids = RecordIds::sequential();
+        let mut writer = WarcWriter::new(config).unwrap();
+        let (job, body, response_head, request_head) = page_capture(date);
         let mut report = SinkReport::default();
         write_job(
             &mut writer,

