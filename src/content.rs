@@ -128,6 +128,41 @@ impl<R: Read> Read for UntilDamage<R> {
 }
 
 /// `Text/HTML; charset=utf-8` -> `text/html`.
+/// Whether a payload is compressed already, by its media type or its `Content-Encoding`: a
+/// JPEG, a video, a WOFF2 font, a gzip body. Compressing it again gains nothing, so the WARC
+/// writer stores it at its fastest setting (a lying type costs only some compression).
+pub fn is_packed(content_type: Option<&str>, content_encoding: Option<&str>) -> bool {
+    let encoded = content_encoding
+        .map(str::trim)
+        .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+    let essence = essence(content_type.unwrap_or(""));
+    let packed_type = match essence.split_once('/') {
+        Some(("video", _)) => true,
+        Some(("audio", sub)) => !matches!(sub, "wav" | "x-wav" | "wave" | "vnd.wave"),
+        Some(("image", sub)) => matches!(
+            sub,
+            "jpeg" | "pjpeg" | "png" | "gif" | "webp" | "avif" | "heic" | "heif" | "jxl" | "jp2"
+        ),
+        Some(("font", sub)) => matches!(sub, "woff" | "woff2"),
+        Some(("application", sub)) => matches!(
+            sub,
+            "font-woff"
+                | "zip"
+                | "gzip"
+                | "x-gzip"
+                | "zstd"
+                | "x-bzip2"
+                | "x-xz"
+                | "x-7z-compressed"
+                | "vnd.rar"
+                | "x-rar-compressed"
+                | "epub+zip"
+        ),
+        _ => false,
+    };
+    encoded || packed_type
+}
+
 fn essence(content_type: &str) -> String {
     content_type
         .split(';')
@@ -148,6 +183,32 @@ fn looks_like_html(prefix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_payloads_are_told_by_type_or_encoding() {
+        for packed in [
+            "image/jpeg",
+            "IMAGE/WebP; q=1",
+            "video/mp4",
+            "audio/mpeg",
+            "font/woff2",
+        ] {
+            assert!(is_packed(Some(packed), None), "{packed}");
+        }
+        for plain in [
+            "text/html",
+            "image/svg+xml",
+            "image/bmp",
+            "audio/wav",
+            "application/json",
+        ] {
+            assert!(!is_packed(Some(plain), None), "{plain}");
+        }
+        assert!(is_packed(Some("text/html"), Some("gzip")));
+        assert!(is_packed(None, Some(" br ")));
+        assert!(!is_packed(Some("text/css"), Some("identity")));
+        assert!(!is_packed(None, Some("")));
+    }
 
     #[test]
     fn declared_types_win_and_untyped_markup_is_sniffed() {

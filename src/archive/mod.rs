@@ -150,7 +150,7 @@ pub fn archive_at(
     let lock = collection.lock()?;
     collection.append_pages(&lock, &crawl.page_entries)?;
     let started = Instant::now();
-    let stats = collection.update_index(&lock)?;
+    let stats = collection.update_index(&lock, &crawl.written_index)?;
     let index = collection.index()?;
     let indexed = Instant::now();
     let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;

@@ -31,7 +31,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::{FileIndex, Index, index_lines};
+use crate::index::{FileIndex, Index, WrittenIndex, index_lines};
 use crate::warc::writer::{OPEN_SUFFIX, is_being_written};
 use crate::warc::{Compression, WriterConfig, is_warc_name};
 use indexed::IndexedFiles;
@@ -418,9 +418,18 @@ impl Collection {
     /// A damaged file does not stop the rest: the index holds every record that reads, and
     /// the stats say what was left out.
     pub fn rebuild_index(&self, lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
+        self.rebuild_index_with(lock, &WrittenIndex::default())
+    }
+
+    /// As [`Collection::rebuild_index`], taking the lines of the files in `written` from there.
+    fn rebuild_index_with(
+        &self,
+        lock: &CollectionLock,
+        written: &WrittenIndex,
+    ) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
         let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
-        let run = index_lines(&files);
+        let run = index_lines(&files, written);
         self.replace_index(lock, &held, |out| {
             run.lines
                 .iter()
@@ -434,17 +443,24 @@ impl Collection {
     /// the collection's other WARCs are not read again. Where the index does not hold exactly
     /// the other files as they are now, it is rebuilt whole ([`Collection::rebuild_index`]).
     /// The stats count the whole index; problems are those of the files read.
-    pub fn update_index(&self, lock: &CollectionLock) -> Result<IndexStats, CollectionError> {
+    ///
+    /// The lines of files in `written` (a crawl's, made as its writer wrote them) are taken
+    /// from there rather than read back.
+    pub fn update_index(
+        &self,
+        lock: &CollectionLock,
+        written: &WrittenIndex,
+    ) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
         let missing = IndexedFiles::read(&self.dir.join(INDEXED))
             .filter(|_| self.has_index())
             .and_then(|held| held.missing_from(&files));
         let Some(missing) = missing else {
-            return self.rebuild_index(lock);
+            return self.rebuild_index_with(lock, written);
         };
         let missing: Vec<PathBuf> = missing.into_iter().cloned().collect();
         let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
-        let run = index_lines(&missing);
+        let run = index_lines(&missing, written);
         let old = self.index_path();
         let mut captures = 0;
         self.replace_index(lock, &held, |out| {

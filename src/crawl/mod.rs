@@ -20,6 +20,7 @@ use crate::content::ContentKind;
 use crate::extract::{self, LinkKind};
 use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
 use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
+use crate::index::WrittenIndex;
 use crate::warc::record::format_warc_date;
 use crate::warc::{Clock, Compression, RecordIds, WriteError, WriterConfig};
 
@@ -136,6 +137,9 @@ pub struct Summary {
     pub seconds: f64,
     #[serde(skip)]
     pub page_entries: Vec<PageEntry>,
+    /// The index lines of the records written, for the index to take as they are.
+    #[serde(skip)]
+    pub written_index: WrittenIndex,
 }
 
 /// State shared by the fetch tasks.
@@ -216,6 +220,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
             summary.warc_files = report.files;
             summary.warc_records = report.records;
             summary.warc_bytes = report.bytes;
+            summary.written_index = report.index;
         }
     }
     summary.seconds = started.elapsed().as_secs_f64();

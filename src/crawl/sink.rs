@@ -8,11 +8,15 @@ use std::thread::JoinHandle;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+use crate::content::is_packed;
 use crate::fetch::{Exchange, Spool};
+use crate::index::WrittenIndex;
 use crate::warc::digest::sha256_label;
 use crate::warc::reader::read_capture;
 use crate::warc::record::{format_warc_date, timestamp14};
-use crate::warc::{Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig};
+use crate::warc::{
+    Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig, Written,
+};
 
 /// A payload already stored, that a revisit record refers to by its record ID, target URI
 /// and `WARC-Date` exactly as written (WARC/1.1 section 6.7.2), so that a reader looking the
@@ -105,6 +109,8 @@ pub struct SinkReport {
     pub files: Vec<PathBuf>,
     pub records: u64,
     pub bytes: u64,
+    /// The index lines of what was written.
+    pub index: WrittenIndex,
 }
 
 pub struct Sink {
@@ -153,11 +159,12 @@ impl Sink {
     }
 }
 
-/// Counts what the writer wrote.
+/// Counts what the writer wrote, and indexes it.
 impl SinkReport {
-    fn count(&mut self, written: crate::warc::Written) {
+    fn count(&mut self, written: Written, http_head: Option<&[u8]>) {
         self.records += 1;
         self.bytes += written.length;
+        self.index.add(&written, http_head);
     }
 }
 
@@ -194,7 +201,7 @@ fn write_job(
             let record = NewRecord::new(RecordType::Resource, Block::Bytes(&block))
                 .target(&target_uri)
                 .content_type(&content_type);
-            report.count(writer.write(record)?);
+            report.count(writer.write(record)?, None);
         }
         Job::Capture(job) => write_capture(writer, *job, originals, report)?,
     }
@@ -227,7 +234,7 @@ fn write_capture(
     .date(exchange.date)
     .target(uri)
     .content_type("application/http; msgtype=response");
-    report.count(writer.write(response)?);
+    report.count(writer.write(response)?, Some(&exchange.response_head));
     let request = with_ip(
         NewRecord::new(RecordType::Request, Block::Bytes(&exchange.request_head)),
         ip.as_deref(),
@@ -237,14 +244,14 @@ fn write_capture(
     .target(uri)
     .content_type("application/http; msgtype=request")
     .field("WARC-Concurrent-To", response_id.clone());
-    report.count(writer.write(request)?);
+    report.count(writer.write(request)?, None);
     if let Some(fields) = metadata {
         let record = NewRecord::new(RecordType::Metadata, Block::Bytes(&fields))
             .date(exchange.date)
             .target(uri)
             .content_type("application/warc-fields")
             .field("WARC-Concurrent-To", response_id);
-        report.count(writer.write(record)?);
+        report.count(writer.write(record)?, None);
     }
     Ok(())
 }
@@ -268,6 +275,7 @@ fn response_record<'a>(
         ip,
     );
     record.payload_sha256 = Some(exchange.payload_sha256);
+    record.packed = is_packed(exchange.content_type(), exchange.header("content-encoding"));
     match exchange.truncated {
         Some(reason) => record.field("WARC-Truncated", reason),
         None => record,

@@ -497,9 +497,7 @@ fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<T, RewriteError>,
 ) -> Result<T, Failure> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Failure::Io(io_err(dir)(e)))?;
-    match fs::File::options().write(true).create_new(true).open(path) {
+    match create_new(path) {
         Ok(file) => {
             let mut out = io::BufWriter::new(file);
             let written = write(&mut out).map_err(Failure::Rewrite).and_then(|value| {
@@ -514,6 +512,19 @@ fn write_atomically<T>(
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => replace_atomically(path, write),
         Err(e) => Err(Failure::Io(io_err(path)(e))),
+    }
+}
+
+/// Creates a file that must be new, and its folder if it has none yet: tried first without,
+/// since most folders exist already (a `mkdir` that fails still locks the folder it is in).
+fn create_new(path: &Path) -> io::Result<fs::File> {
+    let create = || fs::File::options().write(true).create_new(true).open(path);
+    match create() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            create()
+        }
+        created => created,
     }
 }
 

@@ -527,8 +527,12 @@ impl Fetcher {
         mut body: Incoming,
         deadline: Instant,
     ) -> Result<(SpoolWriter, Option<&'static str>), FetchError> {
+        // Sized once from Content-Length, rather than grown (and copied) chunk by chunk.
+        let expected = hyper::body::Body::size_hint(&body).exact().unwrap_or(0);
         let mut spool = SpoolWriter {
-            spool: Spool::Memory(Vec::new()),
+            spool: Spool::Memory(Vec::with_capacity(
+                expected.min(IN_MEMORY_BODY as u64) as usize
+            )),
             hash: Sha256::new(),
             dir: self.config.spool_dir.clone(),
         };

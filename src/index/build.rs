@@ -3,6 +3,7 @@
 //! frame length ([`crate::warc::codec::walk_zstd_frames`]); gzip must be inflated to find where
 //! a member ends, so files are indexed in parallel.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use crate::warc::codec::{FrameHead, walk_zstd_frames};
 use crate::warc::digest::{Algorithm, BlockDigester};
 use crate::warc::reader::{Span, next_whole_record, read_header};
 use crate::warc::record::timestamp14;
-use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader};
+use crate::warc::{Compression, Header, ReadError, RecordType, WarcReader, Written};
 
 /// HTTP headers longer than this are not parsed for status and mime.
 const MAX_HTTP_HEAD: usize = 64 << 10;
@@ -391,6 +392,75 @@ fn blank_line(bytes: &[u8]) -> Option<usize> {
     BLANK_LINE.find(bytes)
 }
 
+/// The index lines of the files a writer wrote, made as it wrote each record: the index takes
+/// them instead of reading the files back. A file whose lines are not all known here (a
+/// record only reading can index, or more lines than are kept) is left out, to be read.
+#[derive(Debug, Default)]
+pub struct WrittenIndex {
+    files: HashMap<String, Option<Vec<String>>>,
+    lines: usize,
+}
+
+/// Lines kept in memory for a crawl's files, about 300 bytes each: a bigger crawl's files are
+/// read back instead.
+const MAX_WRITTEN_LINES: usize = 200_000;
+
+impl WrittenIndex {
+    /// Adds a record as written: `http_head` is the HTTP header its block began with.
+    pub fn add(&mut self, written: &Written, http_head: Option<&[u8]>) {
+        let entry = self
+            .files
+            .entry(written.filename.clone())
+            .or_insert_with(|| Some(Vec::new()));
+        let Some(lines) = entry else {
+            return;
+        };
+        match written_capture(written, http_head) {
+            Some(None) => {}
+            Some(Some(capture)) if self.lines < MAX_WRITTEN_LINES => {
+                lines.push(capture.to_line());
+                self.lines += 1;
+            }
+            _ => {
+                self.lines -= lines.len();
+                *entry = None;
+            }
+        }
+    }
+
+    /// Every line of the file of this name, if all are known.
+    pub fn lines_of(&self, filename: &str) -> Option<&[String]> {
+        self.files.get(filename)?.as_deref()
+    }
+}
+
+/// The line a record has in the index, as reading the file would make it: `Some(None)` for a
+/// record the index does not hold, `None` when only reading can tell (a capture with no
+/// payload digest, one the index cannot hold, or headers longer than reading parses).
+fn written_capture(written: &Written, http_head: Option<&[u8]>) -> Option<Option<Capture>> {
+    let header = &written.header;
+    if needs_computed_digest(header) {
+        return None;
+    }
+    let http_head = match (has_http_head(header), http_head) {
+        (false, _) => None,
+        (true, Some(head)) if header.to_bytes().len() + head.len() < MAX_HTTP_HEAD => Some(head),
+        (true, _) => return None,
+    };
+    let heads = RecordHeads {
+        header,
+        http_head,
+        computed_digest: None,
+    };
+    let span = Span {
+        offset: written.offset,
+        length: Some(written.length),
+        starts_member: true,
+        member_end: Some(written.offset + written.length),
+    };
+    heads.capture(span, &written.filename).ok()
+}
+
 /// What indexing many files found: their lines, sorted, and what each file could not give.
 #[derive(Debug, Default)]
 pub struct IndexRun {
@@ -399,11 +469,19 @@ pub struct IndexRun {
     pub problems: Vec<(PathBuf, FileIndex)>,
 }
 
-/// Indexes many files on every core, each file on one.
-pub fn index_lines(paths: &[PathBuf]) -> IndexRun {
-    let per_file: Vec<FileIndex> = paths.par_iter().map(|p| index_file(p)).collect();
+/// Indexes many files on every core, each file on one; the lines of files in `written` are
+/// taken from there instead.
+pub fn index_lines(paths: &[PathBuf], written: &WrittenIndex) -> IndexRun {
+    let (known, unread): (Vec<&PathBuf>, Vec<&PathBuf>) = paths
+        .iter()
+        .partition(|path| written_lines(path, written).is_some());
+    let per_file: Vec<FileIndex> = unread.par_iter().map(|p| index_file(p)).collect();
     let mut run = IndexRun::default();
-    for (path, mut file) in paths.iter().zip(per_file) {
+    for path in known {
+        let lines = written_lines(path, written).unwrap_or_default();
+        run.lines.extend_from_slice(lines);
+    }
+    for (path, mut file) in unread.into_iter().zip(per_file) {
         run.lines.extend(file.captures.iter().map(Capture::to_line));
         if !file.unindexed.is_empty() || !file.damage.is_empty() {
             file.captures = Vec::new();
@@ -412,4 +490,8 @@ pub fn index_lines(paths: &[PathBuf]) -> IndexRun {
     }
     run.lines.par_sort_unstable();
     run
+}
+
+fn written_lines<'w>(path: &Path, written: &'w WrittenIndex) -> Option<&'w [String]> {
+    written.lines_of(path.file_name()?.to_str()?)
 }

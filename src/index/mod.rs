@@ -10,6 +10,6 @@ mod cdxj;
 mod read;
 pub mod surt;
 
-pub use build::{FileIndex, IndexRun, Unindexable, index_file, index_lines};
+pub use build::{FileIndex, IndexRun, Unindexable, WrittenIndex, index_file, index_lines};
 pub use cdxj::{Capture, LineError};
 pub use read::Index;

@@ -16,6 +16,7 @@ use crate::archive::{self, ArchiveOptions, Resume, Summary};
 use crate::collection::{Archives, Collection, CollectionError};
 use crate::crawl::FrontierLog;
 use crate::frontier::{Candidate, canonical};
+use crate::index::WrittenIndex;
 use crate::warc::repair::{RepairError, repair};
 
 #[derive(Debug, thiserror::Error)]
@@ -226,7 +227,7 @@ fn resume_state(
         );
     }
     let lock = collection.lock()?;
-    collection.update_index(&lock)?;
+    collection.update_index(&lock, &WrittenIndex::default())?;
     drop(lock);
     let archived: HashSet<String> = done.iter().map(canonical).collect();
     let pending = store

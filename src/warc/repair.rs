@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::codec::{Compression, RecordEncoder, Unpacker};
+use super::codec::{BodyIn, Compression, RecordEncoder, Unpacker};
 use super::error::ReadError;
 use super::reader::{WarcReader, next_whole_record};
 use super::writer::{OPEN_SUFFIX, is_being_written};
@@ -267,7 +267,12 @@ fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result
         io::copy(&mut (&mut tail).take(record.start - at), &mut io::sink())?;
         let len = record.end - record.start;
         let mut bytes = (&mut tail).take(len);
-        encoder.encode(temp.as_file_mut(), b"", &mut bytes, len, 0, b"")?;
+        let body = BodyIn {
+            reader: &mut bytes,
+            len,
+            head_len: 0,
+        };
+        encoder.encode(temp.as_file_mut(), b"", body, b"", false)?;
         at = record.end;
     }
     let size = temp.as_file().metadata()?.len();

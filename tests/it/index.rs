@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use cairn::index::{Capture, index_file};
+use cairn::index::{Capture, WrittenIndex, index_file};
 use cairn::warc::Compression;
 
 use crate::foreign::{warcio_file, wget_file};
@@ -109,6 +109,51 @@ fn cairn_index_agrees_with_cdxj_indexer() {
         assert_eq!(our.status, their.status, "status of {k:?}");
         assert_eq!(our.mime, their.mime, "mime of {k:?}");
         assert_eq!(our.digest, their.digest, "digest of {k:?}");
+    }
+}
+
+/// A crawl's index lines are made as its writer writes each record, not read back: line for
+/// line they are the ones reading the files makes, in every compression, for every kind of
+/// record (a revisit, a 404, the post as a resource, metadata, requests).
+#[test]
+fn lines_made_while_writing_are_the_lines_reading_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    for compression in [Compression::Zstd, Compression::Gzip, Compression::None] {
+        let (files, records) =
+            write_samples(&dir.path().join(compression.name()), compression, None, 2);
+        let mut written = WrittenIndex::default();
+        for (sample, record) in &records {
+            let http = sample
+                .content_type
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("application/http");
+            let head_end = sample.block.windows(4).position(|w| w == b"\r\n\r\n");
+            let head = head_end
+                .filter(|_| http)
+                .map(|end| &sample.block[..end + 4]);
+            written.add(record, head);
+        }
+        for file in &files {
+            let name = file.file_name().unwrap().to_str().unwrap();
+            let made: Vec<&str> = written
+                .lines_of(name)
+                .unwrap_or_else(|| panic!("{name}: every line known"))
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let read: Vec<String> = index_file(file)
+                .captures
+                .iter()
+                .map(Capture::to_line)
+                .collect();
+            assert!(
+                made.len() >= 10,
+                "{name}: a real comparison ({} lines)",
+                made.len()
+            );
+            assert_eq!(made, read, "{name}");
+        }
     }
 }
 
