@@ -78,9 +78,9 @@ pub struct Summary {
 /// Seconds each step after the crawl took.
 #[derive(Debug, Default, Serialize)]
 pub struct Phases {
-    /// Merging the new captures into the index, and reading it.
+    /// Merging the new captures into the index.
     pub index: f64,
-    /// Bringing the offline copy up to date.
+    /// Reading the index, and bringing the offline copy up to date.
     pub offline: f64,
     /// Rewriting the archived posts.
     pub posts: f64,
@@ -151,8 +151,9 @@ pub fn archive_at(
     collection.append_pages(&lock, &crawl.page_entries)?;
     let started = Instant::now();
     let stats = collection.update_index(&lock, &crawl.written_index)?;
-    let index = collection.index()?;
     let indexed = Instant::now();
+    // Opened here, for the offline copy: the index step is the merge alone.
+    let index = collection.index()?;
     let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
     let exported = Instant::now();
     let archived_at = format_warc_date(clock.now());

@@ -2,18 +2,21 @@
 //! sorted as the file is (SURT key, then time) and found by binary search; the nearest capture
 //! to a time, the latest of each URL, and for a revisit the capture that stores its payload.
 //!
-//! The index is kept compact, whatever the number of captures (issue 15): its text stays as it
-//! is, the file mapped read-only (pages the kernel shares and can drop), and beside it only
-//! where each line that parses starts, in sort order, and one entry per stored payload (a hash
-//! of its digest and the line of the first capture storing it): 24 bytes a capture at most. A
-//! line becomes a [`Capture`] only when a lookup or a scan reaches it.
+//! The index is kept compact, whatever the number of captures (issue 15): its text stays in
+//! the file, a line read when a lookup reaches it (the page cache keeps what is asked often),
+//! and memory holds only where each line that parses starts, in sort order, and one entry per
+//! stored payload (a hash of its digest and the line of the first capture storing it): 24
+//! bytes a capture at most. A line becomes a [`Capture`] only when a lookup or a scan reaches
+//! it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
-use std::ops::{Deref, Range};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use memchr::memchr;
@@ -36,16 +39,71 @@ pub struct Index {
     unreadable_lines: usize,
 }
 
-/// The index's bytes, as the file holds them.
-#[derive(Default)]
-struct Text(Box<[u8]>);
+/// The index's text: a sorted file (as cairn writes them) stays on disk, each line read when a
+/// lookup reaches it (a binary search reads about twenty, from the page cache); text given as
+/// such, or a file out of order (sorting reads every key many times), is held in memory.
+enum Text {
+    /// Read through `pread`, not mapped: a mapping faults, killing the process, when another
+    /// tool truncates the file in place (`cdxj-indexer ... > index.cdxj` while `cairn replay`
+    /// runs); a read then comes back short, and its lines are passed over.
+    File {
+        file: File,
+        len: u64,
+    },
+    Memory(Box<[u8]>),
+}
 
-impl Deref for Text {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        &self.0
+impl Default for Text {
+    fn default() -> Text {
+        Text::Memory(Box::default())
     }
+}
+
+impl Text {
+    fn len(&self) -> u64 {
+        match self {
+            Text::File { len, .. } => *len,
+            Text::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// The line starting at `start`, without its line ending; `None` if the file no longer
+    /// reaches it (cut short since it was read).
+    fn line_at(&self, start: u64) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Text::Memory(bytes) => Some(Cow::Borrowed(line_at(bytes, start))),
+            Text::File { file, len } => read_line_at(file, start, *len).map(Cow::Owned),
+        }
+    }
+}
+
+/// The line of a file starting at `start` (before `len`), read in growing pieces until its
+/// end; what a read error or a file cut short leaves is what was read, and nothing is `None`.
+fn read_line_at(file: &File, start: u64, len: u64) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut piece = vec![0; 512];
+    let mut at = start;
+    while at < len {
+        let want = piece.len().min((len - at) as usize);
+        let n = match file.read_at(&mut piece[..want], at) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Some(end) = memchr(b'\n', &piece[..n]) {
+            line.extend_from_slice(&piece[..end]);
+            break;
+        }
+        line.extend_from_slice(&piece[..n]);
+        at += n as u64;
+        piece.resize(piece.len() * 2, 0);
+    }
+    if at == start && line.is_empty() {
+        return None;
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Some(line)
 }
 
 // The text may be hundreds of megabytes: what it holds is enough to tell one index from another.
@@ -61,20 +119,22 @@ impl fmt::Debug for Index {
 }
 
 impl Index {
-    /// The index in `path`, read whole into one buffer: memory grows with the file's size,
-    /// and not with parsed captures (a capture is parsed when a lookup reaches its line). The
-    /// file is read rather than mapped: a mapping faults, killing the process, when another
-    /// tool truncates the file in place (`cdxj-indexer ... > index.cdxj` while `cairn replay`
-    /// runs), and the buffer costs the same resident memory as a mapping read through. A
-    /// missing file is the caller's to tell (`NotFound`).
+    /// The index in `path`: scanned once through a buffer, kept on disk if it is sorted (see
+    /// [`Text`]), so memory holds only the line positions and the digest table whatever the
+    /// file's size. A missing file is the caller's to tell (`NotFound`).
     pub fn open(path: &Path) -> io::Result<Index> {
-        let bytes = std::fs::read(path)?;
-        Ok(Index::from_text(Text(bytes.into_boxed_slice())))
+        let file = File::open(path)?;
+        let scan = Scan::of_reader(io::BufReader::with_capacity(1 << 20, &file))?;
+        if !scan.in_order {
+            return Ok(Index::from_text(Text::Memory(std::fs::read(path)?.into())));
+        }
+        let len = scan.scanned;
+        Ok(Index::from_scan(Text::File { file, len }, scan))
     }
 
     /// The index in CDXJ text; lines that do not parse are counted and left out.
     pub fn parse(text: &str) -> Index {
-        Index::from_text(Text(text.as_bytes().into()))
+        Index::from_text(Text::Memory(text.as_bytes().into()))
     }
 
     /// The index of these captures, as their lines would make it (a capture whose line does
@@ -84,17 +144,26 @@ impl Index {
         Index::parse(&lines.join("\n"))
     }
 
+    /// An index held in memory, sorted here if its lines are not.
     fn from_text(text: Text) -> Index {
+        let mut scan = match &text {
+            Text::Memory(bytes) => Scan::of(bytes),
+            Text::File { .. } => unreachable!("a file is scanned as it is read"),
+        };
+        // Files cairn writes are sorted: only another tool's, or one edited by hand, is not.
+        if let (false, Text::Memory(bytes)) = (scan.in_order, &text) {
+            sort_lines(bytes, &mut scan.starts, &mut scan.stored);
+        }
+        Index::from_scan(text, scan)
+    }
+
+    fn from_scan(text: Text, scan: Scan) -> Index {
         let Scan {
             mut starts,
             mut stored,
             unreadable_lines,
-            in_order,
-        } = Scan::of(&text);
-        // Files cairn writes are sorted: only another tool's, or one edited by hand, is not.
-        if !in_order {
-            sort_lines(&text, &mut starts, &mut stored);
-        }
+            ..
+        } = scan;
         starts.shrink_to_fit();
         first_of_each_digest(&text, &starts, &mut stored);
         Index {
@@ -131,8 +200,10 @@ impl Index {
     /// The positions of a SURT key's captures: two binary searches over the line starts.
     fn captures_of_key(&self, key: &str) -> Range<usize> {
         let key = key.as_bytes();
-        let start = self.starts.partition_point(|&s| self.key_at(s) < key);
-        let len = self.starts[start..].partition_point(|&s| self.key_at(s) == key);
+        let start = self
+            .starts
+            .partition_point(|&s| self.key_cmp(s, key).is_lt());
+        let len = self.starts[start..].partition_point(|&s| self.key_cmp(s, key).is_eq());
         start..start + len
     }
 
@@ -253,16 +324,21 @@ impl Index {
     /// The capture at a position. Every line listed parsed when the index was read; one that
     /// no longer does (a mapped file another tool rewrote in place) is passed over.
     fn capture_at(&self, at: usize) -> Option<Capture> {
-        let line = std::str::from_utf8(line_at(&self.text, self.starts[at])).ok()?;
-        Capture::parse(line).ok()
+        let line = self.text.line_at(self.starts[at])?;
+        Capture::parse(std::str::from_utf8(&line).ok()?).ok()
     }
 
-    fn key_at(&self, start: u64) -> &[u8] {
-        key_of(line_at(&self.text, start))
+    /// Whether the SURT key of the line at `start` sorts before `key` (`Less`), is it, or
+    /// after it. A line the file no longer reaches was at its end, so it sorts after all.
+    fn key_cmp(&self, start: u64, key: &[u8]) -> std::cmp::Ordering {
+        self.text
+            .line_at(start)
+            .map_or(std::cmp::Ordering::Greater, |line| key_of(&line).cmp(key))
     }
 }
 
 /// What one pass over the text finds.
+#[derive(Default)]
 struct Scan {
     starts: Vec<u64>,
     /// `(digest hash, position)` of every capture storing a payload, in file order.
@@ -270,40 +346,77 @@ struct Scan {
     unreadable_lines: usize,
     /// Whether the lines that parse come sorted, as cairn writes them.
     in_order: bool,
+    /// The SURT key and seconds of the last line that parsed.
+    last: Option<(Vec<u8>, i64)>,
+    /// Bytes scanned: the text's length.
+    scanned: u64,
 }
 
 impl Scan {
     /// Every line parsed once, to know it reads, where it sorts and what it stores; nothing of
     /// it is kept but where it starts. Blank lines are no captures and not counted.
     fn of(text: &[u8]) -> Scan {
-        let mut scan = Scan {
-            starts: Vec::new(),
-            stored: Vec::new(),
-            unreadable_lines: 0,
-            in_order: true,
-        };
-        let mut last: Option<(&[u8], i64)> = None;
+        let mut scan = Scan::new();
         for (start, line) in lines(text) {
-            let Ok(line) = std::str::from_utf8(line) else {
-                scan.unreadable_lines += 1;
-                continue;
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            let Ok(capture) = Capture::parse(line) else {
-                scan.unreadable_lines += 1;
-                continue;
-            };
-            let sorts_by = (key_of(line.as_bytes()), capture.seconds);
-            scan.in_order &= last.is_none_or(|last| last <= sorts_by);
-            last = Some(sorts_by);
-            if let (false, Some(digest)) = (capture.is_revisit(), &capture.digest) {
-                scan.stored.push((digest_hash(digest), scan.starts.len()));
-            }
-            scan.starts.push(start as u64);
+            scan.add(start as u64, line);
         }
+        scan.scanned = text.len() as u64;
         scan
+    }
+
+    /// As [`Scan::of`], reading the text a buffer at a time.
+    fn of_reader(mut text: impl io::BufRead) -> io::Result<Scan> {
+        let mut scan = Scan::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = text.read_until(b'\n', &mut line)?;
+            if n == 0 {
+                return Ok(scan);
+            }
+            let content = line.strip_suffix(b"\n").unwrap_or(&line);
+            scan.add(scan.scanned, content.strip_suffix(b"\r").unwrap_or(content));
+            scan.scanned += n as u64;
+        }
+    }
+
+    fn new() -> Scan {
+        Scan {
+            in_order: true,
+            ..Scan::default()
+        }
+    }
+
+    fn add(&mut self, start: u64, line: &[u8]) {
+        let Ok(line) = std::str::from_utf8(line) else {
+            self.unreadable_lines += 1;
+            return;
+        };
+        if line.trim().is_empty() {
+            return;
+        }
+        let Ok(capture) = Capture::parse(line) else {
+            self.unreadable_lines += 1;
+            return;
+        };
+        let key = key_of(line.as_bytes());
+        let sorts_by = (key, capture.seconds);
+        self.in_order &= self
+            .last
+            .as_ref()
+            .is_none_or(|(last_key, last_seconds)| (&last_key[..], *last_seconds) <= sorts_by);
+        match &mut self.last {
+            Some((last_key, last_seconds)) => {
+                last_key.clear();
+                last_key.extend_from_slice(key);
+                *last_seconds = capture.seconds;
+            }
+            None => self.last = Some((key.to_vec(), capture.seconds)),
+        }
+        if let (false, Some(digest)) = (capture.is_revisit(), &capture.digest) {
+            self.stored.push((digest_hash(digest), self.starts.len()));
+        }
+        self.starts.push(start);
     }
 }
 
@@ -338,11 +451,13 @@ fn sort_key(line: &[u8]) -> (&[u8], i64) {
 /// Keeps, of the digest entries, the first capture of each digest: sorted by hash then
 /// position, an entry whose hash the one before shares is another capture of the same
 /// digest (left out) unless its digest differs from every entry kept for that hash.
-fn first_of_each_digest(text: &[u8], starts: &[u64], stored: &mut Vec<(u64, usize)>) {
+fn first_of_each_digest(text: &Text, starts: &[u64], stored: &mut Vec<(u64, usize)>) {
     stored.sort_unstable();
     let digest_at = |at: usize| {
-        let line = std::str::from_utf8(line_at(text, starts[at])).ok()?;
-        Capture::parse(line).ok()?.digest
+        let line = text.line_at(starts[at])?;
+        Capture::parse(std::str::from_utf8(&line).ok()?)
+            .ok()?
+            .digest
     };
     let mut kept = 0;
     let mut run = 0;
@@ -796,6 +911,61 @@ mod tests {
         assert_eq!((index.len(), index.unreadable_lines()), (2, 3));
         assert_eq!(offsets(index.captures()), [1, 2]);
         assert_eq!(offsets(index.captures_of("https://a.example")), [1, 2]);
+    }
+
+    #[test]
+    fn a_sorted_file_is_read_a_line_at_a_time_and_one_cut_short_costs_only_its_lines() {
+        let mut captures = Vec::new();
+        for host in 0..50 {
+            // Lines longer than a first read, CRLF endings: each read whole.
+            let path = "p".repeat(host * 20);
+            let offset = captures.len() as u64;
+            let digest = format!("sha1:{offset}");
+            captures.push(capture(
+                &format!("http://h{host:02}.example/{path}"),
+                "20200101000000",
+                "text/html",
+                &digest,
+                offset,
+            ));
+        }
+        let text: String = captures.iter().map(|c| c.to_line() + "\r\n").collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.cdxj");
+        std::fs::write(&path, &text).unwrap();
+        let index = Index::open(&path).unwrap();
+        assert!(matches!(index.text, Text::File { .. }), "kept on disk");
+        assert_eq!(index.captures().collect::<Vec<_>>(), captures);
+        for c in &captures {
+            assert_eq!(index.captures_of(&c.url), vec![c.clone()]);
+            assert_eq!(
+                index.first_storing(c.digest.as_deref().unwrap()).as_ref(),
+                Some(c)
+            );
+        }
+
+        // Truncated in place by another tool while open: the lines gone are passed over.
+        let kept = captures.len() / 2;
+        let cut: usize = text.split_inclusive('\n').take(kept).map(str::len).sum();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut as u64)
+            .unwrap();
+        assert_eq!(index.captures().count(), kept);
+        assert!(index.captures_of(&captures[kept].url).is_empty());
+        assert_eq!(
+            index.captures_of(&captures[0].url),
+            vec![captures[0].clone()]
+        );
+
+        // A file out of order is held and sorted in memory.
+        let reversed: String = text.split_inclusive('\n').rev().collect();
+        std::fs::write(&path, reversed).unwrap();
+        let index = Index::open(&path).unwrap();
+        assert!(matches!(index.text, Text::Memory(_)));
+        assert_eq!(index.captures().collect::<Vec<_>>(), captures);
     }
 
     #[test]
