@@ -311,12 +311,7 @@ fn index_by_frames(path: &Path, filename: &str, index: &mut FileIndex) -> bool {
             http_head: has_http_head(&header).then(|| &frame.head[header_len..]),
             computed_digest: None,
         };
-        let span = Span {
-            offset: frame.offset,
-            length: Some(frame.length),
-            starts_member: true,
-            member_end: Some(frame.offset + frame.length),
-        };
+        let span = Span::alone(frame.offset, frame.length);
         found.add(frame.offset, heads.capture(span, filename));
         true
     };
@@ -444,7 +439,7 @@ fn written_capture(written: &Written, http_head: Option<&[u8]>) -> Option<Option
     }
     let http_head = match (has_http_head(header), http_head) {
         (false, _) => None,
-        (true, Some(head)) if header.to_bytes().len() + head.len() < MAX_HTTP_HEAD => Some(head),
+        (true, Some(head)) if written.header_len + head.len() < MAX_HTTP_HEAD => Some(head),
         (true, _) => return None,
     };
     let heads = RecordHeads {
@@ -452,12 +447,7 @@ fn written_capture(written: &Written, http_head: Option<&[u8]>) -> Option<Option
         http_head,
         computed_digest: None,
     };
-    let span = Span {
-        offset: written.offset,
-        length: Some(written.length),
-        starts_member: true,
-        member_end: Some(written.offset + written.length),
-    };
+    let span = Span::alone(written.offset, written.length);
     heads.capture(span, &written.filename).ok()
 }
 

@@ -32,6 +32,18 @@ pub struct Span {
     pub member_end: Option<u64>,
 }
 
+impl Span {
+    /// A record alone in its member or frame, `length` bytes from `offset`.
+    pub fn alone(offset: u64, length: u64) -> Span {
+        Span {
+            offset,
+            length: Some(length),
+            starts_member: true,
+            member_end: Some(offset + length),
+        }
+    }
+}
+
 pub struct WarcReader<R> {
     unpacker: Unpacker<R>,
     compression: Compression,

@@ -165,8 +165,10 @@ pub struct Written {
     pub record_id: String,
     pub block_digest: String,
     pub payload_digest: Option<String>,
-    /// The record's header as written, for the index to take without reading it back.
+    /// The record's header as written, and its length, for the index to take without
+    /// reading it back.
     pub header: Header,
+    pub header_len: usize,
 }
 
 struct OpenWarc {
@@ -334,6 +336,7 @@ impl WarcWriter {
             block_digest: digests.block,
             payload_digest: digests.payload,
             header,
+            header_len: head.len(),
         })
     }
 
