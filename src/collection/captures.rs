@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use super::{Collection, CollectionError};
 use crate::index::{Capture, Index};
 use crate::warc::ReadError;
-use crate::warc::reader::{CaptureRecord, read_capture_exact, with_payload};
+use crate::warc::reader::{CaptureRecord, read_capture_exact, with_payload, with_payload_exact};
 use chunked::{Dechunked, is_chunked};
 
 /// A capture's own headers, and the content encoding of its payload.
@@ -221,7 +221,7 @@ impl Collection {
             Some(self.read_record(capture, 0)?)
         };
         let file = self.warc_file(&stored.filename)?;
-        let read = with_payload(&file, stored.offset, |http_head, body| {
+        let read = with_payload_exact(&file, stored.offset, stored.length, |http_head, body| {
             let mut record = own.unwrap_or_else(|| CaptureRecord::headers_only(http_head));
             lend_http_head(&mut record, http_head);
             let framing = Framing::of(http_head);

@@ -12,7 +12,7 @@ use crate::content::is_packed;
 use crate::fetch::{Exchange, Spool};
 use crate::index::WrittenIndex;
 use crate::warc::digest::sha256_label;
-use crate::warc::reader::read_capture;
+use crate::warc::reader::read_record_header;
 use crate::warc::record::{format_warc_date, timestamp14};
 use crate::warc::{
     Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig, Written,
@@ -53,8 +53,8 @@ impl Original {
         if self.record_id.is_some() {
             return original;
         }
-        let record = match read_capture(file, *offset, 0) {
-            Ok(record) => record,
+        let header = match read_record_header(file, *offset) {
+            Ok(header) => header,
             Err(e) => {
                 tracing::warn!(
                     original = %self.target_uri,
@@ -65,7 +65,6 @@ impl Original {
         };
         // The record must be the one the index named (an index gone stale could point
         // elsewhere): the same URI, at the same second.
-        let header = &record.header;
         let uri = header.target_uri().unwrap_or("");
         let same_second = header.get("WARC-Date").and_then(timestamp14)
             == self.date.get(..19).map(|d| d.replace(['-', 'T', ':'], ""));

@@ -130,6 +130,45 @@ pub struct Unpacker<R> {
     /// started.
     consumed: u64,
     consumed_at_member_start: u64,
+    /// Whether the zstd decoder goes back to [`SPARE_ZSTD`] when done: not one holding a
+    /// dictionary this file's start gave.
+    spare_decoder: bool,
+}
+
+thread_local! {
+    /// zstd decoders this thread is done with, kept for its next reader: creating one
+    /// (`ZSTD_createDCtx`, its tables allocated and set up) was the largest cost of reading a
+    /// small record, which the offline copy, replay and a re-crawl's revisits do thousands of
+    /// times in a row.
+    static SPARE_ZSTD: std::cell::RefCell<Vec<ZstdDecoder<'static>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many spare decoders a thread keeps: a reader rarely has more than two files open.
+const MAX_SPARE_ZSTD: usize = 2;
+
+fn spare_zstd_decoder() -> io::Result<Box<ZstdDecoder<'static>>> {
+    match SPARE_ZSTD.try_with(|spare| spare.borrow_mut().pop()) {
+        Ok(Some(decoder)) => Ok(Box::new(decoder)),
+        _ => Ok(Box::new(ZstdDecoder::new()?)),
+    }
+}
+
+impl<R> Drop for Unpacker<R> {
+    /// The decoder goes back to the spares as it is: each frame starts with a reset.
+    fn drop(&mut self) {
+        if !self.spare_decoder {
+            return;
+        }
+        if let Codec::Zstd(decoder) = std::mem::replace(&mut self.codec, Codec::Plain) {
+            let _ = SPARE_ZSTD.try_with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if spare.len() < MAX_SPARE_ZSTD {
+                    spare.push(*decoder);
+                }
+            });
+        }
+    }
 }
 
 impl<R: Read> Unpacker<R> {
@@ -156,7 +195,7 @@ impl<R: Read> Unpacker<R> {
         let codec = match compression {
             Compression::None => Codec::Plain,
             Compression::Gzip => Codec::Gzip(Box::new(Decompress::new_gzip(15))),
-            Compression::Zstd => Codec::Zstd(Box::new(ZstdDecoder::new()?)),
+            Compression::Zstd => Codec::Zstd(spare_zstd_decoder()?),
         };
         let output_len = if compression == Compression::None {
             0
@@ -177,6 +216,7 @@ impl<R: Read> Unpacker<R> {
             member_start: 0,
             consumed: 0,
             consumed_at_member_start: 0,
+            spare_decoder: true,
         };
         if compression == Compression::Zstd && offset == 0 {
             unpacker.load_zstd_dictionary()?;
@@ -314,6 +354,7 @@ impl<R: Read> Unpacker<R> {
             _ => return Err(invalid("zstd dictionary frame holds no dictionary")),
         };
         self.codec = Codec::Zstd(Box::new(ZstdDecoder::with_dictionary(&dictionary)?));
+        self.spare_decoder = false;
         Ok(())
     }
 
@@ -791,6 +832,27 @@ mod tests {
             assert_eq!(rest, "second");
             assert_eq!(u.position(), data.len() as u64);
         }
+    }
+
+    #[test]
+    fn a_decoder_left_mid_frame_reads_the_next_file_from_a_fresh_start() {
+        let big: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let first = encode_all(Compression::Zstd, &[&big]);
+        let second = encode_all(Compression::Zstd, &[b"second file"]);
+        for _ in 0..3 {
+            // Dropped with most of its frame unread: its decoder goes back to the spares.
+            let mut left = Unpacker::new(&first[..], Compression::Zstd).unwrap();
+            let mut some = [0; 100];
+            left.read_exact(&mut some).unwrap();
+            drop(left);
+            let mut u = Unpacker::new(&second[..], Compression::Zstd).unwrap();
+            let mut text = String::new();
+            u.read_to_string(&mut text).unwrap();
+            assert_eq!(text, "second file");
+        }
+        assert!(SPARE_ZSTD.with_borrow(|spare| !spare.is_empty()), "reused");
     }
 
     #[test]

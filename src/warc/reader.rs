@@ -123,6 +123,15 @@ impl WarcReader<File> {
     /// Opens a file at a record's offset (from the index), to read that record and what
     /// follows. Files that start with a zstd dictionary are read from the start up to it.
     pub fn open_at(path: &Path, offset: u64) -> Result<WarcReader<File>, ReadError> {
+        WarcReader::open_at_buffered(path, offset, RECORD_BUFFER)
+    }
+
+    /// As [`WarcReader::open_at`], with buffers of `buffer` bytes.
+    fn open_at_buffered(
+        path: &Path,
+        offset: u64,
+        buffer: usize,
+    ) -> Result<WarcReader<File>, ReadError> {
         let (mut file, compression, prefix) = open_sniffed(path)?;
         let has_dictionary = compression == Compression::Zstd
             && u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) == 0x184D_2A5D;
@@ -145,7 +154,7 @@ impl WarcReader<File> {
         }
         io::Seek::seek(&mut file, io::SeekFrom::Start(offset))
             .map_err(|e| ReadError::io(offset, e))?;
-        let unpacker = Unpacker::with_buffer(file, compression, offset, RECORD_BUFFER)
+        let unpacker = Unpacker::with_buffer(file, compression, offset, buffer)
             .map_err(|e| ReadError::io(offset, e))?;
         Ok(WarcReader::with_unpacker(unpacker, compression))
     }
@@ -587,6 +596,18 @@ pub fn http_header_field(head: &[u8], name: &str) -> Option<String> {
     })
 }
 
+/// The header of the record at `offset` of `path`, its block left unread: what a revisit needs
+/// of its original (its record ID and date), read through buffers of a page, where a whole
+/// record's read fills 32 KiB ones (a re-crawl reads one for every payload it meets again).
+pub fn read_record_header(path: &Path, offset: u64) -> Result<Header, ReadError> {
+    let mut reader = WarcReader::open_at_buffered(path, offset, 4096)?;
+    let record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
+        offset,
+        detail: "no record at this offset".into(),
+    })?;
+    Ok(record.header)
+}
+
 /// Reads the record at `offset` of `path` (an offset from the index), with at most `limit`
 /// bytes of its payload.
 pub fn read_capture(path: &Path, offset: u64, limit: u64) -> Result<CaptureRecord, ReadError> {
@@ -603,32 +624,43 @@ pub fn read_capture_exact(
     length: u64,
     limit: u64,
 ) -> Result<CaptureRecord, ReadError> {
+    let exact = exact_reader(path, offset, length)?;
+    match exact.and_then(|reader| capture_from(reader, offset, limit).ok()) {
+        Some(capture) => Ok(capture),
+        None => read_capture(path, offset, limit),
+    }
+}
+
+/// Records larger than this are streamed from the file rather than read whole.
+const EXACT_MAX: u64 = 64 << 20;
+
+/// A reader over exactly the `length` bytes of the record at `offset`, read in one `pread`;
+/// `None` when the index gave no length, a length past [`EXACT_MAX`], or bytes that are no
+/// compressed record. One read and a buffer sized to the record, where opening the file at
+/// the offset costs a seek, a sniff of the file's start and two 32 KiB buffers: the offline
+/// copy reads ten thousand small records in a row.
+fn exact_reader(
+    path: &Path,
+    offset: u64,
+    length: u64,
+) -> Result<Option<WarcReader<io::Cursor<Vec<u8>>>>, ReadError> {
     use std::os::unix::fs::FileExt;
-    if length == 0 || length > 64 << 20 {
-        return read_capture(path, offset, limit);
+    if length == 0 || length > EXACT_MAX {
+        return Ok(None);
     }
     let file = File::open(path).map_err(|e| ReadError::io(offset, e))?;
     let mut bytes = vec![0u8; length as usize];
     file.read_exact_at(&mut bytes, offset)
         .map_err(|e| ReadError::io(offset, e))?;
     let Some(compression) = Compression::sniff(&bytes[..bytes.len().min(8)]) else {
-        return read_capture(path, offset, limit);
+        return Ok(None);
     };
-    let buffer = (length as usize).saturating_mul(4).min(256 << 10);
-    let attempt = Unpacker::with_buffer(&bytes[..], compression, offset, buffer)
-        .map_err(|e| ReadError::io(offset, e))
-        .and_then(|unpacker| {
-            let reader = WarcReader {
-                unpacker,
-                compression,
-                open: None,
-                records_read: 0,
-                warnings: Vec::new(),
-                reads_arc: false,
-            };
-            capture_from(reader, offset, limit)
-        });
-    attempt.or_else(|_| read_capture(path, offset, limit))
+    // Buffers no bigger than the record (each is zeroed when made): the output streams.
+    let buffer = (length as usize).min(64 << 10);
+    let unpacker = Unpacker::with_buffer(io::Cursor::new(bytes), compression, offset, buffer);
+    Ok(unpacker
+        .ok()
+        .map(|unpacker| WarcReader::with_unpacker(unpacker, compression)))
 }
 
 fn capture_from<R: Read>(
@@ -696,15 +728,53 @@ pub fn with_payload<T>(
     offset: u64,
     f: impl FnOnce(&[u8], &mut dyn BufRead) -> T,
 ) -> Result<T, ReadError> {
-    let mut reader = WarcReader::open_at(path, offset)?;
-    let mut record = reader.next_record()?.ok_or_else(|| ReadError::Truncated {
-        offset,
-        detail: "no record at this offset".into(),
-    })?;
+    let reader = WarcReader::open_at(path, offset)?;
+    payload_from(reader, offset, f).map_err(|(e, _)| e)
+}
+
+/// As [`with_payload`] when the index also gives the record's `length` (see [`exact_reader`]);
+/// what cannot be read alone is streamed from the file as [`with_payload`] does.
+pub fn with_payload_exact<T>(
+    path: &Path,
+    offset: u64,
+    length: u64,
+    f: impl FnOnce(&[u8], &mut dyn BufRead) -> T,
+) -> Result<T, ReadError> {
+    let Some(reader) = exact_reader(path, offset, length)? else {
+        return with_payload(path, offset, f);
+    };
+    // The WARC header and the HTTP head are decoded before `f` is called: a record that needs
+    // more than its own bytes fails there, with `f` given back for the file to be read.
+    match payload_from(reader, offset, f) {
+        Ok(value) => Ok(value),
+        Err((_, Some(f))) => with_payload(path, offset, f),
+        Err((e, None)) => Err(e),
+    }
+}
+
+/// Reads the next record's heads from `reader` and streams its payload through `f`; on an
+/// error before `f` is called, `f` comes back with it.
+#[allow(clippy::type_complexity)]
+fn payload_from<R: Read, T, F: FnOnce(&[u8], &mut dyn BufRead) -> T>(
+    mut reader: WarcReader<R>,
+    offset: u64,
+    f: F,
+) -> Result<T, (ReadError, Option<F>)> {
+    let mut record = match reader.next_record() {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            let detail = "no record at this offset".into();
+            return Err((ReadError::Truncated { offset, detail }, Some(f)));
+        }
+        Err(e) => return Err((e, Some(f))),
+    };
     let http = record.header.holds_http();
     let mut block = record.block();
     let head = if http {
-        read_http_head(&mut block).map_err(|e| ReadError::io(offset, e))?
+        match read_http_head(&mut block) {
+            Ok(head) => head,
+            Err(e) => return Err((ReadError::io(offset, e), Some(f))),
+        }
     } else {
         Vec::new()
     };
