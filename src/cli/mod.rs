@@ -99,6 +99,18 @@ pub enum Command {
     },
     /// Rebuild the collection's index.cdxj from its WARC files.
     Index,
+    /// Convert WARC files to another compression, record by record: every record byte for
+    /// byte as it was once decompressed, digests and record IDs unchanged. With no PATH, the
+    /// collection's own files, its index rebuilt after.
+    Recompress {
+        /// The compression to convert to: gzip (what pywb, warcio and ReplayWeb.page read),
+        /// zstd or none.
+        #[arg(long, value_name = "CODEC")]
+        to: crate::warc::Compression,
+        /// WARC files, or folders searched recursively.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
     /// Materialize the collection's offline copy (archives/COLL/offline): every archived page
     /// and what it needs, rewritten to open from file:// with no network.
     Export {
@@ -142,6 +154,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Demo => archive::demo(&cli),
         Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
         Command::Index => warcs::index(&cli),
+        Command::Recompress { to, paths } => warcs::recompress(&cli, *to, paths),
         Command::Export { out } => warcs::export(&cli, out.as_deref()),
         Command::Replay { bind } => warcs::replay(&cli, *bind),
         Command::Jobs { config, action } => {

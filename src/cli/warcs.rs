@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 
 use super::Cli;
 use crate::collection::{Archives, IndexStats};
-use crate::warc::find_warc_files;
+use crate::warc::recompress::RecompressReport;
 use crate::warc::repair::{RepairReport, repair};
 use crate::warc::verify::{FileReport, verify_files};
+use crate::warc::{Compression, find_warc_files};
 
 pub fn verify(cli: &Cli, paths: &[PathBuf], mend: bool) -> Result<()> {
     if mend {
@@ -176,6 +177,71 @@ pub fn index(cli: &Cli) -> Result<()> {
         );
     }
     index_problems(&stats)
+}
+
+pub fn recompress(cli: &Cli, to: Compression, paths: &[PathBuf]) -> Result<()> {
+    // The collection's files are converted under its lock, so no crawl writes meanwhile, and
+    // indexed again after, the old files' names gone from it.
+    let collection = paths.is_empty().then(|| cli.collection()).transpose()?;
+    let lock = collection.as_ref().map(|c| c.lock()).transpose()?;
+    let files = if let Some(collection) = &collection {
+        collection.warc_files()?
+    } else {
+        find_warc_files(paths)
+            .map_err(|(path, e)| anyhow::Error::new(e).context(path.display().to_string()))?
+    };
+    if files.is_empty() {
+        bail!("no WARC files to convert");
+    }
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    // One file that cannot be converted is no reason to leave the others as they are.
+    for file in &files {
+        match crate::warc::recompress::recompress(file, to) {
+            Ok(report) => {
+                if !cli.json {
+                    print_recompress(&report)?;
+                }
+                reports.push(report);
+            }
+            Err(e) => {
+                say!("error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    let indexed = match (&collection, &lock) {
+        (Some(collection), Some(lock)) => index_problems(&collection.rebuild_index(lock)?),
+        _ => Ok(()),
+    };
+    if cli.json {
+        out!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    if failed > 0 {
+        if let Err(e) = indexed {
+            say!("error: {e}");
+        }
+        bail!("{failed} of {} file(s) not converted", files.len());
+    }
+    indexed
+}
+
+fn print_recompress(report: &RecompressReport) -> std::io::Result<()> {
+    let path = report.path.display();
+    match &report.converted {
+        None => say!(
+            "{path}: {} records, already in that compression",
+            report.records
+        ),
+        Some(converted) => out!(
+            "converted {path} -> {}: {} records, {} -> {} bytes",
+            converted.display(),
+            report.records,
+            report.bytes_before,
+            report.bytes_after
+        ),
+    }
+    Ok(())
 }
 
 /// Names every file the index could not take whole, and fails if there was one: an index

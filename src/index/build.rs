@@ -71,7 +71,7 @@ impl std::fmt::Display for Unindexable {
         f.write_str(match self {
             Unindexable::SharesMember => {
                 "it shares a compressed member with the record before it, so no offset reads \
-                 it alone (`warcio recompress` writes the file again one record per member)"
+                 it alone (`cairn recompress` writes the file again one record per member)"
             }
             Unindexable::NoTargetUri => "it has no WARC-Target-URI",
             Unindexable::UnreadableDate => "its WARC-Date is not a date",

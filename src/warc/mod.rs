@@ -7,6 +7,7 @@ pub mod codec;
 pub mod digest;
 pub mod error;
 pub mod reader;
+pub mod recompress;
 pub mod record;
 pub mod repair;
 pub mod verify;
@@ -25,9 +26,16 @@ use std::path::{Path, PathBuf};
 /// an ARC file (read as WARC records; see [`arc`]).
 pub fn is_warc_name(name: &str) -> bool {
     let name = name.strip_suffix(writer::OPEN_SUFFIX).unwrap_or(name);
-    [".warc", ".warc.gz", ".warc.zst", ".arc", ".arc.gz"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    [
+        ".warc",
+        ".warc.gz",
+        ".warc.zst",
+        ".arc",
+        ".arc.gz",
+        ".arc.zst",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
 }
 
 /// Files as given, and the WARC files (by name) found recursively in folders, in name order.

@@ -186,6 +186,11 @@ impl<R: Read> WarcReader<R> {
         self.compression
     }
 
+    /// How many decompressed bytes were read: at the end, the stream's length.
+    pub fn decompressed_position(&self) -> u64 {
+        self.unpacker.decompressed_position()
+    }
+
     /// The next record, or `None` at a clean end of file. Whatever the previous record's block
     /// left unread is skipped first.
     pub fn next_record(&mut self) -> Result<Option<Record<'_, R>>, ReadError> {
@@ -236,6 +241,7 @@ impl<R: Read> WarcReader<R> {
         Ok(Some(Record {
             header,
             offset,
+            block_start: self.unpacker.decompressed_position(),
             reader: self,
         }))
     }
@@ -699,7 +705,7 @@ fn capture_from<R: Read>(
 
 /// Reads a block's HTTP header: up to and with the blank line that ends it (at most 1 MiB).
 /// Some tools wrote heads with bare LF line ends: a blank line is LF LF there.
-fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
+pub(super) fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let ended = |head: &[u8]| head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n");
     let mut head = Vec::new();
     while !ended(&head) && head.len() < 1 << 20 {
@@ -785,6 +791,8 @@ fn payload_from<R: Read, T, F: FnOnce(&[u8], &mut dyn BufRead) -> T>(
 pub struct Record<'a, R> {
     pub header: Header,
     pub offset: u64,
+    /// Where the block starts in the decompressed stream (the header's end).
+    pub block_start: u64,
     reader: &'a mut WarcReader<R>,
 }
 

@@ -285,7 +285,7 @@ fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result
 
 /// Renames without ever replacing a file: a hard link fails if the name is taken. Where the
 /// file system has no hard links (FAT, some network shares), a plain rename after a check.
-fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
+pub(super) fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
     match std::fs::hard_link(from, to) {
         Ok(()) => std::fs::remove_file(from)?,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
@@ -297,7 +297,7 @@ fn rename_no_clobber(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Makes a rename in `dir` durable; a file system that cannot sync a folder has done its best.
-fn sync_dir(dir: &Path) {
+pub(super) fn sync_dir(dir: &Path) {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {

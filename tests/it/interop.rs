@@ -584,3 +584,141 @@ fn arc_files_read_verify_index_as_cdxj_indexer_does_and_replay() {
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("arc!"));
 }
+
+/// A file's decompressed stream, as the `zstd` or `gzip` command gives it.
+fn decompressed(path: &Path) -> Vec<u8> {
+    let name = path.to_string_lossy();
+    let program = match () {
+        _ if name.ends_with(".zst") => "zstd",
+        _ if name.ends_with(".gz") => "gzip",
+        _ => return fs::read(path).unwrap(),
+    };
+    run_ok(tool(program).arg("-dc").arg(path)).stdout
+}
+
+/// Where each record of a file lies, as cairn's reader finds it.
+fn spans(path: &Path) -> Vec<cairn::warc::Span> {
+    let mut reader = WarcReader::open(path).unwrap();
+    let mut spans = Vec::new();
+    while reader.next_record().unwrap().is_some() {
+        spans.push(reader.finish_record().unwrap());
+    }
+    spans
+}
+
+#[test]
+fn recompress_keeps_every_byte_gives_each_record_its_member_and_peers_read_the_result() {
+    if !requires(&["python:warcio", "warcio", "gzip", "zstd"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, records) = warcio_records(dir.path(), 30);
+    let (shared, _) = gzip_in_members(&records, &[10, 10, 10]);
+    let mut path = dir.path().join("gowarc.warc.gz");
+    fs::write(&path, &shared).unwrap();
+    let stream = decompressed(&path);
+
+    // Around the three compressions: the stream stays byte for byte, each record alone.
+    for (to, name) in [
+        ("zstd", "gowarc.warc.zst"),
+        ("none", "gowarc.warc"),
+        ("gzip", "gowarc.warc.gz"),
+    ] {
+        let out = run_ok(cairn().args(["recompress", "--to", to]).arg(&path));
+        let converted = dir.path().join(name);
+        assert!(stdout(&out).contains("30 records"), "{}", stdout(&out));
+        assert!(
+            !path.exists(),
+            "{to}: the old file goes once the new one is whole"
+        );
+        assert_eq!(decompressed(&converted), stream, "{to}");
+        let spans = spans(&converted);
+        assert_eq!(spans.len(), 30, "{to}");
+        assert!(spans.iter().all(|s| s.starts_member && s.length.is_some()));
+        path = converted;
+    }
+    let check = run_ok(tool("warcio").args(["check", "-v"]).arg(&path));
+    assert_eq!(stdout(&check).matches("digest pass").count(), 30);
+
+    // cairn's own zstd file (a revisit, a resource, metadata), to gzip: every digest checks.
+    let own = dir.path().join("own");
+    fs::create_dir(&own).unwrap();
+    let (files, written) =
+        crate::support::write_samples(&own, cairn::warc::Compression::Zstd, None, 2);
+    let plain = decompressed(&files[0]);
+    run_ok(cairn().args(["recompress", "--to", "gzip"]).arg(&own));
+    let gz = files[0].with_extension("gz");
+    assert_eq!(decompressed(&gz), plain);
+    assert_eq!(spans(&gz).len(), written.len() + 1, "the warcinfo too");
+    run_ok(tool("warcio").arg("check").arg(&gz));
+    run_ok(cairn().arg("verify").arg(&gz));
+}
+
+#[test]
+fn recompress_leaves_what_it_cannot_convert_whole_as_it_was() {
+    if !requires(&["python:warcio", "gzip", "zstd"]) {
+        return;
+    }
+    let archives = tempfile::tempdir().unwrap();
+    let (good, damaged, shared) = collection_with_problems(archives.path());
+    let before = |p: &Path| fs::read(p).unwrap();
+    let (damaged_bytes, shared_bytes) = (before(&damaged), before(&shared));
+
+    // The collection as a whole: the good file converted, and the one with several records
+    // per member too (each its own frame now); the damaged one named and left.
+    let out = cairn()
+        .args(["--archives"])
+        .arg(archives.path())
+        .args(["recompress", "--to", "zstd"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("b-damaged.warc.gz: offset"), "{err}");
+    assert!(err.contains("1 of 3 file(s) not converted"), "{err}");
+    assert_eq!(before(&damaged), damaged_bytes);
+    for converted in [&good, &shared] {
+        assert!(!converted.exists() && converted.with_extension("zst").exists());
+    }
+    let leftovers: Vec<_> = fs::read_dir(good.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".open"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The collection's index was built again: it names the converted file, not the old one.
+    let index = fs::read_to_string(archives.path().join("default/index.cdxj")).unwrap();
+    assert!(index.contains("a-good.warc.zst") && !index.contains("a-good.warc.gz"));
+    assert_eq!(
+        index.matches("c-shared.warc.zst").count(),
+        12,
+        "every record indexed"
+    );
+
+    // A name taken already: nothing is written over it, nothing removed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mine = elsewhere.path().join("c-shared.warc.gz");
+    let taken = elsewhere.path().join("c-shared.warc.zst");
+    fs::write(&mine, &shared_bytes).unwrap();
+    fs::write(&taken, b"someone else's file").unwrap();
+    let out = cairn()
+        .args(["recompress", "--to", "zstd"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && stderr(&out).contains("exists already"));
+    assert_eq!(fs::read(&taken).unwrap(), b"someone else's file");
+    assert_eq!(before(&mine), shared_bytes);
+
+    // A file being written is not touched.
+    let open = archives.path().join("x.warc.gz.open");
+    fs::write(&open, &shared_bytes).unwrap();
+    let out = cairn()
+        .args(["recompress", "--to", "zstd"])
+        .arg(&open)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && stderr(&out).contains("still being written"));
+    assert_eq!(before(&open), shared_bytes);
+}
