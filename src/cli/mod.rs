@@ -115,8 +115,19 @@ pub enum Command {
     /// and what it needs, rewritten to open from file:// with no network.
     Export {
         /// Where to write it instead of archives/COLL/offline.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "wacz")]
         out: Option<PathBuf>,
+        /// Write a WACZ package instead (for ReplayWeb.page, pywb, Browsertrix): the whole
+        /// collection, or what the TARGETs need.
+        #[arg(long, value_name = "FILE.wacz")]
+        wacz: Option<PathBuf>,
+        /// The package's title (default: the collection's name).
+        #[arg(long, requires = "wacz")]
+        title: Option<String>,
+        /// URLs, posts or folders of posts: each page's latest capture, what it needs to
+        /// render and the archived pages it links to (with --wacz).
+        #[arg(value_name = "TARGET", requires = "wacz")]
+        targets: Vec<String>,
     },
 }
 
@@ -155,7 +166,13 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
         Command::Index => warcs::index(&cli),
         Command::Recompress { to, paths } => warcs::recompress(&cli, *to, paths),
-        Command::Export { out } => warcs::export(&cli, out.as_deref()),
+        Command::Export {
+            wacz: Some(wacz),
+            title,
+            targets,
+            ..
+        } => warcs::export_wacz(&cli, wacz, title.as_deref(), targets),
+        Command::Export { out, .. } => warcs::export(&cli, out.as_deref()),
         Command::Replay { bind } => warcs::replay(&cli, *bind),
         Command::Jobs { config, action } => {
             let given = |id: &str| given_to_run(matches, id);

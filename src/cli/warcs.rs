@@ -281,6 +281,31 @@ pub fn index_problems(stats: &IndexStats) -> Result<()> {
     )
 }
 
+pub fn export_wacz(cli: &Cli, wacz: &Path, title: Option<&str>, targets: &[String]) -> Result<()> {
+    let collection = cli.collection()?;
+    if !collection.has_index() {
+        let lock = collection.lock()?;
+        collection.rebuild_index(&lock)?;
+    }
+    let index = collection.index()?;
+    let report = crate::export::wacz::export_wacz(&collection, &index, targets, title, wacz)?;
+    if cli.json {
+        out!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    for url in &report.not_archived {
+        say!("not archived: {url}");
+    }
+    say!(
+        "wrote {}: {} page(s), {} record(s), {} bytes",
+        wacz.display(),
+        report.pages,
+        report.records,
+        report.bytes
+    );
+    Ok(())
+}
+
 pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
     let collection = cli.collection()?;
     let out = out.map_or_else(|| collection.offline_dir(), Path::to_path_buf);

@@ -7,6 +7,7 @@
 pub mod paths;
 pub mod post;
 mod state;
+pub mod wacz;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

@@ -602,6 +602,34 @@ pub fn http_header_field(head: &[u8], name: &str) -> Option<String> {
     })
 }
 
+/// Copies the record at `offset` of `path` (an offset from the index) into `out` as it reads
+/// decompressed: byte for byte from its header to the end of its trailer, so digests and
+/// every header stay as written. Returns how many bytes. The record is read through once to
+/// find its end, then copied.
+pub fn copy_record(path: &Path, offset: u64, out: &mut dyn io::Write) -> Result<u64, ReadError> {
+    let mut reader = WarcReader::open_at(path, offset)?;
+    if reader.next_record()?.is_none() {
+        return Err(ReadError::Truncated {
+            offset,
+            detail: "no record at this offset".into(),
+        });
+    }
+    let closed = reader.close_record()?;
+    let mut again = WarcReader::open_at(path, offset)?;
+    let io_err = |e| ReadError::io(offset, e);
+    let skip = closed.start.saturating_sub(again.decompressed_position());
+    io::copy(&mut (&mut again.unpacker).take(skip), &mut io::sink()).map_err(io_err)?;
+    let len = closed.end - closed.start;
+    let copied = io::copy(&mut (&mut again.unpacker).take(len), out).map_err(io_err)?;
+    if copied < len {
+        return Err(ReadError::Truncated {
+            offset,
+            detail: "the record ended early on a second read".into(),
+        });
+    }
+    Ok(copied)
+}
+
 /// The header of the record at `offset` of `path`, its block left unread: what a revisit needs
 /// of its original (its record ID and date), read through buffers of a page, where a whole
 /// record's read fills 32 KiB ones (a re-crawl reads one for every payload it meets again).

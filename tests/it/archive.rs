@@ -92,7 +92,7 @@ fn references(html: &str, base: &str) -> Vec<Url> {
         .collect()
 }
 
-fn expected_captures() -> BTreeSet<String> {
+pub fn expected_captures() -> BTreeSet<String> {
     let mut expected = BTreeSet::new();
     expected.insert(site::ARTICLE.to_string());
     for url in references(&site::article_html(), site::ARTICLE) {
@@ -119,7 +119,7 @@ fn expected_captures() -> BTreeSet<String> {
     expected
 }
 
-fn target(url: &Url) -> String {
+pub fn target(url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),

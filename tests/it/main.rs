@@ -24,6 +24,7 @@ mod offline;
 mod peers;
 mod replay;
 mod safety;
+mod wacz;
 mod wild_news;
 mod wire;
 mod writer;

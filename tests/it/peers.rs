@@ -68,13 +68,18 @@ for path in sys.argv[1:]:
 "#;
 
 /// pywb's `wayback` over a collection of the same files, on a port of its own; stopped on drop.
-struct Pywb {
+pub struct Pywb {
     child: Child,
-    origin: String,
+    pub origin: String,
 }
 
 impl Pywb {
     fn start(root: &Path, files: &[PathBuf]) -> Pywb {
+        Pywb::start_adding(root, &[], files)
+    }
+
+    /// As [`Pywb::start`], `wb-manager add` given `options` too (`--unpack-wacz`).
+    pub fn start_adding(root: &Path, options: &[&str], files: &[PathBuf]) -> Pywb {
         fs::create_dir_all(root).unwrap();
         run_ok(
             tool("wb-manager")
@@ -84,6 +89,7 @@ impl Pywb {
         run_ok(
             tool("wb-manager")
                 .args(["add", "default"])
+                .args(options)
                 .args(files)
                 .current_dir(root),
         );
@@ -123,7 +129,7 @@ impl Drop for Pywb {
 }
 
 /// Status, `Location` (as the URL it leads to) and body of one `id_` request.
-fn fetch(origin: &str, path: &str) -> (u16, Option<String>, Vec<u8>) {
+pub fn fetch(origin: &str, path: &str) -> (u16, Option<String>, Vec<u8>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,0 +1,279 @@
+//! WACZ packages: `cairn export --wacz` of the seed article holds exactly what it needs, every
+//! record byte for byte as the collection holds it, in the layout WACZ 1.1.1 specifies; py-wacz
+//! validates it and pywb replays the article and every image from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::archive::{archive_ok, expected_captures, target, warc_files};
+use crate::peers::{Pywb, fetch};
+use crate::site;
+use crate::support::{cairn, requires, run_ok, stdout, tool};
+
+/// Each entry of a zip: its bytes and whether it is stored uncompressed.
+fn entries(path: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    let mut entries = BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        let stored = entry.compression() == zip::CompressionMethod::Stored;
+        entries.insert(entry.name().unwrap().to_string(), (bytes, stored));
+    }
+    entries
+}
+
+/// The members of a gzip file, each decompressed on its own.
+fn gzip_members(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut members = Vec::new();
+    while !bytes.is_empty() {
+        let mut member = flate2::bufread::GzDecoder::new(bytes);
+        let mut out = Vec::new();
+        member.read_to_end(&mut out).unwrap();
+        bytes = member.into_inner();
+        members.push(out);
+    }
+    members
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_article_s_package_holds_what_it_needs_byte_for_byte_and_pywb_replays_it() {
+    if !requires(&["zstd", "wacz", "wb-manager", "wayback"]) {
+        return;
+    }
+    let fixture = site::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archives = dir.path().join("archives");
+    archive_ok(&archives, &fixture, &["--no-progress"], &[site::ARTICLE]);
+    let package = dir.path().join("article.wacz");
+    let out = run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&archives)
+            .args(["export", "--wacz"])
+            .arg(&package)
+            .arg(site::ARTICLE),
+    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    run_ok(tool("wacz").args(["validate", "-f"]).arg(&package));
+
+    // The layout WACZ 1.1.1 names; the WARC and the gzip index stored, so ranges reach them.
+    let files = entries(&package);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "archive/data.warc.gz",
+            "datapackage-digest.json",
+            "datapackage.json",
+            "indexes/index.cdx.gz",
+            "indexes/index.idx",
+            "pages/pages.jsonl"
+        ]
+    );
+    assert!(files["archive/data.warc.gz"].1 && files["indexes/index.cdx.gz"].1);
+
+    // The manifest lists every other file with its digest and size; the digest file its own.
+    let manifest: serde_json::Value = serde_json::from_slice(&files["datapackage.json"].0).unwrap();
+    assert_eq!(manifest["profile"], "data-package");
+    assert_eq!(manifest["wacz_version"], "1.1.1");
+    assert_eq!(manifest["mainPageUrl"], site::ARTICLE);
+    assert!(manifest["software"].as_str().unwrap().starts_with("cairn "));
+    let resources = manifest["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 4);
+    for resource in resources {
+        let (bytes, _) = &files[resource["path"].as_str().unwrap()];
+        assert_eq!(resource["hash"], sha256(bytes).as_str(), "{resource}");
+        assert_eq!(resource["bytes"], bytes.len(), "{resource}");
+    }
+    let digest: serde_json::Value =
+        serde_json::from_slice(&files["datapackage-digest.json"].0).unwrap();
+    assert_eq!(digest["path"], "datapackage.json");
+    assert_eq!(
+        digest["hash"],
+        sha256(&files["datapackage.json"].0).as_str()
+    );
+
+    // pages.jsonl: its header, then the article with its title and time.
+    let pages = String::from_utf8(files["pages/pages.jsonl"].0.clone()).unwrap();
+    let pages: Vec<serde_json::Value> = pages
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pages[0]["format"], "json-pages-1.0");
+    let article = pages.iter().find(|p| p["url"] == site::ARTICLE).unwrap();
+    assert!(
+        article["title"]
+            .as_str()
+            .unwrap()
+            .contains("習蒲強調通過和談"),
+        "{article}"
+    );
+    assert_eq!(manifest["mainPageDate"], article["ts"]);
+    // The related news archived with it are pages too; no target went unarchived.
+    assert!(
+        said.contains(&format!("{} page(s)", pages.len() - 1)),
+        "{said}"
+    );
+    assert!(!said.contains("not archived"), "{said}");
+
+    // The index: the summary's blocks are the gzip members of index.cdx.gz, and its lines
+    // name exactly what the article needs (its requisites, the related news with theirs).
+    let idx = String::from_utf8(files["indexes/index.idx"].0.clone()).unwrap();
+    assert!(
+        idx.starts_with("!meta 0 {\"format\": \"cdxj-gzip-1.0\""),
+        "{idx}"
+    );
+    let cdx = &files["indexes/index.cdx.gz"].0;
+    let blocks = gzip_members(cdx);
+    assert_eq!(blocks.len(), idx.lines().count() - 1);
+    let lines: Vec<String> = blocks
+        .iter()
+        .flat_map(|b| {
+            String::from_utf8(b.clone())
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted, "sorted");
+    let urls: BTreeSet<String> = lines
+        .iter()
+        .map(|l| {
+            let json: serde_json::Value = serde_json::from_str(&l[l.find('{').unwrap()..]).unwrap();
+            assert_eq!(json["filename"], "data.warc.gz");
+            json["url"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(urls, expected_captures(), "what the article needs, no more");
+
+    // Every record is one the collection holds, byte for byte, in a gzip member of its own.
+    let mut collection = Vec::new();
+    for file in warc_files(&archives, "default") {
+        collection.extend(run_ok(tool("zstd").arg("-dc").arg(&file)).stdout);
+    }
+    let records = gzip_members(&files["archive/data.warc.gz"].0);
+    assert_eq!(records.len(), lines.len());
+    for record in &records {
+        assert!(record.starts_with(b"WARC/1.1\r\n"));
+        assert!(
+            memchr::memmem::find(&collection, record).is_some(),
+            "{}",
+            String::from_utf8_lossy(&record[..200])
+        );
+    }
+
+    // pywb, given the package, replays the article and every image as they were served.
+    let pywb = Pywb::start_adding(&dir.path().join("pywb"), &["--unpack-wacz"], &[package]);
+    for url in urls.iter().map(|u| Url::parse(u).unwrap()) {
+        let (_, _, body) = site::answer(url.host_str().unwrap(), &target(&url));
+        let (status, _, replayed) = fetch(&pywb.origin, &format!("/default/2id_/{url}"));
+        assert_eq!(status, 200, "{url}");
+        assert_eq!(replayed, body, "{url}");
+    }
+
+    // A second package under the same name is refused; the first stays as it was.
+    let before = fs::read(dir.path().join("article.wacz")).unwrap();
+    let again = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .args(["export", "--wacz"])
+        .arg(dir.path().join("article.wacz"))
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(stdout(&again).is_empty());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    assert_eq!(fs::read(dir.path().join("article.wacz")).unwrap(), before);
+}
+
+/// The URLs a package's index names.
+fn package_urls(package: &Path) -> BTreeSet<String> {
+    let files = entries(package);
+    gzip_members(&files["indexes/index.cdx.gz"].0)
+        .iter()
+        .flat_map(|block| {
+            String::from_utf8(block.clone())
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let json: serde_json::Value =
+                        serde_json::from_str(&l[l.find('{').unwrap()..]).unwrap();
+                    json["url"].as_str().unwrap().to_string()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_post_s_package_holds_the_post_and_the_collection_s_holds_every_capture() {
+    if !requires(&["wacz"]) {
+        return;
+    }
+    let fixture = site::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archives = dir.path().join("archives");
+    let post = crate::offline::site_with_seed_post(dir.path());
+    archive_ok(
+        &archives,
+        &fixture,
+        &["--no-progress"],
+        &[post.to_str().unwrap()],
+    );
+    let export = |package: &Path, targets: &[&Path]| {
+        run_ok(
+            cairn()
+                .arg("--archives")
+                .arg(&archives)
+                .args(["export", "--wacz"])
+                .arg(package)
+                .args(targets),
+        );
+        run_ok(tool("wacz").args(["validate", "-f"]).arg(package));
+        package_urls(package)
+    };
+
+    // The post: its from: article with what that needs, and the post itself as stored.
+    let of_post = export(&dir.path().join("post.wacz"), &[&post]);
+    let collection: BTreeSet<String> = crate::archive::index_entries(&archives, "default")
+        .into_iter()
+        .map(|c| c.url)
+        .collect();
+    assert!(of_post.contains(site::ARTICLE));
+    assert!(
+        of_post.iter().all(|u| collection.contains(u)),
+        "{of_post:?}"
+    );
+    assert!(
+        of_post
+            .iter()
+            .any(|u| u.ends_with("2023-03-21-cna-xi-putin-talks.md")),
+        "the post's own record: {of_post:?}"
+    );
+
+    // No target: every capture of the collection.
+    let whole = export(&dir.path().join("all.wacz"), &[]);
+    assert_eq!(whole, collection);
+    assert!(
+        whole.len() > of_post.len(),
+        "robots.txt at least is no post's"
+    );
+}
