@@ -99,6 +99,13 @@ pub enum Command {
     },
     /// Rebuild the collection's index.cdxj from its WARC files.
     Index,
+    /// Add WACZ packages (from Browsertrix, ReplayWeb.page, py-wacz) or WARC files to the
+    /// collection: each checked as `cairn verify` checks it, copied into its WARC folder
+    /// under its own name, indexed where it lies; a package's pages join the collection's.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        paths: Vec<PathBuf>,
+    },
     /// Convert WARC files to another compression, record by record: every record byte for
     /// byte as it was once decompressed, digests and record IDs unchanged. With no PATH, the
     /// collection's own files, its index rebuilt after.
@@ -165,6 +172,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Demo => archive::demo(&cli),
         Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
         Command::Index => warcs::index(&cli),
+        Command::Import { paths } => warcs::import(&cli, paths),
         Command::Recompress { to, paths } => warcs::recompress(&cli, *to, paths),
         Command::Export {
             wacz: Some(wacz),

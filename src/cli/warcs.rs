@@ -179,6 +179,34 @@ pub fn index(cli: &Cli) -> Result<()> {
     index_problems(&stats)
 }
 
+pub fn import(cli: &Cli, paths: &[PathBuf]) -> Result<()> {
+    // What does not verify whole stays out: the collection holds what it can replay.
+    let reports = verify_files(paths);
+    for report in reports.iter().filter(|r| !r.ok()) {
+        print_report(report)?;
+    }
+    let bad = reports.iter().filter(|r| !r.ok()).count();
+    if bad > 0 {
+        bail!(
+            "{bad} of {} file(s) do not verify; nothing imported",
+            paths.len()
+        );
+    }
+    let collection = cli.archives().create(&cli.collection)?;
+    let lock = collection.lock()?;
+    for path in paths {
+        let copy = collection.import(&lock, path)?;
+        out!("imported {} -> {}", path.display(), copy.display());
+    }
+    let stats = collection.update_index(&lock, &Default::default())?;
+    say!(
+        "indexed {} capture(s) in {}",
+        stats.captures,
+        collection.index_path().display()
+    );
+    index_problems(&stats)
+}
+
 pub fn recompress(cli: &Cli, to: Compression, paths: &[PathBuf]) -> Result<()> {
     // The collection's files are converted under its lock, so no crawl writes meanwhile, and
     // indexed again after, the old files' names gone from it.

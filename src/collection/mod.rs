@@ -20,6 +20,8 @@
 //! rewriting it too. Reading captures back from the WARCs lives in [`captures`].
 
 pub mod captures;
+pub use import::ImportError;
+mod import;
 mod indexed;
 
 use std::fmt;
@@ -33,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::index::{FileIndex, Index, WrittenIndex, index_lines};
 use crate::warc::writer::{OPEN_SUFFIX, is_being_written};
-use crate::warc::{Compression, WriterConfig, is_warc_name};
+use crate::warc::{Compression, WriterConfig, is_archive_name};
 use indexed::IndexedFiles;
 
 const JOB_DATABASE: &str = "cairn.sqlite";
@@ -376,7 +378,7 @@ impl Collection {
         for entry in entries {
             let path = entry.map_err(io_err(&dir))?.path();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if name.is_some_and(|n| is_warc_name(&n) && keep(&n)) {
+            if name.is_some_and(|n| is_archive_name(&n) && keep(&n)) {
                 files.push(path);
             }
         }

@@ -223,6 +223,10 @@ pub fn index_file(path: &Path) -> FileIndex {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut index = FileIndex::default();
+    if crate::warc::wacz::is_wacz_name(&filename) {
+        index_package(path, &filename, &mut index);
+        return index;
+    }
     let compression = match WarcReader::open(path) {
         Ok(reader) => reader.compression(),
         Err(damage) => {
@@ -245,6 +249,36 @@ pub fn index_file(path: &Path) -> FileIndex {
         match next_whole_record(path, compression, offset) {
             Ok(Some(next)) if next > from => from = next,
             _ => return index,
+        }
+    }
+}
+
+/// Indexes the WARC files a WACZ package stores, each record by its offset in the package.
+fn index_package(path: &Path, filename: &str, index: &mut FileIndex) {
+    let entries = match crate::warc::wacz::warc_entries(path) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let detail = e.to_string();
+            index
+                .damage
+                .push(ReadError::Malformed { offset: 0, detail });
+            return;
+        }
+    };
+    for entry in entries {
+        if !entry.stored {
+            let detail = format!(
+                "{} is compressed inside the package, so no offset reads its records",
+                entry.name
+            );
+            let offset = entry.start;
+            index.damage.push(ReadError::Malformed { offset, detail });
+            continue;
+        }
+        let read = crate::warc::wacz::entry_reader(path, &entry)
+            .and_then(|reader| index_by_reading(reader, filename, index));
+        if let Err(damage) = read {
+            index.damage.push(damage);
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod recompress;
 pub mod record;
 pub mod repair;
 pub mod verify;
+pub mod wacz;
 pub mod writer;
 
 pub use codec::Compression;
@@ -38,6 +39,11 @@ pub fn is_warc_name(name: &str) -> bool {
     .any(|ext| name.ends_with(ext))
 }
 
+/// Whether a file name is a WARC or ARC file's, or a WACZ package's (which holds WARC files).
+pub fn is_archive_name(name: &str) -> bool {
+    is_warc_name(name) || wacz::is_wacz_name(name)
+}
+
 /// Files as given, and the WARC files (by name) found recursively in folders, in name order.
 pub fn find_warc_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
     let mut files = Vec::new();
@@ -59,7 +65,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
         let path = entry.path();
         if entry.file_type()?.is_dir() {
             walk(&path, files)?;
-        } else if is_warc_name(&entry.file_name().to_string_lossy()) {
+        } else if is_archive_name(&entry.file_name().to_string_lossy()) {
             files.push(path);
         }
     }

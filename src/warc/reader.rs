@@ -102,13 +102,14 @@ impl WarcReader<File> {
 /// thousands), where a whole-file read wants large ones.
 const RECORD_BUFFER: usize = 32 << 10;
 
-/// A file opened, its compression told from its first bytes (returned too).
+/// A file opened, its compression told from its first bytes (returned too). A zip (a WACZ
+/// package) is let through, as plain, for [`sniff_at`] to tell at a record's offset.
 fn open_sniffed(path: &Path) -> Result<(File, Compression, [u8; 8]), ReadError> {
     let mut file = File::open(path).map_err(|e| ReadError::io(0, e))?;
     let mut prefix = [0u8; 8];
     let n = read_up_to(&mut file, &mut prefix).map_err(|e| ReadError::io(0, e))?;
     // An empty file reads as one without records, as warcio and FastWARC read it.
-    let sniffed = if n == 0 {
+    let sniffed = if n == 0 || super::wacz::is_zip_prefix(&prefix[..n]) {
         Some(Compression::None)
     } else {
         Compression::sniff(&prefix[..n])
@@ -117,6 +118,18 @@ fn open_sniffed(path: &Path) -> Result<(File, Compression, [u8; 8]), ReadError> 
         found: printable_prefix(&prefix[..n]),
     })?;
     Ok((file, compression, prefix))
+}
+
+/// The compression of what starts at `offset` of a file.
+fn sniff_at(file: &File, offset: u64) -> Result<Compression, ReadError> {
+    use std::os::unix::fs::FileExt;
+    let mut prefix = [0u8; 8];
+    let n = file
+        .read_at(&mut prefix, offset)
+        .map_err(|e| ReadError::io(offset, e))?;
+    Compression::sniff(&prefix[..n]).ok_or_else(|| ReadError::NotWarc {
+        found: printable_prefix(&prefix[..n]),
+    })
 }
 
 impl WarcReader<File> {
@@ -132,7 +145,11 @@ impl WarcReader<File> {
         offset: u64,
         buffer: usize,
     ) -> Result<WarcReader<File>, ReadError> {
-        let (mut file, compression, prefix) = open_sniffed(path)?;
+        let (mut file, mut compression, prefix) = open_sniffed(path)?;
+        if super::wacz::is_zip_prefix(&prefix) {
+            // A WARC file stored in a WACZ package: what the offset starts tells.
+            compression = sniff_at(&file, offset)?;
+        }
         let has_dictionary = compression == Compression::Zstd
             && u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) == 0x184D_2A5D;
         if has_dictionary {
@@ -163,6 +180,18 @@ impl WarcReader<File> {
 impl<R: Read> WarcReader<R> {
     pub fn new(src: R, compression: Compression) -> Result<WarcReader<R>, ReadError> {
         let unpacker = Unpacker::new(src, compression).map_err(|e| ReadError::io(0, e))?;
+        Ok(WarcReader::with_unpacker(unpacker, compression))
+    }
+
+    /// A reader of `src`, which starts at `offset` of its file (a WARC file stored in a WACZ
+    /// package): offsets it reports are the file's.
+    pub fn new_at(
+        src: R,
+        compression: Compression,
+        offset: u64,
+    ) -> Result<WarcReader<R>, ReadError> {
+        let unpacker =
+            Unpacker::new_at(src, compression, offset).map_err(|e| ReadError::io(offset, e))?;
         Ok(WarcReader::with_unpacker(unpacker, compression))
     }
 

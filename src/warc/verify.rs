@@ -52,18 +52,10 @@ pub fn verify_files(paths: &[PathBuf]) -> Vec<FileReport> {
 /// by, and structural damage (truncation, corrupt compression, a wrong Content-Length) with the
 /// offset where reading resumed, at the next record that reads whole, if any does.
 pub fn verify_file(path: &Path) -> FileReport {
-    let mut report = FileReport {
-        path: path.to_path_buf(),
-        compression: None,
-        records: 0,
-        record_types: BTreeMap::new(),
-        digests_checked: 0,
-        digests_unchecked: 0,
-        unchecked_algorithms: Default::default(),
-        records_sharing_a_member: 0,
-        defects: Vec::new(),
-        warnings: Vec::new(),
-    };
+    if super::wacz::is_wacz_name(&path.to_string_lossy()) {
+        return verify_package(path);
+    }
+    let mut report = FileReport::new(path);
     let mut from = 0;
     while let Err(err) = check_records(path, from, &mut report) {
         let offset = err.offset().unwrap_or(from);
@@ -90,7 +82,66 @@ pub fn verify_file(path: &Path) -> FileReport {
     report
 }
 
+/// A WACZ package: its fixity (each listed file's size and sha256, the manifest's digest),
+/// then every record of the WARC files it stores, at offsets in the package.
+fn verify_package(path: &Path) -> FileReport {
+    use super::wacz::{entry_reader, fixity_problems, warc_entries};
+    let mut report = FileReport::new(path);
+    let defect = |offset, message| Defect { offset, message };
+    let (problems, entries) = match (fixity_problems(path), warc_entries(path)) {
+        (Ok(problems), Ok(entries)) => (problems, entries),
+        (Err(e), _) | (_, Err(e)) => {
+            report.defects.push(defect(0, e.to_string()));
+            return report;
+        }
+    };
+    report
+        .defects
+        .extend(problems.into_iter().map(|p| defect(0, p)));
+    if entries.is_empty() {
+        report
+            .defects
+            .push(defect(0, "no WARC file in archive/".into()));
+    }
+    for entry in entries {
+        if !entry.stored {
+            let message = format!(
+                "{}: compressed inside the zip, which WACZ forbids",
+                entry.name
+            );
+            report.defects.push(defect(entry.start, message));
+            continue;
+        }
+        let checked = entry_reader(path, &entry).and_then(|mut reader| {
+            report.compression = Some(reader.compression().name());
+            check_each_record(&mut reader, &mut report)
+        });
+        if let Err(e) = checked {
+            let offset = e.offset().unwrap_or(entry.start);
+            report
+                .defects
+                .push(defect(offset, format!("{}: {}", entry.name, e.detail())));
+        }
+    }
+    report
+}
+
 impl FileReport {
+    fn new(path: &Path) -> FileReport {
+        FileReport {
+            path: path.to_path_buf(),
+            compression: None,
+            records: 0,
+            record_types: BTreeMap::new(),
+            digests_checked: 0,
+            digests_unchecked: 0,
+            unchecked_algorithms: Default::default(),
+            records_sharing_a_member: 0,
+            defects: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     fn compression_kind(&self) -> Option<Compression> {
         self.compression.and_then(|name| name.parse().ok())
     }

@@ -181,13 +181,37 @@ fn the_article_s_package_holds_what_it_needs_byte_for_byte_and_pywb_replays_it()
     }
 
     // pywb, given the package, replays the article and every image as they were served.
-    let pywb = Pywb::start_adding(&dir.path().join("pywb"), &["--unpack-wacz"], &[package]);
+    let pywb = Pywb::start_adding(
+        &dir.path().join("pywb"),
+        &["--unpack-wacz"],
+        std::slice::from_ref(&package),
+    );
     for url in urls.iter().map(|u| Url::parse(u).unwrap()) {
         let (_, _, body) = site::answer(url.host_str().unwrap(), &target(&url));
         let (status, _, replayed) = fetch(&pywb.origin, &format!("/default/2id_/{url}"));
         assert_eq!(status, 200, "{url}");
         assert_eq!(replayed, body, "{url}");
     }
+
+    // cairn imports its own package into another collection: its pages join, and it
+    // replays from the package where it lies.
+    let other = dir.path().join("other");
+    run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&other)
+            .arg("import")
+            .arg(&package),
+    );
+    let listed = fs::read_to_string(other.join("default/pages.jsonl")).unwrap();
+    assert!(listed.contains(site::ARTICLE), "{listed}");
+    let replay = crate::replay::ReplayServer::start(&other);
+    let (_, _, article) = site::answer(
+        "www.cna.com.tw",
+        &target(&Url::parse(site::ARTICLE).unwrap()),
+    );
+    let (status, _, replayed) = replay.get(&format!("/default/2id_/{}", site::ARTICLE));
+    assert_eq!((status, replayed), (200, article));
 
     // A second package under the same name is refused; the first stays as it was.
     let before = fs::read(dir.path().join("article.wacz")).unwrap();
@@ -276,4 +300,67 @@ fn a_post_s_package_holds_the_post_and_the_collection_s_holds_every_capture() {
         whole.len() > of_post.len(),
         "robots.txt at least is no post's"
     );
+}
+
+#[test]
+fn a_package_py_wacz_wrote_imports_verifies_and_replays_in_cairn() {
+    if !requires(&["python:warcio", "wacz"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let warc = crate::foreign::warcio_file(dir.path(), true);
+    let package = dir.path().join("py-wacz.wacz");
+    run_ok(tool("wacz").args(["create", "-o"]).arg(&package).arg(&warc));
+    let archives = dir.path().join("archives");
+    let out = run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&archives)
+            .arg("import")
+            .arg(&package),
+    );
+    assert!(stdout(&out).contains("imported"), "{}", stdout(&out));
+    let copy = archives.join("default/warc/py-wacz.wacz");
+    assert_eq!(fs::read(&copy).unwrap(), fs::read(&package).unwrap());
+    run_ok(cairn().arg("verify").arg(&copy));
+
+    // Replayed where it lies, from the package's own bytes.
+    let replay = crate::replay::ReplayServer::start(&archives);
+    let (status, _, page) = replay.get("/default/2id_/http://example.com/a");
+    assert_eq!(status, 200);
+    assert_eq!(
+        page,
+        "<html><title>héllo</title><img src='/i.png'></html>".as_bytes()
+    );
+    let (status, _, image) = replay.get("/default/2id_/http://example.com/i.png");
+    assert_eq!(status, 200);
+    assert_eq!(
+        image,
+        (0..=255u8).cycle().take(256 * 40).collect::<Vec<_>>()
+    );
+
+    // The same name again is refused, the copy untouched; a damaged package is not taken.
+    let again = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .arg("import")
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("has a file of that name"));
+    let mut damaged = fs::read(&package).unwrap();
+    let at = memchr::memmem::find(&damaged, b"h\xc3\xa9llo").unwrap_or(damaged.len() / 2);
+    damaged[at] ^= 0x20;
+    let broken = dir.path().join("broken.wacz");
+    fs::write(&broken, damaged).unwrap();
+    let refused = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .arg("import")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "{}", stdout(&refused));
+    assert!(!archives.join("default/warc/broken.wacz").exists());
 }
