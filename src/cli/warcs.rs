@@ -218,6 +218,13 @@ pub fn recompress(cli: &Cli, to: Compression, paths: &[PathBuf]) -> Result<()> {
         find_warc_files(paths)
             .map_err(|(path, e)| anyhow::Error::new(e).context(path.display().to_string()))?
     };
+    // A WACZ package's WARC files are gzip, as the format's readers want: it stays as it is.
+    let (packages, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|f| crate::warc::wacz::is_wacz_name(&f.to_string_lossy()));
+    for package in &packages {
+        say!("{}: a WACZ package, left as it is", package.display());
+    }
     if files.is_empty() {
         bail!("no WARC files to convert");
     }

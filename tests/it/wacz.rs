@@ -339,6 +339,16 @@ fn a_package_py_wacz_wrote_imports_verifies_and_replays_in_cairn() {
         (0..=255u8).cycle().take(256 * 40).collect::<Vec<_>>()
     );
 
+    // recompress leaves a package as it is: its readers want gzip.
+    let left = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .args(["recompress", "--to", "zstd"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&left.stderr).contains("a WACZ package, left as it is"));
+    assert_eq!(fs::read(&copy).unwrap(), fs::read(&package).unwrap());
+
     // The same name again is refused, the copy untouched; a damaged package is not taken.
     let again = cairn()
         .arg("--archives")
