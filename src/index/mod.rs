@@ -7,6 +7,7 @@
 
 mod build;
 mod cdxj;
+pub mod package;
 mod read;
 pub mod surt;
 

@@ -83,7 +83,8 @@ pub fn verify_file(path: &Path) -> FileReport {
 }
 
 /// A WACZ package: its fixity (each listed file's size and sha256, the manifest's digest),
-/// then every record of the WARC files it stores, at offsets in the package.
+/// its index (each line's record where it says), then every record of the WARC files it
+/// stores, at offsets in the package.
 fn verify_package(path: &Path) -> FileReport {
     use super::wacz::{entry_reader, fixity_problems, warc_entries};
     let mut report = FileReport::new(path);
@@ -98,6 +99,11 @@ fn verify_package(path: &Path) -> FileReport {
     report
         .defects
         .extend(problems.into_iter().map(|p| defect(0, p)));
+    // The package's index is CDXJ, which the index module reads.
+    let index = crate::index::package::package_index_problems(path);
+    report
+        .defects
+        .extend(index.into_iter().map(|p| defect(0, p)));
     if entries.is_empty() {
         report
             .defects
