@@ -1,7 +1,8 @@
 //! What a payload is, decided in one place for the crawl, the offline copy and replay: from its
 //! declared media type, and from its first bytes when it declares none (as browsers sniff an
 //! untyped response, WHATWG MIME Sniffing section 7; a declared `text/plain` stays text). And
-//! how its bytes read: its `Content-Encoding` undone as it is read.
+//! how its bytes read: its `Content-Encoding` undone as it is read; and whether it is stored
+//! compressed already ([`is_packed`]) or is text ([`is_text`]), for the WARC writer.
 
 use std::io::{self, Read};
 
@@ -163,6 +164,26 @@ pub fn is_packed(content_type: Option<&str>, content_encoding: Option<&str>) -> 
     encoded || packed_type
 }
 
+/// Whether a payload is text stored as it is: HTML, CSS, scripts, JSON, XML, SVG and other
+/// `text/` types, with no `Content-Encoding`. What a zstd dictionary is trained on and helps:
+/// a site's pages share their template, a photo shares nothing.
+pub fn is_text(content_type: Option<&str>, content_encoding: Option<&str>, prefix: &[u8]) -> bool {
+    if is_packed(content_type, content_encoding) {
+        return false;
+    }
+    let essence = essence(content_type.unwrap_or(""));
+    match ContentKind::of(content_type, prefix) {
+        ContentKind::Html | ContentKind::Css | ContentKind::JavaScript => true,
+        ContentKind::Image => essence == "image/svg+xml",
+        ContentKind::Other => {
+            essence.starts_with("text/")
+                || essence.ends_with("+json")
+                || essence.ends_with("+xml")
+                || matches!(essence.as_str(), "application/json" | "application/xml")
+        }
+    }
+}
+
 fn essence(content_type: &str) -> String {
     content_type
         .split(';')
@@ -208,6 +229,34 @@ mod tests {
         assert!(is_packed(None, Some(" br ")));
         assert!(!is_packed(Some("text/css"), Some("identity")));
         assert!(!is_packed(None, Some("")));
+    }
+
+    #[test]
+    fn text_is_markup_styles_scripts_and_data_stored_as_they_are() {
+        for text in [
+            "text/html; charset=big5",
+            "text/css",
+            "application/javascript",
+            "application/json",
+            "application/ld+json",
+            "image/svg+xml",
+            "text/plain",
+        ] {
+            assert!(is_text(Some(text), None, b""), "{text}");
+        }
+        for binary in [
+            "image/jpeg",
+            "image/bmp",
+            "font/woff2",
+            "application/octet-stream",
+        ] {
+            assert!(!is_text(Some(binary), None, b""), "{binary}");
+        }
+        assert!(
+            !is_text(Some("text/html"), Some("gzip"), b""),
+            "compressed already"
+        );
+        assert!(is_text(None, None, b"<!doctype html>"), "sniffed");
     }
 
     #[test]

@@ -19,6 +19,10 @@ fn main() -> ExitCode {
     match cairn::cli::run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<cairn::cli::UsageError>().is_some() => {
+            let _ = writeln!(io::stderr(), "error: {}", one_line(&err));
+            ExitCode::from(2)
+        }
         Err(err) => {
             let _ = writeln!(io::stderr(), "error: {}", one_line(&err));
             ExitCode::from(1)

@@ -13,6 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 use url::Url;
 
+use crate::collection::dictionary::DictionaryUse;
 use crate::collection::{Collection, CollectionError, IndexStats, replace_file};
 use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original};
 use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
@@ -20,7 +21,7 @@ use crate::frontier::Candidate;
 use crate::index::Index;
 use crate::warc::record::format_warc_date;
 use crate::warc::writer::DEFAULT_MAX_FILE_SIZE;
-use crate::warc::{Clock, RecordIds};
+use crate::warc::{Clock, RecordIds, ZstdDictionary};
 
 pub use options::{ArchiveOptions, OptionsError};
 use targets::Input;
@@ -71,6 +72,9 @@ pub struct Summary {
     pub index: IndexStats,
     pub offline: ExportReport,
     pub posts: Vec<RewrittenPost>,
+    /// With `--zstd-dictionary`: the dictionary the records were compressed with, and whether
+    /// it was trained now, or why there was none.
+    pub zstd_dictionary: Option<DictionaryUse>,
     /// Seconds each step after the crawl took (the crawl's own are `seconds`).
     pub phases: Phases,
 }
@@ -139,7 +143,8 @@ pub fn archive_at(
     ids: RecordIds,
 ) -> Result<Summary, ArchiveError> {
     let inputs = targets::parse_all(&options.targets)?;
-    let config = crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
+    let (config, zstd_dictionary) =
+        crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,11 +173,13 @@ pub fn archive_at(
         index: stats,
         offline: report,
         posts,
+        zstd_dictionary,
         phases,
     })
 }
 
-/// Everything the crawl needs, checked and typed.
+/// Everything the crawl needs, checked and typed; and with `--zstd-dictionary`, how the
+/// collection's dictionary came to be used (or not).
 fn crawl_config(
     collection: &Collection,
     options: &ArchiveOptions,
@@ -180,15 +187,21 @@ fn crawl_config(
     resume: Resume,
     clock: Clock,
     ids: RecordIds,
-) -> Result<CrawlConfig, ArchiveError> {
+) -> Result<(CrawlConfig, Option<DictionaryUse>), ArchiveError> {
     let rules = options.rules()?;
     let mut fetch = options.fetch_config(collection.spool_dir())?;
+    let wants_dictionary = options.wants_dictionary()?;
     // Checked, all of it: now the collection may be made.
     collection.create_dirs()?;
+    let (zstd_dictionary, dictionary_use) = if wants_dictionary {
+        collection_dictionary(collection)?
+    } else {
+        (None, None)
+    };
     fetch.clock = clock.clone();
     let (seeds, resources) = targets::seeds_and_resources(inputs);
     let index = collection.index()?;
-    Ok(CrawlConfig {
+    let config = CrawlConfig {
         seeds,
         rules,
         fetch,
@@ -198,6 +211,7 @@ fn crawl_config(
         robots: options.robots,
         collection: collection.clone(),
         compression: options.compression,
+        zstd_dictionary,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         progress: options.progress(),
         options_summary: options.summary(),
@@ -210,7 +224,18 @@ fn crawl_config(
         },
         clock,
         ids,
-    })
+    };
+    Ok((config, dictionary_use))
+}
+
+/// The collection's zstd dictionary, trained now if it has none and enough text records; said
+/// on stderr either way, so a crawl written without one says why.
+fn collection_dictionary(
+    collection: &Collection,
+) -> Result<(Option<ZstdDictionary>, Option<DictionaryUse>), ArchiveError> {
+    let (dictionary, used) = collection.zstd_dictionary()?;
+    tracing::info!("{used}");
+    Ok((dictionary, Some(used)))
 }
 
 /// Payloads earlier crawls of the collection stored, so this one writes revisits for them.

@@ -51,6 +51,12 @@ pub struct ArchiveOptions {
     /// How each record is compressed: zstd, gzip or none.
     #[arg(long, default_value_t = Compression::Zstd, value_name = "CODEC")]
     pub compression: Compression,
+    /// Compress records with the collection's zstd dictionary (archives/COLL/zstd-dictionary),
+    /// trained from its text records if it has none yet; each WARC file starts with a copy.
+    /// Smaller files for crawls of one site; zstd only.
+    #[arg(long)]
+    #[serde(alias = "zstd-dictionary")]
+    pub zstd_dictionary: bool,
     /// Fetches at once, over all hosts.
     #[arg(long, default_value_t = CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
@@ -122,6 +128,7 @@ impl Default for ArchiveOptions {
             exclude: Vec::new(),
             max_pages: None,
             compression: Compression::default(),
+            zstd_dictionary: false,
             concurrency: CONCURRENCY,
             per_host: PER_HOST,
             delay: 0,
@@ -160,6 +167,8 @@ pub enum OptionsError {
     },
     #[error("--concurrency and --per-host must be at least 1")]
     NoConcurrency,
+    #[error("--zstd-dictionary needs --compression zstd (the default), not {0}")]
+    DictionaryNeedsZstd(Compression),
 }
 
 impl ArchiveOptions {
@@ -214,6 +223,15 @@ impl ArchiveOptions {
         Ok(fetch)
     }
 
+    /// Whether records are compressed with the collection's zstd dictionary; asking for one
+    /// with another compression is an error.
+    pub fn wants_dictionary(&self) -> Result<bool, OptionsError> {
+        match (self.zstd_dictionary, self.compression) {
+            (true, Compression::Zstd) | (false, _) => Ok(self.zstd_dictionary),
+            (true, other) => Err(OptionsError::DictionaryNeedsZstd(other)),
+        }
+    }
+
     /// A live line on a terminal, a line per fetch otherwise, nothing with `--no-progress`.
     pub fn progress(&self) -> ProgressMode {
         if self.no_progress {
@@ -227,8 +245,14 @@ impl ArchiveOptions {
 
     /// The options that shape the crawl, for the warcinfo record.
     pub fn summary(&self) -> String {
+        let dictionary = if self.zstd_dictionary {
+            "+dictionary"
+        } else {
+            ""
+        };
         format!(
-            "depth={} scope={:?} compression={} concurrency={} per-host={} delay={}ms robots={:?}",
+            "depth={} scope={:?} compression={}{dictionary} concurrency={} per-host={} delay={}ms \
+             robots={:?}",
             self.depth,
             self.scope,
             self.compression,

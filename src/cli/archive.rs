@@ -8,6 +8,7 @@ use crate::crawl::human_bytes;
 use crate::demo::{Demo, site};
 
 pub fn archive(cli: &Cli, options: &ArchiveOptions) -> Result<()> {
+    options.wants_dictionary().map_err(super::UsageError)?;
     let mut options = options.clone();
     // The summary goes to stdout as JSON: no progress lines beside it.
     options.no_progress |= cli.json;

@@ -154,6 +154,12 @@ pub enum JobsAction {
     },
 }
 
+/// Options given together that cannot go together: a usage error, exit code 2 as for clap's
+/// own, with its one line.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct UsageError(#[from] pub crate::archive::OptionsError);
+
 impl Cli {
     fn archives(&self) -> Archives {
         Archives::new(&self.archives)

@@ -9,6 +9,7 @@
 //!     index.cdxj            sorted, pywb-compatible CDXJ
 //!     index.files           the WARC files the index holds, to update it in place
 //!     pages.jsonl           one line per archived page
+//!     zstd-dictionary       what --zstd-dictionary crawls compress with, trained once
 //!     offline/HOST/PATH     the static copy that opens from file://
 //!     posts/                rewritten copies of archived posts
 //!     .spool/               large bodies on their way into a WARC
@@ -17,12 +18,15 @@
 //!
 //! Collection names are checked once, as a [`CollectionName`]; a [`CollectionLock`] is the
 //! proof, asked for by every method that rewrites a shared file, that no other process is
-//! rewriting it too. Reading captures back from the WARCs lives in [`captures`].
+//! rewriting it too. Reading captures back from the WARCs lives in [`captures`]; the zstd
+//! dictionary, trained from the collection's own text records, in [`dictionary`].
 
 pub mod captures;
-pub use import::ImportError;
+pub mod dictionary;
 mod import;
 mod indexed;
+
+pub use import::ImportError;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -69,6 +73,15 @@ pub enum CollectionError {
     },
     #[error("{url}: a revisit whose original payload is not in this collection")]
     NoPayload { url: String },
+    #[error(
+        "{}: {source} (move it away for the next crawl to train a new one: each WARC file \
+         written with it keeps its own copy)",
+        path.display()
+    )]
+    Dictionary {
+        path: PathBuf,
+        source: crate::warc::dictionary::DictionaryError,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CollectionError + '_ {

@@ -22,7 +22,7 @@ use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
 use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
 use crate::index::WrittenIndex;
 use crate::warc::record::format_warc_date;
-use crate::warc::{Clock, Compression, RecordIds, WriteError, WriterConfig};
+use crate::warc::{Clock, Compression, RecordIds, WriteError, WriterConfig, ZstdDictionary};
 
 pub use progress::{ProgressMode, human_bytes};
 pub use sink::Original;
@@ -65,6 +65,8 @@ pub struct CrawlConfig {
     /// Where the WARCs go.
     pub collection: Collection,
     pub compression: Compression,
+    /// Compresses every record with this zstd dictionary (see [`WriterConfig`]).
+    pub zstd_dictionary: Option<ZstdDictionary>,
     pub max_file_size: u64,
     pub progress: ProgressMode,
     /// The options as given, for the warcinfo record.
@@ -232,6 +234,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
 fn writer_config(config: &CrawlConfig) -> WriterConfig {
     let mut writer = config.collection.writer_config(config.compression);
     writer.max_file_size = config.max_file_size;
+    writer.zstd_dictionary = config.zstd_dictionary.clone();
     writer.clock = config.clock.clone();
     writer.ids = config.ids.clone();
     let robots = format!("{:?}", config.robots).to_lowercase();

@@ -519,3 +519,44 @@ pub fn index_lines(paths: &[PathBuf], written: &WrittenIndex) -> IndexRun {
 fn written_lines<'w>(path: &Path, written: &'w WrittenIndex) -> Option<&'w [String]> {
     written.lines_of(path.file_name()?.to_str()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written with a zstd dictionary indexes by its frames (the dictionary loaded from
+    /// its first frame), into the very lines its writer's index held, offsets past the
+    /// dictionary frame.
+    #[test]
+    fn a_dictionary_file_indexes_as_its_writer_indexed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = crate::warc::dictionary::tests::write_with_dictionary(dir.path());
+        let mut while_writing = WrittenIndex::default();
+        for (block, head_len, w) in &written.records {
+            let head = w.header.holds_http().then(|| &block[..*head_len]);
+            while_writing.add(w, head);
+        }
+        let filename = written.file.file_name().unwrap().to_str().unwrap();
+        let mut by_frames = FileIndex::default();
+        assert!(index_by_frames(&written.file, filename, &mut by_frames));
+        let mut read: Vec<String> = by_frames.captures.iter().map(Capture::to_line).collect();
+        read.sort();
+        let mut kept = while_writing.lines_of(filename).unwrap().to_vec();
+        kept.sort();
+        assert_eq!(read.len(), 30, "the pages and photos, not the requests");
+        assert_eq!(read, kept);
+        let run = index_lines(
+            std::slice::from_ref(&written.file),
+            &WrittenIndex::default(),
+        );
+        assert_eq!(run.lines, read);
+        assert!(run.problems.is_empty());
+        let bytes = std::fs::read(&written.file).unwrap();
+        let frame_end = 8 + u64::from(u32::from_le_bytes(bytes[4..8].try_into().unwrap()));
+        let first = by_frames.captures.iter().map(|c| c.offset).min().unwrap();
+        assert!(
+            first > frame_end,
+            "{first} lies past the dictionary frame ({frame_end})"
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Per-record compression: one gzip member (WARC/1.1 Annex D) or one zstd frame (IIPC
 //! "Zstandard Compression for WARC Files") per record, so any record can be read alone from its
-//! offset. [`Unpacker`] is the reading side: the decompressed stream of a whole file, which
-//! knows where each member or frame began and ended in the compressed file.
+//! offset; zstd frames optionally with the file's dictionary (see [`super::dictionary`]).
+//! [`Unpacker`] is the reading side: the decompressed stream of a whole file, which knows where
+//! each member or frame began and ended in the compressed file.
 //!
 //! The decompression itself is flate2 (zlib-rs) and libzstd; what is written here is only the
 //! bookkeeping of member boundaries, which neither crate exposes for a stream of many members.
@@ -14,14 +15,11 @@ use flate2::{Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{Decoder as ZstdDecoder, Encoder as ZstdEncoder, Operation};
 use zstd::zstd_safe::{InBuffer, OutBuffer};
 
-/// zstd frame magic (RFC 8878 section 3.1.1).
-const ZSTD_MAGIC: u32 = 0xFD2F_B528;
-/// The warc-zstd dictionary frame: a skippable frame with this magic, first in the file.
-const ZSTD_DICT_FRAME_MAGIC: u32 = 0x184D_2A5D;
-/// zstd dictionary magic (RFC 8878 section 5).
-const ZSTD_DICT_MAGIC: u32 = 0xEC30_A437;
-/// Largest dictionary cairn accepts; the warc-zstd spec only requires 8 MiB.
-const MAX_DICTIONARY: usize = 64 << 20;
+use super::dictionary::{
+    DICT_FRAME_MAGIC as ZSTD_DICT_FRAME_MAGIC, Decoding, MAX_DICTIONARY, ZSTD_MAGIC,
+    ZstdDictionary, le32,
+};
+
 const IO_BUF: usize = 256 << 10;
 
 /// How a WARC file's records are compressed.
@@ -88,10 +86,6 @@ impl std::str::FromStr for Compression {
     }
 }
 
-fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
 /// The file ends where more was due: a truncation, which repair may cut away.
 fn cut_short(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, msg)
@@ -130,9 +124,17 @@ pub struct Unpacker<R> {
     /// started.
     consumed: u64,
     consumed_at_member_start: u64,
-    /// Whether the zstd decoder goes back to [`SPARE_ZSTD`] when done: not one holding a
-    /// dictionary this file's start gave.
-    spare_decoder: bool,
+    /// Which spares the zstd decoder goes back to when done.
+    spare: Spare,
+}
+
+/// Where an unpacker's zstd decoder goes when it is done: to the plain spares, to the spares
+/// of a shared dictionary (by its index), or nowhere (one loaded with a dictionary of its own).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spare {
+    Plain,
+    Dictionary(usize),
+    Drop,
 }
 
 thread_local! {
@@ -141,6 +143,10 @@ thread_local! {
     /// small record, which the offline copy, replay and a re-crawl's revisits do thousands of
     /// times in a row.
     static SPARE_ZSTD: std::cell::RefCell<Vec<ZstdDecoder<'static>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// The same for decoders that refer to a shared dictionary, by its index: replay reading
+    /// a dictionary file record by record gets one back with the dictionary in place.
+    static SPARE_DICT_ZSTD: std::cell::RefCell<Vec<(usize, ZstdDecoder<'static>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -154,20 +160,53 @@ fn spare_zstd_decoder() -> io::Result<Box<ZstdDecoder<'static>>> {
     }
 }
 
+/// A decoder with `dictionary`, spare if one is at hand; and where it goes back to.
+fn dictionary_decoder(dictionary: &Decoding) -> io::Result<(Box<ZstdDecoder<'static>>, Spare)> {
+    let Some(key) = dictionary.spare_key() else {
+        return Ok((Box::new(dictionary.decoder()?), Spare::Drop));
+    };
+    let spare = SPARE_DICT_ZSTD.try_with(|spare| {
+        let mut spare = spare.borrow_mut();
+        let at = spare.iter().position(|(k, _)| *k == key)?;
+        Some(spare.swap_remove(at).1)
+    });
+    let decoder = match spare {
+        Ok(Some(decoder)) => decoder,
+        _ => dictionary.decoder()?,
+    };
+    Ok((Box::new(decoder), Spare::Dictionary(key)))
+}
+
 impl<R> Drop for Unpacker<R> {
-    /// The decoder goes back to the spares as it is: each frame starts with a reset.
+    /// The decoder goes back to its spares as it is: each frame starts with a reset, which
+    /// keeps the dictionary it refers to.
     fn drop(&mut self) {
-        if !self.spare_decoder {
-            return;
-        }
         if let Codec::Zstd(decoder) = std::mem::replace(&mut self.codec, Codec::Plain) {
+            give_back(*decoder, self.spare);
+        }
+    }
+}
+
+fn give_back(decoder: ZstdDecoder<'static>, to: Spare) {
+    match to {
+        Spare::Plain => {
             let _ = SPARE_ZSTD.try_with(|spare| {
                 let mut spare = spare.borrow_mut();
                 if spare.len() < MAX_SPARE_ZSTD {
-                    spare.push(*decoder);
+                    spare.push(decoder);
                 }
             });
         }
+        Spare::Dictionary(key) => {
+            let _ = SPARE_DICT_ZSTD.try_with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if spare.len() >= MAX_SPARE_ZSTD {
+                    spare.remove(0);
+                }
+                spare.push((key, decoder));
+            });
+        }
+        Spare::Drop => {}
     }
 }
 
@@ -191,18 +230,48 @@ impl<R: Read> Unpacker<R> {
         offset: u64,
         buffer: usize,
     ) -> io::Result<Unpacker<R>> {
-        let buffer = buffer.clamp(4096, IO_BUF);
         let codec = match compression {
             Compression::None => Codec::Plain,
             Compression::Gzip => Codec::Gzip(Box::new(Decompress::new_gzip(15))),
             Compression::Zstd => Codec::Zstd(spare_zstd_decoder()?),
         };
-        let output_len = if compression == Compression::None {
+        let mut unpacker = Unpacker::assemble(src, codec, offset, buffer, Spare::Plain);
+        if compression == Compression::Zstd && offset == 0 {
+            unpacker.load_zstd_dictionary()?;
+        }
+        Ok(unpacker)
+    }
+
+    /// As [`Unpacker::with_buffer`] for a zstd file, at `offset`, with the file's
+    /// dictionary (read from its start, see [`super::dictionary::file_dictionary`]) when it has
+    /// one.
+    pub fn zstd_at(
+        src: R,
+        offset: u64,
+        buffer: usize,
+        dictionary: Option<&Decoding>,
+    ) -> io::Result<Unpacker<R>> {
+        let Some(dictionary) = dictionary else {
+            return Unpacker::with_buffer(src, Compression::Zstd, offset, buffer);
+        };
+        let (decoder, spare) = dictionary_decoder(dictionary)?;
+        Ok(Unpacker::assemble(
+            src,
+            Codec::Zstd(decoder),
+            offset,
+            buffer,
+            spare,
+        ))
+    }
+
+    fn assemble(src: R, codec: Codec, offset: u64, buffer: usize, spare: Spare) -> Unpacker<R> {
+        let buffer = buffer.clamp(4096, IO_BUF);
+        let output_len = if matches!(codec, Codec::Plain) {
             0
         } else {
             buffer
         };
-        let mut unpacker = Unpacker {
+        Unpacker {
             src,
             input: vec![0; buffer].into_boxed_slice(),
             in_pos: 0,
@@ -216,12 +285,8 @@ impl<R: Read> Unpacker<R> {
             member_start: 0,
             consumed: 0,
             consumed_at_member_start: 0,
-            spare_decoder: true,
-        };
-        if compression == Compression::Zstd && offset == 0 {
-            unpacker.load_zstd_dictionary()?;
+            spare,
         }
-        Ok(unpacker)
     }
 
     /// Offset in the compressed file of the next byte the decoder will read: at a boundary, where
@@ -324,6 +389,7 @@ impl<R: Read> Unpacker<R> {
         self.in_offset += n as u64;
     }
 
+    /// Reads the dictionary frame a zstd file may start with, and decodes the rest with it.
     fn load_zstd_dictionary(&mut self) -> io::Result<()> {
         if self.ensure_input(8)? < 8 || le32(&self.input[self.in_pos..]) != ZSTD_DICT_FRAME_MAGIC {
             return Ok(());
@@ -335,26 +401,22 @@ impl<R: Read> Unpacker<R> {
             )));
         }
         self.advance_input(8);
-        let mut data = Vec::with_capacity(size);
+        // Grown as it is read, not allocated as the header says: a short file may claim a lot.
+        let mut data = Vec::with_capacity(size.min(1 << 20));
         while data.len() < size {
             if self.ensure_input(1)? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file ends inside the zstd dictionary frame",
-                ));
+                return Err(cut_short("file ends inside the zstd dictionary frame"));
             }
             let take = (size - data.len()).min(self.in_len - self.in_pos);
             data.extend_from_slice(&self.input[self.in_pos..self.in_pos + take]);
             self.advance_input(take);
         }
-        let dictionary = match data.get(..4).map(le32) {
-            Some(ZSTD_DICT_MAGIC) => data,
-            Some(ZSTD_MAGIC) => zstd::bulk::decompress(&data, MAX_DICTIONARY)
-                .map_err(|e| invalid(format!("compressed zstd dictionary: {e}")))?,
-            _ => return Err(invalid("zstd dictionary frame holds no dictionary")),
-        };
-        self.codec = Codec::Zstd(Box::new(ZstdDecoder::with_dictionary(&dictionary)?));
-        self.spare_decoder = false;
+        let dictionary = ZstdDictionary::from_frame_payload(&data)?;
+        let (decoder, spare) = dictionary_decoder(&Decoding::of(&dictionary))?;
+        if let Codec::Zstd(plain) = std::mem::replace(&mut self.codec, Codec::Zstd(decoder)) {
+            give_back(*plain, self.spare);
+        }
+        self.spare = spare;
         Ok(())
     }
 
@@ -510,8 +572,21 @@ pub struct BodyIn<'a> {
 pub enum RecordEncoder {
     Plain,
     Gzip(flate2::Compression),
-    /// Taken out while a frame is written (zstd's `Writer` owns its operation), then put back.
-    Zstd(Option<ZstdEncoder<'static>>),
+    Zstd(Box<ZstdFrames>),
+}
+
+/// zstd frames, with or without a dictionary.
+pub struct ZstdFrames {
+    dictionary: Option<ZstdDictionary>,
+    /// The dictionary frame every file starts with; empty without a dictionary.
+    file_start: Vec<u8>,
+    /// One encoder per level, made when first needed and kept. Each is made at its level, so
+    /// libzstd digests the dictionary into tables for that level once (its local `CDict`,
+    /// built on the first frame and kept by each reset), where one encoder switching levels
+    /// would compress a packed image with the tables of level 3, three times slower. A
+    /// frame abandoned by an I/O error takes its encoder with it (zstd's `Writer` owns it).
+    text: Option<ZstdEncoder<'static>>,
+    packed: Option<ZstdEncoder<'static>>,
 }
 
 impl RecordEncoder {
@@ -519,8 +594,32 @@ impl RecordEncoder {
         Ok(match compression {
             Compression::None => RecordEncoder::Plain,
             Compression::Gzip => RecordEncoder::Gzip(flate2::Compression::new(6)),
-            Compression::Zstd => RecordEncoder::Zstd(Some(zstd_encoder()?)),
+            Compression::Zstd => RecordEncoder::Zstd(Box::new(ZstdFrames {
+                dictionary: None,
+                file_start: Vec::new(),
+                text: None,
+                packed: None,
+            })),
         })
+    }
+
+    /// zstd frames compressed with `dictionary`, for files that start with its frame
+    /// ([`RecordEncoder::file_start`]).
+    pub fn with_dictionary(dictionary: ZstdDictionary) -> io::Result<RecordEncoder> {
+        Ok(RecordEncoder::Zstd(Box::new(ZstdFrames {
+            file_start: dictionary.frame()?,
+            dictionary: Some(dictionary),
+            text: None,
+            packed: None,
+        })))
+    }
+
+    /// What each file starts with, before its first record: the dictionary frame, if any.
+    pub fn file_start(&self) -> &[u8] {
+        match self {
+            RecordEncoder::Zstd(frames) => &frames.file_start,
+            _ => &[],
+        }
     }
 
     /// Writes `head`, then the body, then `tail`, as one member or frame; a `packed` body
@@ -537,16 +636,11 @@ impl RecordEncoder {
         tail: &[u8],
         packed: bool,
     ) -> io::Result<()> {
-        let BodyIn {
-            reader: body,
-            len,
-            head_len: body_head,
-        } = body;
-        let body_head = body_head.min(len);
+        let len = body.len;
         match self {
             RecordEncoder::Plain => {
                 out.write_all(head)?;
-                copy_exact(body, out, len)?;
+                copy_exact(body.reader, out, len)?;
                 out.write_all(tail)
             }
             RecordEncoder::Gzip(level) => {
@@ -557,36 +651,51 @@ impl RecordEncoder {
                 };
                 let mut gz = flate2::write::GzEncoder::new(out, level);
                 gz.write_all(head)?;
-                copy_exact(body, &mut gz, len)?;
+                copy_exact(body.reader, &mut gz, len)?;
                 gz.write_all(tail)?;
                 gz.try_finish()
             }
-            RecordEncoder::Zstd(slot) => {
-                // A frame abandoned by an I/O error took the encoder with it: start afresh.
-                let mut operation = match slot.take() {
-                    Some(operation) => operation,
-                    None => zstd_encoder()?,
-                };
-                operation.reinit()?;
-                let level = if packed {
-                    ZSTD_PACKED_LEVEL
-                } else {
-                    ZSTD_LEVEL
-                };
-                operation.set_parameter(zstd::stream::raw::CParameter::CompressionLevel(level))?;
-                let total = head.len() as u64 + len + tail.len() as u64;
-                operation.set_pledged_src_size(Some(total))?;
-                let mut frame = zstd::stream::zio::Writer::new(out, operation);
-                frame.write_all(head)?;
-                copy_exact(body, &mut frame, body_head)?;
-                frame.flush()?;
-                copy_exact(body, &mut frame, len - body_head)?;
-                frame.write_all(tail)?;
-                frame.finish()?;
-                *slot = Some(frame.into_inner().1);
-                Ok(())
-            }
+            RecordEncoder::Zstd(frames) => frames.encode(out, head, body, tail, packed),
         }
+    }
+}
+
+impl ZstdFrames {
+    fn encode(
+        &mut self,
+        out: &mut dyn Write,
+        head: &[u8],
+        body: BodyIn<'_>,
+        tail: &[u8],
+        packed: bool,
+    ) -> io::Result<()> {
+        let BodyIn {
+            reader: body,
+            len,
+            head_len,
+        } = body;
+        let body_head = head_len.min(len);
+        let (slot, level) = if packed {
+            (&mut self.packed, ZSTD_PACKED_LEVEL)
+        } else {
+            (&mut self.text, ZSTD_LEVEL)
+        };
+        let mut operation = match slot.take() {
+            Some(operation) => operation,
+            None => zstd_encoder(level, self.dictionary.as_ref())?,
+        };
+        operation.reinit()?;
+        let total = head.len() as u64 + len + tail.len() as u64;
+        operation.set_pledged_src_size(Some(total))?;
+        let mut frame = zstd::stream::zio::Writer::new(out, operation);
+        frame.write_all(head)?;
+        copy_exact(body, &mut frame, body_head)?;
+        frame.flush()?;
+        copy_exact(body, &mut frame, len - body_head)?;
+        frame.write_all(tail)?;
+        frame.finish()?;
+        *slot = Some(frame.into_inner().1);
+        Ok(())
     }
 }
 
@@ -605,11 +714,13 @@ pub struct FrameHead<'a> {
 /// sizes: an indexer reads a record's headers without inflating its payload. The file is read
 /// through a small buffer and skipped with seeks, so memory stays flat whatever its size.
 ///
+/// A file that starts with a dictionary frame is walked with its dictionary.
+///
 /// `each` sees every frame in order and may stop the walk by returning false. Returns whether
-/// the whole file was walked: `false` when `each` stopped it or the file is not plain frames
-/// with content sizes (a dictionary, other bytes, damage), for the caller to read the general
-/// way, which also reports damage with its offset. Only the framing is parsed here;
-/// decompression is libzstd's.
+/// the whole file was walked: `false` when `each` stopped it or the file is not frames with
+/// content sizes (other bytes, damage), for the caller to read the general way, which also
+/// reports damage with its offset. Only the framing is parsed here; decompression is
+/// libzstd's.
 pub fn walk_zstd_frames(
     path: &Path,
     enough: &dyn Fn(&[u8]) -> bool,
@@ -645,13 +756,17 @@ impl FrameWalker {
         while self.pos < self.len {
             let start = self.pos;
             let magic = self.u32()?;
+            if magic == ZSTD_DICT_FRAME_MAGIC && start == 0 {
+                self.load_dictionary()?;
+                continue;
+            }
             if magic & 0xFFFF_FFF0 == 0x184D_2A50 && magic != ZSTD_DICT_FRAME_MAGIC {
                 let size = self.u32()?;
                 self.skip(u64::from(size))?;
                 continue;
             }
             if magic != ZSTD_MAGIC {
-                // A dictionary (rare: the general reader loads it) or not zstd at all.
+                // A dictionary frame out of place, or not zstd at all.
                 return Ok(false);
             }
             let Some(content_size) = self.frame(enough)? else {
@@ -728,6 +843,21 @@ impl FrameWalker {
         Ok(Some(content_size))
     }
 
+    /// Reads the dictionary frame (its magic read already) and decodes what follows with it.
+    fn load_dictionary(&mut self) -> io::Result<()> {
+        let size = u64::from(self.u32()?);
+        if size > MAX_DICTIONARY as u64 || self.pos + size > self.len {
+            return Err(invalid(
+                "zstd dictionary frame larger than the limit or the file",
+            ));
+        }
+        let mut payload = vec![0u8; size as usize];
+        self.read_exact(&mut payload)?;
+        let dictionary = ZstdDictionary::from_frame_payload(&payload)?;
+        self.decoder = Decoding::of(&dictionary).decoder()?;
+        Ok(())
+    }
+
     /// Feeds compressed bytes to the decoder, appending what it yields to `head`.
     fn feed(&mut self, bytes: &[u8]) -> io::Result<()> {
         let mut input = InBuffer::around(bytes);
@@ -767,9 +897,16 @@ impl FrameWalker {
     }
 }
 
-/// Frames carry their content size and checksum, as the warc-zstd spec requires.
-fn zstd_encoder() -> io::Result<ZstdEncoder<'static>> {
-    let mut encoder = ZstdEncoder::new(ZSTD_LEVEL)?;
+/// Frames carry their content size and checksum, as the warc-zstd spec requires, and with a
+/// dictionary its ID (libzstd's default).
+fn zstd_encoder(
+    level: i32,
+    dictionary: Option<&ZstdDictionary>,
+) -> io::Result<ZstdEncoder<'static>> {
+    let mut encoder = match dictionary {
+        Some(dictionary) => ZstdEncoder::with_dictionary(level, dictionary.bytes())?,
+        None => ZstdEncoder::new(level)?,
+    };
     encoder.set_parameter(zstd::stream::raw::CParameter::ChecksumFlag(true))?;
     encoder.set_parameter(zstd::stream::raw::CParameter::ContentSizeFlag(true))?;
     Ok(encoder)

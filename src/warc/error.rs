@@ -70,4 +70,6 @@ pub enum WriteError {
     },
     #[error("reading the block of a record to write: {0}")]
     Block(io::Error),
+    #[error("a zstd dictionary needs zstd compression, not {0}")]
+    DictionaryNeedsZstd(super::Compression),
 }

@@ -1,9 +1,11 @@
-//! The WARC layer: the record model, the writer (per-record gzip or zstd, sha256 digests, `.open`
-//! files that roll over), the streaming reader for anyone's WARCs (and ARCs), and verification.
-//! It uses nothing else in the crate, so it could become a crate of its own.
+//! The WARC layer: the record model, the writer (per-record gzip or zstd, optionally with a zstd
+//! dictionary, sha256 digests, `.open` files that roll over), the streaming reader for anyone's
+//! WARCs (and ARCs), and verification. It uses nothing else in the crate, so it could become a
+//! crate of its own.
 
 pub mod arc;
 pub mod codec;
+pub mod dictionary;
 pub mod digest;
 pub mod error;
 pub mod reader;
@@ -15,6 +17,7 @@ pub mod wacz;
 pub mod writer;
 
 pub use codec::Compression;
+pub use dictionary::ZstdDictionary;
 pub use error::{ReadError, WriteError};
 pub use reader::{Record, Span, WarcReader};
 pub use record::{Clock, Header, RecordIds, RecordType};

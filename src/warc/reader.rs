@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::arc;
 use super::codec::{Compression, Unpacker};
+use super::dictionary::{DICT_FRAME_MAGIC, Decoding, file_dictionary, le32};
 use super::error::ReadError;
 use super::record::Header;
 
@@ -134,7 +135,9 @@ fn sniff_at(file: &File, offset: u64) -> Result<Compression, ReadError> {
 
 impl WarcReader<File> {
     /// Opens a file at a record's offset (from the index), to read that record and what
-    /// follows. Files that start with a zstd dictionary are read from the start up to it.
+    /// follows. A file that starts with a zstd dictionary is read from the offset too, with
+    /// the dictionary read from its start (once per file; see
+    /// [`super::dictionary::file_dictionary`]).
     pub fn open_at(path: &Path, offset: u64) -> Result<WarcReader<File>, ReadError> {
         WarcReader::open_at_buffered(path, offset, RECORD_BUFFER)
     }
@@ -150,31 +153,38 @@ impl WarcReader<File> {
             // A WARC file stored in a WACZ package: what the offset starts tells.
             compression = sniff_at(&file, offset)?;
         }
-        let has_dictionary = compression == Compression::Zstd
-            && u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) == 0x184D_2A5D;
-        if has_dictionary {
-            io::Seek::rewind(&mut file).map_err(|e| ReadError::io(0, e))?;
-            let mut reader = WarcReader::new(file, compression)?;
-            // The dictionary must be loaded from the start; skip forward through the stream.
-            while reader.unpacker.position() < offset {
-                let available = reader
-                    .unpacker
-                    .fill_buf()
-                    .map_err(|e| ReadError::io(offset, e))?
-                    .len();
-                if available == 0 {
-                    break;
-                }
-                reader.unpacker.consume(available);
-            }
-            return Ok(reader);
-        }
+        // Read from its start, a file loads its dictionary as it goes.
+        let dictionary = match le32(&prefix) {
+            DICT_FRAME_MAGIC if offset > 0 => dictionary_for(path, &file, offset)?,
+            _ => None,
+        };
         io::Seek::seek(&mut file, io::SeekFrom::Start(offset))
             .map_err(|e| ReadError::io(offset, e))?;
-        let unpacker = Unpacker::with_buffer(file, compression, offset, buffer)
-            .map_err(|e| ReadError::io(offset, e))?;
+        let unpacker = match &dictionary {
+            Some(dictionary) => Unpacker::zstd_at(file, offset, buffer, Some(dictionary)),
+            None => Unpacker::with_buffer(file, compression, offset, buffer),
+        }
+        .map_err(|e| ReadError::io(offset, e))?;
         Ok(WarcReader::with_unpacker(unpacker, compression))
     }
+}
+
+/// The dictionary of a zstd file read from `offset`, if the file starts with one; an offset
+/// inside the dictionary frame is no record's.
+fn dictionary_for(path: &Path, file: &File, offset: u64) -> Result<Option<Decoding>, ReadError> {
+    let Some(found) = file_dictionary(path, file).map_err(|e| ReadError::io(0, e))? else {
+        return Ok(None);
+    };
+    if offset < found.frame_end {
+        return Err(ReadError::Malformed {
+            offset,
+            detail: format!(
+                "no record starts here: the zstd dictionary frame runs to offset {}",
+                found.frame_end
+            ),
+        });
+    }
+    Ok(Some(found.decoding))
 }
 
 impl<R: Read> WarcReader<R> {
@@ -442,6 +452,10 @@ pub fn next_whole_record(
         Compression::Zstd => &[0x28, 0xb5, 0x2f, 0xfd],
     };
     let mut file = File::open(path)?;
+    let dictionary = match compression {
+        Compression::Zstd => file_dictionary(path, &file)?.map(|found| found.decoding),
+        _ => None,
+    };
     let finder = memchr::memmem::Finder::new(signature);
     let mut chunk = vec![0u8; 1 << 20];
     let mut base = damaged + 1;
@@ -450,7 +464,7 @@ pub fn next_whole_record(
         let n = read_up_to(&mut file, &mut chunk)?;
         for at in finder.find_iter(&chunk[..n]) {
             let candidate = base + at as u64;
-            if reads_whole_record_at(&file, compression, candidate) {
+            if reads_whole_record_at(&file, compression, dictionary.as_ref(), candidate) {
                 return Ok(Some(candidate));
             }
         }
@@ -462,14 +476,23 @@ pub fn next_whole_record(
     }
 }
 
-/// Whether a whole record (header, block and closing line ends) reads from `offset`.
-fn reads_whole_record_at(file: &File, compression: Compression, offset: u64) -> bool {
+/// Whether a whole record (header, block and closing line ends) reads from `offset`, with
+/// the file's zstd dictionary if it has one.
+fn reads_whole_record_at(
+    file: &File,
+    compression: Compression,
+    dictionary: Option<&Decoding>,
+    offset: u64,
+) -> bool {
     let attempt = || -> Result<(), ReadError> {
         let mut src = file;
         io::Seek::seek(&mut src, io::SeekFrom::Start(offset))
             .map_err(|e| ReadError::io(offset, e))?;
-        let unpacker = Unpacker::with_buffer(src, compression, offset, 16 << 10)
-            .map_err(|e| ReadError::io(offset, e))?;
+        let unpacker = match dictionary {
+            Some(dictionary) => Unpacker::zstd_at(src, offset, 16 << 10, Some(dictionary)),
+            None => Unpacker::with_buffer(src, compression, offset, 16 << 10),
+        }
+        .map_err(|e| ReadError::io(offset, e))?;
         let mut reader = WarcReader {
             unpacker,
             compression,
@@ -679,8 +702,8 @@ pub fn read_capture(path: &Path, offset: u64, limit: u64) -> Result<CaptureRecor
 }
 
 /// As [`read_capture`] when the index also gives the record's `length`: one read of exactly
-/// those bytes, decompressed from memory. Falls back to [`read_capture`] for what that cannot
-/// read alone (a record compressed with a dictionary from the file's start).
+/// those bytes, decompressed from memory (with the file's dictionary, if its frame names one).
+/// Falls back to [`read_capture`] for what that cannot read alone.
 pub fn read_capture_exact(
     path: &Path,
     offset: u64,
@@ -702,7 +725,7 @@ const EXACT_MAX: u64 = 64 << 20;
 /// compressed record. One read and a buffer sized to the record, where opening the file at
 /// the offset costs a seek, a sniff of the file's start and two 32 KiB buffers: the offline
 /// copy reads ten thousand small records in a row.
-fn exact_reader(
+pub(super) fn exact_reader(
     path: &Path,
     offset: u64,
     length: u64,
@@ -718,9 +741,26 @@ fn exact_reader(
     let Some(compression) = Compression::sniff(&bytes[..bytes.len().min(8)]) else {
         return Ok(None);
     };
+    // A frame that names a dictionary ID was compressed with the file's dictionary (the
+    // warc-zstd spec has every frame of a dictionary file name it).
+    let names_dictionary = compression == Compression::Zstd
+        && zstd::zstd_safe::get_dict_id_from_frame(&bytes).is_some();
+    let dictionary = if names_dictionary {
+        // None: the frame names a dictionary the file lacks, for the general path to report.
+        let Some(dictionary) = dictionary_for(path, &file, offset)? else {
+            return Ok(None);
+        };
+        Some(dictionary)
+    } else {
+        None
+    };
     // Buffers no bigger than the record (each is zeroed when made): the output streams.
     let buffer = (length as usize).min(64 << 10);
-    let unpacker = Unpacker::with_buffer(io::Cursor::new(bytes), compression, offset, buffer);
+    let source = io::Cursor::new(bytes);
+    let unpacker = match &dictionary {
+        Some(dictionary) => Unpacker::zstd_at(source, offset, buffer, Some(dictionary)),
+        None => Unpacker::with_buffer(source, compression, offset, buffer),
+    };
     Ok(unpacker
         .ok()
         .map(|unpacker| WarcReader::with_unpacker(unpacker, compression)))

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::codec::{BodyIn, Compression, RecordEncoder, Unpacker};
+use super::dictionary::file_dictionary;
 use super::error::ReadError;
 use super::reader::{WarcReader, next_whole_record};
 use super::writer::{OPEN_SUFFIX, is_being_written};
@@ -260,8 +261,22 @@ fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result
     let mut source = File::open(path)?;
     io::copy(&mut (&mut source).take(scan.clean_end), temp.as_file_mut())?;
     source.seek(SeekFrom::Start(scan.clean_end))?;
-    let mut tail = Unpacker::new_at(source, scan.compression, scan.clean_end)?;
-    let mut encoder = RecordEncoder::new(scan.compression)?;
+    // A dictionary file's records are read and written again with its dictionary; the copy
+    // above starts with its frame already.
+    let dictionary = match scan.compression {
+        Compression::Zstd => file_dictionary(path, &source)?.map(|found| found.decoding),
+        _ => None,
+    };
+    let (mut tail, mut encoder) = match &dictionary {
+        Some(decoding) => (
+            Unpacker::zstd_at(source, scan.clean_end, 256 << 10, Some(decoding))?,
+            RecordEncoder::with_dictionary(decoding.dictionary().clone())?,
+        ),
+        None => (
+            Unpacker::new_at(source, scan.compression, scan.clean_end)?,
+            RecordEncoder::new(scan.compression)?,
+        ),
+    };
     let mut at = scan.clean_end_decompressed;
     for record in &scan.whole[scan.clean_records..] {
         io::copy(&mut (&mut tail).take(record.start - at), &mut io::sink())?;

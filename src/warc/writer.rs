@@ -1,7 +1,8 @@
 //! The WARC/1.1 writer: records with `sha256:` block and payload digests, each compressed alone
 //! (see [`super::codec`]), into files named `PREFIX-YYYYMMDDhhmmss-NNNNN.warc.zst` that carry an
-//! `.open` suffix until they are closed, start with a `warcinfo` record and roll over at a size
-//! limit. Blocks stream from a reader, so a 2 GiB record costs no more memory than a small one.
+//! `.open` suffix until they are closed, start with a `warcinfo` record (after the dictionary
+//! frame, when records are compressed with a zstd dictionary) and roll over at a size limit.
+//! Blocks stream from a reader, so a 2 GiB record costs no more memory than a small one.
 //!
 //! Written by hand rather than with the `warc` crate, which lowercases and reorders header
 //! names and has neither per-record compression nor digests (see the design's field notes).
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::codec::{BodyIn, Compression, RecordEncoder};
+use super::dictionary::ZstdDictionary;
 use super::digest::{Algorithm, BlockDigester, sha256_label};
 use super::error::WriteError;
 use super::record::{
@@ -40,6 +42,9 @@ pub struct WriterConfig {
     pub clock: Clock,
     /// Names records that bring no ID of their own.
     pub ids: RecordIds,
+    /// Compresses every record with this dictionary (zstd only): each file then starts with
+    /// the dictionary's frame, and its first record's offset is where that frame ends.
+    pub zstd_dictionary: Option<ZstdDictionary>,
 }
 
 impl WriterConfig {
@@ -52,6 +57,7 @@ impl WriterConfig {
             warcinfo: Vec::new(),
             clock: Clock::system(),
             ids: RecordIds::random(),
+            zstd_dictionary: None,
         }
     }
 }
@@ -257,7 +263,14 @@ impl WarcWriter {
             path: config.dir.clone(),
             source,
         })?;
-        let encoder = RecordEncoder::new(config.compression).map_err(WriteError::Block)?;
+        let encoder = match (&config.zstd_dictionary, config.compression) {
+            (None, compression) => RecordEncoder::new(compression),
+            (Some(dictionary), Compression::Zstd) => {
+                RecordEncoder::with_dictionary(dictionary.clone())
+            }
+            (Some(_), other) => return Err(WriteError::DictionaryNeedsZstd(other)),
+        }
+        .map_err(WriteError::Block)?;
         Ok(WarcWriter {
             config,
             encoder,
@@ -419,14 +432,20 @@ impl WarcWriter {
                     });
                 }
             };
+            let mut out = CountingWriter {
+                inner: BufWriter::with_capacity(1 << 20, file),
+                count: 0,
+            };
+            out.write_all(self.encoder.file_start())
+                .map_err(|source| WriteError::File {
+                    path: open_path.clone(),
+                    source,
+                })?;
             self.current = Some(OpenWarc {
                 open_path,
                 final_path,
                 filename: filename.clone(),
-                out: CountingWriter {
-                    inner: BufWriter::with_capacity(1 << 20, file),
-                    count: 0,
-                },
+                out,
                 writeback: Writeback::default(),
             });
             let info = warcinfo_block(&self.config.warcinfo);

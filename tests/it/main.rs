@@ -13,6 +13,7 @@ pub use cairn::demo::site;
 
 mod archive;
 mod browser;
+mod dictionary;
 mod faults;
 mod foreign;
 mod hostile;
