@@ -115,11 +115,19 @@ fn assert_readers_agree(file: &Path, dictionary: &[u8], work: &Path) {
     let out = run_ok(tool("warcio").args(["check", "-v"]).arg(&plain));
     assert_eq!(stdout(&out).matches("WARC-Record-ID").count(), records);
     run_ok(cairn().arg("verify").arg(file));
+    // recompress reads it too: a copy converted to gzip gives the same bytes.
+    let copy = work.join("copy.warc.zst");
+    fs::copy(file, &copy).unwrap();
+    run_ok(cairn().args(["recompress", "--to", "gzip"]).arg(&copy));
+    let gz = work.join("copy.warc.gz");
+    let converted = run_ok(tool("gzip").arg("-dc").arg(&gz)).stdout;
+    assert_eq!(converted, fs::read(&plain).unwrap());
+    fs::remove_file(gz).unwrap();
 }
 
 #[test]
 fn crawls_train_the_collections_dictionary_and_write_with_it() {
-    if !requires(&["zstd", "warcio", "fastwarc", "python:fastwarc"]) {
+    if !requires(&["zstd", "gzip", "warcio", "fastwarc", "python:fastwarc"]) {
         return;
     }
     let fixture = site::start().unwrap();
