@@ -326,18 +326,27 @@ pub fn export_wacz(cli: &Cli, wacz: &Path, title: Option<&str>, targets: &[Strin
     let report = crate::export::wacz::export_wacz(&collection, &index, targets, title, wacz)?;
     if cli.json {
         out!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+    } else {
+        for url in &report.not_archived {
+            say!("not archived: {url}");
+        }
+        for record in &report.skipped {
+            say!("error: left out of the package, unreadable: {record}");
+        }
+        say!(
+            "wrote {}: {} page(s), {} record(s), {} bytes",
+            wacz.display(),
+            report.pages,
+            report.records,
+            report.bytes
+        );
     }
-    for url in &report.not_archived {
-        say!("not archived: {url}");
+    if !report.skipped.is_empty() {
+        bail!(
+            "{} record(s) not in the package; it holds everything else",
+            report.skipped.len()
+        );
     }
-    say!(
-        "wrote {}: {} page(s), {} record(s), {} bytes",
-        wacz.display(),
-        report.pages,
-        report.records,
-        report.bytes
-    );
     Ok(())
 }
 

@@ -66,8 +66,10 @@ pub struct WaczReport {
     pub pages: usize,
     pub records: usize,
     pub bytes: u64,
-    /// Targets, and pages they link to, that the collection holds no capture of.
+    /// Targets that the collection holds no capture of.
     pub not_archived: Vec<String>,
+    /// Records that could not be read, each with why: the package holds everything else.
+    pub skipped: Vec<String>,
 }
 
 /// The package's one WARC file, as the index and `datapackage.json` name it.
@@ -138,7 +140,7 @@ pub fn export_wacz(
         .tempdir_in(dir)
         .map_err(io_err(dir))?;
     let warc = staging.path().join(WARC_NAME);
-    write_warc(collection, &selection, &warc)?;
+    let skipped = write_warc(collection, &selection, &warc)?;
     let (cdx, idx) = compressed_index(&warc)?;
     let pages = pages_jsonl(&selection.pages);
     let single = (targets.len() == 1)
@@ -156,9 +158,10 @@ pub fn export_wacz(
     Ok(WaczReport {
         path: out.to_path_buf(),
         pages: selection.pages.len(),
-        records: selection.captures.len(),
+        records: selection.captures.len() - skipped.len(),
         bytes,
         not_archived: selection.not_archived,
+        skipped,
     })
 }
 
@@ -240,7 +243,11 @@ impl<'c> Walk<'c> {
             return Ok(());
         };
         self.selection.add(self.index, &capture);
-        let (head, payload) = self.collection.read_capture(self.index, &capture, 0)?;
+        // A revisit whose original is not here, or a damaged record, has no links to follow;
+        // the package writer names it if it cannot copy it either.
+        let Ok((head, payload)) = self.collection.read_capture(self.index, &capture, 0) else {
+            return Ok(());
+        };
         let status = head.status().unwrap_or(200);
         if (300..400).contains(&status) {
             let location = head.record.http_header("location");
@@ -335,22 +342,25 @@ fn page_id(url: &str, ts: &str) -> String {
 
 /// Copies every selected record into `path`, each its own gzip member, in the order of the
 /// collection's files.
+/// Returns the records that could not be read (damaged, or their file gone), each with why:
+/// the package holds everything else.
 fn write_warc(
     collection: &Collection,
     selection: &Selection,
     path: &Path,
-) -> Result<(), WaczError> {
+) -> Result<Vec<String>, WaczError> {
     let file = File::create_new(path).map_err(io_err(path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut encoder = RecordEncoder::new(Compression::Gzip).map_err(io_err(path))?;
     let mut record = Vec::new();
+    let mut skipped = Vec::new();
     for ((filename, offset), capture) in &selection.captures {
         let source = collection.warc_file(filename)?;
         record.clear();
-        copy_record(&source, *offset, &mut record).map_err(|source_err| WaczError::Read {
-            path: source.clone(),
-            source: source_err,
-        })?;
+        if let Err(e) = copy_record(&source, *offset, &mut record) {
+            skipped.push(format!("{} ({}): {e}", capture.url, source.display()));
+            continue;
+        }
         let len = record.len() as u64;
         let body = BodyIn {
             reader: &mut &record[..],
@@ -363,7 +373,8 @@ fn write_warc(
             .map_err(io_err(path))?;
     }
     let file = out.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
-    file.sync_all().map_err(io_err(path))
+    file.sync_all().map_err(io_err(path))?;
+    Ok(skipped)
 }
 
 /// The package WARC's index as `index.cdx.gz` (sorted lines, a gzip member per block) and

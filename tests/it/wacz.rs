@@ -424,6 +424,35 @@ fn verify_checks_a_package_s_hashes_index_and_records() {
     let ok = run_ok(cairn().arg("verify").arg(&package));
     assert!(String::from_utf8_lossy(&ok.stderr).contains("no defects"));
 
+    // A record damaged in the collection: the package holds the rest, and says which not.
+    let image = crate::archive::index_entries(&archives, "default")
+        .into_iter()
+        .find(|c| c.mime.as_deref() == Some("image/jpeg"))
+        .unwrap();
+    let warc = archives.join("default/warc").join(&image.filename);
+    let mut bytes = fs::read(&warc).unwrap();
+    bytes[(image.offset + image.length / 2) as usize] ^= 0xff;
+    fs::write(&warc, bytes).unwrap();
+    let partial = dir.path().join("partial.wacz");
+    let out = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .args(["export", "--wacz"])
+        .arg(&partial)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "left out of the package, unreadable: {}",
+            image.url
+        )),
+        "{said}"
+    );
+    assert!(said.contains("1 record(s) not in the package"), "{said}");
+    run_ok(cairn().arg("verify").arg(&partial));
+
     let swapped = dir.path().join("swapped.wacz");
     run_ok(
         tool("python3")
