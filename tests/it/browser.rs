@@ -16,7 +16,7 @@ struct PageReport {
     images: Vec<(String, u64)>,
 }
 
-fn artifacts() -> PathBuf {
+pub fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     fs::create_dir_all(&dir).unwrap();
     dir

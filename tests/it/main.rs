@@ -1,7 +1,8 @@
 //! cairn's integration tests: one binary, a module per feature. External validators (warcio,
-//! cdxj-indexer, fastwarc, the zstd CLI, GNU wget), Chromium and Jekyll are real programs,
-//! installed by `scripts/test`. Where one is missing, a plain `cargo test` skips the tests
-//! that need it and names it ([`support::requires`]); under `scripts/test` it is a failure.
+//! cdxj-indexer, fastwarc, the zstd CLI, GNU wget), Chromium, Jekyll and ReplayWeb.page are
+//! real programs, installed by `scripts/test`. Where one is missing, a plain `cargo test` skips
+//! the tests that need it and names it ([`support::requires`]); under `scripts/test` it is a
+//! failure.
 
 // A scenario reads best as one story, start to end; the 80-line bound is for `src/`.
 #![allow(clippy::too_many_lines)]
@@ -24,6 +25,7 @@ mod news_pages;
 mod offline;
 mod peers;
 mod replay;
+mod replayweb;
 mod safety;
 mod wacz;
 mod wild_news;

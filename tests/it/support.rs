@@ -22,10 +22,12 @@ pub fn cairn() -> Command {
 }
 
 /// Whether this machine has what a test needs besides cairn: programs by name
-/// (`"zstd"`), Python modules (`"python:websockets"`), or `"mount-namespaces"` (root, as
-/// CI runs). When something is missing the test is skipped, with a line naming it on the
-/// terminal even while cargo captures output; `scripts/test` installs everything and sets
-/// `CAIRN_REQUIRE_TOOLS`, under which a missing tool fails the test instead.
+/// (`"zstd"`), Python modules (`"python:websockets"`), `"mount-namespaces"` (root, as
+/// CI runs), or `"replaywebpage"` (ReplayWeb.page's built files, unpacked into
+/// `target/replaywebpage/`). When something is missing the test is skipped, with a line
+/// naming it on the terminal even while cargo captures output; `scripts/test` installs
+/// everything and sets `CAIRN_REQUIRE_TOOLS`, under which a missing tool fails the test
+/// instead.
 pub fn requires(needs: &[&str]) -> bool {
     let missing: Vec<&str> = needs.iter().copied().filter(|n| !available(n)).collect();
     if missing.is_empty() {
@@ -59,6 +61,12 @@ fn available(need: &str) -> bool {
     };
     if let Some(module) = need.strip_prefix("python:") {
         return succeeds("python3", &["-c", &format!("import {module}")]);
+    }
+    if need == "replaywebpage" {
+        let unpacked = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/replaywebpage");
+        return ["index.html", "ui.js", "sw.js"]
+            .iter()
+            .all(|f| unpacked.join(f).is_file());
     }
     if need == "mount-namespaces" {
         return succeeds(

@@ -16,7 +16,7 @@ use crate::site;
 use crate::support::{cairn, requires, run_ok, stdout, tool};
 
 /// Each entry of a zip: its bytes and whether it is stored uncompressed.
-fn entries(path: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+pub fn entries(path: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
     let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
     let mut entries = BTreeMap::new();
     for i in 0..zip.len() {
