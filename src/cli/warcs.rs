@@ -411,12 +411,32 @@ pub fn replay(cli: &Cli, bind: SocketAddr) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let archives = Archives::new(&root);
+    // What was dropped into a collection's WARC folder (a WACZ from another tool) is served
+    // from the start.
+    for name in archives.collections_with_warcs() {
+        let collection = archives.collection(&name);
+        match collection.index_added_files() {
+            Ok(Some(stats)) => {
+                say!(
+                    "indexed {name}: {} capture(s) in {} file(s)",
+                    stats.captures,
+                    stats.warc_files
+                );
+                if let Err(e) = index_problems(&stats) {
+                    say!("error: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => say!("error: {name}: {e}"),
+        }
+    }
     say!(
         "replaying {} at http://{bind}/ (Ctrl-C stops)",
         root.display()
     );
     runtime
-        .block_on(crate::replay::serve_forever(Archives::new(root), bind))
+        .block_on(crate::replay::serve_forever(archives, bind))
         .with_context(|| format!("serving on {bind}"))?;
     Ok(())
 }

@@ -183,11 +183,21 @@ impl Archives {
 
     /// The collections with an index, by name.
     pub fn collections(&self) -> Vec<CollectionName> {
+        self.collections_where(|c| c.has_index())
+    }
+
+    /// Every collection with a WARC folder, indexed or not: files dropped into one await
+    /// their index.
+    pub fn collections_with_warcs(&self) -> Vec<CollectionName> {
+        self.collections_where(|c| c.warc_dir().is_dir())
+    }
+
+    fn collections_where(&self, keep: impl Fn(&Collection) -> bool) -> Vec<CollectionName> {
         let mut names: Vec<CollectionName> = fs::read_dir(&self.root)
             .map(|entries| {
                 entries
                     .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                    .filter(|name| self.collection(name).has_index())
+                    .filter(|name| keep(&self.collection(name)))
                     .collect()
             })
             .unwrap_or_default();
@@ -451,6 +461,25 @@ impl Collection {
                 .try_for_each(|line| writeln!(out, "{line}"))
         })?;
         self.index_stats(files.len(), run.lines.len(), run.problems)
+    }
+
+    /// Indexes what was added to the WARC folder since the index was written (a WACZ package
+    /// or a WARC file dropped in), merging it in as a crawl's files are; a file changed or gone
+    /// rebuilds the index. `Ok(None)` when the index is current already, and when another
+    /// process holds the collection (its own index step comes after).
+    pub fn index_added_files(&self) -> Result<Option<IndexStats>, CollectionError> {
+        let files = self.warc_files()?;
+        let current = self.has_index()
+            && IndexedFiles::read(&self.dir.join(INDEXED))
+                .and_then(|held| held.missing_from(&files).map(|m| m.is_empty()))
+                .unwrap_or(false);
+        if current || files.is_empty() {
+            return Ok(None);
+        }
+        let Ok(lock) = self.lock() else {
+            return Ok(None);
+        };
+        self.update_index(&lock, &WrittenIndex::default()).map(Some)
     }
 
     /// Brings the index up to date with the closed WARC files: the ones it lacks (a crawl's

@@ -339,6 +339,48 @@ fn a_package_py_wacz_wrote_imports_verifies_and_replays_in_cairn() {
         (0..=255u8).cycle().take(256 * 40).collect::<Vec<_>>()
     );
 
+    // Dropped into another collection's WARC folder, with no index: `cairn replay` indexes it
+    // as it starts, and serves it.
+    let dropped = archives.join("dropped/warc");
+    fs::create_dir_all(&dropped).unwrap();
+    fs::copy(&package, dropped.join("py-wacz.wacz")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .args(["replay", "--bind", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "cairn replay never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}/dropped/2id_/http://example.com/a");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, served) = runtime.block_on(async {
+        let client = crate::support::http_client().no_proxy().build().unwrap();
+        let response = client.get(&url).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.bytes().await.unwrap().to_vec())
+    });
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("indexed dropped:"), "{said}");
+    assert_eq!((status, served), (200, page.clone()));
+
     // recompress leaves a package as it is: its readers want gzip.
     let left = cairn()
         .arg("--archives")
