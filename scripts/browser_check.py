@@ -20,6 +20,7 @@ title, charset and links' targets. `--eval EXPRESSION` evaluates JavaScript in t
 stand-in for the live site, its certificate from a test CA accepted): how the page looked live.
 """
 import asyncio
+import contextlib
 import base64
 import json
 import os
@@ -82,106 +83,24 @@ DOCUMENT = ("JSON.stringify({title: document.title, charset: document.characterS
             "links: Array.from(document.links).map(a => a.href)})")
 
 
-async def check(url, screenshot, visits=(), evals=(), mapped=()):
-    profile = tempfile.mkdtemp(prefix="cairn-chromium-")
+@contextlib.asynccontextmanager
+async def chromium(flags, prefix, start_within=30):
+    """Chromium started with `flags` on a profile of its own, as a DevTools connection; killed,
+    and its profile removed, on the way out."""
+    profile = tempfile.mkdtemp(prefix=prefix)
     proc = subprocess.Popen(
-        [chromium_binary(), *CHROMIUM_FLAGS, *network_flags(mapped), f"--user-data-dir={profile}",
-         "about:blank"],
+        [chromium_binary(), *flags, f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
-        deadline = time.time() + 30
+        deadline = time.time() + start_within
         while not os.path.exists(port_file) or len(open(port_file).read().split()) < 2:
             if time.time() > deadline or proc.poll() is not None:
                 raise SystemExit("chromium did not start")
             await asyncio.sleep(0.1)
         port, path = open(port_file).read().split()[:2]
         async with websockets.connect(f"ws://127.0.0.1:{port}{path}", max_size=64 << 20) as ws:
-            ids = iter(range(1, 1 << 30))
-            pending = {}
-            requests = []
-            urls = {}
-            failed = []
-            loaded = asyncio.Event()
-
-            async def reader():
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if "id" in msg and msg["id"] in pending:
-                        pending.pop(msg["id"]).set_result(msg)
-                    elif msg.get("method") == "Network.requestWillBeSent":
-                        requests.append(msg["params"]["request"]["url"])
-                        urls[msg["params"]["requestId"]] = msg["params"]["request"]["url"]
-                    elif msg.get("method") == "Network.loadingFailed":
-                        p = msg["params"]
-                        reason = p.get("blockedReason") or p.get("errorText", "")
-                        if not p.get("canceled"):
-                            failed.append(f"{urls.get(p['requestId'], '?')}: {reason}")
-                    elif msg.get("method") == "Page.loadEventFired":
-                        loaded.set()
-
-            async def call(method, params=None, session=None):
-                i = next(ids)
-                fut = asyncio.get_running_loop().create_future()
-                pending[i] = fut
-                msg = {"id": i, "method": method, "params": params or {}}
-                if session:
-                    msg["sessionId"] = session
-                await ws.send(json.dumps(msg))
-                reply = await asyncio.wait_for(fut, 30)
-                if "error" in reply:
-                    raise DevToolsError(f"{method}: {reply['error']}")
-                return reply["result"]
-
-            task = asyncio.create_task(reader())
-            target = (await call("Target.createTarget", {"url": "about:blank"}))["targetId"]
-            session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
-            await call("Network.enable", session=session)
-            await call("Page.enable", session=session)
-            pages = []
-            for page in [url, *visits]:
-                loaded.clear()
-                first_request, first_failure = len(requests), len(failed)
-                await call("Page.navigate", {"url": page}, session=session)
-                await asyncio.wait_for(loaded.wait(), 30)
-                try:
-                    for _ in range(100):
-                        more = await call("Runtime.evaluate", {
-                            "expression": SCROLL_STEP, "returnByValue": True}, session=session)
-                        if not more["result"].get("value"):
-                            break
-                        await asyncio.sleep(0.05)
-                    # Back to the top: a lazy image there that the first screens scrolled past
-                    # before the browser started it is started now.
-                    await call("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"},
-                               session=session)
-                except DevToolsError:
-                    pass  # the page navigated away (a refresh) while it was scrolled
-                # Let lazy loaders and late requests run.
-                await asyncio.sleep(1.5)
-                result = await call("Runtime.evaluate", {"expression": IMAGES,
-                                                         "returnByValue": True}, session=session)
-                document = await call("Runtime.evaluate", {"expression": DOCUMENT,
-                                                           "returnByValue": True}, session=session)
-                pages.append({"url": page, "requests": requests[first_request:],
-                              "failed": failed[first_failure:],
-                              "images": json.loads(result["result"]["value"]),
-                              **json.loads(document["result"]["value"])})
-            values = []
-            for expression in evals:
-                result = await call("Runtime.evaluate", {
-                    "expression": expression, "awaitPromise": True, "returnByValue": True},
-                    session=session)
-                values.append(result["result"].get("value"))
-            shot = await call("Page.captureScreenshot", {"format": "png"}, session=session)
-            with open(screenshot, "wb") as f:
-                f.write(base64.b64decode(shot["data"]))
-            task.cancel()
-            report = {"requests": requests, "failed": failed, "images": pages[-1]["images"],
-                      "pages": pages}
-            if evals:
-                report["evals"] = values
-            print(json.dumps(report))
+            yield ws
     finally:
         proc.kill()
         proc.wait()
@@ -191,6 +110,96 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
             if not os.path.exists(profile):
                 break
             time.sleep(0.2)
+
+
+async def check(url, screenshot, visits=(), evals=(), mapped=()):
+    flags = [*CHROMIUM_FLAGS, *network_flags(mapped)]
+    async with chromium(flags, "cairn-chromium-") as ws:
+        ids = iter(range(1, 1 << 30))
+        pending = {}
+        requests = []
+        urls = {}
+        failed = []
+        loaded = asyncio.Event()
+
+        async def reader():
+            async for raw in ws:
+                msg = json.loads(raw)
+                if "id" in msg and msg["id"] in pending:
+                    pending.pop(msg["id"]).set_result(msg)
+                elif msg.get("method") == "Network.requestWillBeSent":
+                    requests.append(msg["params"]["request"]["url"])
+                    urls[msg["params"]["requestId"]] = msg["params"]["request"]["url"]
+                elif msg.get("method") == "Network.loadingFailed":
+                    p = msg["params"]
+                    reason = p.get("blockedReason") or p.get("errorText", "")
+                    if not p.get("canceled"):
+                        failed.append(f"{urls.get(p['requestId'], '?')}: {reason}")
+                elif msg.get("method") == "Page.loadEventFired":
+                    loaded.set()
+
+        async def call(method, params=None, session=None):
+            i = next(ids)
+            fut = asyncio.get_running_loop().create_future()
+            pending[i] = fut
+            msg = {"id": i, "method": method, "params": params or {}}
+            if session:
+                msg["sessionId"] = session
+            await ws.send(json.dumps(msg))
+            reply = await asyncio.wait_for(fut, 30)
+            if "error" in reply:
+                raise DevToolsError(f"{method}: {reply['error']}")
+            return reply["result"]
+
+        task = asyncio.create_task(reader())
+        target = (await call("Target.createTarget", {"url": "about:blank"}))["targetId"]
+        session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
+        await call("Network.enable", session=session)
+        await call("Page.enable", session=session)
+        pages = []
+        for page in [url, *visits]:
+            loaded.clear()
+            first_request, first_failure = len(requests), len(failed)
+            await call("Page.navigate", {"url": page}, session=session)
+            await asyncio.wait_for(loaded.wait(), 30)
+            try:
+                for _ in range(100):
+                    more = await call("Runtime.evaluate", {
+                        "expression": SCROLL_STEP, "returnByValue": True}, session=session)
+                    if not more["result"].get("value"):
+                        break
+                    await asyncio.sleep(0.05)
+                # Back to the top: a lazy image there that the first screens scrolled past
+                # before the browser started it is started now.
+                await call("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"},
+                           session=session)
+            except DevToolsError:
+                pass  # the page navigated away (a refresh) while it was scrolled
+            # Let lazy loaders and late requests run.
+            await asyncio.sleep(1.5)
+            result = await call("Runtime.evaluate", {"expression": IMAGES,
+                                                     "returnByValue": True}, session=session)
+            document = await call("Runtime.evaluate", {"expression": DOCUMENT,
+                                                       "returnByValue": True}, session=session)
+            pages.append({"url": page, "requests": requests[first_request:],
+                          "failed": failed[first_failure:],
+                          "images": json.loads(result["result"]["value"]),
+                          **json.loads(document["result"]["value"])})
+        values = []
+        for expression in evals:
+            result = await call("Runtime.evaluate", {
+                "expression": expression, "awaitPromise": True, "returnByValue": True},
+                session=session)
+            values.append(result["result"].get("value"))
+        shot = await call("Page.captureScreenshot", {"format": "png"}, session=session)
+        with open(screenshot, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        task.cancel()
+        report = {"requests": requests, "failed": failed, "images": pages[-1]["images"],
+                  "pages": pages}
+        if evals:
+            report["evals"] = values
+        print(json.dumps(report))
 
 
 def options(args):

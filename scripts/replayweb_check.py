@@ -26,17 +26,11 @@ The wait for the page is bounded: after TIMEOUT seconds (default 60) the report 
 import asyncio
 import base64
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-import websockets
-
 sys.dont_write_bytecode = True  # importing its neighbour leaves no __pycache__ in scripts/
-from browser_check import CHROMIUM_FLAGS, chromium_binary, network_flags  # noqa: E402
+from browser_check import CHROMIUM_FLAGS, chromium, network_flags  # noqa: E402
 
 # Every iframe's src, and the replayed page: of the documents in the top document, its shadow
 # roots and its same-origin iframes (recursively), the deepest served under /w/ (wabac.js's
@@ -115,31 +109,11 @@ class DevToolsError(Exception):
 
 
 async def check(url, screenshot, proxy_port, text, timeout):
-    profile = tempfile.mkdtemp(prefix="cairn-replayweb-")
-    proc = subprocess.Popen(
-        [chromium_binary(), *flags(proxy_port), f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.time()
-    try:
-        port_file = os.path.join(profile, "DevToolsActivePort")
-        while not os.path.exists(port_file) or len(open(port_file).read().split()) < 2:
-            if time.time() - started > 30 or proc.poll() is not None:
-                raise SystemExit("chromium did not start")
-            await asyncio.sleep(0.1)
-        port, path = open(port_file).read().split()[:2]
-        async with websockets.connect(f"ws://127.0.0.1:{port}{path}", max_size=64 << 20) as ws:
-            report = await drive(ws, url, screenshot, text, started + timeout)
-            report["seconds"] = round(time.time() - started, 1)
-            print(json.dumps(report))
-    finally:
-        proc.kill()
-        proc.wait()
-        # Chromium's helper processes may still be writing into the profile as they end.
-        for _ in range(5):
-            shutil.rmtree(profile, ignore_errors=True)
-            if not os.path.exists(profile):
-                break
-            time.sleep(0.2)
+    async with chromium(flags(proxy_port), "cairn-replayweb-") as ws:
+        report = await drive(ws, url, screenshot, text, started + timeout)
+        report["seconds"] = round(time.time() - started, 1)
+        print(json.dumps(report))
 
 
 async def drive(ws, url, screenshot, text, deadline):

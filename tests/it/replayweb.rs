@@ -16,7 +16,8 @@ use std::time::Duration;
 use crate::archive::archive_ok;
 use crate::browser::artifacts;
 use crate::site;
-use crate::support::{cairn, requires, run_ok, tool};
+use crate::support::{requires, run_ok, tool};
+use crate::wacz::export_wacz;
 
 /// Where `scripts/test` unpacks the pinned ReplayWeb.page package.
 fn replaywebpage() -> PathBuf {
@@ -245,14 +246,7 @@ fn replaywebpage_shows_the_article_from_cairn_s_package_with_every_image_and_no_
         archive_ok(&archives, &fixture, &["--no-progress"], &[site::ARTICLE]);
     }
     let package = dir.path().join("article.wacz");
-    run_ok(
-        cairn()
-            .arg("--archives")
-            .arg(&archives)
-            .args(["export", "--wacz"])
-            .arg(&package)
-            .arg(site::ARTICLE),
-    );
+    run_ok(export_wacz(&archives, &package).arg(site::ARTICLE));
     // The capture the package names as its main page, at its 14-digit time.
     let manifest: serde_json::Value =
         serde_json::from_slice(&crate::wacz::entries(&package)["datapackage.json"].0).unwrap();
@@ -448,14 +442,7 @@ fn run_within(cmd: &mut std::process::Command, limit: Duration) -> std::process:
         stdout: std::fs::read(out_path).unwrap(),
         stderr: std::fs::read(err_path).unwrap(),
     };
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::support::assert_succeeded(cmd, out)
 }
 
 /// The images on imgcdn.cna.com.tw the article's `<img>` elements name, in `src` or, for a

@@ -90,6 +90,11 @@ pub fn tool(name: &str) -> Command {
 /// Runs a command and returns its output, failing the test (with its stderr) if it fails.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert_succeeded(cmd, out)
+}
+
+/// A command's output, failing the test (with its stdout and stderr) if it failed.
+pub fn assert_succeeded(cmd: &Command, out: Output) -> Output {
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",

@@ -15,6 +15,18 @@ use crate::peers::{Pywb, fetch};
 use crate::site;
 use crate::support::{cairn, requires, run_ok, stdout, tool};
 
+/// `cairn export --wacz PACKAGE` of the collection in `archives`; targets are the caller's
+/// to add.
+pub fn export_wacz(archives: &Path, package: &Path) -> std::process::Command {
+    let mut export = cairn();
+    export
+        .arg("--archives")
+        .arg(archives)
+        .args(["export", "--wacz"])
+        .arg(package);
+    export
+}
+
 /// Each entry of a zip: its bytes and whether it is stored uncompressed.
 pub fn entries(path: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
     let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
@@ -60,14 +72,7 @@ fn the_article_s_package_holds_what_it_needs_byte_for_byte_and_pywb_replays_it()
     let archives = dir.path().join("archives");
     archive_ok(&archives, &fixture, &["--no-progress"], &[site::ARTICLE]);
     let package = dir.path().join("article.wacz");
-    let out = run_ok(
-        cairn()
-            .arg("--archives")
-            .arg(&archives)
-            .args(["export", "--wacz"])
-            .arg(&package)
-            .arg(site::ARTICLE),
-    );
+    let out = run_ok(export_wacz(&archives, &package).arg(site::ARTICLE));
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     run_ok(tool("wacz").args(["validate", "-f"]).arg(&package));
 
@@ -215,11 +220,7 @@ fn the_article_s_package_holds_what_it_needs_byte_for_byte_and_pywb_replays_it()
 
     // A second package under the same name is refused; the first stays as it was.
     let before = fs::read(dir.path().join("article.wacz")).unwrap();
-    let again = cairn()
-        .arg("--archives")
-        .arg(&archives)
-        .args(["export", "--wacz"])
-        .arg(dir.path().join("article.wacz"))
+    let again = export_wacz(&archives, &dir.path().join("article.wacz"))
         .output()
         .unwrap();
     assert!(!again.status.success());
@@ -263,14 +264,7 @@ fn a_post_s_package_holds_the_post_and_the_collection_s_holds_every_capture() {
         &[post.to_str().unwrap()],
     );
     let export = |package: &Path, targets: &[&Path]| {
-        run_ok(
-            cairn()
-                .arg("--archives")
-                .arg(&archives)
-                .args(["export", "--wacz"])
-                .arg(package)
-                .args(targets),
-        );
+        run_ok(export_wacz(&archives, package).args(targets));
         run_ok(tool("wacz").args(["validate", "-f"]).arg(package));
         package_urls(package)
     };
@@ -456,13 +450,7 @@ fn verify_checks_a_package_s_hashes_index_and_records() {
         &[site::ARTICLE],
     );
     let package = dir.path().join("article.wacz");
-    run_ok(
-        cairn()
-            .arg("--archives")
-            .arg(&archives)
-            .args(["export", "--wacz"])
-            .arg(&package),
-    );
+    run_ok(&mut export_wacz(&archives, &package));
     let ok = run_ok(cairn().arg("verify").arg(&package));
     assert!(String::from_utf8_lossy(&ok.stderr).contains("no defects"));
 
@@ -476,13 +464,7 @@ fn verify_checks_a_package_s_hashes_index_and_records() {
     bytes[(image.offset + image.length / 2) as usize] ^= 0xff;
     fs::write(&warc, bytes).unwrap();
     let partial = dir.path().join("partial.wacz");
-    let out = cairn()
-        .arg("--archives")
-        .arg(&archives)
-        .args(["export", "--wacz"])
-        .arg(&partial)
-        .output()
-        .unwrap();
+    let out = export_wacz(&archives, &partial).output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
