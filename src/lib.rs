@@ -24,6 +24,8 @@
 //! - [`rewrite`]: references in HTML and CSS replaced; the one dispatch for export and replay.
 //! - [`export`]: the offline copy and the rewrite of posts into it.
 //! - [`replay`]: the pywb-compatible replay server.
+//! - [`state`]: crawl state several workers share in PostgreSQL: runs, a leased frontier,
+//!   per-host politeness, the payload index.
 //! - [`jobs`]: scheduled crawl jobs: `cairn.toml`, runs, the scheduler, their state.
 //! - [`demo`]: the bundled seed post and the HTTPS fixture web it is archived from.
 //! - [`cli`]: the command line; it parses and prints, the library does the rest.
@@ -43,4 +45,5 @@ pub mod jobs;
 pub mod post;
 pub mod replay;
 pub mod rewrite;
+pub mod state;
 pub mod warc;

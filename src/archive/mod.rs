@@ -20,6 +20,7 @@ use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
 use crate::frontier::Candidate;
 use crate::index::Index;
 use crate::warc::record::format_warc_date;
+use crate::warc::repair::{RepairError, repair};
 use crate::warc::writer::DEFAULT_MAX_FILE_SIZE;
 use crate::warc::{Clock, RecordIds, ZstdDictionary};
 
@@ -41,6 +42,8 @@ pub enum ArchiveError {
     Export(#[from] ExportError),
     #[error("starting the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Repair(#[from] RepairError),
 }
 
 /// How a run starts: fresh, or where a killed run of the same job stopped; with its frontier
@@ -145,6 +148,10 @@ pub fn archive_at(
     let inputs = targets::parse_all(&options.targets)?;
     let (config, zstd_dictionary) =
         crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
+    if let Some(shared) = &config.shared {
+        // A worker killed here left its file `.open`; the index below takes in what it kept.
+        mend_unfinished(collection, &shared.crawl)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -191,6 +198,7 @@ fn crawl_config(
     let rules = options.rules()?;
     let mut fetch = options.fetch_config(collection.spool_dir())?;
     let wants_dictionary = options.wants_dictionary()?;
+    let shared = options.shared_crawl(collection.name())?;
     // Checked, all of it: now the collection may be made.
     collection.create_dirs()?;
     let (zstd_dictionary, dictionary_use) = if wants_dictionary {
@@ -224,8 +232,41 @@ fn crawl_config(
         },
         clock,
         ids,
+        shared,
     };
     Ok((config, dictionary_use))
+}
+
+/// Mends the WARC files a killed writer left `.open` in the collection: every whole record
+/// kept, the torn tail dropped, the file renamed without `.open`. A file whose writer still
+/// lives (it holds the file's lock) is left alone, as is one whose final name is taken. Returns
+/// the URLs captured in what was kept; `crawl` names the crawl in the log.
+pub fn mend_unfinished(collection: &Collection, crawl: &str) -> Result<Vec<Url>, ArchiveError> {
+    let mut captured = Vec::new();
+    for path in collection.unfinished_warc_files()? {
+        let report = match repair(&path) {
+            Ok(report) => report,
+            // Another file has its name: left for a person to look at, the crawl goes on.
+            Err(e @ RepairError::Exists(_)) => {
+                tracing::warn!(crawl, "{e}");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(why) = &report.untouched {
+            tracing::warn!(crawl, file = %path.display(), "{why}");
+        } else {
+            tracing::info!(
+                crawl,
+                file = %path.display(),
+                kept = report.kept_records,
+                dropped_bytes = report.dropped_bytes,
+                "mended an unfinished WARC file"
+            );
+        }
+        captured.extend(report.captured.iter().filter_map(|u| Url::parse(u).ok()));
+    }
+    Ok(captured)
 }
 
 /// The collection's zstd dictionary, trained now if it has none and enough text records; said

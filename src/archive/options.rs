@@ -9,9 +9,11 @@ use std::time::Duration;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::crawl::{ProgressMode, RobotsPolicy};
+use crate::collection::CollectionName;
+use crate::crawl::{ProgressMode, RobotsPolicy, SharedCrawl};
 use crate::fetch::{FetchConfig, HostMapping, MappingError};
 use crate::frontier::{Rules, Scope, TrapBounds};
+use crate::state::{StateError, StateUrl};
 use crate::warc::Compression;
 
 const DEPTH: u32 = 1;
@@ -19,6 +21,7 @@ const CONCURRENCY: usize = 8;
 const PER_HOST: usize = 4;
 const TIMEOUT_SECS: u64 = 30;
 const MAX_RESOURCE_SIZE: u64 = 1 << 30;
+const LEASE_SECS: u64 = 60;
 
 /// What to archive and how. Every field is an option of `cairn archive` and a key of a
 /// `[[job]]` in `cairn.toml`; a key that is none is an error.
@@ -116,6 +119,15 @@ pub struct ArchiveOptions {
     #[arg(long, value_name = "PREFIX")]
     #[serde(alias = "link-base")]
     pub link_base: Option<String>,
+    /// Crawl as one of several workers sharing their frontier, politeness and payload index
+    /// in this PostgreSQL database (postgres://USER@HOST[:PORT]/DATABASE): every process given
+    /// the same state and collection crawls the same run.
+    #[arg(long, value_name = "URL")]
+    pub state: Option<String>,
+    /// With --state: seconds a claimed URL stays this worker's unless renewed; a killed
+    /// worker's URLs go back to the others after this.
+    #[arg(long, default_value_t = LEASE_SECS, value_name = "SECS")]
+    pub lease: u64,
 }
 
 impl Default for ArchiveOptions {
@@ -144,6 +156,8 @@ impl Default for ArchiveOptions {
             no_progress: false,
             in_place: false,
             link_base: None,
+            state: None,
+            lease: LEASE_SECS,
         }
     }
 }
@@ -169,6 +183,10 @@ pub enum OptionsError {
     NoConcurrency,
     #[error("--zstd-dictionary needs --compression zstd (the default), not {0}")]
     DictionaryNeedsZstd(Compression),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("--lease must be at least 1 second")]
+    NoLease,
 }
 
 impl ArchiveOptions {
@@ -241,6 +259,25 @@ impl ArchiveOptions {
         } else {
             ProgressMode::Lines
         }
+    }
+
+    /// With `--state`: the crawl as one worker of several. Workers archiving into the same
+    /// collection with the same state crawl one run.
+    pub fn shared_crawl(
+        &self,
+        collection: &CollectionName,
+    ) -> Result<Option<SharedCrawl>, OptionsError> {
+        let Some(state) = &self.state else {
+            return Ok(None);
+        };
+        if self.lease == 0 {
+            return Err(OptionsError::NoLease);
+        }
+        Ok(Some(SharedCrawl {
+            state: StateUrl::parse(state)?,
+            crawl: format!("collection {collection}"),
+            lease: Duration::from_secs(self.lease),
+        }))
     }
 
     /// The options that shape the crawl, for the warcinfo record.

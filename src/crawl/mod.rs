@@ -5,6 +5,7 @@
 
 mod progress;
 pub mod sink;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,12 +22,16 @@ use crate::extract::{self, LinkKind};
 use crate::fetch::{Exchange, FetchConfig, FetchError, Fetcher};
 use crate::frontier::{Candidate, CandidateKind, Frontier, Refusal, Rules, Seed};
 use crate::index::WrittenIndex;
+use crate::state::StateError;
+use crate::state::frontier::{Politeness, host_key};
 use crate::warc::record::format_warc_date;
 use crate::warc::{Clock, Compression, RecordIds, WriteError, WriterConfig, ZstdDictionary};
 
 pub use progress::{ProgressMode, human_bytes};
 pub use sink::Original;
 use sink::{CaptureJob, Job, Sink};
+pub use worker::SharedCrawl;
+use worker::{Remote, Worker};
 
 /// Documents larger than this (decoded) are stored whole but only this much is read for links:
 /// a parsed page takes several times its size in memory (8 MiB is four times the largest news
@@ -84,6 +89,8 @@ pub struct CrawlConfig {
     pub clock: Clock,
     /// Names the records.
     pub ids: RecordIds,
+    /// With `--state`: the crawl is one worker of several, its queue in PostgreSQL.
+    pub shared: Option<SharedCrawl>,
 }
 
 /// A persistent record of the frontier (the job store, for scheduled crawls).
@@ -113,6 +120,8 @@ pub enum CrawlError {
     /// The WARC writer thread stopped; its own error comes from `Sink::finish`.
     #[error("the WARC writer stopped")]
     SinkStopped,
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +162,8 @@ struct Shared {
     robots: RobotsPolicy,
     hosts: Mutex<HashMap<String, Arc<HostState>>>,
     events: mpsc::UnboundedSender<Event>,
+    /// A worker's line to the state it shares with the others.
+    remote: Option<Arc<Remote>>,
 }
 
 struct HostState {
@@ -163,8 +174,8 @@ struct HostState {
 
 enum Event {
     Fetched(Box<Fetched>),
-    /// A robots.txt exchange, to be archived.
-    Robots(Box<Exchange>),
+    /// A robots.txt exchange, to be archived, and where another worker stored its payload.
+    Robots(Box<Exchange>, Option<Original>),
 }
 
 struct Fetched {
@@ -174,13 +185,23 @@ struct Fetched {
     title: Option<String>,
     /// Whether the document was larger than what was read for links.
     links_cut: bool,
+    /// Where another worker stored this payload already.
+    stored_by_other: Option<Original>,
 }
 
 /// Runs a whole crawl and returns its summary; fails only when the archive itself cannot be
-/// written (a fetch that fails is listed in the summary).
+/// written (a fetch that fails is listed in the summary), or the shared state cannot be reached.
 pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
     let started = Instant::now();
-    let sink = Sink::start(writer_config(&config))?;
+    let (mut queue, remote) = match &config.shared {
+        None => (Queue::Own, None),
+        Some(shared) => {
+            let collection = config.collection.name().to_string();
+            let (worker, remote) = Worker::join(shared, &collection, politeness(&config)).await?;
+            (Queue::Shared(Box::new(worker)), Some(remote))
+        }
+    };
+    let sink = Sink::start(writer_config(&config), queue.outbox())?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         fetcher: Fetcher::new(config.fetch.clone())?,
@@ -190,9 +211,10 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         robots: config.robots,
         hosts: Mutex::new(HashMap::new()),
         events: events_tx,
+        remote,
     });
     let mut summary = Summary::default();
-    let mut frontier = initial_frontier(&config, &mut summary);
+    let mut frontier = initial_frontier(&config, &mut summary, &mut queue);
     let mut state = CrawlState {
         sink,
         payloads: config.known_payloads,
@@ -209,6 +231,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
             resources: config.resources,
             concurrency: config.concurrency,
             frontier_log: config.frontier_log.as_deref(),
+            queue: &mut queue,
         },
     )
     .await;
@@ -225,8 +248,24 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
             summary.written_index = report.index;
         }
     }
+    if let Queue::Shared(worker) = queue {
+        worker.leave(&summary).await?;
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The politeness every worker of a shared crawl keeps.
+fn politeness(config: &CrawlConfig) -> Politeness {
+    Politeness {
+        per_host: config.per_host,
+        delay: config.delay,
+        respect_robots: config.robots == RobotsPolicy::Respect,
+        lease: config
+            .shared
+            .as_ref()
+            .map_or(Duration::from_secs(60), |s| s.lease),
+    }
 }
 
 /// The collection's writer, with the crawl's clock and IDs, and a warcinfo record naming the
@@ -252,8 +291,9 @@ fn writer_config(config: &CrawlConfig) -> WriterConfig {
 }
 
 /// The seeds, queued. Resuming, what the interrupted run archived is done, the targets still
-/// set the scope, then what it had queued comes back as it was.
-fn initial_frontier(config: &CrawlConfig, summary: &mut Summary) -> Frontier {
+/// set the scope, then what it had queued comes back as it was. A worker of a shared crawl
+/// hands its seeds to the shared frontier, which keeps each URL once whoever brings it.
+fn initial_frontier(config: &CrawlConfig, summary: &mut Summary, queue: &mut Queue) -> Frontier {
     let mut frontier = Frontier::new(config.rules.clone());
     for url in &config.resume.done {
         frontier.mark_seen(url);
@@ -266,10 +306,81 @@ fn initial_frontier(config: &CrawlConfig, summary: &mut Summary) -> Frontier {
     for candidate in &config.resume.pending {
         let _ = frontier.requeue(candidate.clone());
     }
-    if let Some(log) = &config.frontier_log {
-        log.admitted(&frontier.take_admitted());
+    match queue {
+        Queue::Shared(worker) => worker.admit(&mut frontier),
+        Queue::Own => {
+            if let Some(log) = &config.frontier_log {
+                log.admitted(&frontier.take_admitted());
+            }
+        }
     }
     frontier
+}
+
+/// Where the crawl takes the next URL to fetch: its own frontier, or, for a worker of a
+/// shared crawl, the shared one (its own frontier still decides what is admitted).
+enum Queue {
+    Own,
+    Shared(Box<Worker>),
+}
+
+impl Queue {
+    async fn next(
+        &mut self,
+        frontier: &mut Frontier,
+        room: usize,
+    ) -> Result<Option<Candidate>, CrawlError> {
+        match self {
+            Queue::Own => Ok(frontier.pop()),
+            Queue::Shared(worker) => worker.next(room).await,
+        }
+    }
+
+    /// With nothing in flight here: whether the crawl is over (for a worker, whether no URL
+    /// is left to any worker).
+    async fn finished(&mut self) -> Result<bool, CrawlError> {
+        match self {
+            Queue::Own => Ok(true),
+            Queue::Shared(worker) => worker.finished().await,
+        }
+    }
+
+    /// How long to wait for a fetch to end before asking the queue again: for ever when the
+    /// queue is this crawl's own, since only a fetch ending can add to it.
+    fn poll_interval(&self) -> Option<Duration> {
+        match self {
+            Queue::Own => None,
+            Queue::Shared(worker) => Some(worker.poll_interval()),
+        }
+    }
+
+    /// A fetch handled: what it admitted, persisted or shared, and for a worker, the URL done.
+    fn handled(
+        &mut self,
+        frontier: &mut Frontier,
+        url: &Url,
+        error: Option<String>,
+        log: Option<&dyn FrontierLog>,
+    ) {
+        match self {
+            Queue::Own => {
+                if let Some(log) = log {
+                    log.admitted(&frontier.take_admitted());
+                }
+            }
+            Queue::Shared(worker) => {
+                worker.admit(frontier);
+                worker.done(url, error);
+            }
+        }
+    }
+
+    fn outbox(&self) -> Option<crate::state::payloads::Outbox> {
+        match self {
+            Queue::Own => None,
+            Queue::Shared(worker) => Some(worker.outbox()),
+        }
+    }
 }
 
 /// What the crawl loop takes from the configuration.
@@ -277,9 +388,10 @@ struct LoopSettings<'a> {
     resources: Vec<Resource>,
     concurrency: usize,
     frontier_log: Option<&'a dyn FrontierLog>,
+    queue: &'a mut Queue,
 }
 
-/// Dispatches fetches and handles their results until the frontier is empty and nothing is in
+/// Dispatches fetches and handles their results until the queue is empty and nothing is in
 /// flight.
 async fn run_loop(
     state: &mut CrawlState,
@@ -293,6 +405,7 @@ async fn run_loop(
         resources,
         concurrency,
         frontier_log,
+        queue,
     } = settings;
     for resource in resources {
         state
@@ -310,26 +423,44 @@ async fn run_loop(
     let mut in_flight = 0usize;
     loop {
         while in_flight < max_in_flight {
-            let Some(candidate) = frontier.pop() else {
+            let Some(candidate) = queue.next(frontier, max_in_flight - in_flight).await? else {
                 break;
             };
             in_flight += 1;
             tokio::spawn(fetch_task(shared.clone(), candidate));
         }
-        if in_flight == 0 {
+        if in_flight == 0 && queue.finished().await? {
             break;
         }
-        let Some(event) = events.recv().await else {
+        let event = match queue.poll_interval() {
+            None => events.recv().await,
+            Some(wait) => match tokio::time::timeout(wait, events.recv()).await {
+                Ok(event) => event,
+                // Time to ask the shared queue again.
+                Err(_) => continue,
+            },
+        };
+        let Some(mut event) = event else {
             break;
         };
-        match event {
-            Event::Robots(exchange) => state.archive_robots(*exchange).await?,
-            Event::Fetched(fetched) => {
-                in_flight -= 1;
-                state.handle(*fetched, frontier, summary).await?;
-                if let Some(log) = frontier_log {
-                    log.admitted(&frontier.take_admitted());
+        // Every result already in is handled before the queue is asked again: a worker
+        // sends them to the shared frontier in one statement.
+        loop {
+            match event {
+                Event::Robots(exchange, stored_by_other) => {
+                    state.archive_robots(*exchange, stored_by_other).await?;
                 }
+                Event::Fetched(fetched) => {
+                    in_flight -= 1;
+                    let url = fetched.candidate.url.clone();
+                    let error = fetched.outcome.as_ref().err().cloned();
+                    state.handle(*fetched, frontier, summary).await?;
+                    queue.handled(frontier, &url, error, frontier_log);
+                }
+            }
+            match events.try_recv() {
+                Ok(next) => event = next,
+                Err(_) => break,
             }
         }
         state.progress.update(summary, frontier.len() + in_flight);
@@ -367,16 +498,24 @@ impl CrawlState {
             .map_err(|()| CrawlError::SinkStopped)
     }
 
-    async fn archive_robots(&mut self, exchange: Exchange) -> Result<(), CrawlError> {
-        self.capture(exchange, None).await.map(|_| ())
+    async fn archive_robots(
+        &mut self,
+        exchange: Exchange,
+        stored_by_other: Option<Original>,
+    ) -> Result<(), CrawlError> {
+        self.capture(exchange, None, stored_by_other)
+            .await
+            .map(|_| ())
     }
 
-    /// Writes one exchange: a response (or a revisit, for a non-empty payload already stored)
-    /// and its request, plus page metadata when given. Returns whether it was a revisit.
+    /// Writes one exchange: a response (or a revisit, for a non-empty payload already stored,
+    /// here or by another worker) and its request, plus page metadata when given. Returns
+    /// whether it was a revisit.
     async fn capture(
         &mut self,
         exchange: Exchange,
         metadata: Option<Vec<u8>>,
+        stored_by_other: Option<Original>,
     ) -> Result<bool, CrawlError> {
         let response_id = self.ids.next();
         // Never de-duplicate empty payloads (nor truncated ones, which are not the resource).
@@ -385,6 +524,12 @@ impl CrawlState {
         } else {
             match self.payloads.get(&exchange.payload_sha256) {
                 Some(original) => Some(original.clone()),
+                None if stored_by_other.is_some() => {
+                    let original = stored_by_other.clone();
+                    self.payloads
+                        .extend(original.clone().map(|o| (exchange.payload_sha256, o)));
+                    original
+                }
                 None => {
                     self.payloads.insert(
                         exchange.payload_sha256,
@@ -422,6 +567,7 @@ impl CrawlState {
             links,
             title,
             links_cut,
+            stored_by_other,
         } = fetched;
         let exchange = match outcome {
             Ok(exchange) => exchange,
@@ -441,7 +587,9 @@ impl CrawlState {
             {
                 note_refusal(summary, &refusal);
             }
-            return self.capture_counted(exchange, None, summary).await;
+            return self
+                .capture_counted(exchange, None, stored_by_other, summary)
+                .await;
         }
         for link in &links {
             let result = frontier.add_link(&candidate, link.url.clone(), link.kind);
@@ -451,7 +599,9 @@ impl CrawlState {
         }
         if !candidate.kind.is_page() {
             summary.resources += 1;
-            return self.capture_counted(exchange, None, summary).await;
+            return self
+                .capture_counted(exchange, None, stored_by_other, summary)
+                .await;
         }
         summary.pages += 1;
         summary.page_entries.push(PageEntry {
@@ -461,7 +611,7 @@ impl CrawlState {
             status: exchange.status,
         });
         let metadata = page_metadata(&candidate, &links);
-        self.capture_counted(exchange, Some(metadata), summary)
+        self.capture_counted(exchange, Some(metadata), stored_by_other, summary)
             .await
     }
 
@@ -470,9 +620,10 @@ impl CrawlState {
         &mut self,
         exchange: Exchange,
         metadata: Option<Vec<u8>>,
+        stored_by_other: Option<Original>,
         summary: &mut Summary,
     ) -> Result<(), CrawlError> {
-        if self.capture(exchange, metadata).await? {
+        if self.capture(exchange, metadata, stored_by_other).await? {
             summary.revisits += 1;
         }
         Ok(())
@@ -548,12 +699,9 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
         links: Vec::new(),
         title: None,
         links_cut: false,
+        stored_by_other: None,
     };
-    let host_key = format!(
-        "{}://{}",
-        candidate.url.scheme(),
-        candidate.url.host_str().unwrap_or("")
-    );
+    let host_key = host_key(&candidate.url);
     let host = shared.host(&host_key).await;
     let Ok(slot) = host.slots.acquire().await else {
         return fail(candidate, "crawl stopped".into());
@@ -561,7 +709,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
     if shared.robots == RobotsPolicy::Respect {
         let robots = host
             .robots
-            .get_or_init(|| fetch_robots(shared, &host, &candidate.url))
+            .get_or_init(|| robots_of(shared, &host, &host_key, &candidate.url))
             .await;
         if let Some(robot) = robots
             && !robot.allowed(candidate.url.as_str())
@@ -578,12 +726,14 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
     match result {
         Ok(exchange) => {
             let (links, title, links_cut) = extract_links(&exchange);
+            let stored_by_other = stored_by_other(shared, &exchange).await;
             Fetched {
                 candidate,
                 outcome: Ok(exchange),
                 links,
                 title,
                 links_cut,
+                stored_by_other,
             }
         }
         // A failure is reported beside its URL, which the error does not repeat.
@@ -636,24 +786,64 @@ impl Shared {
     }
 }
 
-/// Fetches and archives a host's robots.txt; a missing or unreadable one allows everything.
-async fn fetch_robots(
+/// Where another worker of a shared crawl stored this payload, if one has: asked from the
+/// fetch task, so the crawl loop never waits on the database.
+async fn stored_by_other(shared: &Shared, exchange: &Exchange) -> Option<Original> {
+    let remote = shared.remote.as_ref()?;
+    if exchange.body.is_empty() || exchange.truncated.is_some() {
+        return None;
+    }
+    let first = remote.first_stored(&exchange.payload_sha256).await?;
+    Some(Original {
+        record_id: Some(first.record_id),
+        target_uri: first.target_uri,
+        date: first.date,
+        stored_at: None,
+    })
+}
+
+/// A host's robots.txt rules: for a worker of a shared crawl, as the worker that fetched it
+/// stored them (the host gives one lease at a time until then, so it is fetched once); else
+/// fetched, archived, and for a worker, stored for the others.
+async fn robots_of(
     shared: &Shared,
     host: &HostState,
+    host_key: &str,
     url: &Url,
 ) -> Option<texting_robots::Robot> {
+    let agent = robot_agent(&shared.fetcher.config().user_agent);
+    if let Some(remote) = &shared.remote
+        && let Some(stored) = remote.robots(host_key).await
+    {
+        return texting_robots::Robot::new(agent, stored?.as_bytes()).ok();
+    }
+    let body = fetch_robots(shared, host, url).await;
+    if let Some(remote) = &shared.remote {
+        remote.store_robots(host_key, body.as_deref()).await;
+    }
+    texting_robots::Robot::new(agent, body?.as_bytes()).ok()
+}
+
+/// Fetches and archives a host's robots.txt; its text, or `None` if it is missing or
+/// unreadable, which allows everything.
+async fn fetch_robots(shared: &Shared, host: &HostState, url: &Url) -> Option<String> {
     let mut robots_url = url.clone();
     robots_url.set_path("/robots.txt");
     robots_url.set_query(None);
     let exchange = shared.fetch(host, &robots_url).await.ok()?;
-    let robot = if exchange.status == 200 {
-        let body = exchange.decoded_body(1 << 20).ok()?;
-        texting_robots::Robot::new(robot_agent(&shared.fetcher.config().user_agent), &body).ok()
+    let body = if exchange.status == 200 {
+        exchange
+            .decoded_body(1 << 20)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     } else {
         None
     };
-    let _ = shared.events.send(Event::Robots(Box::new(exchange)));
-    robot
+    let stored_by_other = stored_by_other(shared, &exchange).await;
+    let _ = shared
+        .events
+        .send(Event::Robots(Box::new(exchange), stored_by_other));
+    body
 }
 
 /// The product token robots.txt rules are matched against: `cairn`, from the User-Agent.

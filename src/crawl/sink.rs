@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::content::is_packed;
 use crate::fetch::{Exchange, Spool};
 use crate::index::WrittenIndex;
+use crate::state::payloads::{Outbox, StoredPayload};
 use crate::warc::digest::sha256_label;
 use crate::warc::reader::read_record_header;
 use crate::warc::record::{format_warc_date, timestamp14};
@@ -110,6 +111,8 @@ pub struct SinkReport {
     pub bytes: u64,
     /// The index lines of what was written.
     pub index: WrittenIndex,
+    /// Payloads stored since the last flush, for the outbox.
+    stored: Vec<StoredPayload>,
 }
 
 pub struct Sink {
@@ -118,7 +121,9 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn start(config: WriterConfig) -> Result<Sink, WriteError> {
+    /// Starts the writer thread. With an outbox, every payload stored as a response is put
+    /// there once its record is flushed to the file (see [`crate::state::payloads`]).
+    pub fn start(config: WriterConfig, outbox: Option<Outbox>) -> Result<Sink, WriteError> {
         let mut writer = WarcWriter::new(config)?;
         let (tx, mut rx) = mpsc::channel::<Job>(64);
         let thread = std::thread::Builder::new()
@@ -132,9 +137,11 @@ impl Sink {
                     // then loses only records still in flight, never finished ones.
                     if rx.is_empty() {
                         writer.flush()?;
+                        report.post_stored(outbox.as_ref());
                     }
                 }
                 report.files = writer.close()?;
+                report.post_stored(outbox.as_ref());
                 Ok(report)
             })
             .map_err(WriteError::Block)?;
@@ -160,6 +167,19 @@ impl Sink {
 
 /// Counts what the writer wrote, and indexes it.
 impl SinkReport {
+    /// Hands the payloads stored since the last flush to the outbox, if there is one.
+    fn post_stored(&mut self, outbox: Option<&Outbox>) {
+        let Some(outbox) = outbox else {
+            self.stored.clear();
+            return;
+        };
+        if !self.stored.is_empty()
+            && let Ok(mut out) = outbox.lock()
+        {
+            out.append(&mut self.stored);
+        }
+    }
+
     fn count(&mut self, written: Written, http_head: Option<&[u8]>) {
         self.records += 1;
         self.bytes += written.length;
@@ -233,7 +253,19 @@ fn write_capture(
     .date(exchange.date)
     .target(uri)
     .content_type("application/http; msgtype=response");
-    report.count(writer.write(response)?, Some(&exchange.response_head));
+    let written = writer.write(response)?;
+    // What later captures may refer to: a whole, non-empty payload stored here.
+    if revisit_of.is_none() && !exchange.body.is_empty() && exchange.truncated.is_none() {
+        report.stored.push(StoredPayload {
+            sha256: exchange.payload_sha256,
+            record_id: response_id.clone(),
+            target_uri: uri.to_string(),
+            date: format_warc_date(exchange.date),
+            file: written.filename.clone(),
+            offset: written.offset,
+        });
+    }
+    report.count(written, Some(&exchange.response_head));
     let request = with_ip(
         NewRecord::new(RecordType::Request, Block::Bytes(&exchange.request_head)),
         ip.as_deref(),

@@ -4,6 +4,7 @@
 //! servers are both easy to stage. cairn reaches it with `--connect-to NAME:443:127.0.0.1:PORT`
 //! and `--ca-cert`, so real host names (www.cna.com.tw) appear in the archive.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,8 @@ pub struct HttpsFixture {
     pub names: Vec<String>,
     pub ca_pem: PathBuf,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Per host: requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
@@ -65,7 +68,11 @@ impl HttpsFixture {
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
         let port = listener.local_addr()?.port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let in_flight = Arc::new(Mutex::new(HashMap::new()));
+        let traffic = Traffic {
+            log: requests.clone(),
+            in_flight: in_flight.clone(),
+        };
         runtime.spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
@@ -73,10 +80,10 @@ impl HttpsFixture {
                 };
                 let acceptor = acceptor.clone();
                 let handler = handler.clone();
-                let log = log.clone();
+                let traffic = traffic.clone();
                 tokio::spawn(async move {
                     if let Ok(tls) = acceptor.accept(tcp).await {
-                        serve(tls, handler, log).await;
+                        serve(tls, handler, traffic).await;
                     }
                 });
             }
@@ -86,6 +93,7 @@ impl HttpsFixture {
             names: names.iter().map(|n| n.to_string()).collect(),
             ca_pem: ca_path,
             requests,
+            in_flight,
             _dir: dir,
             _runtime: runtime,
         })
@@ -112,6 +120,53 @@ impl HttpsFixture {
     pub fn requested(&self) -> Vec<Request> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
+
+    /// The most requests to `host` (as its Host header names it) that were ever being
+    /// answered at once: from the head read to the last byte sent.
+    pub fn peak_in_flight(&self, host: &str) -> usize {
+        self.in_flight
+            .lock()
+            .ok()
+            .and_then(|m| m.get(host).map(|(_, peak)| *peak))
+            .unwrap_or(0)
+    }
+}
+
+/// What the server records of the requests it answers.
+#[derive(Clone)]
+struct Traffic {
+    log: Arc<Mutex<Vec<Request>>>,
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+}
+
+/// A request being answered, counted for its host until dropped.
+struct Answering {
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+    host: String,
+}
+
+impl Answering {
+    fn start(traffic: &Traffic, host: &str) -> Answering {
+        if let Ok(mut map) = traffic.in_flight.lock() {
+            let (now, peak) = map.entry(host.to_string()).or_default();
+            *now += 1;
+            *peak = (*peak).max(*now);
+        }
+        Answering {
+            in_flight: traffic.in_flight.clone(),
+            host: host.to_string(),
+        }
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.in_flight.lock()
+            && let Some((now, _)) = map.get_mut(&self.host)
+        {
+            *now -= 1;
+        }
+    }
 }
 
 /// The CA PEM, leaf chain and leaf key of a fixture's certificates.
@@ -135,7 +190,7 @@ fn certificates(names: &[&str]) -> Result<Certificates, rcgen::Error> {
 
 /// Reads one request head, answers by the handler's steps, then closes the connection (every
 /// response says `Connection: close`).
-async fn serve<S>(mut stream: S, handler: Handler, log: Arc<Mutex<Vec<Request>>>)
+async fn serve<S>(mut stream: S, handler: Handler, traffic: Traffic)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -166,9 +221,10 @@ where
         head: text,
         at: std::time::Instant::now(),
     };
-    if let Ok(mut log) = log.lock() {
+    if let Ok(mut log) = traffic.log.lock() {
         log.push(request.clone());
     }
+    let _answering = Answering::start(&traffic, &request.host);
     for step in handler(&request) {
         match step {
             Step::Send(bytes) => {

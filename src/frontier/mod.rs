@@ -234,6 +234,13 @@ impl Frontier {
         std::mem::take(&mut self.admitted)
     }
 
+    /// The candidates admitted since the last call, taken out of the queue too: for a crawl
+    /// whose queue is shared with other workers, which keeps them instead.
+    pub fn hand_off(&mut self) -> Vec<Candidate> {
+        self.queue.clear();
+        std::mem::take(&mut self.admitted)
+    }
+
     /// Queues a candidate an interrupted run had admitted but not archived, as it was.
     pub fn requeue(&mut self, candidate: Candidate) -> Result<(), Refusal> {
         self.admit(candidate)

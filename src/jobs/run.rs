@@ -17,7 +17,7 @@ use crate::collection::{Archives, Collection, CollectionError};
 use crate::crawl::FrontierLog;
 use crate::frontier::{Candidate, canonical};
 use crate::index::WrittenIndex;
-use crate::warc::repair::{RepairError, repair};
+use crate::state::{hostname, worker_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -28,7 +28,7 @@ pub enum JobError {
     #[error(transparent)]
     Collection(#[from] CollectionError),
     #[error(transparent)]
-    Repair(#[from] RepairError),
+    Archive(#[from] archive::ArchiveError),
     #[error(transparent)]
     Config(#[from] super::ConfigError),
     #[error("installing signal handlers: {0}")]
@@ -40,24 +40,6 @@ pub enum JobError {
 pub struct RunReport {
     pub result: RunResult,
     pub summary: Option<Summary>,
-}
-
-/// Who holds a lock: this process, on this machine.
-pub fn owner() -> String {
-    format!(
-        "{}:{}:{}",
-        hostname(),
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    )
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 /// Takes the job's lock: free, stale, or held by a process of this machine that is gone (a
@@ -83,7 +65,7 @@ pub fn run_once(
     options: &ArchiveOptions,
     store: Arc<dyn JobStore>,
 ) -> Result<RunReport, JobError> {
-    let owner = owner();
+    let owner = worker_id();
     if !lock_job(store.as_ref(), &job.name, &owner)? {
         return Err(JobError::Busy(job.name.clone()));
     }
@@ -197,35 +179,7 @@ fn resume_state(
     for id in &killed {
         store.end_run(*id, &now, &RunResult::bare(Outcome::Killed))?;
     }
-    let mut done = Vec::new();
-    for path in collection.unfinished_warc_files()? {
-        let report = match repair(&path) {
-            Ok(report) => report,
-            // Another file has its name: left for a person to look at, the job goes on.
-            Err(e @ RepairError::Exists(_)) => {
-                tracing::warn!(job = %job.name, "{e}");
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(why) = &report.untouched {
-            tracing::warn!(job = %job.name, file = %path.display(), "{why}");
-        } else {
-            tracing::info!(
-                job = %job.name,
-                file = %path.display(),
-                kept = report.kept_records,
-                dropped_bytes = report.dropped_bytes,
-                "mended an unfinished WARC file"
-            );
-        }
-        done.extend(
-            report
-                .captured
-                .iter()
-                .filter_map(|u| url::Url::parse(u).ok()),
-        );
-    }
+    let done = archive::mend_unfinished(collection, &job.name)?;
     let lock = collection.lock()?;
     collection.update_index(&lock, &WrittenIndex::default())?;
     drop(lock);

@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Job;
-use super::run::{JobError, lock_job, owner, run_locked};
+use super::run::{JobError, lock_job, run_locked};
 use super::store::JobStore;
 use crate::collection::Archives;
+use crate::state::worker_id;
 
 /// How often the scheduler looks for due jobs.
 const TICK: Duration = Duration::from_millis(200);
@@ -40,7 +41,7 @@ impl Scheduler {
             archives,
             jobs,
             store,
-            owner: owner(),
+            owner: worker_id(),
             max_jobs: max_jobs.max(1),
             running: Vec::new(),
         }

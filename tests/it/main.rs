@@ -30,4 +30,5 @@ mod safety;
 mod wacz;
 mod wild_news;
 mod wire;
+mod workers;
 mod writer;

@@ -1,0 +1,178 @@
+//! A crawl as one of several workers (`--state postgres://...`): it joins the crawl's run,
+//! takes its URLs from the shared frontier and gives back what it admitted, keeps its leases
+//! alive, asks the shared payload index before storing a payload, adds what it stored as its
+//! records reach the file, and when the frontier is empty adds its counts and ends the run.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_postgres::Client;
+use url::Url;
+
+use super::{CrawlError, Summary};
+use crate::frontier::{Candidate, Frontier};
+use crate::state::frontier::{self as shared_frontier, Politeness};
+use crate::state::payloads::{FirstStored, Outbox};
+use crate::state::runs::{self, WorkerCounts};
+use crate::state::{SharedFrontier, SharedPayloads, StateError, StateUrl};
+
+/// A crawl shared with other workers.
+#[derive(Debug, Clone)]
+pub struct SharedCrawl {
+    pub state: StateUrl,
+    /// Workers given the same name crawl the same run.
+    pub crawl: String,
+    /// How long a claimed URL stays this worker's without a renewal.
+    pub lease: Duration,
+}
+
+/// What the fetch tasks ask the database: robots.txt other workers fetched, payloads they
+/// stored.
+pub struct Remote {
+    client: Arc<Client>,
+    run: i64,
+    payloads: SharedPayloads,
+}
+
+impl Remote {
+    /// The robots.txt another worker stored for the host: `None` if none has yet.
+    pub async fn robots(&self, host: &str) -> Option<Option<String>> {
+        shared_frontier::robots(&self.client, self.run, host)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, host, "reading robots.txt from the crawl state");
+                None
+            })
+    }
+
+    pub async fn store_robots(&self, host: &str, body: Option<&str>) {
+        let stored = shared_frontier::store_robots(&self.client, self.run, host, body).await;
+        if let Err(error) = stored {
+            tracing::warn!(%error, host, "storing robots.txt in the crawl state");
+        }
+    }
+
+    /// The record another worker stored this payload in, if any; a database that does not
+    /// answer costs a duplicate payload, not the capture.
+    pub async fn first_stored(&self, sha256: &[u8; 32]) -> Option<FirstStored> {
+        self.payloads
+            .first_stored(sha256)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "looking a payload up in the crawl state");
+                None
+            })
+    }
+}
+
+/// This worker's part of the shared crawl, for the crawl loop.
+pub struct Worker {
+    frontier: SharedFrontier,
+    payloads: SharedPayloads,
+    client: Arc<Client>,
+    outbox: Outbox,
+    renewal: JoinHandle<()>,
+}
+
+impl Worker {
+    /// Connects, joins the crawl's run (starting it if no worker has), and starts renewing
+    /// this worker's leases.
+    pub async fn join(
+        crawl: &SharedCrawl,
+        collection: &str,
+        politeness: Politeness,
+    ) -> Result<(Worker, Arc<Remote>), StateError> {
+        let client = Arc::new(crawl.state.connect().await?);
+        let claims = crawl.state.connect().await?;
+        let run = runs::join(&client, &crawl.crawl).await?;
+        let owner = crate::state::worker_id();
+        tracing::info!(run, worker = %owner, crawl = %crawl.crawl, "joined the shared crawl");
+        let renewal = tokio::spawn(renew_leases(
+            client.clone(),
+            run,
+            owner.clone(),
+            crawl.lease,
+        ));
+        let remote = Arc::new(Remote {
+            client: client.clone(),
+            run,
+            payloads: SharedPayloads::new(client.clone(), collection.to_string()),
+        });
+        let worker = Worker {
+            frontier: SharedFrontier::new(claims, run, owner, politeness),
+            payloads: SharedPayloads::new(client.clone(), collection.to_string()),
+            client,
+            outbox: Arc::new(Mutex::new(Vec::new())),
+            renewal,
+        };
+        Ok((worker, remote))
+    }
+
+    /// Where the writer puts the payloads it stored.
+    pub fn outbox(&self) -> Outbox {
+        self.outbox.clone()
+    }
+
+    /// What the local frontier admitted goes to the shared one.
+    pub fn admit(&mut self, frontier: &mut Frontier) {
+        self.frontier.admit(frontier.hand_off());
+    }
+
+    pub fn done(&mut self, url: &Url, error: Option<String>) {
+        self.frontier.done(url, error);
+    }
+
+    /// The next URL to fetch, after the payloads stored since the last call are shared.
+    pub async fn next(&mut self, room: usize) -> Result<Option<Candidate>, CrawlError> {
+        self.share_payloads().await?;
+        Ok(self.frontier.next(room).await?)
+    }
+
+    pub async fn finished(&mut self) -> Result<bool, CrawlError> {
+        Ok(self.frontier.finished().await?)
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        self.frontier.poll_interval()
+    }
+
+    async fn share_payloads(&self) -> Result<(), StateError> {
+        let stored = match self.outbox.lock() {
+            Ok(mut out) => std::mem::take(&mut *out),
+            Err(_) => Vec::new(),
+        };
+        self.payloads.add(&stored).await
+    }
+
+    /// After the writer closed its files: the last payloads shared, this worker's counts
+    /// added to the run, and the run ended if no URL is left to anyone.
+    pub async fn leave(self, summary: &Summary) -> Result<(), CrawlError> {
+        self.renewal.abort();
+        self.share_payloads().await?;
+        let counts = WorkerCounts {
+            pages: summary.pages,
+            bytes: summary.warc_bytes,
+            new_payloads: (summary.pages + summary.resources).saturating_sub(summary.revisits),
+            revisits: summary.revisits,
+        };
+        let run = self.frontier.run();
+        runs::add_counts(&self.client, run, counts).await?;
+        if runs::end_if_done(&self.client, run).await? {
+            tracing::info!(run, "the shared crawl's frontier is empty: run ended");
+        }
+        Ok(())
+    }
+}
+
+/// Renews this worker's leases every third of a lease, until aborted.
+async fn renew_leases(client: Arc<Client>, run: i64, owner: String, lease: Duration) {
+    let every = (lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(error) = SharedFrontier::renew_leases(&client, run, &owner, lease).await {
+            // A missed renewal is retried; only many in a row lose the leases.
+            tracing::warn!(%error, "renewing leases");
+        }
+    }
+}

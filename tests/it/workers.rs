@@ -1,0 +1,445 @@
+//! Several workers, one crawl: `cairn archive --state postgres://...` processes, each with an
+//! archives folder of its own as on separate machines, crawl a two-host site together through
+//! Debian's PostgreSQL, started here in a temporary folder on a loopback port. Every URL is
+//! fetched once, by one of them; per-host limits hold across them (the fixture counts the
+//! requests it is answering at once, per host); robots.txt one worker fetched binds the others;
+//! the union of their captures is a single process's; a second crawl writes revisits for what
+//! other workers stored; a worker killed outright gives its URLs back when its leases expire,
+//! and its unfinished file is mended when it starts again.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn::warc::WarcReader;
+
+use crate::archive::{archive_ok, assert_valid_warcs, index_entries, warc_files};
+use crate::fixture::{Handler, HttpsFixture, Request, Step, response};
+use crate::support::*;
+
+/// The newest PostgreSQL server programs Debian installed (`/usr/lib/postgresql/N/bin`).
+pub fn postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let version = path.file_name()?.to_str()?.parse().ok()?;
+            let bin = path.join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+/// A PostgreSQL server of its own: a cluster made by `initdb` in a temporary folder, listening
+/// on 127.0.0.1 only, stopped and removed when dropped. The server refuses to run as root, so
+/// as root (CI) its programs run as Debian's `postgres` user.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = postgres_bin().expect("checked by requires");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        if is_root() {
+            run_ok(Command::new("chown").arg("postgres").arg(dir.path()));
+        }
+        let server = Postgres { dir, bin, port };
+        run_ok(server.command("initdb").args([
+            "-D",
+            &server.data(),
+            "-A",
+            "trust",
+            "-U",
+            "cairn",
+            "--no-sync",
+        ]));
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+            server.dir.path().display()
+        );
+        let log = server.dir.path().join("server.log");
+        run_ok(server.command("pg_ctl").args([
+            "-D",
+            &server.data(),
+            "-o",
+            &options,
+            "-l",
+            &log.display().to_string(),
+            "-w",
+            "start",
+        ]));
+        server
+    }
+
+    /// Where a worker finds it: the cluster's own `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://cairn@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// One value from a query, by psql.
+    pub fn query(&self, sql: &str) -> String {
+        let out = run_ok(&mut self.psql(sql));
+        stdout(&out).trim().to_string()
+    }
+
+    /// The same, or `None` if the query fails (the schema not made yet).
+    pub fn try_query(&self, sql: &str) -> Option<String> {
+        let out = self.psql(sql).stderr(Stdio::null()).output().ok()?;
+        out.status
+            .success()
+            .then(|| stdout(&out).trim().to_string())
+    }
+
+    fn psql(&self, sql: &str) -> Command {
+        let mut command = Command::new(self.bin.join("psql"));
+        command.args(["-X", "-A", "-t", "-d", &self.url(), "-c", sql]);
+        command
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| stdout(&o).trim() == "0")
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+const NEWS: &str = "news.workers.example";
+const IMAGES: &str = "img.workers.example";
+const PAGES: usize = 90;
+
+/// A news site on two hosts: an index of `PAGES` pages, each with two photos of its own and
+/// the site's logo on the image host, a link to the next page and one to a path robots.txt
+/// disallows. Every answer comes `pause` late, so fetches overlap.
+fn news_site(pause: Duration) -> Handler {
+    Arc::new(move |req: &Request| {
+        let host = req.host.split(':').next().unwrap_or_default();
+        let (kind, body) = match (host, req.target.as_str()) {
+            (_, "/robots.txt") => (
+                "text/plain",
+                b"User-agent: *\nDisallow: /private/\n".to_vec(),
+            ),
+            (NEWS, "/") => {
+                let links: String = (0..PAGES)
+                    .map(|i| format!("<a href=/p{i}>story {i}</a>"))
+                    .collect();
+                (
+                    "text/html",
+                    format!("<title>front</title>{links}").into_bytes(),
+                )
+            }
+            (NEWS, page) => {
+                let n: usize = page.trim_start_matches("/p").parse().unwrap_or(0);
+                let html = format!(
+                    "<title>story {n}</title><img src=https://{IMAGES}/{n}a.jpg>\
+                     <img src=https://{IMAGES}/{n}b.jpg><img src=https://{IMAGES}/logo.png>\
+                     <a href=/p{}>next</a><a href=/private/{n}>staff</a>",
+                    (n + 1) % PAGES
+                );
+                ("text/html", html.into_bytes())
+            }
+            (_, image) => (
+                "image/jpeg",
+                format!("photo {image} ").repeat(40).into_bytes(),
+            ),
+        };
+        vec![
+            Step::Pause(pause),
+            Step::Send(response("200 OK", kind, &body)),
+        ]
+    })
+}
+
+/// A worker: `cairn archive` of the site into its own archives folder, sharing `state`.
+fn worker(archives: &Path, fixture: &HttpsFixture, state: &str, extra: &[&str]) -> Child {
+    cairn()
+        .arg("--archives")
+        .arg(archives)
+        .args(["archive", "--state", state, "--no-progress", "--depth", "1"])
+        .args(fixture.args())
+        .args(extra)
+        .arg(format!("https://{NEWS}/"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_ok(child: Child, what: &str) {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every URL the workers captured, over their collections' indexes.
+fn captured(folders: &[PathBuf]) -> BTreeSet<String> {
+    folders
+        .iter()
+        .flat_map(|f| index_entries(f, "default"))
+        .map(|c| c.url)
+        .collect()
+}
+
+/// Record IDs of the response records in `files`, and (ID, WARC-Refers-To) of the revisits.
+fn responses_and_revisits(files: &[PathBuf]) -> (HashSet<String>, Vec<String>) {
+    let (mut responses, mut refers_to) = (HashSet::new(), Vec::new());
+    for file in files {
+        let mut reader = WarcReader::open(file).unwrap();
+        while let Some(record) = reader.next_record().unwrap() {
+            let header = &record.header;
+            match header.get("WARC-Type") {
+                Some("response") => {
+                    responses.insert(header.get("WARC-Record-ID").unwrap().to_string());
+                }
+                Some("revisit") => refers_to.push(header.get("WARC-Refers-To").unwrap().into()),
+                _ => {}
+            }
+        }
+    }
+    (responses, refers_to)
+}
+
+#[test]
+fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisits() {
+    if !requires(&["postgresql", "zstd", "warcio"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let fixture =
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(25))).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let folders: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("w{i}"))).collect();
+    let limits = ["--per-host", "2", "--concurrency", "4"];
+    let crawl_all = || {
+        let workers: Vec<Child> = folders
+            .iter()
+            .map(|f| worker(f, &fixture, &postgres.url(), &limits))
+            .collect();
+        for (i, child) in workers.into_iter().enumerate() {
+            wait_ok(child, &format!("worker {}", i + 1));
+        }
+    };
+    crawl_all();
+
+    // Every URL once, robots.txt once per host, and what it disallows by no worker.
+    let requests = fixture.requested();
+    let mut counts: HashMap<(String, String), usize> = HashMap::new();
+    for r in &requests {
+        *counts
+            .entry((r.host.clone(), r.target.clone()))
+            .or_default() += 1;
+    }
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
+    let expected = 2 + 1 + PAGES + 2 * PAGES + 1;
+    assert_eq!(
+        counts.len(),
+        expected,
+        "robots.txt twice, the front page, pages, photos, logo"
+    );
+    assert!(!requests.iter().any(|r| r.target.starts_with("/private/")));
+    // Two at a time to each host over all three workers, and both slots used.
+    for host in [NEWS, IMAGES] {
+        assert_eq!(
+            fixture.peak_in_flight(host),
+            2,
+            "requests to {host} at once"
+        );
+    }
+
+    // Each worker did part of it; together, what one process captures.
+    for folder in &folders {
+        let own = index_entries(folder, "default");
+        assert!(
+            own.len() > 10,
+            "{} captured {} URLs",
+            folder.display(),
+            own.len()
+        );
+        assert_valid_warcs(&warc_files(folder, "default"));
+    }
+    let shared = captured(&folders);
+    let run = postgres.query("SELECT outcome, workers, pages FROM cairn_runs ORDER BY id LIMIT 1");
+    assert_eq!(run, format!("ok|3|{}", PAGES + 1));
+
+    // A second crawl: every payload is stored already, by one worker or another, and each
+    // revisit names a record that exists, often in another worker's files.
+    let first_files: Vec<Vec<PathBuf>> = folders.iter().map(|f| warc_files(f, "default")).collect();
+    crawl_all();
+    let (stored, _) = responses_and_revisits(&first_files.concat());
+    let mut from_others = 0;
+    for (folder, before) in folders.iter().zip(&first_files) {
+        let (own, _) = responses_and_revisits(before);
+        let new: Vec<PathBuf> = warc_files(folder, "default")
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        let (responses, refers_to) = responses_and_revisits(&new);
+        assert!(responses.is_empty(), "stored again: {responses:?}");
+        assert!(refers_to.iter().all(|id| stored.contains(id)));
+        from_others += refers_to.iter().filter(|id| !own.contains(*id)).count();
+        assert_valid_warcs(&new);
+    }
+    assert!(
+        from_others > 20,
+        "{from_others} revisits of other workers' records"
+    );
+    let second = postgres
+        .query("SELECT outcome, new_payloads, revisits FROM cairn_runs ORDER BY id OFFSET 1");
+    // Every page and resource a revisit (robots.txt is archived beside them, not counted).
+    assert_eq!(second, format!("ok|0|{}", counts.len() - 2));
+
+    // One process alone captures the same URLs.
+    let whole = work.path().join("whole");
+    archive_ok(
+        &whole,
+        &fixture,
+        &["--no-progress", "--depth", "1"],
+        &[&format!("https://{NEWS}/")],
+    );
+    assert_eq!(shared, captured(&[whole]));
+}
+
+#[test]
+fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_returns() {
+    if !requires(&["postgresql", "zstd", "warcio"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let fixture =
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(150))).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let folders: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("w{i}"))).collect();
+    let options = ["--per-host", "3", "--lease", "2"];
+    let mut doomed = worker(&folders[0], &fixture, &postgres.url(), &options);
+    let others: Vec<Child> = folders[1..]
+        .iter()
+        .map(|f| worker(f, &fixture, &postgres.url(), &options))
+        .collect();
+    // Killed once it has written records, while it holds leases.
+    let count = |sql: &str| {
+        postgres
+            .try_query(sql)
+            .map_or(0, |n| n.parse::<usize>().unwrap())
+    };
+    let leased_by_doomed = format!(
+        "SELECT count(*) FROM cairn_frontier WHERE state = 'leased' AND owner LIKE '%:{}:%'",
+        doomed.id()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let held = loop {
+        let done = count("SELECT count(*) FROM cairn_frontier WHERE state = 'done'");
+        let held = count(&leased_by_doomed);
+        if done >= 30 && held > 0 {
+            break held;
+        }
+        assert!(Instant::now() < deadline, "the crawl never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    doomed.kill().unwrap(); // SIGKILL
+    doomed.wait().unwrap();
+    let started = Instant::now();
+    for (i, child) in others.into_iter().enumerate() {
+        wait_ok(child, &format!("worker {}", i + 2));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the others waited for the killed worker's leases to expire"
+    );
+    let run = postgres.query("SELECT outcome, workers FROM cairn_runs ORDER BY id LIMIT 1");
+    assert_eq!(run, "ok|3");
+    assert_eq!(
+        postgres.query("SELECT count(*) FROM cairn_frontier WHERE state <> 'done'"),
+        "0"
+    );
+    let open = |folder: &Path| {
+        std::fs::read_dir(folder.join("default/warc"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .to_string_lossy()
+                        .ends_with(".open")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        open(&folders[0]),
+        1,
+        "the killed worker's file is left open"
+    );
+    // No URL was fetched twice but what the killed worker had leased.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for r in fixture.requested() {
+        *counts.entry(format!("{}{}", r.host, r.target)).or_default() += 1;
+    }
+    let twice = counts.values().filter(|n| **n > 1).count();
+    assert!(
+        twice <= held,
+        "{twice} fetched twice, {held} leased: {counts:?}"
+    );
+
+    // Back again, the worker mends its file before it joins the next run; with the others'
+    // captures, what it kept makes the whole site.
+    wait_ok(
+        worker(&folders[0], &fixture, &postgres.url(), &options),
+        "the returning worker",
+    );
+    assert_eq!(open(&folders[0]), 0);
+    for folder in &folders {
+        assert_valid_warcs(&warc_files(folder, "default"));
+    }
+    let whole = work.path().join("whole");
+    archive_ok(
+        &whole,
+        &fixture,
+        &["--no-progress", "--depth", "1"],
+        &[&format!("https://{NEWS}/")],
+    );
+    assert_eq!(captured(&folders), captured(&[whole]));
+}
