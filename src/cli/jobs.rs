@@ -77,6 +77,9 @@ fn list(cli: &Cli, config: Option<&Path>) -> Result<()> {
 
 fn history(cli: &Cli, config: Option<&Path>, name: &str) -> Result<()> {
     let job = find(load_jobs(config)?, name)?;
+    if job.options.state.is_some() {
+        return shared_history(cli, &job);
+    }
     let rows = open_store(cli)?.history(&job.name)?;
     if cli.json {
         out!("{}", serde_json::to_string_pretty(&rows)?);
@@ -89,6 +92,31 @@ fn history(cli: &Cli, config: Option<&Path>, name: &str) -> Result<()> {
             r.started,
             r.ended.as_deref().unwrap_or("-"),
             r.outcome,
+            r.pages,
+            r.bytes,
+            r.new_payloads,
+            r.revisits
+        );
+    }
+    Ok(())
+}
+
+/// The runs of a job whose state is shared, as its database has them: one row per run, with
+/// how many workers took part.
+fn shared_history(cli: &Cli, job: &Job) -> Result<()> {
+    let rows = jobs::run::shared_history(job)?;
+    if cli.json {
+        out!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    out!("started\tended\toutcome\tworkers\tpages\tbytes\tnew\trevisits");
+    for r in rows {
+        out!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.started,
+            r.ended.as_deref().unwrap_or("-"),
+            r.outcome,
+            r.workers,
             r.pages,
             r.bytes,
             r.new_payloads,

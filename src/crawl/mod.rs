@@ -336,6 +336,16 @@ impl Queue {
         }
     }
 
+    /// How many fetch tasks to keep: a few per connection, so the frontier's order
+    /// (requisites first) still decides what is fetched next; for a worker, one per
+    /// connection, since each holds a lease that counts against its host's `--per-host`.
+    fn max_in_flight(&self, concurrency: usize) -> usize {
+        match self {
+            Queue::Own => concurrency * 4,
+            Queue::Shared(_) => concurrency,
+        }
+    }
+
     /// With nothing in flight here: whether the crawl is over (for a worker, whether no URL
     /// is left to any worker).
     async fn finished(&mut self) -> Result<bool, CrawlError> {
@@ -417,9 +427,7 @@ async fn run_loop(
             .await?;
     }
 
-    // Keep a bounded number of tasks in flight so the frontier's order (requisites first)
-    // still decides what is fetched next.
-    let max_in_flight = concurrency.max(1) * 4;
+    let max_in_flight = queue.max_in_flight(concurrency.max(1));
     let mut in_flight = 0usize;
     loop {
         while in_flight < max_in_flight {

@@ -12,12 +12,13 @@ use chrono::Utc;
 
 use super::Job;
 use super::store::{JobStore, Outcome, RunResult, StoreError};
-use crate::archive::{self, ArchiveOptions, Resume, Summary};
+use crate::archive::{self, ArchiveError, ArchiveOptions, Resume, Summary};
 use crate::collection::{Archives, Collection, CollectionError};
 use crate::crawl::FrontierLog;
 use crate::frontier::{Candidate, canonical};
 use crate::index::WrittenIndex;
-use crate::state::{hostname, worker_id};
+use crate::state::runs::{self, SharedRun};
+use crate::state::{StateError, hostname, worker_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -28,7 +29,9 @@ pub enum JobError {
     #[error(transparent)]
     Collection(#[from] CollectionError),
     #[error(transparent)]
-    Archive(#[from] archive::ArchiveError),
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    State(#[from] StateError),
     #[error(transparent)]
     Config(#[from] super::ConfigError),
     #[error("installing signal handlers: {0}")]
@@ -65,6 +68,9 @@ pub fn run_once(
     options: &ArchiveOptions,
     store: Arc<dyn JobStore>,
 ) -> Result<RunReport, JobError> {
+    if job.options.state.is_some() || options.state.is_some() {
+        return run_shared(archives, job, options);
+    }
     let owner = worker_id();
     if !lock_job(store.as_ref(), &job.name, &owner)? {
         return Err(JobError::Busy(job.name.clone()));
@@ -106,6 +112,41 @@ pub fn run_locked(
             store.clear_frontier(&job.name)?;
         }
         Ok(RunReport { result, summary })
+    })
+}
+
+/// Runs a job whose crawl state is shared (`state = "postgres://..."`): as one worker of its
+/// run, so no lock is taken (every worker that runs the job joins the same run) and the run is
+/// recorded with the shared state, where `cairn jobs history` reads it.
+pub fn run_shared(
+    archives: &Archives,
+    job: &Job,
+    options: &ArchiveOptions,
+) -> Result<RunReport, JobError> {
+    let collection = archives.collection(&job.collection);
+    let (result, summary) = match archive::archive(&collection, options, Resume::default()) {
+        Ok(summary) => (result_of(&summary), Some(summary)),
+        Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
+    };
+    Ok(RunReport { result, summary })
+}
+
+/// Every run of a job whose crawl state is shared, as the shared state recorded them.
+pub fn shared_history(job: &Job) -> Result<Vec<SharedRun>, JobError> {
+    let Some(crawl) = job
+        .options
+        .shared_crawl(&job.collection)
+        .map_err(ArchiveError::from)?
+    else {
+        return Ok(Vec::new());
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ArchiveError::Runtime)?;
+    runtime.block_on(async {
+        let client = crawl.state.connect().await?;
+        Ok(runs::history(&client, &crawl.crawl).await?)
     })
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Job;
-use super::run::{JobError, lock_job, run_locked};
+use super::run::{JobError, lock_job, run_locked, run_shared};
 use super::store::JobStore;
 use crate::collection::Archives;
 use crate::state::worker_id;
@@ -104,7 +104,9 @@ impl Scheduler {
         if busy || self.running.len() >= self.max_jobs {
             return Ok(None);
         }
-        if !lock_job(store.as_ref(), &job.name, &self.owner)? {
+        // A job with shared state takes no lock: each scheduler's run joins the same one.
+        let shared = job.options.state.is_some();
+        if !shared && !lock_job(store.as_ref(), &job.name, &self.owner)? {
             return Ok(None);
         }
         let (archives, job, store, owner) = (
@@ -115,7 +117,12 @@ impl Scheduler {
         );
         Ok(Some(std::thread::spawn(move || {
             tracing::info!(job = %job.name, "starting");
-            match run_locked(&archives, &job, &job.options, store.clone(), &owner) {
+            let report = if shared {
+                run_shared(&archives, &job, &job.options)
+            } else {
+                run_locked(&archives, &job, &job.options, store.clone(), &owner)
+            };
+            match report {
                 Ok(report) => tracing::info!(
                     job = %job.name,
                     outcome = %report.result.outcome,
@@ -125,7 +132,9 @@ impl Scheduler {
                 ),
                 Err(error) => tracing::error!(job = %job.name, %error, "failed"),
             }
-            let _ = store.unlock(&job.name, &owner);
+            if !shared {
+                let _ = store.unlock(&job.name, &owner);
+            }
         })))
     }
 }

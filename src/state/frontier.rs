@@ -94,7 +94,8 @@ impl SharedFrontier {
             self.flush().await?;
             if Instant::now() >= self.next_claim {
                 let claimed = self.claim(room).await?;
-                if claimed.len() < room {
+                // Nothing to claim: ask again after a pause, not at every fetch that ends.
+                if claimed.is_empty() {
                     self.next_claim = Instant::now() + IDLE_POLL;
                 }
                 self.claimed.extend(claimed);

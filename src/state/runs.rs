@@ -15,8 +15,9 @@ pub struct WorkerCounts {
 }
 
 /// A run's row, for history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SharedRun {
+    #[serde(skip)]
     pub id: i64,
     pub started: String,
     pub ended: Option<String>,

@@ -15,7 +15,7 @@ use crate::fixture::{Handler, HttpsFixture, Request, Step, response};
 use crate::replay::ReplayServer;
 use crate::support::*;
 
-fn config(dir: &Path, fixture: &HttpsFixture, host: &str, extra: &str) -> PathBuf {
+pub fn config(dir: &Path, fixture: &HttpsFixture, host: &str, extra: &str) -> PathBuf {
     let args = fixture.args();
     let connect_to: Vec<String> = args
         .chunks(2)

@@ -443,3 +443,74 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
     );
     assert_eq!(captured(&folders), captured(&[whole]));
 }
+
+#[test]
+fn a_job_with_shared_state_runs_as_workers_and_keeps_its_history_there() {
+    if !requires(&["postgresql"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let fixture =
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(25))).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let extra = format!(
+        "state = {:?}\ndepth = 1\nper_host = 2\nconcurrency = 2\n",
+        postgres.url()
+    );
+    let config = crate::jobs::config(work.path(), &fixture, NEWS, &extra);
+    let job = |args: &[&str]| {
+        let mut command = cairn();
+        command
+            .arg("--archives")
+            .arg(&archives)
+            .arg("jobs")
+            .args(args)
+            .arg("--config")
+            .arg(&config);
+        command
+    };
+    // Two workers on one machine, one archives folder: no lock keeps the second out.
+    let workers: Vec<Child> = (0..2)
+        .map(|_| {
+            job(&["run", "site"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in workers.into_iter().enumerate() {
+        wait_ok(child, &format!("job worker {}", i + 1));
+    }
+    let history = run_ok(job(&["history", "site"]).arg("--json"));
+    let rows: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    let run = &rows[0];
+    assert_eq!(
+        (
+            run["outcome"].as_str(),
+            run["workers"].as_i64(),
+            run["pages"].as_i64()
+        ),
+        (Some("ok"), Some(2), Some(i64::try_from(PAGES).unwrap() + 1)),
+        "{run}"
+    );
+    assert!(run["ended"].is_string());
+    // Both workers' files are in the one collection's index, each URL once.
+    let entries = index_entries(&archives, "site");
+    let urls: BTreeSet<String> = entries.iter().map(|c| c.url.clone()).collect();
+    assert_eq!(urls.len(), entries.len());
+    assert_eq!(urls.len(), 2 + 1 + PAGES + 2 * PAGES + 1);
+    assert_eq!(warc_files(&archives, "site").len(), 2);
+    assert!(
+        archives.join("cairn.sqlite").metadata().is_err() || {
+            // The local job database, if any, holds no run of a shared job.
+            let store =
+                cairn::jobs::store::SqliteStore::open(&archives.join("cairn.sqlite")).unwrap();
+            cairn::jobs::store::JobStore::history(&store, "site")
+                .unwrap()
+                .is_empty()
+        }
+    );
+}
