@@ -26,6 +26,8 @@
 //! - [`replay`]: the pywb-compatible replay server.
 //! - [`state`]: crawl state several workers share in PostgreSQL: runs, a leased frontier,
 //!   per-host politeness, the payload index.
+//! - [`store`]: closed WARC files and their index segments in an S3-compatible bucket; records
+//!   read back by range.
 //! - [`jobs`]: scheduled crawl jobs: `cairn.toml`, runs, the scheduler, their state.
 //! - [`demo`]: the bundled seed post and the HTTPS fixture web it is archived from.
 //! - [`cli`]: the command line; it parses and prints, the library does the rest.
@@ -46,4 +48,5 @@ pub mod post;
 pub mod replay;
 pub mod rewrite;
 pub mod state;
+pub mod store;
 pub mod warc;

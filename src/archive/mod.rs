@@ -19,6 +19,7 @@ use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original
 use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
 use crate::frontier::Candidate;
 use crate::index::Index;
+use crate::store::{StoreError, UploadReport};
 use crate::warc::record::format_warc_date;
 use crate::warc::repair::{RepairError, repair};
 use crate::warc::writer::DEFAULT_MAX_FILE_SIZE;
@@ -44,6 +45,8 @@ pub enum ArchiveError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Repair(#[from] RepairError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// How a run starts: fresh, or where a killed run of the same job stopped; with its frontier
@@ -80,6 +83,8 @@ pub struct Summary {
     pub zstd_dictionary: Option<DictionaryUse>,
     /// Seconds each step after the crawl took (the crawl's own are `seconds`).
     pub phases: Phases,
+    /// With `--store`: what was uploaded to the bucket.
+    pub uploaded: Option<UploadReport>,
 }
 
 /// Seconds each step after the crawl took.
@@ -91,6 +96,8 @@ pub struct Phases {
     pub offline: f64,
     /// Rewriting the archived posts.
     pub posts: f64,
+    /// Uploading closed WARC files and their index segments (`--store`).
+    pub upload: f64,
 }
 
 /// Targets that could not be archived at all: the first, and how many more.
@@ -146,6 +153,7 @@ pub fn archive_at(
     ids: RecordIds,
 ) -> Result<Summary, ArchiveError> {
     let inputs = targets::parse_all(&options.targets)?;
+    let store = options.store()?;
     let (config, zstd_dictionary) =
         crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
     if let Some(shared) = &config.shared {
@@ -170,10 +178,17 @@ pub fn archive_at(
     let exported = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
+    let rewritten = Instant::now();
+    // Every closed file, not only this crawl's: what a killed run left is uploaded now.
+    let uploaded = match &store {
+        Some(store) => Some(store.upload(collection.name().as_str(), &collection.warc_files()?)?),
+        None => None,
+    };
     let phases = Phases {
         index: (indexed - started).as_secs_f64(),
         offline: (exported - indexed).as_secs_f64(),
-        posts: exported.elapsed().as_secs_f64(),
+        posts: (rewritten - exported).as_secs_f64(),
+        upload: rewritten.elapsed().as_secs_f64(),
     };
     Ok(Summary {
         crawl,
@@ -182,6 +197,7 @@ pub fn archive_at(
         posts,
         zstd_dictionary,
         phases,
+        uploaded,
     })
 }
 
@@ -232,6 +248,7 @@ fn crawl_config(
         },
         clock,
         ids,
+        file_tag: (options.state.is_some() || options.store.is_some()).then(crate::state::file_tag),
         shared,
     };
     Ok((config, dictionary_use))

@@ -14,6 +14,7 @@ use crate::crawl::{ProgressMode, RobotsPolicy, SharedCrawl};
 use crate::fetch::{FetchConfig, HostMapping, MappingError};
 use crate::frontier::{Rules, Scope, TrapBounds};
 use crate::state::{StateError, StateUrl};
+use crate::store::{Store, StoreError};
 use crate::warc::Compression;
 
 const DEPTH: u32 = 1;
@@ -128,6 +129,11 @@ pub struct ArchiveOptions {
     /// worker's URLs go back to the others after this.
     #[arg(long, default_value_t = LEASE_SECS, value_name = "SECS")]
     pub lease: u64,
+    /// Upload every closed WARC file of the collection, with its index segment, to this
+    /// S3-compatible bucket (s3://BUCKET/PREFIX; endpoint, region and credentials from the
+    /// AWS_* environment variables) when the crawl ends; files already there are left alone.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 impl Default for ArchiveOptions {
@@ -158,6 +164,7 @@ impl Default for ArchiveOptions {
             link_base: None,
             state: None,
             lease: LEASE_SECS,
+            store: None,
         }
     }
 }
@@ -187,6 +194,8 @@ pub enum OptionsError {
     State(#[from] StateError),
     #[error("--lease must be at least 1 second")]
     NoLease,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl ArchiveOptions {
@@ -278,6 +287,11 @@ impl ArchiveOptions {
             crawl: format!("collection {collection}"),
             lease: Duration::from_secs(self.lease),
         }))
+    }
+
+    /// With `--store`: the bucket the collection's files are uploaded to.
+    pub fn store(&self) -> Result<Option<Store>, OptionsError> {
+        Ok(self.store.as_deref().map(Store::open).transpose()?)
     }
 
     /// The options that shape the crawl, for the warcinfo record.

@@ -83,6 +83,10 @@ pub enum Command {
         /// Address to listen on; keep it on loopback unless you mean to share the archive.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         bind: std::net::SocketAddr,
+        /// Read the records of files the collections do not hold from this bucket
+        /// (s3://BUCKET/PREFIX, where workers uploaded them; see `cairn index --store`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
     /// The whole pipeline on the bundled seed post, with no internet: a built-in fixture serves
     /// its source article and images on 127.0.0.1, and cairn archives the post through it.
@@ -98,7 +102,12 @@ pub enum Command {
         repair: bool,
     },
     /// Rebuild the collection's index.cdxj from its WARC files.
-    Index,
+    Index {
+        /// Also take in the index segments of the files in this bucket (s3://BUCKET/PREFIX)
+        /// that are not here: what workers uploaded, its records then read from the bucket.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
     /// Add WACZ packages (from Browsertrix, ReplayWeb.page, py-wacz) or WARC files to the
     /// collection: each checked as `cairn verify` checks it, copied into its WARC folder
     /// under its own name, indexed where it lies; a package's pages join the collection's.
@@ -177,7 +186,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Archive(options) => archive::archive(&cli, options),
         Command::Demo => archive::demo(&cli),
         Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
-        Command::Index => warcs::index(&cli),
+        Command::Index { store } => warcs::index(&cli, store.as_deref()),
         Command::Import { paths } => warcs::import(&cli, paths),
         Command::Recompress { to, paths } => warcs::recompress(&cli, *to, paths),
         Command::Export {
@@ -187,7 +196,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
             ..
         } => warcs::export_wacz(&cli, wacz, title.as_deref(), targets),
         Command::Export { out, .. } => warcs::export(&cli, out.as_deref()),
-        Command::Replay { bind } => warcs::replay(&cli, *bind),
+        Command::Replay { bind, store } => warcs::replay(&cli, *bind, store.as_deref()),
         Command::Jobs { config, action } => {
             let given = |id: &str| given_to_run(matches, id);
             jobs::jobs(&cli, config.as_deref(), action, &given)

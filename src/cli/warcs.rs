@@ -3,11 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
 use super::Cli;
 use crate::collection::{Archives, IndexStats};
+use crate::store::Store;
 use crate::warc::recompress::RecompressReport;
 use crate::warc::repair::{RepairReport, repair};
 use crate::warc::verify::{FileReport, verify_files};
@@ -157,10 +159,22 @@ fn print_report(report: &FileReport) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn index(cli: &Cli) -> Result<()> {
-    let collection = cli.collection()?;
-    let lock = collection.lock()?;
-    let stats = collection.rebuild_index(&lock)?;
+pub fn index(cli: &Cli, store: Option<&str>) -> Result<()> {
+    let (collection, stats) = match store {
+        None => {
+            let collection = cli.collection()?;
+            let lock = collection.lock()?;
+            let stats = collection.rebuild_index(&lock)?;
+            (collection, stats)
+        }
+        Some(url) => {
+            let store = Some(Arc::new(Store::open(url)?));
+            let collection = cli.archives().with_store(store).create(&cli.collection)?;
+            let lock = collection.lock()?;
+            let stats = collection.rebuild_index_with_store(&lock)?;
+            (collection, stats)
+        }
+    };
     let path = collection.index_path();
     if cli.json {
         out!(
@@ -403,15 +417,16 @@ pub fn print_skipped(skipped: &[crate::export::Skipped]) -> std::io::Result<()> 
     Ok(())
 }
 
-pub fn replay(cli: &Cli, bind: SocketAddr) -> Result<()> {
+pub fn replay(cli: &Cli, bind: SocketAddr, store: Option<&str>) -> Result<()> {
     // Replay never reads outside the archives folder: its real path, once.
     let root = std::fs::canonicalize(&cli.archives)
         .with_context(|| format!("archives folder {}", cli.archives.display()))?;
+    let store = store.map(Store::open).transpose()?.map(Arc::new);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let archives = Archives::new(&root);
+    let archives = Archives::new(&root).with_store(store);
     // What was dropped into a collection's WARC folder (a WACZ from another tool) is served
     // from the start.
     for name in archives.collections_with_warcs() {

@@ -193,7 +193,7 @@ impl Collection {
             bytes,
             cut: holder.cut,
             location: PayloadLocation {
-                file: self.warc_file(&stored.filename)?,
+                file: self.record_file(&stored)?,
                 offset: stored.offset,
                 size,
                 chunked: framing.chunked,
@@ -220,7 +220,7 @@ impl Collection {
         } else {
             Some(self.read_record(capture, 0)?)
         };
-        let file = self.warc_file(&stored.filename)?;
+        let file = self.record_file(&stored)?;
         let read = with_payload_exact(&file, stored.offset, stored.length, |http_head, body| {
             let mut record = own.unwrap_or_else(|| CaptureRecord::headers_only(http_head));
             lend_http_head(&mut record, http_head);
@@ -239,7 +239,7 @@ impl Collection {
     }
 
     fn read_record(&self, capture: &Capture, limit: u64) -> Result<CaptureRecord, CollectionError> {
-        let file = self.warc_file(&capture.filename)?;
+        let file = self.record_file(capture)?;
         read_capture_exact(&file, capture.offset, capture.length, limit)
             .map_err(|source| CollectionError::Read { path: file, source })
     }

@@ -33,11 +33,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use crate::index::{FileIndex, Index, WrittenIndex, index_lines};
+use crate::store::{Store, StoreError};
 use crate::warc::writer::{OPEN_SUFFIX, is_being_written};
 use crate::warc::{Compression, WriterConfig, is_archive_name};
 use indexed::IndexedFiles;
@@ -52,9 +54,13 @@ const OFFLINE_DIR: &str = "offline";
 const POSTS_DIR: &str = "posts";
 const SPOOL_DIR: &str = ".spool";
 const LOCK: &str = ".lock";
+/// Sparse copies of the bucket's files, holding the records read from them.
+const STORE_CACHE: &str = "store-cache";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("{0:?} is not a collection name: use letters, digits, '-', '_' and '.'")]
     BadName(String),
     #[error(
@@ -143,11 +149,23 @@ impl fmt::Display for CollectionName {
 #[derive(Debug, Clone)]
 pub struct Archives {
     root: PathBuf,
+    /// A bucket the collections' files were uploaded to (`--store`): records of files that
+    /// are not here are read from it.
+    store: Option<Arc<Store>>,
 }
 
 impl Archives {
     pub fn new(root: impl Into<PathBuf>) -> Archives {
-        Archives { root: root.into() }
+        Archives {
+            root: root.into(),
+            store: None,
+        }
+    }
+
+    /// The same folder, its collections reading from `store` the records of files they do
+    /// not hold.
+    pub fn with_store(self, store: Option<Arc<Store>>) -> Archives {
+        Archives { store, ..self }
     }
 
     pub fn root(&self) -> &Path {
@@ -159,6 +177,7 @@ impl Archives {
         Collection {
             name: name.clone(),
             dir: self.root.join(name.as_str()),
+            store: self.store.clone(),
         }
     }
 
@@ -303,6 +322,7 @@ impl FileProblems {
 pub struct Collection {
     name: CollectionName,
     dir: PathBuf,
+    store: Option<Arc<Store>>,
 }
 
 /// The collection's lock, held until dropped (an advisory lock on `.lock`, which the
@@ -409,6 +429,22 @@ impl Collection {
         Ok(files)
     }
 
+    /// The local file a capture's record is read from: the collection's own, or for a file
+    /// only in its bucket, a sparse copy holding the record (see [`Store::record_file`]).
+    pub fn record_file(&self, capture: &crate::index::Capture) -> Result<PathBuf, CollectionError> {
+        let local = self.warc_file(&capture.filename)?;
+        match &self.store {
+            Some(store) if !local.exists() => Ok(store.record_file(
+                self.name.as_str(),
+                &capture.filename,
+                capture.offset,
+                capture.length,
+                &self.dir.join(STORE_CACHE),
+            )?),
+            _ => Ok(local),
+        }
+    }
+
     /// A WARC file the index names: a plain name inside the WARC folder, nothing else.
     pub fn warc_file(&self, filename: &str) -> Result<PathBuf, CollectionError> {
         let mut components = Path::new(filename).components();
@@ -461,6 +497,35 @@ impl Collection {
                 .try_for_each(|line| writeln!(out, "{line}"))
         })?;
         self.index_stats(files.len(), run.lines.len(), run.problems)
+    }
+
+    /// Rebuilds `index.cdxj` from the closed WARC files here and the index segments of the
+    /// files in the collection's bucket that are not here (what other workers uploaded):
+    /// their records are read from the bucket. Files held here are indexed from themselves.
+    pub fn rebuild_index_with_store(
+        &self,
+        lock: &CollectionLock,
+    ) -> Result<IndexStats, CollectionError> {
+        let Some(store) = &self.store else {
+            return self.rebuild_index(lock);
+        };
+        let files = self.warc_files()?;
+        let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
+        let mut run = index_lines(&files, &WrittenIndex::default());
+        let segments = store.segments(self.name.as_str())?;
+        let remote = segments.len();
+        for (file, text) in segments {
+            if !self.warc_dir().join(&file).exists() {
+                run.lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        run.lines.sort_unstable();
+        self.replace_index(lock, &held, |out| {
+            run.lines
+                .iter()
+                .try_for_each(|line| writeln!(out, "{line}"))
+        })?;
+        self.index_stats(files.len() + remote, run.lines.len(), run.problems)
     }
 
     /// Indexes what was added to the WARC folder since the index was written (a WACZ package

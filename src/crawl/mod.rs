@@ -91,6 +91,9 @@ pub struct CrawlConfig {
     pub ids: RecordIds,
     /// With `--state`: the crawl is one worker of several, its queue in PostgreSQL.
     pub shared: Option<SharedCrawl>,
+    /// Put in every WARC file's name after the collection's: the machine and process, so
+    /// files of several workers meeting in one bucket never share a name.
+    pub file_tag: Option<String>,
 }
 
 /// A persistent record of the frontier (the job store, for scheduled crawls).
@@ -272,6 +275,9 @@ fn politeness(config: &CrawlConfig) -> Politeness {
 /// crawl's settings.
 fn writer_config(config: &CrawlConfig) -> WriterConfig {
     let mut writer = config.collection.writer_config(config.compression);
+    if let Some(tag) = &config.file_tag {
+        writer.prefix = format!("{}-{tag}", writer.prefix);
+    }
     writer.max_file_size = config.max_file_size;
     writer.zstd_dictionary = config.zstd_dictionary.clone();
     writer.clock = config.clock.clone();

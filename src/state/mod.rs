@@ -84,6 +84,22 @@ pub fn worker_id() -> String {
     )
 }
 
+/// This machine and process, as a WARC file name may hold them: `HOST-PID`, the host name
+/// cut to letters, digits, dots and dashes.
+pub fn file_tag() -> String {
+    let host: String = hostname()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{host}-{}", std::process::id())
+}
+
 /// This machine's name, as the kernel has it.
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
