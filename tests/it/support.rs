@@ -23,7 +23,8 @@ pub fn cairn() -> Command {
 
 /// Whether this machine has what a test needs besides cairn: programs by name
 /// (`"zstd"`), Python modules (`"python:websockets"`), `"mount-namespaces"` (root, as
-/// CI runs), `"postgresql"` (Debian's server programs, for [`crate::workers::Postgres`]), or `"replaywebpage"` (ReplayWeb.page's built files, unpacked into
+/// CI runs), `"postgresql"` (Debian's server programs, for [`crate::workers::Postgres`]),
+/// `"s3rver"` (unpacked into `target/s3rver/`, for [`crate::workers::S3rver`]), or `"replaywebpage"` (ReplayWeb.page's built files, unpacked into
 /// `target/replaywebpage/`). When something is missing the test is skipped, with a line
 /// naming it on the terminal even while cargo captures output; `scripts/test` installs
 /// everything and sets `CAIRN_REQUIRE_TOOLS`, under which a missing tool fails the test
@@ -67,6 +68,9 @@ fn available(need: &str) -> bool {
         return ["index.html", "ui.js", "sw.js"]
             .iter()
             .all(|f| unpacked.join(f).is_file());
+    }
+    if need == "s3rver" {
+        return crate::workers::S3rver::installed().is_some() && succeeds("node", &["--version"]);
     }
     if need == "postgresql" {
         return crate::workers::postgres_bin().is_some();

@@ -142,6 +142,77 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// An S3-compatible server of its own: s3rver (from npm, installed by `scripts/test` into
+/// `target/s3rver/`), objects kept as files in a temporary folder, one bucket, `cairn`, on
+/// 127.0.0.1; its request log kept, to see how the objects were read.
+pub struct S3rver {
+    _dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+    log: PathBuf,
+}
+
+impl S3rver {
+    /// s3rver's program, if it is installed.
+    pub fn installed() -> Option<PathBuf> {
+        let program = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/s3rver/node_modules/s3rver/bin/s3rver.js");
+        program.is_file().then_some(program)
+    }
+
+    pub fn start() -> S3rver {
+        let program = S3rver::installed().expect("checked by requires");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = dir.path().join("requests.log");
+        let child = Command::new("node")
+            .arg(program)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(["--configure-bucket", "cairn", "-d"])
+            .arg(dir.path().join("objects"))
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "s3rver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        S3rver {
+            _dir: dir,
+            port,
+            child,
+            log,
+        }
+    }
+
+    /// What cairn reads the endpoint and credentials from (s3rver's fixed keys).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port)),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "S3RVER".into()),
+            ("AWS_SECRET_ACCESS_KEY", "S3RVER".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// The requests it answered, one line each: path, status, time, size.
+    pub fn requests(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for S3rver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const BUCKET: &str = "s3://cairn/crawls";
+
 const NEWS: &str = "news.workers.example";
 const IMAGES: &str = "img.workers.example";
 const PAGES: usize = 90;
@@ -190,7 +261,14 @@ fn news_site(pause: Duration) -> Handler {
 
 /// A worker: `cairn archive` of the site into its own archives folder, sharing `state`.
 fn worker(archives: &Path, fixture: &HttpsFixture, state: &str, extra: &[&str]) -> Child {
-    cairn()
+    worker_command(archives, fixture, state, extra)
+        .spawn()
+        .unwrap()
+}
+
+fn worker_command(archives: &Path, fixture: &HttpsFixture, state: &str, extra: &[&str]) -> Command {
+    let mut command = cairn();
+    command
         .arg("--archives")
         .arg(archives)
         .args(["archive", "--state", state, "--no-progress", "--depth", "1"])
@@ -198,9 +276,20 @@ fn worker(archives: &Path, fixture: &HttpsFixture, state: &str, extra: &[&str]) 
         .args(extra)
         .arg(format!("https://{NEWS}/"))
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    command
+}
+
+/// `cairn index --store` into a fresh archives folder: the collection's index made of the
+/// bucket's segments alone.
+fn index_from_bucket(archives: &Path, s3: &S3rver) {
+    run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(archives)
+            .args(["index", "--store", BUCKET])
+            .envs(s3.env()),
+    );
 }
 
 fn wait_ok(child: Child, what: &str) {
@@ -344,20 +433,24 @@ fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisit
 
 #[test]
 fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_returns() {
-    if !requires(&["postgresql", "zstd", "warcio"]) {
+    if !requires(&["postgresql", "s3rver", "zstd", "warcio"]) {
         return;
     }
     let postgres = Postgres::start();
+    let s3 = S3rver::start();
     let fixture =
         HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(150))).unwrap();
     let work = tempfile::tempdir().unwrap();
     let folders: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("w{i}"))).collect();
-    let options = ["--per-host", "3", "--lease", "2"];
-    let mut doomed = worker(&folders[0], &fixture, &postgres.url(), &options);
-    let others: Vec<Child> = folders[1..]
-        .iter()
-        .map(|f| worker(f, &fixture, &postgres.url(), &options))
-        .collect();
+    let options = ["--per-host", "3", "--lease", "2", "--store", BUCKET];
+    let spawn = |folder: &Path| {
+        worker_command(folder, &fixture, &postgres.url(), &options)
+            .envs(s3.env())
+            .spawn()
+            .unwrap()
+    };
+    let mut doomed = spawn(&folders[0]);
+    let others: Vec<Child> = folders[1..].iter().map(|f| spawn(f)).collect();
     // Killed once it has written records, while it holds leases.
     let count = |sql: &str| {
         postgres
@@ -378,6 +471,7 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
         assert!(Instant::now() < deadline, "the crawl never got going");
         std::thread::sleep(Duration::from_millis(20));
     };
+    let doomed_pid = doomed.id();
     doomed.kill().unwrap(); // SIGKILL
     doomed.wait().unwrap();
     let started = Instant::now();
@@ -424,13 +518,20 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
         "{twice} fetched twice, {held} leased: {counts:?}"
     );
 
-    // Back again, the worker mends its file before it joins the next run; with the others'
-    // captures, what it kept makes the whole site.
-    wait_ok(
-        worker(&folders[0], &fixture, &postgres.url(), &options),
-        "the returning worker",
-    );
+    // Back again, the worker mends its file and uploads it after its run; with the others'
+    // captures, what it kept makes the whole site, in the bucket.
+    wait_ok(spawn(&folders[0]), "the returning worker");
     assert_eq!(open(&folders[0]), 0);
+    let bucket = work.path().join("from-bucket");
+    index_from_bucket(&bucket, &s3);
+    let files: BTreeSet<String> = index_entries(&bucket, "default")
+        .into_iter()
+        .map(|c| c.filename)
+        .collect();
+    assert!(
+        files.iter().any(|f| f.contains(&format!("-{doomed_pid}-"))),
+        "the mended file is in the bucket: {files:?}"
+    );
     for folder in &folders {
         assert_valid_warcs(&warc_files(folder, "default"));
     }
@@ -441,7 +542,9 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
         &["--no-progress", "--depth", "1"],
         &[&format!("https://{NEWS}/")],
     );
-    assert_eq!(captured(&folders), captured(&[whole]));
+    let whole = captured(&[whole]);
+    assert_eq!(captured(&folders), whole);
+    assert_eq!(captured(&[bucket]), whole);
 }
 
 #[test]
@@ -513,4 +616,99 @@ fn a_job_with_shared_state_runs_as_workers_and_keeps_its_history_there() {
                 .is_empty()
         }
     );
+}
+
+#[test]
+fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range() {
+    if !requires(&["postgresql", "s3rver"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let s3 = S3rver::start();
+    let fixture =
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(5))).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let folders: Vec<PathBuf> = (1..=2).map(|i| work.path().join(format!("w{i}"))).collect();
+    let workers: Vec<Child> = folders
+        .iter()
+        .map(|f| {
+            worker_command(f, &fixture, &postgres.url(), &["--store", BUCKET])
+                .envs(s3.env())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in workers.into_iter().enumerate() {
+        wait_ok(child, &format!("worker {}", i + 1));
+    }
+
+    // A machine of its own: the index from the bucket's segments, nothing downloaded whole.
+    let replayer = work.path().join("replayer");
+    index_from_bucket(&replayer, &s3);
+    assert_eq!(
+        captured(std::slice::from_ref(&replayer)),
+        captured(&folders)
+    );
+    let port = free_port();
+    let mut replay = cairn()
+        .arg("--archives")
+        .arg(&replayer)
+        .args([
+            "replay",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--store",
+            BUCKET,
+        ])
+        .envs(s3.env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |url: &str| -> (u16, Vec<u8>) {
+        let address = format!("http://127.0.0.1:{port}/default/2030id_/{url}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        runtime.block_on(async {
+            let client = http_client().build().unwrap();
+            loop {
+                match client.get(&address).send().await {
+                    Ok(r) => return (r.status().as_u16(), r.bytes().await.unwrap().to_vec()),
+                    Err(_) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("{url}: {e}"),
+                }
+            }
+        })
+    };
+    let (status, page) = get(&format!("https://{NEWS}/p7"));
+    let (image_status, image) = get(&format!("https://{IMAGES}/7a.jpg"));
+    let _ = replay.kill();
+    let _ = replay.wait();
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("<title>story 7</title>"));
+    assert_eq!(image_status, 200);
+    assert_eq!(image, "photo /7a.jpg ".repeat(40).into_bytes());
+    let downloaded = std::fs::read_dir(replayer.join("default/warc")).map_or(0, Iterator::count);
+    assert_eq!(downloaded, 0, "no WARC file is downloaded whole");
+    // Every read of a WARC object asked for a range of it. (s3rver logs path, status, time
+    // and size; an upload and the check before it read nothing.)
+    let requests = s3.requests();
+    let warc = |l: &&str| l.contains("/crawls/default/warc/");
+    let whole: Vec<&str> = requests
+        .lines()
+        .filter(warc)
+        .filter(|l| l.contains(" 200 ") && !l.ends_with(" 0b"))
+        .collect();
+    let ranges = requests
+        .lines()
+        .filter(warc)
+        .filter(|l| l.contains(" 206 "));
+    assert!(whole.is_empty(), "{whole:?}");
+    // A file's first bytes once, then each record: at least three.
+    assert!(ranges.count() >= 3, "{requests}");
 }
