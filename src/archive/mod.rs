@@ -158,6 +158,8 @@ pub fn archive_at(
         crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
     if let Some(shared) = &config.shared {
         // A worker killed here left its file `.open`; the index below takes in what it kept.
+        // Under the collection's lock: another worker starting in this folder mends too.
+        let _lock = collection.lock()?;
         mend_unfinished(collection, &shared.crawl)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,7 +4,7 @@
 //! records reach the file, and when the frontier is empty adds its counts and ends the run.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
@@ -73,6 +73,15 @@ pub struct Worker {
     client: Arc<Client>,
     outbox: Outbox,
     renewal: JoinHandle<()>,
+    /// When the leases were last renewed.
+    renewed: Arc<Mutex<Instant>>,
+    lease: Duration,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
 }
 
 impl Worker {
@@ -88,11 +97,15 @@ impl Worker {
         let run = runs::join(&client, &crawl.crawl).await?;
         let owner = crate::state::worker_id();
         tracing::info!(run, worker = %owner, crawl = %crawl.crawl, "joined the shared crawl");
+        let renewed = Arc::new(Mutex::new(Instant::now()));
         let renewal = tokio::spawn(renew_leases(
             client.clone(),
-            run,
-            owner.clone(),
-            crawl.lease,
+            Lessee {
+                run,
+                owner: owner.clone(),
+                lease: crawl.lease,
+            },
+            renewed.clone(),
         ));
         let remote = Arc::new(Remote {
             client: client.clone(),
@@ -105,6 +118,8 @@ impl Worker {
             client,
             outbox: Arc::new(Mutex::new(Vec::new())),
             renewal,
+            renewed,
+            lease: crawl.lease,
         };
         Ok((worker, remote))
     }
@@ -124,7 +139,13 @@ impl Worker {
     }
 
     /// The next URL to fetch, after the payloads stored since the last call are shared.
+    /// A worker whose leases could not be renewed for half a lease claims no more: the others
+    /// may be taking its URLs already.
     pub async fn next(&mut self, room: usize) -> Result<Option<Candidate>, CrawlError> {
+        let since = self.renewed.lock().map(|t| t.elapsed()).unwrap_or_default();
+        if since > self.lease / 2 {
+            return Err(StateError::LeasesLost(since.as_secs()).into());
+        }
         self.share_payloads().await?;
         Ok(self.frontier.next(room).await?)
     }
@@ -148,7 +169,6 @@ impl Worker {
     /// After the writer closed its files: the last payloads shared, this worker's counts
     /// added to the run, and the run ended if no URL is left to anyone.
     pub async fn leave(self, summary: &Summary) -> Result<(), CrawlError> {
-        self.renewal.abort();
         self.share_payloads().await?;
         let counts = WorkerCounts {
             pages: summary.pages,
@@ -165,14 +185,29 @@ impl Worker {
     }
 }
 
-/// Renews this worker's leases every third of a lease, until aborted.
-async fn renew_leases(client: Arc<Client>, run: i64, owner: String, lease: Duration) {
-    let every = (lease / 3).max(Duration::from_millis(100));
+/// Whose leases a renewal keeps alive.
+struct Lessee {
+    run: i64,
+    owner: String,
+    lease: Duration,
+}
+
+/// Renews this worker's leases every sixth of a lease, until aborted, noting when it last
+/// did: a missed renewal is retried, and the worker stops claiming after half a lease
+/// without one.
+async fn renew_leases(client: Arc<Client>, lessee: Lessee, renewed: Arc<Mutex<Instant>>) {
+    let every = (lessee.lease / 6).max(Duration::from_millis(100));
     loop {
         tokio::time::sleep(every).await;
-        if let Err(error) = SharedFrontier::renew_leases(&client, run, &owner, lease).await {
-            // A missed renewal is retried; only many in a row lose the leases.
-            tracing::warn!(%error, "renewing leases");
+        let renewal =
+            SharedFrontier::renew_leases(&client, lessee.run, &lessee.owner, lessee.lease).await;
+        match renewal {
+            Ok(_) => {
+                if let Ok(mut at) = renewed.lock() {
+                    *at = Instant::now();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "renewing leases"),
         }
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Catch-up policy: runs missed while no scheduler was up collapse into one run when the
 //! scheduler next starts (as systemd's `Persistent=true` and anacron do); a job is never run
-//! twice at once, also across schedulers sharing the database.
+//! twice at once, also across schedulers sharing the database. A job with shared state
+//! (`state = "postgres://..."`) is the exception by design: each scheduler that finds it due
+//! joins its live run as one more worker (a scheduler whose clock lets it come after the run
+//! ended starts a new one).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -11,7 +11,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, IsolationLevel};
 use url::Url;
 
 use super::StateError;
@@ -32,6 +34,53 @@ const HOST_ROOM: &str = "((CASE WHEN h.robots_known OR NOT $2 THEN $3::int ELSE 
     - (SELECT count(*)::int FROM cairn_frontier l
        WHERE l.run = h.run AND l.host = h.host AND l.state = 'leased'
            AND l.lease_until > now()))";
+
+/// The statement of [`SharedFrontier::flush`]: `$1` the run; `$2`..`$9` the admitted URLs'
+/// columns (key, host, URL, depth, kind, via, hops, priority); `$10`, `$11` the keys of the
+/// URLs done and their errors; `$12` this worker; `$13` the delay in seconds.
+const FLUSH: &str = "WITH hosts AS (
+        INSERT INTO cairn_hosts (run, host)
+        SELECT DISTINCT $1::bigint, h FROM unnest($3::text[]) AS h ORDER BY 2
+        ON CONFLICT DO NOTHING),
+    queued AS (
+        INSERT INTO cairn_frontier (run, url_key, url, host, depth, kind, via, hops, priority)
+        SELECT $1, * FROM unnest($2::text[], $4::text[], $3::text[], $5::int[], $6::text[],
+            $7::text[], $8::text[], $9::smallint[])
+        ON CONFLICT (run, url_key) DO NOTHING),
+    finished AS (
+        UPDATE cairn_frontier f
+        SET state = 'done', error = d.error, owner = NULL, lease_until = NULL
+        FROM unnest($10::text[], $11::text[]) AS d(url_key, error)
+        WHERE f.run = $1 AND f.url_key = d.url_key AND f.state = 'leased' AND f.owner = $12
+        RETURNING f.host)
+    UPDATE cairn_hosts SET next_fetch = now() + make_interval(secs => $13::float8)
+    WHERE $13::float8 > 0 AND run = $1 AND host IN (SELECT host FROM finished)";
+
+/// Runs a statement again when PostgreSQL chose it as the victim of a deadlock or a
+/// serialization failure (each statement here is safe to repeat); other errors are returned.
+async fn retrying<T, F, Fut>(mut statement: F) -> Result<T, StateError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StateError>>,
+{
+    let mut pause = Duration::from_millis(10);
+    for _ in 0..5 {
+        match statement().await {
+            Err(StateError::Query(e)) if is_transient(&e) => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            done => return done,
+        }
+    }
+    statement().await
+}
+
+fn is_transient(error: &tokio_postgres::Error) -> bool {
+    error.code().is_some_and(|code| {
+        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
 
 /// With nothing to claim, how long a worker waits before it asks again.
 const IDLE_POLL: Duration = Duration::from_millis(50);
@@ -132,48 +181,30 @@ impl SharedFrontier {
         if self.admitted.is_empty() && self.done.is_empty() {
             return Ok(());
         }
+        // In one order, whoever sends them: two workers inserting the same URLs in opposite
+        // orders deadlock.
         let rows = NewRows::of(&self.admitted);
+        self.done.sort();
         let (done_keys, done_errors): (Vec<String>, Vec<Option<String>>) =
             self.done.iter().cloned().unzip();
         let delay = self.politeness.delay.as_secs_f64();
-        self.client
-            .execute(
-                "WITH hosts AS (
-                     INSERT INTO cairn_hosts (run, host) SELECT DISTINCT $1::bigint, h
-                     FROM unnest($3::text[]) AS h
-                     ON CONFLICT DO NOTHING),
-                 queued AS (
-                     INSERT INTO cairn_frontier
-                         (run, url_key, url, host, depth, kind, via, hops, priority)
-                     SELECT $1, * FROM unnest($2::text[], $4::text[], $3::text[], $5::int[],
-                         $6::text[], $7::text[], $8::text[], $9::smallint[])
-                     ON CONFLICT (run, url_key) DO NOTHING),
-                 finished AS (
-                     UPDATE cairn_frontier f
-                     SET state = 'done', error = d.error, owner = NULL, lease_until = NULL
-                     FROM unnest($10::text[], $11::text[]) AS d(url_key, error)
-                     WHERE f.run = $1 AND f.url_key = d.url_key
-                         AND f.state = 'leased' AND f.owner = $12
-                     RETURNING f.host)
-                 UPDATE cairn_hosts SET next_fetch = now() + make_interval(secs => $13::float8)
-                 WHERE $13::float8 > 0 AND run = $1 AND host IN (SELECT host FROM finished)",
-                &[
-                    &self.run,
-                    &rows.keys,
-                    &rows.hosts,
-                    &rows.urls,
-                    &rows.depths,
-                    &rows.kinds,
-                    &rows.vias,
-                    &rows.hops,
-                    &rows.priorities,
-                    &done_keys,
-                    &done_errors,
-                    &self.owner,
-                    &delay,
-                ],
-            )
-            .await?;
+        let params: [&(dyn ToSql + Sync); 13] = [
+            &self.run,
+            &rows.keys,
+            &rows.hosts,
+            &rows.urls,
+            &rows.depths,
+            &rows.kinds,
+            &rows.vias,
+            &rows.hops,
+            &rows.priorities,
+            &done_keys,
+            &done_errors,
+            &self.owner,
+            &delay,
+        ];
+        let client = &self.client;
+        retrying(|| async { Ok(client.execute(FLUSH, &params).await?) }).await?;
         self.admitted.clear();
         self.done.clear();
         Ok(())
@@ -188,6 +219,19 @@ impl SharedFrontier {
     /// statement doing both would count from a snapshot older than the lock and could give a
     /// host more leases than `--per-host`.
     async fn claim(&mut self, room: usize) -> Result<Vec<Candidate>, StateError> {
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match self.try_claim(room).await {
+                Err(StateError::Query(e)) if is_transient(&e) && pause < Duration::from_secs(1) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                claimed => return claimed,
+            }
+        }
+    }
+
+    async fn try_claim(&mut self, room: usize) -> Result<Vec<Candidate>, StateError> {
         let per_host = if self.politeness.delay.is_zero() {
             i32::try_from(self.politeness.per_host.max(1)).unwrap_or(i32::MAX)
         } else {
@@ -197,7 +241,14 @@ impl SharedFrontier {
         let room = i64::try_from(room).unwrap_or(i64::MAX);
         let lease = self.politeness.lease.as_secs_f64();
         let respect_robots = self.politeness.respect_robots;
-        let tx = self.client.transaction().await?;
+        // Read committed, whatever the database's default: the second statement must see
+        // the claims committed while the first waited for its locks.
+        let tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .await?;
         let hosts: Vec<String> = tx
             .query(
                 &format!(
@@ -323,10 +374,15 @@ struct NewRows {
 }
 
 impl NewRows {
+    /// The rows, by key.
     fn of(candidates: &[Candidate]) -> NewRows {
         let mut rows = NewRows::default();
-        for c in candidates {
-            rows.keys.push(canonical(&c.url));
+        let mut sorted: Vec<(String, &Candidate)> =
+            candidates.iter().map(|c| (canonical(&c.url), c)).collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.dedup_by(|a, b| a.0 == b.0);
+        for (key, c) in sorted {
+            rows.keys.push(key);
             rows.hosts.push(host_key(&c.url));
             rows.urls.push(c.url.to_string());
             rows.depths.push(i32::try_from(c.depth).unwrap_or(i32::MAX));

@@ -24,10 +24,15 @@ pub enum StateError {
     NotPostgres(String),
     #[error("--state: {0}")]
     BadUrl(tokio_postgres::Error),
-    #[error("connecting to the crawl state database: {0}")]
-    Connect(tokio_postgres::Error),
-    #[error("crawl state database: {0}")]
+    #[error("connecting to the crawl state database {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("crawl state database: {}", with_source(.0))]
     Query(#[from] tokio_postgres::Error),
+    #[error(
+        "this worker's leases went unrenewed for {0} s (the crawl state database did not \
+         answer): it stops, as the other workers may be taking its URLs"
+    )]
+    LeasesLost(u64),
 }
 
 /// Where shared state lives: a PostgreSQL URL, checked when given, its password never shown.
@@ -51,13 +56,28 @@ impl StateUrl {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(StateError::Connect)?;
+        let (client, connection) =
+            config
+                .connect(NoTls)
+                .await
+                .map_err(|e| StateError::Connect {
+                    url: self.to_string(),
+                    detail: with_source(&e),
+                })?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::warn!(%error, "crawl state database connection");
             }
         });
-        client.batch_execute(SCHEMA).await?;
+        // Made once: the schema's `CREATE INDEX IF NOT EXISTS` takes a lock on the tables
+        // even when the index is there, which would hold every worker up at each connect.
+        let made: bool = client
+            .query_one("SELECT to_regclass('cairn_payloads') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        if !made {
+            client.batch_execute(SCHEMA).await?;
+        }
         Ok(client)
     }
 }
@@ -107,6 +127,15 @@ pub fn hostname() -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// An error and what caused it, in one line: tokio-postgres says "error connecting to
+/// server" and keeps the reason (refused, unknown host, bad password) in its source.
+fn with_source(error: &dyn std::error::Error) -> String {
+    match error.source() {
+        Some(source) => format!("{error}: {source}"),
+        None => error.to_string(),
+    }
 }
 
 /// A URL with its password (`user:password@`) hidden, for messages and logs.

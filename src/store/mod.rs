@@ -8,7 +8,7 @@
 //! copy of each file that holds only the ranges read, so every reader of local files serves
 //! records from the bucket unchanged.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
@@ -40,24 +40,32 @@ pub enum StoreError {
     },
     #[error("{}: {source}", path.display())]
     Local { path: PathBuf, source: io::Error },
-    #[error("{0}: is in the bucket already with another size; left as it is, not uploaded")]
+    #[error("{0} exists with another size: left as it is, the local file not uploaded")]
     Taken(String),
+    #[error("{0}")]
+    Damaged(String),
     #[error("starting the storage client: {0}")]
     Runtime(io::Error),
 }
+
+/// A range of a sparse local file: the file, offset and length.
+type Range = (PathBuf, u64, u64);
 
 /// A bucket (and prefix) holding collections.
 pub struct Store {
     objects: Arc<dyn ObjectStore>,
     /// `s3://BUCKET/PREFIX`, as given, for messages.
     url: String,
+    bucket: String,
     prefix: String,
     /// The client's own runtime: the store is used from threads with no runtime of theirs.
     /// Shut down in the background when the store goes, which may be on a runtime's thread.
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
-    /// Ranges already copied into the sparse local files, by file and offset.
-    fetched: Mutex<HashSet<(PathBuf, u64)>>,
+    /// Ranges of the sparse local files, by file, offset and length: each with whether it
+    /// was copied in whole, behind a lock of its own, so a reader waits while another copies
+    /// the range it needs and finds it missing again if that copy failed.
+    fetched: Mutex<HashMap<Range, Arc<Mutex<bool>>>>,
 }
 
 impl Drop for Store {
@@ -81,6 +89,8 @@ pub struct UploadReport {
     pub uploaded: Vec<String>,
     /// Files the bucket had already.
     pub present: usize,
+    /// Files whose name the bucket holds with other contents: left as they are there.
+    pub refused: Vec<String>,
 }
 
 impl Store {
@@ -110,10 +120,11 @@ impl Store {
         Ok(Store {
             objects: Arc::new(objects),
             url: url.trim_end_matches('/').to_string(),
+            bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
-            fetched: Mutex::new(HashSet::new()),
+            fetched: Mutex::new(HashMap::new()),
         })
     }
 
@@ -121,9 +132,17 @@ impl Store {
         &self.url
     }
 
+    /// `PREFIX/COLL/FOLDER/NAME`; a prefix of several levels stays several levels.
     fn key(&self, collection: &str, folder: &str, name: &str) -> Key {
-        let parts = [self.prefix.as_str(), collection, folder, name];
-        Key::from_iter(parts.into_iter().filter(|p| !p.is_empty()))
+        let key = Key::from(self.prefix.as_str())
+            .join(collection)
+            .join(folder);
+        if name.is_empty() { key } else { key.join(name) }
+    }
+
+    /// An object's address, for messages: `s3://BUCKET/KEY`.
+    fn address(&self, key: &Key) -> String {
+        format!("s3://{}/{key}", self.bucket)
     }
 
     fn bucket_error(&self, source: object_store::Error) -> StoreError {
@@ -146,32 +165,52 @@ impl Store {
 
     /// Uploads every closed WARC file in `files` the bucket lacks, its index segment after
     /// it (so a segment always names a file that is there). A file already in the bucket
-    /// with the same size is taken as uploaded; with another size it is an error, and the
-    /// object is left as it is.
+    /// with the same size is taken as uploaded (its segment sent if it is missing); with
+    /// another size it is left as it is, named in the report, and the others go on.
     pub fn upload(&self, collection: &str, files: &[PathBuf]) -> Result<UploadReport, StoreError> {
         let mut report = UploadReport::default();
         for path in files {
             let name = file_name(path);
             let key = self.key(collection, "warc", &name);
-            let size = fs::metadata(path).map_err(local_path(path))?.len();
-            match self.block_on(self.objects.head(&key)) {
-                Ok(meta) if meta.size == size => {
-                    report.present += 1;
-                    continue;
-                }
-                Ok(_) => return Err(StoreError::Taken(format!("{}/{key}", self.url))),
-                Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(self.bucket_error(e)),
-            }
-            self.put_file(&key, path)?;
-            let segment = segment_of(path);
             let segment_key = self.key(collection, "indexes", &format!("{name}.cdxj"));
-            self.block_on(self.objects.put(&segment_key, PutPayload::from(segment)))
-                .map_err(|e| self.bucket_error(e))?;
-            tracing::info!(file = %path.display(), key = %key, "uploaded");
-            report.uploaded.push(key.to_string());
+            let size = fs::metadata(path).map_err(local_path(path))?.len();
+            match self.size_of(&key)? {
+                Some(there) if there == size => {
+                    report.present += 1;
+                    if self.size_of(&segment_key)?.is_none() {
+                        self.put_segment(&segment_key, path)?;
+                    }
+                }
+                Some(_) => {
+                    let taken = StoreError::Taken(self.address(&key));
+                    tracing::warn!("{taken}");
+                    report.refused.push(self.address(&key));
+                }
+                None => {
+                    self.put_file(&key, path)?;
+                    self.put_segment(&segment_key, path)?;
+                    tracing::info!(file = %path.display(), key = %key, "uploaded");
+                    report.uploaded.push(key.to_string());
+                }
+            }
         }
         Ok(report)
+    }
+
+    /// An object's size, or `None` if the bucket has no such object.
+    fn size_of(&self, key: &Key) -> Result<Option<u64>, StoreError> {
+        match self.block_on(self.objects.head(key)) {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.bucket_error(e)),
+        }
+    }
+
+    fn put_segment(&self, key: &Key, file: &Path) -> Result<(), StoreError> {
+        let segment = segment_of(file);
+        self.block_on(self.objects.put(key, PutPayload::from(segment)))
+            .map_err(|e| self.bucket_error(e))?;
+        Ok(())
     }
 
     /// Streams a file into the bucket, in parts when it is large.
@@ -248,27 +287,46 @@ impl Store {
             .write(true)
             .open(&path)
             .map_err(local_path(&path))?;
-        if self.first_time(&path, u64::MAX) {
+        self.copy_once(&path, (0, 8), || {
             let head = self.range(&key, 0, 8)?;
             let frame = self.skippable_frame(&key, &head)?;
             local.write_all_at(&head, 0).map_err(local_path(&path))?;
-            local.write_all_at(&frame, 8).map_err(local_path(&path))?;
-        }
-        if length > 0 && self.first_time(&path, offset) {
-            let bytes = self.range(&key, offset, length)?;
-            local
-                .write_all_at(&bytes, offset)
-                .map_err(local_path(&path))?;
+            local.write_all_at(&frame, 8).map_err(local_path(&path))
+        })?;
+        if length > 0 {
+            self.copy_once(&path, (offset, length), || {
+                let bytes = self.range(&key, offset, length)?;
+                local
+                    .write_all_at(&bytes, offset)
+                    .map_err(local_path(&path))
+            })?;
         }
         Ok(path)
     }
 
-    /// Whether this range of this file is read from the bucket for the first time.
-    fn first_time(&self, path: &Path, offset: u64) -> bool {
-        self.fetched
+    /// Copies a range into a sparse file unless it was copied whole already; a reader of
+    /// the same range waits meanwhile, and a copy that failed is tried again next time.
+    fn copy_once(
+        &self,
+        path: &Path,
+        (offset, length): (u64, u64),
+        copy: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let entry = match self.fetched.lock() {
+            Ok(mut ranges) => ranges
+                .entry((path.to_path_buf(), offset, length))
+                .or_default()
+                .clone(),
+            Err(_) => Arc::new(Mutex::new(false)),
+        };
+        let mut copied = entry
             .lock()
-            .map(|mut f| f.insert((path.to_path_buf(), offset)))
-            .unwrap_or(true)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !*copied {
+            copy()?;
+            *copied = true;
+        }
+        Ok(())
     }
 
     /// The rest of a zstd skippable frame (a warc-zstd dictionary) the file starts with.
@@ -277,16 +335,36 @@ impl Store {
         if head.len() < 8 || !(0x184D_2A50..=0x184D_2A5F).contains(&word(head)) {
             return Ok(Vec::new());
         }
-        self.range(key, 8, u64::from(word(&head[4..])))
+        let size = u64::from(word(&head[4..]));
+        if size > MAX_DICTIONARY_FRAME {
+            return Err(StoreError::Damaged(format!(
+                "{}: a dictionary frame of {size} bytes",
+                self.address(key)
+            )));
+        }
+        self.range(key, 8, size)
     }
 
     fn range(&self, key: &Key, offset: u64, length: u64) -> Result<Vec<u8>, StoreError> {
+        let end = offset.checked_add(length).ok_or_else(|| {
+            StoreError::Damaged(format!(
+                "{}: no record at {offset}+{length}",
+                self.address(key)
+            ))
+        })?;
         let bytes = self
-            .block_on(self.objects.get_range(key, offset..offset + length))
-            .map_err(|e| self.bucket_error(e))?;
+            .block_on(self.objects.get_range(key, offset..end))
+            .map_err(|e| StoreError::Bucket {
+                url: self.address(key),
+                source: e,
+            })?;
         Ok(bytes.to_vec())
     }
 }
+
+/// A dictionary frame larger than this is no warc-zstd dictionary (zstd's own are about
+/// 110 KB; cairn's at most 1 MiB).
+const MAX_DICTIONARY_FRAME: u64 = 16 << 20;
 
 /// A WARC file's index segment: its CDXJ lines, sorted.
 fn segment_of(path: &Path) -> Vec<u8> {
@@ -313,5 +391,27 @@ fn local_path(path: &Path) -> impl Fn(io::Error) -> StoreError + '_ {
     move |source| StoreError::Local {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_every_level_of_the_prefix_and_urls_are_checked() {
+        let store = Store::open("s3://bucket/archive/2024/").unwrap();
+        let key = store.key("news", "warc", "news-1.warc.zst");
+        assert_eq!(key.as_ref(), "archive/2024/news/warc/news-1.warc.zst");
+        assert_eq!(
+            store.address(&key),
+            "s3://bucket/archive/2024/news/warc/news-1.warc.zst"
+        );
+        let bare = Store::open("s3://bucket").unwrap();
+        assert_eq!(bare.key("c", "indexes", "").as_ref(), "c/indexes");
+        for bad in ["http://bucket/x", "s3://", "s3:///x", "bucket"] {
+            let refused = Store::open(bad).unwrap_err().to_string();
+            assert!(refused.contains("not an S3 URL"), "{bad}: {refused}");
+        }
     }
 }
