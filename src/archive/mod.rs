@@ -19,6 +19,8 @@ use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original
 use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
 use crate::frontier::Candidate;
 use crate::index::Index;
+use crate::state::SharedPayloads;
+use crate::state::payloads::StoredPayload;
 use crate::store::{StoreError, UploadReport};
 use crate::warc::record::format_warc_date;
 use crate::warc::repair::{RepairError, repair};
@@ -156,6 +158,7 @@ pub fn archive_at(
     let store = options.store()?;
     let (config, zstd_dictionary) =
         crawl_config(collection, options, &inputs, resume, clock.clone(), ids)?;
+    let shared = config.shared.clone();
     if let Some(shared) = &config.shared {
         // A worker killed here left its file `.open`; the index below takes in what it kept.
         // Under the collection's lock: another worker starting in this folder mends too.
@@ -166,8 +169,7 @@ pub fn archive_at(
         .enable_all()
         .build()
         .map_err(ArchiveError::Runtime)?;
-    let crawl = runtime.block_on(crawl::crawl(config))?;
-    drop(runtime);
+    let mut crawl = runtime.block_on(crawl::crawl(config))?;
 
     let lock = collection.lock()?;
     collection.append_pages(&lock, &crawl.page_entries)?;
@@ -186,6 +188,11 @@ pub fn archive_at(
         Some(store) => Some(store.upload(collection.name().as_str(), &collection.warc_files()?)?),
         None => None,
     };
+    if let (Some(shared), Some(report)) = (&shared, &uploaded) {
+        let stored = std::mem::take(&mut crawl.unshared_payloads);
+        runtime.block_on(share_uploaded(shared, collection, stored, report))?;
+    }
+    drop(runtime);
     let phases = Phases {
         index: (indexed - started).as_secs_f64(),
         offline: (exported - indexed).as_secs_f64(),
@@ -254,6 +261,31 @@ fn crawl_config(
         shared,
     };
     Ok((config, dictionary_use))
+}
+
+/// A worker's stored payloads, shared now that their files are in the bucket (those of a
+/// file the bucket refused stay this worker's own).
+async fn share_uploaded(
+    shared: &crawl::SharedCrawl,
+    collection: &Collection,
+    stored: Vec<StoredPayload>,
+    report: &UploadReport,
+) -> Result<(), ArchiveError> {
+    let refused: Vec<&str> = report
+        .refused
+        .iter()
+        .filter_map(|address| address.rsplit('/').next())
+        .collect();
+    let uploaded: Vec<StoredPayload> = stored
+        .into_iter()
+        .filter(|s| !refused.contains(&s.file.as_str()))
+        .collect();
+    let client = std::sync::Arc::new(shared.state.connect().await.map_err(CrawlError::from)?);
+    SharedPayloads::new(client, collection.name().to_string())
+        .add(&uploaded)
+        .await
+        .map_err(CrawlError::from)?;
+    Ok(())
 }
 
 /// Mends the WARC files a killed writer left `.open` in the collection: every whole record

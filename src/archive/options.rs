@@ -23,6 +23,7 @@ const PER_HOST: usize = 4;
 const TIMEOUT_SECS: u64 = 30;
 const MAX_RESOURCE_SIZE: u64 = 1 << 30;
 const LEASE_SECS: u64 = 60;
+const MAX_LEASE_SECS: u64 = 86_400;
 
 /// What to archive and how. Every field is an option of `cairn archive` and a key of a
 /// `[[job]]` in `cairn.toml`; a key that is none is an error.
@@ -192,7 +193,7 @@ pub enum OptionsError {
     DictionaryNeedsZstd(Compression),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("--lease must be at least 1 second")]
+    #[error("--lease must be from 1 to 86400 seconds")]
     NoLease,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -279,13 +280,14 @@ impl ArchiveOptions {
         let Some(state) = &self.state else {
             return Ok(None);
         };
-        if self.lease == 0 {
+        if !(1..=MAX_LEASE_SECS).contains(&self.lease) {
             return Err(OptionsError::NoLease);
         }
         Ok(Some(SharedCrawl {
             state: StateUrl::parse(state)?,
             crawl: format!("collection {collection}"),
             lease: Duration::from_secs(self.lease),
+            share_after_upload: self.store.is_some(),
         }))
     }
 

@@ -154,6 +154,9 @@ pub struct Summary {
     /// The index lines of the records written, for the index to take as they are.
     #[serde(skip)]
     pub written_index: WrittenIndex,
+    /// A worker's stored payloads, to be shared once their files are uploaded.
+    #[serde(skip)]
+    pub unshared_payloads: Vec<crate::state::payloads::StoredPayload>,
 }
 
 /// State shared by the fetch tasks.
@@ -252,7 +255,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         }
     }
     if let Queue::Shared(worker) = queue {
-        worker.leave(&summary).await?;
+        summary.unshared_payloads = worker.leave(&summary).await?;
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -13,7 +13,7 @@ use url::Url;
 use super::{CrawlError, Summary};
 use crate::frontier::{Candidate, Frontier};
 use crate::state::frontier::{self as shared_frontier, Politeness};
-use crate::state::payloads::{FirstStored, Outbox};
+use crate::state::payloads::{FirstStored, Outbox, StoredPayload};
 use crate::state::runs::{self, WorkerCounts};
 use crate::state::{SharedFrontier, SharedPayloads, StateError, StateUrl};
 
@@ -25,6 +25,10 @@ pub struct SharedCrawl {
     pub crawl: String,
     /// How long a claimed URL stays this worker's without a renewal.
     pub lease: Duration,
+    /// With `--store`: the payloads this worker stores are shared only once their files are
+    /// in the bucket (see [`crate::archive`]), so no other worker's revisit names a record
+    /// the bucket may never get (this one's machine lost before its upload).
+    pub share_after_upload: bool,
 }
 
 /// What the fetch tasks ask the database: robots.txt other workers fetched, payloads they
@@ -76,6 +80,7 @@ pub struct Worker {
     /// When the leases were last renewed.
     renewed: Arc<Mutex<Instant>>,
     lease: Duration,
+    share_after_upload: bool,
 }
 
 impl Drop for Worker {
@@ -120,6 +125,7 @@ impl Worker {
             renewal,
             renewed,
             lease: crawl.lease,
+            share_after_upload: crawl.share_after_upload,
         };
         Ok((worker, remote))
     }
@@ -146,7 +152,9 @@ impl Worker {
         if since > self.lease / 2 {
             return Err(StateError::LeasesLost(since.as_secs()).into());
         }
-        self.share_payloads().await?;
+        if !self.share_after_upload {
+            self.share_payloads().await?;
+        }
         Ok(self.frontier.next(room).await?)
     }
 
@@ -159,17 +167,26 @@ impl Worker {
     }
 
     async fn share_payloads(&self) -> Result<(), StateError> {
-        let stored = match self.outbox.lock() {
+        self.payloads.add(&self.take_stored()).await
+    }
+
+    fn take_stored(&self) -> Vec<StoredPayload> {
+        match self.outbox.lock() {
             Ok(mut out) => std::mem::take(&mut *out),
             Err(_) => Vec::new(),
-        };
-        self.payloads.add(&stored).await
+        }
     }
 
     /// After the writer closed its files: the last payloads shared, this worker's counts
-    /// added to the run, and the run ended if no URL is left to anyone.
-    pub async fn leave(self, summary: &Summary) -> Result<(), CrawlError> {
-        self.share_payloads().await?;
+    /// added to the run, and the run ended if no URL is left to anyone. Returns the payloads
+    /// left to share once their files are uploaded.
+    pub async fn leave(self, summary: &Summary) -> Result<Vec<StoredPayload>, CrawlError> {
+        let unshared = if self.share_after_upload {
+            self.take_stored()
+        } else {
+            self.share_payloads().await?;
+            Vec::new()
+        };
         let counts = WorkerCounts {
             pages: summary.pages,
             bytes: summary.warc_bytes,
@@ -181,7 +198,7 @@ impl Worker {
         if runs::end_if_done(&self.client, run).await? {
             tracing::info!(run, "the shared crawl's frontier is empty: run ended");
         }
-        Ok(())
+        Ok(unshared)
     }
 }
 

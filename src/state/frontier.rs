@@ -159,19 +159,32 @@ impl SharedFrontier {
     }
 
     /// Whether the run's frontier is empty: nothing queued, nothing leased (a lease that
-    /// expired is work left, for whoever claims it next).
+    /// expired is work left, for whoever claims it next). A URL claimed [`MAX_CLAIMS`] times
+    /// by workers that died with it is marked done first, with why: it must not hold the run
+    /// open for ever.
     pub async fn finished(&mut self) -> Result<bool, StateError> {
         self.flush().await?;
-        let row = self
-            .client
-            .query_one(
-                "SELECT NOT EXISTS (SELECT 1 FROM cairn_frontier
-                     WHERE run = $1 AND state IN ('queued', 'leased')
-                     AND NOT (state = 'leased' AND lease_until <= now() AND fetches >= $2))",
-                &[&self.run, &MAX_CLAIMS],
-            )
-            .await?;
-        Ok(row.get(0))
+        let (client, run) = (&self.client, self.run);
+        retrying(|| async move {
+            client
+                .execute(
+                    "UPDATE cairn_frontier SET state = 'done', owner = NULL, lease_until = NULL,
+                         error = 'abandoned: ' || fetches || ' workers claimed it and died'
+                     WHERE run = $1 AND state = 'leased' AND lease_until <= now()
+                         AND fetches >= $2",
+                    &[&run, &MAX_CLAIMS],
+                )
+                .await?;
+            let row = client
+                .query_one(
+                    "SELECT NOT EXISTS (SELECT 1 FROM cairn_frontier
+                         WHERE run = $1 AND state IN ('queued', 'leased'))",
+                    &[&run],
+                )
+                .await?;
+            Ok(row.get(0))
+        })
+        .await
     }
 
     /// Sends what this worker admitted and finished since the last flush, in one statement:

@@ -693,6 +693,14 @@ fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range(
     assert!(String::from_utf8_lossy(&page).contains("<title>story 7</title>"));
     assert_eq!(image_status, 200);
     assert_eq!(image, "photo /7a.jpg ".repeat(40).into_bytes());
+    // What the workers stored is a revisit for any other, now that it is in the bucket.
+    let in_bucket: BTreeSet<String> = index_entries(&replayer, "default")
+        .into_iter()
+        .map(|c| c.filename)
+        .collect();
+    let named = postgres.query("SELECT string_agg(DISTINCT file, ' ') FROM cairn_payloads");
+    assert!(!named.is_empty());
+    assert!(named.split(' ').all(|f| in_bucket.contains(f)), "{named}");
     let downloaded = std::fs::read_dir(replayer.join("default/warc")).map_or(0, Iterator::count);
     assert_eq!(downloaded, 0, "no WARC file is downloaded whole");
     // Every read of a WARC object asked for a range of it. (s3rver logs path, status, time
@@ -711,4 +719,66 @@ fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range(
     assert!(whole.is_empty(), "{whole:?}");
     // A file's first bytes once, then each record: at least three.
     assert!(ranges.count() >= 3, "{requests}");
+}
+
+#[test]
+fn a_url_that_three_workers_died_fetching_is_abandoned_and_the_run_ends() {
+    if !requires(&["postgresql"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let handler: Handler = Arc::new(|req: &Request| match req.target.as_str() {
+        "/" => vec![Step::Send(response(
+            "200 OK",
+            "text/html",
+            b"<title>front</title><a href=/hang>stuck</a><a href=/fine>fine</a>",
+        ))],
+        // Never answered while a worker lives to wait for it.
+        "/hang" => vec![Step::Pause(Duration::from_secs(120))],
+        _ => vec![Step::Send(response(
+            "200 OK",
+            "text/html",
+            b"<title>fine</title>",
+        ))],
+    });
+    let fixture = HttpsFixture::start(&[NEWS], handler).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let options = ["--lease", "1", "--timeout", "300", "--robots", "ignore"];
+    let hung = || {
+        fixture
+            .requested()
+            .iter()
+            .filter(|r| r.target == "/hang")
+            .count()
+    };
+    for killed in 1..=3 {
+        let mut doomed = worker(
+            &work.path().join(format!("w{killed}")),
+            &fixture,
+            &postgres.url(),
+            &options,
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while hung() < killed {
+            assert!(
+                Instant::now() < deadline,
+                "worker {killed} never asked for /hang"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        doomed.kill().unwrap(); // SIGKILL, as a crash the URL caused would
+        doomed.wait().unwrap();
+    }
+    // The fourth finds the URL claimed three times, its lease expired: it is given up.
+    wait_ok(
+        worker(&work.path().join("w4"), &fixture, &postgres.url(), &options),
+        "the fourth worker",
+    );
+    assert_eq!(hung(), 3);
+    let hang =
+        postgres.query("SELECT state, fetches, error FROM cairn_frontier WHERE url LIKE '%/hang'");
+    assert_eq!(hang, "done|3|abandoned: 3 workers claimed it and died");
+    let run =
+        postgres.query("SELECT outcome, ended IS NOT NULL FROM cairn_runs ORDER BY id LIMIT 1");
+    assert_eq!(run, "ok|t");
 }
