@@ -512,11 +512,11 @@ impl Collection {
         let files = self.warc_files()?;
         let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
         let mut run = index_lines(&files, &WrittenIndex::default());
-        let segments = store.segments(self.name.as_str())?;
-        let remote = segments.len();
-        for (file, text) in segments {
+        let mut remote = 0;
+        for (file, text) in store.segments(self.name.as_str())? {
             if !self.warc_dir().join(&file).exists() {
                 run.lines.extend(text.lines().map(str::to_string));
+                remote += 1;
             }
         }
         run.lines.sort_unstable();

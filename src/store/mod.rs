@@ -213,23 +213,28 @@ impl Store {
         Ok(())
     }
 
-    /// Streams a file into the bucket, in parts when it is large.
+    /// Streams a file into the bucket, in parts when it is large; a multipart upload that
+    /// fails is aborted, leaving no parts behind.
     fn put_file(&self, key: &Key, path: &Path) -> Result<(), StoreError> {
         let mut file = File::open(path).map_err(local_path(path))?;
         self.block_on(async {
             let mut upload = BufWriter::new(self.objects.clone(), key.clone());
             let mut buffer = vec![0u8; 1 << 20];
-            loop {
-                let n = file.read(&mut buffer).map_err(local_path(path))?;
-                if n == 0 {
-                    break;
+            let sent = async {
+                loop {
+                    let n = file.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    upload.write_all(&buffer[..n]).await?;
                 }
-                upload
-                    .write_all(&buffer[..n])
-                    .await
-                    .map_err(local_path(path))?;
+                upload.shutdown().await
             }
-            upload.shutdown().await.map_err(local_path(path))
+            .await;
+            if sent.is_err() {
+                let _ = upload.abort().await;
+            }
+            sent.map_err(local_path(path))
         })
     }
 

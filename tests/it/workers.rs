@@ -215,12 +215,14 @@ const BUCKET: &str = "s3://cairn/crawls";
 
 const NEWS: &str = "news.workers.example";
 const IMAGES: &str = "img.workers.example";
+/// Pages of the site most tests crawl; the three-worker test crawls `BIG` of them.
 const PAGES: usize = 90;
+const BIG: usize = 400;
 
-/// A news site on two hosts: an index of `PAGES` pages, each with two photos of its own and
+/// A news site on two hosts: an index of `pages` pages, each with two photos of its own and
 /// the site's logo on the image host, a link to the next page and one to a path robots.txt
 /// disallows. Every answer comes `pause` late, so fetches overlap.
-fn news_site(pause: Duration) -> Handler {
+fn news_site(pages: usize, pause: Duration) -> Handler {
     Arc::new(move |req: &Request| {
         let host = req.host.split(':').next().unwrap_or_default();
         let (kind, body) = match (host, req.target.as_str()) {
@@ -229,7 +231,7 @@ fn news_site(pause: Duration) -> Handler {
                 b"User-agent: *\nDisallow: /private/\n".to_vec(),
             ),
             (NEWS, "/") => {
-                let links: String = (0..PAGES)
+                let links: String = (0..pages)
                     .map(|i| format!("<a href=/p{i}>story {i}</a>"))
                     .collect();
                 (
@@ -243,7 +245,7 @@ fn news_site(pause: Duration) -> Handler {
                     "<title>story {n}</title><img src=https://{IMAGES}/{n}a.jpg>\
                      <img src=https://{IMAGES}/{n}b.jpg><img src=https://{IMAGES}/logo.png>\
                      <a href=/p{}>next</a><a href=/private/{n}>staff</a>",
-                    (n + 1) % PAGES
+                    (n + 1) % pages
                 );
                 ("text/html", html.into_bytes())
             }
@@ -337,7 +339,7 @@ fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisit
     }
     let postgres = Postgres::start();
     let fixture =
-        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(25))).unwrap();
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(BIG, Duration::from_millis(5))).unwrap();
     let work = tempfile::tempdir().unwrap();
     let folders: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("w{i}"))).collect();
     let limits = ["--per-host", "2", "--concurrency", "4"];
@@ -362,7 +364,7 @@ fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisit
     }
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "fetched more than once: {twice:?}");
-    let expected = 2 + 1 + PAGES + 2 * PAGES + 1;
+    let expected = 2 + 1 + BIG + 2 * BIG + 1;
     assert_eq!(
         counts.len(),
         expected,
@@ -391,7 +393,7 @@ fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisit
     }
     let shared = captured(&folders);
     let run = postgres.query("SELECT outcome, workers, pages FROM cairn_runs ORDER BY id LIMIT 1");
-    assert_eq!(run, format!("ok|3|{}", PAGES + 1));
+    assert_eq!(run, format!("ok|3|{}", BIG + 1));
 
     // A second crawl: every payload is stored already, by one worker or another, and each
     // revisit names a record that exists, often in another worker's files.
@@ -438,8 +440,11 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
     }
     let postgres = Postgres::start();
     let s3 = S3rver::start();
-    let fixture =
-        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(150))).unwrap();
+    let fixture = HttpsFixture::start(
+        &[NEWS, IMAGES],
+        news_site(PAGES, Duration::from_millis(150)),
+    )
+    .unwrap();
     let work = tempfile::tempdir().unwrap();
     let folders: Vec<PathBuf> = (1..=3).map(|i| work.path().join(format!("w{i}"))).collect();
     let options = ["--per-host", "3", "--lease", "2", "--store", BUCKET];
@@ -554,7 +559,7 @@ fn a_job_with_shared_state_runs_as_workers_and_keeps_its_history_there() {
     }
     let postgres = Postgres::start();
     let fixture =
-        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(25))).unwrap();
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(PAGES, Duration::from_millis(25))).unwrap();
     let work = tempfile::tempdir().unwrap();
     let archives = work.path().join("archives");
     let extra = format!(
@@ -626,7 +631,7 @@ fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range(
     let postgres = Postgres::start();
     let s3 = S3rver::start();
     let fixture =
-        HttpsFixture::start(&[NEWS, IMAGES], news_site(Duration::from_millis(5))).unwrap();
+        HttpsFixture::start(&[NEWS, IMAGES], news_site(PAGES, Duration::from_millis(5))).unwrap();
     let work = tempfile::tempdir().unwrap();
     let folders: Vec<PathBuf> = (1..=2).map(|i| work.path().join(format!("w{i}"))).collect();
     let workers: Vec<Child> = folders
