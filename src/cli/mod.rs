@@ -27,6 +27,7 @@ use clap::{ArgMatches, Parser, Subcommand};
 
 use crate::archive::ArchiveOptions;
 use crate::collection::{Archives, Collection, CollectionName};
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -144,6 +145,10 @@ pub enum Command {
         /// render and the archived pages it links to (with --wacz).
         #[arg(value_name = "TARGET", requires = "wacz")]
         targets: Vec<String>,
+        /// Read the records of files the collection does not hold from this bucket
+        /// (s3://BUCKET/PREFIX; see `cairn index --store`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
 }
 
@@ -178,6 +183,12 @@ impl Cli {
     fn collection(&self) -> Result<Collection> {
         Ok(self.archives().open(&self.collection)?)
     }
+
+    /// The collection, which must exist, reading what it lacks from `store` if one is given.
+    fn collection_with_store(&self, store: Option<&str>) -> Result<Collection> {
+        let store = store.map(Store::open).transpose()?.map(std::sync::Arc::new);
+        Ok(self.archives().with_store(store).open(&self.collection)?)
+    }
 }
 
 /// Runs a parsed command; `matches` tell which options were given on the command line.
@@ -193,9 +204,10 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
             wacz: Some(wacz),
             title,
             targets,
+            store,
             ..
-        } => warcs::export_wacz(&cli, wacz, title.as_deref(), targets),
-        Command::Export { out, .. } => warcs::export(&cli, out.as_deref()),
+        } => warcs::export_wacz(&cli, wacz, title.as_deref(), targets, store.as_deref()),
+        Command::Export { out, store, .. } => warcs::export(&cli, out.as_deref(), store.as_deref()),
         Command::Replay { bind, store } => warcs::replay(&cli, *bind, store.as_deref()),
         Command::Jobs { config, action } => {
             let given = |id: &str| given_to_run(matches, id);

@@ -330,11 +330,17 @@ pub fn index_problems(stats: &IndexStats) -> Result<()> {
     )
 }
 
-pub fn export_wacz(cli: &Cli, wacz: &Path, title: Option<&str>, targets: &[String]) -> Result<()> {
-    let collection = cli.collection()?;
+pub fn export_wacz(
+    cli: &Cli,
+    wacz: &Path,
+    title: Option<&str>,
+    targets: &[String],
+    store: Option<&str>,
+) -> Result<()> {
+    let collection = cli.collection_with_store(store)?;
     if !collection.has_index() {
         let lock = collection.lock()?;
-        collection.rebuild_index(&lock)?;
+        collection.rebuild_index_with_store(&lock)?;
     }
     let index = collection.index()?;
     let report = crate::export::wacz::export_wacz(&collection, &index, targets, title, wacz)?;
@@ -364,8 +370,8 @@ pub fn export_wacz(cli: &Cli, wacz: &Path, title: Option<&str>, targets: &[Strin
     Ok(())
 }
 
-pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
-    let collection = cli.collection()?;
+pub fn export(cli: &Cli, out: Option<&Path>, store: Option<&str>) -> Result<()> {
+    let collection = cli.collection_with_store(store)?;
     let out = out.map_or_else(|| collection.offline_dir(), Path::to_path_buf);
     // The lock guards the collection's own files: the offline copy inside it, an index to
     // build. A copy elsewhere from an index already built needs none (the collection may be
@@ -373,7 +379,7 @@ pub fn export(cli: &Cli, out: Option<&Path>) -> Result<()> {
     let _lock = if out == collection.offline_dir() || !collection.has_index() {
         let lock = collection.lock()?;
         if !collection.has_index() {
-            collection.rebuild_index(&lock)?;
+            collection.rebuild_index_with_store(&lock)?;
         }
         Some(lock)
     } else {

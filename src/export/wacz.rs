@@ -354,8 +354,9 @@ fn write_warc(
     let mut encoder = RecordEncoder::new(Compression::Gzip).map_err(io_err(path))?;
     let mut record = Vec::new();
     let mut skipped = Vec::new();
-    for ((filename, offset), capture) in &selection.captures {
-        let source = collection.warc_file(filename)?;
+    for ((_, offset), capture) in &selection.captures {
+        // The collection's own file, or a sparse copy of the record from its bucket.
+        let source = collection.record_file(capture)?;
         record.clear();
         if let Err(e) = copy_record(&source, *offset, &mut record) {
             skipped.push(format!("{} ({}): {e}", capture.url, source.display()));

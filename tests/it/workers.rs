@@ -624,7 +624,7 @@ fn a_job_with_shared_state_runs_as_workers_and_keeps_its_history_there() {
 }
 
 #[test]
-fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range() {
+fn replay_and_export_read_what_workers_uploaded_from_the_bucket_by_range() {
     if !requires(&["postgresql", "s3rver"]) {
         return;
     }
@@ -698,6 +698,29 @@ fn replay_serves_what_workers_uploaded_reading_records_from_the_bucket_by_range(
     assert!(String::from_utf8_lossy(&page).contains("<title>story 7</title>"));
     assert_eq!(image_status, 200);
     assert_eq!(image, "photo /7a.jpg ".repeat(40).into_bytes());
+    // Export reads the bucket too: the offline copy, and a WACZ package that verifies.
+    let export = |args: &[&str]| {
+        run_ok(
+            cairn()
+                .arg("--archives")
+                .arg(&replayer)
+                .arg("export")
+                .args(args)
+                .args(["--store", BUCKET])
+                .envs(s3.env()),
+        )
+    };
+    export(&[]);
+    let offline = std::fs::read_dir(replayer.join(format!("default/offline/{NEWS}")))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .filter(|page| page.contains("<title>story 7</title>"))
+        .count();
+    assert_eq!(offline, 1, "page 7 in the offline copy");
+    let package = work.path().join("from-bucket.wacz");
+    export(&["--wacz", package.to_str().unwrap()]);
+    run_ok(cairn().arg("verify").arg(&package));
+
     // What the workers stored is a revisit for any other, now that it is in the bucket.
     let in_bucket: BTreeSet<String> = index_entries(&replayer, "default")
         .into_iter()
