@@ -13,7 +13,8 @@ pub mod runs;
 use std::fmt;
 use std::time::Duration;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use frontier::SharedFrontier;
 pub use payloads::SharedPayloads;
@@ -56,14 +57,17 @@ impl StateUrl {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let (client, connection) =
-            config
-                .connect(NoTls)
-                .await
-                .map_err(|e| StateError::Connect {
-                    url: self.to_string(),
-                    detail: with_source(&e),
-                })?;
+        let failed = |detail: String| StateError::Connect {
+            url: self.to_string(),
+            detail,
+        };
+        // TLS as `sslmode` asks (`prefer` by default: TLS when the server offers it), the
+        // server's certificate checked against the system's roots (`SSL_CERT_FILE` adds one).
+        let tls = MakeRustlsConnect::new(tls_config().map_err(failed)?);
+        let (client, connection) = config
+            .connect(tls)
+            .await
+            .map_err(|e| failed(with_source(&e)))?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::warn!(%error, "crawl state database connection");
@@ -127,6 +131,19 @@ pub fn hostname() -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// rustls with ring, verifying the server against the system's roots.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| format!("TLS roots: {e}"))?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+        .with_no_client_auth())
 }
 
 /// An error and what caused it, in one line: tokio-postgres says "error connecting to

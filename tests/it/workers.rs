@@ -45,6 +45,31 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Postgres::start_with(None)
+    }
+
+    /// A server that takes TLS connections only, its certificate for 127.0.0.1 signed by a
+    /// CA made now (returned as PEM, for the client to trust).
+    pub fn start_tls_only() -> (Postgres, String) {
+        let ca = rcgen::CertifiedIssuer::self_signed(
+            {
+                let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+                params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+                params
+            },
+            rcgen::KeyPair::generate().unwrap(),
+        )
+        .unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let server = Postgres::start_with(Some((leaf.pem(), key.serialize_pem())));
+        (server, ca.pem())
+    }
+
+    fn start_with(tls: Option<(String, String)>) -> Postgres {
         let bin = postgres_bin().expect("checked by requires");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -61,10 +86,13 @@ impl Postgres {
             "cairn",
             "--no-sync",
         ]));
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
             server.dir.path().display()
         );
+        if let Some((cert, key)) = tls {
+            options.push_str(&server.require_tls(&cert, &key));
+        }
         let log = server.dir.path().join("server.log");
         run_ok(server.command("pg_ctl").args([
             "-D",
@@ -77,6 +105,28 @@ impl Postgres {
             "start",
         ]));
         server
+    }
+
+    /// Puts the certificate and key in the data folder and lets TCP clients in over TLS
+    /// only; returns the server options that turn TLS on.
+    fn require_tls(&self, cert: &str, key: &str) -> String {
+        let data = PathBuf::from(self.data());
+        std::fs::write(data.join("server.crt"), cert).unwrap();
+        std::fs::write(data.join("server.key"), key).unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .unwrap();
+        run_ok(
+            Command::new("chmod")
+                .arg("600")
+                .arg(data.join("server.key")),
+        );
+        if is_root() {
+            run_ok(Command::new("chown").arg("-R").arg("postgres").arg(&data));
+        }
+        " -c ssl=on".to_string()
     }
 
     /// Where a worker finds it: the cluster's own `postgres` database.
@@ -809,4 +859,48 @@ fn a_url_that_three_workers_died_fetching_is_abandoned_and_the_run_ends() {
     let run =
         postgres.query("SELECT outcome, ended IS NOT NULL FROM cairn_runs ORDER BY id LIMIT 1");
     assert_eq!(run, "ok|t");
+}
+
+#[test]
+fn a_worker_speaks_tls_to_a_database_that_takes_nothing_else() {
+    if !requires(&["postgresql"]) {
+        return;
+    }
+    let (postgres, ca) = Postgres::start_tls_only();
+    let fixture = HttpsFixture::start(&[NEWS, IMAGES], news_site(5, Duration::ZERO)).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let ca_file = work.path().join("database-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let run = |state: &str, trust: bool| {
+        let mut command = worker_command(&work.path().join("w"), &fixture, state, &[]);
+        if trust {
+            command.env("SSL_CERT_FILE", &ca_file);
+        }
+        command.output().unwrap()
+    };
+    let required = format!("{}?sslmode=require", postgres.url());
+    let out = run(&required, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        postgres.query("SELECT outcome, pages FROM cairn_runs"),
+        "ok|6"
+    );
+    // The server's certificate is checked: from an unknown CA, no connection.
+    let untrusted = run(&required, false);
+    let said = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(!untrusted.status.success());
+    assert!(
+        said.contains("error: connecting to the crawl state database"),
+        "{said}"
+    );
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+    // Without TLS the server lets no one in, and the error says why in one line.
+    let plain = run(&format!("{}?sslmode=disable", postgres.url()), true);
+    let said = String::from_utf8_lossy(&plain.stderr);
+    assert!(!plain.status.success());
+    assert!(said.contains("pg_hba.conf"), "{said}");
 }
