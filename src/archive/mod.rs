@@ -185,7 +185,11 @@ pub fn archive_at(
     let rewritten = Instant::now();
     // Every closed file, not only this crawl's: what a killed run left is uploaded now.
     let uploaded = match &store {
-        Some(store) => Some(store.upload(collection.name().as_str(), &collection.warc_files()?)?),
+        Some(store) => Some(store.upload(
+            collection.name().as_str(),
+            &collection.warc_files()?,
+            &crawl.written_index,
+        )?),
         None => None,
     };
     if let (Some(shared), Some(report)) = (&shared, &uploaded) {

@@ -488,15 +488,31 @@ impl Collection {
         lock: &CollectionLock,
         written: &WrittenIndex,
     ) -> Result<IndexStats, CollectionError> {
+        self.rebuild_index_adding(lock, written, 0, Vec::new())
+    }
+
+    /// Rebuilds the index from the WARC files here (the lines of files in `written` taken
+    /// from there) and `remote_lines`, the lines of `remote_files` files held elsewhere.
+    fn rebuild_index_adding(
+        &self,
+        lock: &CollectionLock,
+        written: &WrittenIndex,
+        remote_files: usize,
+        remote_lines: Vec<String>,
+    ) -> Result<IndexStats, CollectionError> {
         let files = self.warc_files()?;
         let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
-        let run = index_lines(&files, written);
+        let mut run = index_lines(&files, written);
+        if !remote_lines.is_empty() {
+            run.lines.extend(remote_lines);
+            run.lines.sort_unstable();
+        }
         self.replace_index(lock, &held, |out| {
             run.lines
                 .iter()
                 .try_for_each(|line| writeln!(out, "{line}"))
         })?;
-        self.index_stats(files.len(), run.lines.len(), run.problems)
+        self.index_stats(files.len() + remote_files, run.lines.len(), run.problems)
     }
 
     /// Rebuilds `index.cdxj` from the closed WARC files here and the index segments of the
@@ -509,23 +525,14 @@ impl Collection {
         let Some(store) = &self.store else {
             return self.rebuild_index(lock);
         };
-        let files = self.warc_files()?;
-        let held = IndexedFiles::of(&files).map_err(io_err(&self.warc_dir()))?;
-        let mut run = index_lines(&files, &WrittenIndex::default());
-        let mut remote = 0;
+        let (mut remote_files, mut remote_lines) = (0, Vec::new());
         for (file, text) in store.segments(self.name.as_str())? {
             if !self.warc_dir().join(&file).exists() {
-                run.lines.extend(text.lines().map(str::to_string));
-                remote += 1;
+                remote_lines.extend(text.lines().map(str::to_string));
+                remote_files += 1;
             }
         }
-        run.lines.sort_unstable();
-        self.replace_index(lock, &held, |out| {
-            run.lines
-                .iter()
-                .try_for_each(|line| writeln!(out, "{line}"))
-        })?;
-        self.index_stats(files.len() + remote, run.lines.len(), run.problems)
+        self.rebuild_index_adding(lock, &WrittenIndex::default(), remote_files, remote_lines)
     }
 
     /// Indexes what was added to the WARC folder since the index was written (a WACZ package

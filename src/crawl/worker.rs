@@ -73,8 +73,8 @@ impl Remote {
 /// This worker's part of the shared crawl, for the crawl loop.
 pub struct Worker {
     frontier: SharedFrontier,
-    payloads: SharedPayloads,
-    client: Arc<Client>,
+    /// The run, its connection and the payload index, which the fetch tasks share.
+    remote: Arc<Remote>,
     outbox: Outbox,
     renewal: JoinHandle<()>,
     /// When the leases were last renewed.
@@ -119,8 +119,7 @@ impl Worker {
         });
         let worker = Worker {
             frontier: SharedFrontier::new(claims, run, owner, politeness),
-            payloads: SharedPayloads::new(client.clone(), collection.to_string()),
-            client,
+            remote: remote.clone(),
             outbox: Arc::new(Mutex::new(Vec::new())),
             renewal,
             renewed,
@@ -167,7 +166,7 @@ impl Worker {
     }
 
     async fn share_payloads(&self) -> Result<(), StateError> {
-        self.payloads.add(&self.take_stored()).await
+        self.remote.payloads.add(&self.take_stored()).await
     }
 
     fn take_stored(&self) -> Vec<StoredPayload> {
@@ -193,9 +192,9 @@ impl Worker {
             new_payloads: (summary.pages + summary.resources).saturating_sub(summary.revisits),
             revisits: summary.revisits,
         };
-        let run = self.frontier.run();
-        runs::add_counts(&self.client, run, counts).await?;
-        if runs::end_if_done(&self.client, run).await? {
+        let (client, run) = (&self.remote.client, self.remote.run);
+        runs::add_counts(client, run, counts).await?;
+        if runs::end_if_done(client, run).await? {
             tracing::info!(run, "the shared crawl's frontier is empty: run ended");
         }
         Ok(unshared)

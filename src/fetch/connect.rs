@@ -234,6 +234,14 @@ fn parse_proxy(spec: &str) -> Result<Proxy, String> {
 /// rustls with ring, verifying against the system's roots and the `--ca-cert` ones, speaking
 /// HTTP/1.1 only (cairn stores HTTP/1.1 messages, as gowarc does).
 fn tls_config(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, String> {
+    let mut config = verified_tls_config(ca_certs)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// rustls with ring (the build's one crypto library), verifying servers against the system's
+/// roots and `ca_certs` (PEM): what every TLS client of cairn starts from.
+pub fn verified_tls_config(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = Vec::new();
     for pem in ca_certs {
@@ -247,14 +255,12 @@ fn tls_config(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, String> {
         rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())
     }
     .map_err(|e| format!("TLS roots: {e}"))?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+        .with_no_client_auth())
 }
 
 /// A TCP or TLS stream.

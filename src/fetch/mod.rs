@@ -33,6 +33,7 @@ use url::Url;
 
 use crate::content::decode_content;
 use crate::warc::Clock;
+pub use connect::verified_tls_config;
 use connect::{ConnectConfig, NameError, WireConnector};
 use head::{
     host_header, parse_response_head, rebuilt_request_head, rebuilt_response_head,

@@ -122,10 +122,6 @@ impl SharedFrontier {
         }
     }
 
-    pub fn run(&self) -> i64 {
-        self.run
-    }
-
     /// Candidates this worker admitted, to go in with the next [`SharedFrontier::flush`].
     pub fn admit(&mut self, candidates: Vec<Candidate>) {
         self.admitted.extend(candidates);

@@ -14,6 +14,8 @@ use std::fmt;
 use std::time::Duration;
 
 use tokio_postgres::Client;
+
+use crate::fetch::verified_tls_config;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use frontier::SharedFrontier;
@@ -63,7 +65,7 @@ impl StateUrl {
         };
         // TLS as `sslmode` asks (`prefer` by default: TLS when the server offers it), the
         // server's certificate checked against the system's roots (`SSL_CERT_FILE` adds one).
-        let tls = MakeRustlsConnect::new(tls_config().map_err(failed)?);
+        let tls = MakeRustlsConnect::new(verified_tls_config(&[]).map_err(failed)?);
         let (client, connection) = config
             .connect(tls)
             .await
@@ -131,19 +133,6 @@ pub fn hostname() -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
-}
-
-/// rustls with ring, verifying the server against the system's roots.
-fn tls_config() -> Result<rustls::ClientConfig, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| format!("TLS roots: {e}"))?;
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
-        .with_no_client_auth())
 }
 
 /// An error and what caused it, in one line: tokio-postgres says "error connecting to

@@ -22,7 +22,8 @@ use object_store::path::Path as Key;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::io::AsyncWriteExt;
 
-use crate::index::index_file;
+use crate::index::{WrittenIndex, index_lines};
+use crate::warc::dictionary::{DICT_FRAME_MAGIC, MAX_DICTIONARY};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -164,10 +165,16 @@ impl Store {
     }
 
     /// Uploads every closed WARC file in `files` the bucket lacks, its index segment after
-    /// it (so a segment always names a file that is there). A file already in the bucket
+    /// it (so a segment always names a file that is there; the lines of files in `written`
+    /// taken from there, not read back). A file already in the bucket
     /// with the same size is taken as uploaded (its segment sent if it is missing); with
     /// another size it is left as it is, named in the report, and the others go on.
-    pub fn upload(&self, collection: &str, files: &[PathBuf]) -> Result<UploadReport, StoreError> {
+    pub fn upload(
+        &self,
+        collection: &str,
+        files: &[PathBuf],
+        written: &WrittenIndex,
+    ) -> Result<UploadReport, StoreError> {
         let mut report = UploadReport::default();
         for path in files {
             let name = file_name(path);
@@ -178,7 +185,7 @@ impl Store {
                 Some(there) if there == size => {
                     report.present += 1;
                     if self.size_of(&segment_key)?.is_none() {
-                        self.put_segment(&segment_key, path)?;
+                        self.put_segment(&segment_key, path, written)?;
                     }
                 }
                 Some(_) => {
@@ -188,7 +195,7 @@ impl Store {
                 }
                 None => {
                     self.put_file(&key, path)?;
-                    self.put_segment(&segment_key, path)?;
+                    self.put_segment(&segment_key, path, written)?;
                     tracing::info!(file = %path.display(), key = %key, "uploaded");
                     report.uploaded.push(key.to_string());
                 }
@@ -206,8 +213,13 @@ impl Store {
         }
     }
 
-    fn put_segment(&self, key: &Key, file: &Path) -> Result<(), StoreError> {
-        let segment = segment_of(file);
+    fn put_segment(
+        &self,
+        key: &Key,
+        file: &Path,
+        written: &WrittenIndex,
+    ) -> Result<(), StoreError> {
+        let segment = segment_of(file, written);
         self.block_on(self.objects.put(key, PutPayload::from(segment)))
             .map_err(|e| self.bucket_error(e))?;
         Ok(())
@@ -334,14 +346,15 @@ impl Store {
         Ok(())
     }
 
-    /// The rest of a zstd skippable frame (a warc-zstd dictionary) the file starts with.
+    /// The rest of the warc-zstd dictionary frame the file starts with, if it does.
     fn skippable_frame(&self, key: &Key, head: &[u8]) -> Result<Vec<u8>, StoreError> {
         let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        if head.len() < 8 || !(0x184D_2A50..=0x184D_2A5F).contains(&word(head)) {
+        if head.len() < 8 || word(head) != DICT_FRAME_MAGIC {
             return Ok(Vec::new());
         }
         let size = u64::from(word(&head[4..]));
-        if size > MAX_DICTIONARY_FRAME {
+        // The same bound the WARC reader holds a file's dictionary to.
+        if size > MAX_DICTIONARY as u64 {
             return Err(StoreError::Damaged(format!(
                 "{}: a dictionary frame of {size} bytes",
                 self.address(key)
@@ -367,18 +380,10 @@ impl Store {
     }
 }
 
-/// A dictionary frame larger than this is no warc-zstd dictionary (zstd's own are about
-/// 110 KB; cairn's at most 1 MiB).
-const MAX_DICTIONARY_FRAME: u64 = 16 << 20;
-
-/// A WARC file's index segment: its CDXJ lines, sorted.
-fn segment_of(path: &Path) -> Vec<u8> {
-    let mut lines: Vec<String> = index_file(path)
-        .captures
-        .iter()
-        .map(crate::index::Capture::to_line)
-        .collect();
-    lines.sort_unstable();
+/// A WARC file's index segment: its CDXJ lines, sorted; taken from what the crawl's writer
+/// indexed as it wrote (`written`) when it holds them, else read from the file.
+fn segment_of(path: &Path, written: &WrittenIndex) -> Vec<u8> {
+    let lines = index_lines(&[path.to_path_buf()], written).lines;
     let mut text = lines.join("\n");
     if !text.is_empty() {
         text.push('\n');

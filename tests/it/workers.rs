@@ -363,6 +363,18 @@ fn captured(folders: &[PathBuf]) -> BTreeSet<String> {
         .collect()
 }
 
+/// What one `cairn archive` of the site, with no shared state, captures (into `work/whole`).
+fn single_process_captures(work: &Path, fixture: &HttpsFixture) -> BTreeSet<String> {
+    let whole = work.join("whole");
+    archive_ok(
+        &whole,
+        fixture,
+        &["--no-progress", "--depth", "1"],
+        &[&format!("https://{NEWS}/")],
+    );
+    captured(&[whole])
+}
+
 /// Record IDs of the response records in `files`, and (ID, WARC-Refers-To) of the revisits.
 fn responses_and_revisits(files: &[PathBuf]) -> (HashSet<String>, Vec<String>) {
     let (mut responses, mut refers_to) = (HashSet::new(), Vec::new());
@@ -473,14 +485,7 @@ fn three_workers_crawl_a_site_once_within_per_host_limits_and_recrawl_as_revisit
     assert_eq!(second, format!("ok|0|{}", counts.len() - 2));
 
     // One process alone captures the same URLs.
-    let whole = work.path().join("whole");
-    archive_ok(
-        &whole,
-        &fixture,
-        &["--no-progress", "--depth", "1"],
-        &[&format!("https://{NEWS}/")],
-    );
-    assert_eq!(shared, captured(&[whole]));
+    assert_eq!(shared, single_process_captures(work.path(), &fixture));
 }
 
 #[test]
@@ -590,14 +595,7 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
     for folder in &folders {
         assert_valid_warcs(&warc_files(folder, "default"));
     }
-    let whole = work.path().join("whole");
-    archive_ok(
-        &whole,
-        &fixture,
-        &["--no-progress", "--depth", "1"],
-        &[&format!("https://{NEWS}/")],
-    );
-    let whole = captured(&[whole]);
+    let whole = single_process_captures(work.path(), &fixture);
     assert_eq!(captured(&folders), whole);
     assert_eq!(captured(&[bucket]), whole);
 }
