@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = match cairn::cli::Cli::command().try_get_matches() {
         Ok(matches) => matches,

@@ -224,7 +224,8 @@ struct Reading {
 
 impl Reading {
     fn element(&self, el: &lol_html::html_content::Element<'_, '_>) {
-        if el.attributes().len() > MAX_ATTRIBUTES {
+        // An element without attributes (most of an article) holds no reference.
+        if el.attributes().is_empty() || el.attributes().len() > MAX_ATTRIBUTES {
             return;
         }
         if el.tag_name() == "base" {

@@ -20,6 +20,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use memchr::memchr;
+use rayon::prelude::*;
 
 use super::cdxj::Capture;
 use super::surt::surt;
@@ -259,24 +260,30 @@ impl Index {
     /// second, the one the index lists last. Sorted by URL.
     pub fn latest_per_url(&self) -> Vec<Capture> {
         // Each URL's latest by its time and position only: the captures are parsed again at
-        // the end, so the scan holds no capture it will not return.
-        let mut latest: HashMap<String, (i64, usize)> = HashMap::new();
-        for at in 0..self.starts.len() {
-            let Some(capture) = self.capture_at(at).filter(|c| self.has_payload(c)) else {
-                continue;
-            };
-            let newer = latest
-                .get(capture.url.as_str())
-                .is_none_or(|&(seconds, _)| capture.seconds >= seconds);
-            if newer {
-                latest.insert(capture.url, (capture.seconds, at));
-            }
-        }
+        // the end, so the scan holds no capture it will not return. Parsing is most of the
+        // work (it stood between a crawl and its offline copy), so it runs on every core.
+        let latest = (0..self.starts.len())
+            .into_par_iter()
+            .fold(
+                HashMap::new,
+                |mut latest: HashMap<String, (i64, usize)>, at| {
+                    if let Some(capture) = self.capture_at(at).filter(|c| self.has_payload(c)) {
+                        keep_later(&mut latest, capture.url, (capture.seconds, at));
+                    }
+                    latest
+                },
+            )
+            .reduce(HashMap::new, |mut one, other| {
+                for (url, when) in other {
+                    keep_later(&mut one, url, when);
+                }
+                one
+            });
         let mut by_url: Vec<(String, usize)> =
             latest.into_iter().map(|(url, (_, at))| (url, at)).collect();
         by_url.sort_unstable();
         by_url
-            .into_iter()
+            .into_par_iter()
             .filter_map(|(_, at)| self.capture_at(at))
             .collect()
     }
@@ -350,6 +357,17 @@ impl Index {
         self.text
             .line_at(start)
             .map_or(std::cmp::Ordering::Greater, |line| key_of(&line).cmp(key))
+    }
+}
+
+/// Keeps `when` (a capture's seconds and position) for `url` if it is later than the one kept:
+/// of two in the same second, the one the index lists last.
+fn keep_later(latest: &mut HashMap<String, (i64, usize)>, url: String, when: (i64, usize)) {
+    match latest.get_mut(url.as_str()) {
+        Some(kept) => *kept = (*kept).max(when),
+        None => {
+            latest.insert(url, when);
+        }
     }
 }
 

@@ -352,6 +352,11 @@ impl<'o> Rewriting<'o> {
         if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
             place_policy(el, &self.head);
         }
+        // Most elements of an article (`<p>`, `<li>`, `<span>`) carry no attribute, so nothing
+        // to rewrite; of them only a script changes (it is fenced).
+        if el.attributes().is_empty() && !(self.options.fence && el.tag_name() == "script") {
+            return;
+        }
         // Each reference looks its element's attributes up, so thousands of them on one tag
         // (which no real page has) would cost their square: the tag goes, its content stays.
         if el.attributes().len() > crate::extract::MAX_ATTRIBUTES {
