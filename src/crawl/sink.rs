@@ -3,11 +3,10 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use time::OffsetDateTime;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::content::is_packed;
 use crate::fetch::{Exchange, Spool};
@@ -105,24 +104,6 @@ pub enum Job {
     },
 }
 
-impl Job {
-    /// The bytes the job holds in memory (a body spooled to a file holds none).
-    fn bytes_held(&self) -> usize {
-        match self {
-            Job::Capture(job) => {
-                let body = match &job.exchange.body {
-                    Spool::Memory(body) => body.len(),
-                    Spool::File { .. } => 0,
-                };
-                body + job.exchange.response_head.len()
-                    + job.exchange.request_head.len()
-                    + job.metadata.as_ref().map_or(0, Vec::len)
-            }
-            Job::Resource { block, .. } => block.len(),
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct SinkReport {
     pub files: Vec<PathBuf>,
@@ -134,16 +115,8 @@ pub struct SinkReport {
     stored: Vec<StoredPayload>,
 }
 
-/// How much the queue to the writer holds: enough for the fetches to go on while the writer
-/// waits on the disk (a journal commit held its `write` 50 ms at a time, and the whole crawl
-/// with it behind a queue of 64: perf, scripts/bench-crawl), bounded by the bodies' bytes.
-const QUEUED_JOBS: usize = 4096;
-const QUEUED_KIB: usize = 16 << 10;
-
 pub struct Sink {
-    tx: mpsc::Sender<(Job, OwnedSemaphorePermit)>,
-    /// KiB of bodies the queue may still take.
-    room: Arc<Semaphore>,
+    tx: mpsc::Sender<Job>,
     thread: JoinHandle<Result<SinkReport, WriteError>>,
 }
 
@@ -152,15 +125,14 @@ impl Sink {
     /// there once its record is flushed to the file (see [`crate::state::payloads`]).
     pub fn start(config: WriterConfig, outbox: Option<Outbox>) -> Result<Sink, WriteError> {
         let mut writer = WarcWriter::new(config)?;
-        let (tx, mut rx) = mpsc::channel::<(Job, OwnedSemaphorePermit)>(QUEUED_JOBS);
+        let (tx, mut rx) = mpsc::channel::<Job>(64);
         let thread = std::thread::Builder::new()
             .name("cairn-warc".into())
             .spawn(move || {
                 let mut report = SinkReport::default();
                 let mut originals = Originals::default();
-                while let Some((job, room)) = rx.blocking_recv() {
+                while let Some(job) = rx.blocking_recv() {
                     write_job(&mut writer, job, &mut originals, &mut report)?;
-                    drop(room);
                     // Hand what is written to the OS whenever the queue runs dry: a crash
                     // then loses only records still in flight, never finished ones.
                     if rx.is_empty() {
@@ -173,22 +145,13 @@ impl Sink {
                 Ok(report)
             })
             .map_err(WriteError::Block)?;
-        Ok(Sink {
-            tx,
-            room: Arc::new(Semaphore::new(QUEUED_KIB)),
-            thread,
-        })
+        Ok(Sink { tx, thread })
     }
 
     /// Queues a job; waits only while the queue is full. An error means the writer stopped
     /// (its own error is returned by [`Sink::finish`]).
     pub async fn send(&self, job: Job) -> Result<(), ()> {
-        let kib = job.bytes_held().div_ceil(1024).clamp(1, QUEUED_KIB);
-        let room = Arc::clone(&self.room)
-            .acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))
-            .await
-            .map_err(|_| ())?;
-        self.tx.send((job, room)).await.map_err(|_| ())
+        self.tx.send(job).await.map_err(|_| ())
     }
 
     /// Closes the channel, lets the writer finish and close its file.
