@@ -228,7 +228,8 @@ impl Reading {
         if el.attributes().is_empty() || el.attributes().len() > MAX_ATTRIBUTES {
             return;
         }
-        if el.tag_name() == "base" {
+        let tag = el.tag_name();
+        if tag == "base" {
             if let Some(href) = attribute(el, "href") {
                 self.base.borrow_mut().set(&href);
             }
@@ -237,8 +238,7 @@ impl Reading {
         let mut documents = Vec::new();
         let base = self.base.borrow();
         let mut page = self.page.borrow_mut();
-        let tag = el.tag_name();
-        for reference in references::references(el) {
+        for reference in references::references(el, &tag) {
             let (Some(kind), Some(value)) = (reference.follow, attribute(el, &reference.attr))
             else {
                 continue;

@@ -91,15 +91,15 @@ pub const LAZY_BACKGROUND: &[&str] = &[
 /// A lazy video poster.
 pub const LAZY_POSTER: &str = "data-poster";
 
-/// Every attribute of an element that holds references, in the element's order.
-pub fn references(el: &Element<'_, '_>) -> Vec<Reference> {
-    let tag = el.tag_name();
+/// Every attribute of an element (its `tag`, lowercase) that holds references, in the
+/// element's order.
+pub fn references(el: &Element<'_, '_>, tag: &str) -> Vec<Reference> {
     el.attributes()
         .iter()
         .filter_map(|a| {
             let attr = a.name();
-            let (syntax, follow) = classify(&tag, &attr, el)?;
-            let link = is_link(&tag, &attr);
+            let (syntax, follow) = classify(tag, &attr, el)?;
+            let link = is_link(tag, &attr);
             Some(Reference {
                 attr,
                 syntax,
