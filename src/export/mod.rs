@@ -306,12 +306,14 @@ fn plan(
     old: Option<&OfflineState>,
 ) -> Result<(OfflineMap, Vec<Planned>, Vec<Made>), ExportError> {
     // Each capture is placed apart from the others, on every core: this stood between a crawl
-    // and its offline copy's writing, one capture after another.
-    let placed = index
+    // and its offline copy's writing, one capture after another. The first failure in URL
+    // order is the one reported, whichever thread met it first.
+    let placed: Vec<Result<_, _>> = index
         .latest_per_url()
         .into_par_iter()
         .map(|capture| place(collection, index, old, capture))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
+    let placed = placed.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut map = OfflineMap::new(out_dir);
     let mut planned = Vec::new();
     let mut redirects = Vec::new();

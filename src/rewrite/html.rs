@@ -351,7 +351,9 @@ impl<'o> Rewriting<'o> {
     /// parser still puts it into the head (a `<meta>` policy in the body is ignored).
     fn leading_text(&self, chunk: &mut TextChunk<'_>) {
         let placed = self.policy_placed.get();
-        if self.options.fence && self.depth == 0 && !placed && !chunk.as_str().trim().is_empty() {
+        // HTML's whitespace only: a no-break space (or U+3000) is text, and opens the body.
+        let text = !chunk.as_str().trim_ascii().is_empty();
+        if self.options.fence && self.depth == 0 && !placed && text {
             self.policy_placed.set(true);
             chunk.before(&self.head, ContentType::Html);
         }
@@ -905,7 +907,48 @@ fn kept_original_name(el: &Element<'_, '_>, attr: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::opens_with_an_element;
+    use super::{OFFLINE_POLICY, opens_with_an_element, rewrite_html};
+    use crate::rewrite::HtmlOptions;
+
+    fn fenced(page: &str) -> String {
+        let options = HtmlOptions {
+            base: url::Url::parse("https://example.com/a").unwrap(),
+            map: &|_| None,
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            fence: true,
+            sprites: None,
+        };
+        let (out, _) = rewrite_html(page.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The policy is honoured only in the head: before text that opens the body, inside the
+    /// first `<html>` or `<head>` otherwise.
+    #[test]
+    fn the_offline_policy_goes_where_the_parser_keeps_it_in_the_head() {
+        for (page, policy_before) in [
+            (
+                "<!DOCTYPE html>\n<html><head></head><body>x</body></html>",
+                "<head>",
+            ),
+            ("<!-- c --><head><title>t</title></head>", "<title>"),
+            ("hello<p>x</p>", "hello"),
+            ("\u{a0}<html><head></head><body>x</body></html>", "\u{a0}"),
+            ("\u{3000}<html><body>x</body></html>", "\u{3000}"),
+            ("<!-->\u{a0}<html><body>x</body></html>", "\u{a0}"),
+        ] {
+            let out = fenced(page);
+            let policy = out
+                .find(OFFLINE_POLICY)
+                .unwrap_or_else(|| panic!("no policy: {out}"));
+            assert!(
+                policy < out.find(policy_before).unwrap(),
+                "{page:?} -> {out}"
+            );
+        }
+    }
 
     #[test]
     fn an_element_first_is_told_apart_from_text_first() {
