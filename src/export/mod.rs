@@ -536,8 +536,6 @@ fn write_atomically<T>(
 ) -> Result<T, Failure> {
     match create_new(path) {
         Ok(file) => {
-            // Most files (images) fit whole: one `write` each, where the default 8 KiB took
-            // three for a 20 KB image.
             let mut out = io::BufWriter::with_capacity(OUT_BUFFER, file);
             let written = write(&mut out).map_err(Failure::Rewrite).and_then(|value| {
                 out.flush()
@@ -554,6 +552,8 @@ fn write_atomically<T>(
     }
 }
 
+/// The buffer an offline file is written through: most files (images) fit whole, one
+/// `write` each, where the default 8 KiB took three for a 20 KB image.
 const OUT_BUFFER: usize = 64 << 10;
 
 /// Creates a file that must be new, and its folder if it has none yet: tried first without,
@@ -579,7 +579,7 @@ fn replace_atomically<T>(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(|e| Failure::Io(io_err(dir)(e)))?;
-    let mut out = io::BufWriter::new(temp.as_file_mut());
+    let mut out = io::BufWriter::with_capacity(OUT_BUFFER, temp.as_file_mut());
     let value = write(&mut out).map_err(Failure::Rewrite)?;
     out.flush()
         .map_err(|e| Failure::Rewrite(RewriteError::Write(e)))?;

@@ -348,12 +348,12 @@ impl<'o> Rewriting<'o> {
     }
 
     /// Text before the first element opens the body: the policy goes before it, where the
-    /// parser still puts it into the head (a `<meta>` policy in the body is ignored).
+    /// parser still puts it into the head (a `<meta>` policy in the body is ignored). Called
+    /// only behind the fence, at the top level (see [`Rewriting::run`]).
     fn leading_text(&self, chunk: &mut TextChunk<'_>) {
-        let placed = self.policy_placed.get();
         // HTML's whitespace only: a no-break space (or U+3000) is text, and opens the body.
         let text = !chunk.as_str().trim_ascii().is_empty();
-        if self.options.fence && self.depth == 0 && !placed && text {
+        if text && !self.policy_placed.get() {
             self.policy_placed.set(true);
             chunk.before(&self.head, ContentType::Html);
         }
@@ -363,9 +363,9 @@ impl<'o> Rewriting<'o> {
         if self.options.fence && self.depth == 0 && !self.policy_placed.replace(true) {
             place_policy(el, &self.head);
         }
+        // The tag's name is made (lowercased, allocated) once, here, for every step below.
         // Most elements of an article (`<p>`, `<li>`, `<span>`) carry no attribute, so nothing
         // to rewrite; of them only a script changes (it is fenced).
-        // The tag's name is made (lowercased, allocated) once, here, for every step below.
         let tag = el.tag_name();
         if el.attributes().is_empty() && !(self.options.fence && tag == "script") {
             return;
