@@ -23,6 +23,7 @@
 //! - [`collection`]: the archive on disk, every file name in it, its lock, reading captures back.
 //! - [`rewrite`]: references in HTML and CSS replaced; the one dispatch for export and replay.
 //! - [`export`]: the offline copy and the rewrite of posts into it.
+//! - [`article`]: a page's main text, kept per payload; each URL's versions and their diffs.
 //! - [`replay`]: the pywb-compatible replay server.
 //! - [`state`]: crawl state several workers share in PostgreSQL: runs, a leased frontier,
 //!   per-host politeness, the payload index.
@@ -33,6 +34,7 @@
 //! - [`cli`]: the command line; it parses and prints, the library does the rest.
 
 pub mod archive;
+pub mod article;
 pub mod cli;
 pub mod collection;
 pub mod content;

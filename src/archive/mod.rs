@@ -13,6 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 use url::Url;
 
+use crate::article::crawled::{TextsReport, texts_of_pages};
 use crate::collection::dictionary::DictionaryUse;
 use crate::collection::{Collection, CollectionError, IndexStats, replace_file};
 use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original};
@@ -79,6 +80,8 @@ pub struct Summary {
     /// The collection's index after the run, and what it could not take.
     pub index: IndexStats,
     pub offline: ExportReport,
+    /// The pages' article texts: how many were made, which changed since their capture before.
+    pub texts: TextsReport,
     pub posts: Vec<RewrittenPost>,
     /// With `--zstd-dictionary`: the dictionary the records were compressed with, and whether
     /// it was trained now, or why there was none.
@@ -96,6 +99,8 @@ pub struct Phases {
     pub index: f64,
     /// Reading the index, and bringing the offline copy up to date.
     pub offline: f64,
+    /// Making the texts of new page payloads, and comparing them with the capture before.
+    pub texts: f64,
     /// Rewriting the archived posts.
     pub posts: f64,
     /// Uploading closed WARC files and their index segments (`--store`).
@@ -180,6 +185,9 @@ pub fn archive_at(
     let index = collection.index()?;
     let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
     let exported = Instant::now();
+    let articles = targets::target_urls(&inputs);
+    let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)?;
+    let read = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
     let rewritten = Instant::now();
@@ -200,13 +208,15 @@ pub fn archive_at(
     let phases = Phases {
         index: (indexed - started).as_secs_f64(),
         offline: (exported - indexed).as_secs_f64(),
-        posts: (rewritten - exported).as_secs_f64(),
+        texts: (read - exported).as_secs_f64(),
+        posts: (rewritten - read).as_secs_f64(),
         upload: rewritten.elapsed().as_secs_f64(),
     };
     Ok(Summary {
         crawl,
         index: stats,
         offline: report,
+        texts,
         posts,
         zstd_dictionary,
         phases,

@@ -103,6 +103,16 @@ pub fn seeds_and_resources(inputs: &[Input]) -> (Vec<Seed>, Vec<Resource>) {
     (seeds, resources)
 }
 
+/// The URLs the targets name: URLs given, and the articles posts name in `from:`.
+pub fn target_urls(inputs: &[Input]) -> std::collections::HashSet<String> {
+    seeds_and_resources(inputs)
+        .0
+        .into_iter()
+        .filter(|seed| seed.depth == 0 && seed.kind == CandidateKind::Target)
+        .map(|seed| seed.url.to_string())
+        .collect()
+}
+
 fn post_seeds(post: &Post) -> Vec<Seed> {
     let mut seeds: Vec<Seed> = post
         .from

@@ -29,6 +29,18 @@ pub fn demo(cli: &Cli) -> Result<()> {
     let report = demo.archive(&archives, &cli.collection)?;
     print_summary(cli, &report.summary)?;
     report.summary.check()?;
+    say!(
+        "demo: the fixture now serves the article edited (headline, a paragraph, a correction); captured again:"
+    );
+    print_summary(cli, &report.recapture)?;
+    report.recapture.check()?;
+    if let Some(changes) = &report.changes {
+        out!(
+            "What changed in the article between its two captures (cairn diff {}):",
+            site::ARTICLE
+        );
+        super::articles::print_comparison(changes, super::articles::Marks::for_stdout())?;
+    }
     let absolute = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
     out!(
         "Open the archived article, offline:  file://{}",
@@ -46,6 +58,11 @@ pub fn demo(cli: &Cli) -> Result<()> {
         "Replay it:                            cairn --archives {} replay, then http://127.0.0.1:8080/{}/",
         cli.archives.display(),
         cli.collection
+    );
+    out!(
+        "Both versions, and what changed:      http://127.0.0.1:8080/{}/*/{}",
+        cli.collection,
+        site::ARTICLE
     );
     Ok(())
 }
@@ -95,12 +112,23 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
         offline.out_dir.display(),
         offline.written
     );
+    let texts = &summary.texts;
+    say!(
+        "article texts: {} made, {} first captured, {} changed since their last capture",
+        texts.made,
+        texts.first,
+        texts.changed.len()
+    );
+    for url in texts.changed.iter().take(20) {
+        say!("  text changed: {url}");
+    }
     let phases = &summary.phases;
     say!(
-        "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy, {:.2} s for posts",
+        "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy, {:.2} s for texts, {:.2} s for posts",
         crawl.seconds,
         phases.index,
         phases.offline,
+        phases.texts,
         phases.posts
     );
     super::warcs::print_skipped(&offline.skipped)?;

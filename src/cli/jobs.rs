@@ -85,18 +85,25 @@ fn history(cli: &Cli, config: Option<&Path>, name: &str) -> Result<()> {
         out!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    out!("started\tended\toutcome\tpages\tbytes\tnew\trevisits");
+    out!("started\tended\toutcome\tpages\tbytes\tnew\trevisits\tchanged");
     for r in rows {
         out!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.started,
             r.ended.as_deref().unwrap_or("-"),
             r.outcome,
             r.pages,
             r.bytes,
             r.new_payloads,
-            r.revisits
+            r.revisits,
+            r.changed.len()
         );
+        for url in &r.changed {
+            out!("  text changed: {url}");
+        }
+        if let Some(on_change) = &r.on_change {
+            out!("  on_change: {on_change}");
+        }
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ macro_rules! say {
 }
 
 mod archive;
+mod articles;
 mod jobs;
 mod warcs;
 
@@ -92,6 +93,23 @@ pub enum Command {
     /// The whole pipeline on the bundled seed post, with no internet: a built-in fixture serves
     /// its source article and images on 127.0.0.1, and cairn archives the post through it.
     Demo,
+    /// Every capture of a URL: when, its status and payload digest, and whether its article
+    /// text (title, byline, paragraphs) changed from the capture before.
+    History {
+        #[arg(value_name = "URL")]
+        url: String,
+    },
+    /// What changed in a URL's article text between two captures, word by word (by character
+    /// in Chinese and Japanese): by default the last two whose texts differ; FROM and TO
+    /// are timestamps (YYYYMMDDhhmmss or fewer digits), each meaning the nearest capture.
+    Diff {
+        #[arg(value_name = "URL")]
+        url: String,
+        #[arg(value_name = "FROM")]
+        from: Option<String>,
+        #[arg(value_name = "TO")]
+        to: Option<String>,
+    },
     /// Re-read WARC files (gzip, zstd or plain, anyone's) and check every record's structure
     /// and digests. Folders are searched recursively.
     Verify {
@@ -196,6 +214,10 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
     match &cli.command {
         Command::Archive(options) => archive::archive(&cli, options),
         Command::Demo => archive::demo(&cli),
+        Command::History { url } => articles::history(&cli, url),
+        Command::Diff { url, from, to } => {
+            articles::diff(&cli, url, from.as_deref(), to.as_deref())
+        }
         Command::Verify { paths, repair } => warcs::verify(&cli, paths, *repair),
         Command::Index { store } => warcs::index(&cli, store.as_deref()),
         Command::Import { paths } => warcs::import(&cli, paths),

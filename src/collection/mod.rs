@@ -9,6 +9,7 @@
 //!     index.cdxj            sorted, pywb-compatible CDXJ
 //!     index.files           the WARC files the index holds, to update it in place
 //!     pages.jsonl           one line per archived page
+//!     texts.jsonl           each page payload's article text, by payload digest
 //!     zstd-dictionary       what --zstd-dictionary crawls compress with, trained once
 //!     offline/HOST/PATH     the static copy that opens from file://
 //!     posts/                rewritten copies of archived posts
@@ -50,6 +51,7 @@ const WARC_DIR: &str = "warc";
 const INDEX: &str = "index.cdxj";
 const INDEXED: &str = "index.files";
 const PAGES: &str = "pages.jsonl";
+const TEXTS: &str = "texts.jsonl";
 const OFFLINE_DIR: &str = "offline";
 const POSTS_DIR: &str = "posts";
 const SPOOL_DIR: &str = ".spool";
@@ -385,6 +387,22 @@ impl Collection {
 
     /// Waits for, then takes, the collection's lock.
     pub fn lock(&self) -> Result<CollectionLock, CollectionError> {
+        let (file, path) = self.lock_file()?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(CollectionLock { _file: file })
+    }
+
+    /// The collection's lock if no other process holds it now; `None` if one does.
+    pub fn try_lock(&self) -> Result<Option<CollectionLock>, CollectionError> {
+        let (file, path) = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(CollectionLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
+        }
+    }
+
+    fn lock_file(&self) -> Result<(File, PathBuf), CollectionError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let path = self.dir.join(LOCK);
         let file = OpenOptions::new()
@@ -393,8 +411,7 @@ impl Collection {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        file.lock().map_err(io_err(&path))?;
-        Ok(CollectionLock { _file: file })
+        Ok((file, path))
     }
 
     /// The closed WARC files (not `.open` ones), by name.
@@ -644,13 +661,37 @@ impl Collection {
             lines.push_str(&serde_json::to_string(page).expect("a page serializes"));
             lines.push('\n');
         }
-        let path = self.dir.join(PAGES);
+        self.append(PAGES, &lines)
+    }
+
+    /// Appends lines (each ended by a newline) to `texts.jsonl`, the side index of article
+    /// texts ([`crate::article::texts`]).
+    pub fn append_texts(&self, _lock: &CollectionLock, lines: &str) -> Result<(), CollectionError> {
+        self.append(TEXTS, lines)
+    }
+
+    /// Appends whole lines to one of the collection's line files, in one write: a reader
+    /// never sees half of what one call appends.
+    fn append(&self, name: &str, lines: &str) -> Result<(), CollectionError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let path = self.dir.join(name);
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
         file.write_all(lines.as_bytes()).map_err(io_err(&path))
+    }
+
+    /// `texts.jsonl` as written; empty when there is none.
+    pub fn texts(&self) -> Result<String, CollectionError> {
+        let path = self.dir.join(TEXTS);
+        match fs::read_to_string(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+            read => read.map_err(io_err(&path)),
+        }
     }
 
     /// The pages archived, oldest first; lines that do not parse are left out.

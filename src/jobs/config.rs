@@ -49,6 +49,18 @@ pub struct Job {
     pub collection: CollectionName,
     /// What the job archives, and how: `cairn archive`'s options.
     pub options: ArchiveOptions,
+    /// Run after a run in which some pages' text changed, with their URLs.
+    pub on_change: Option<OnChange>,
+}
+
+/// The command `on_change` names: a list of arguments, run as it is, or a string, run by
+/// `sh -c` (where `"$@"` are the URLs). Either way the changed URLs follow as arguments and
+/// come one per line on its standard input.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OnChange {
+    Shell(String),
+    Argv(Vec<String>),
 }
 
 impl Job {
@@ -93,9 +105,10 @@ struct JobKeys {
     schedule: Spanned<String>,
     timezone: Option<Spanned<String>>,
     collection: Option<Spanned<String>>,
+    on_change: Option<Spanned<OnChange>>,
 }
 
-const JOB_KEYS: &[&str] = &["name", "schedule", "timezone", "collection"];
+const JOB_KEYS: &[&str] = &["name", "schedule", "timezone", "collection", "on_change"];
 
 /// Where `cairn.toml` is: the given path, or the current directory's.
 pub fn config_path(given: Option<&Path>) -> PathBuf {
@@ -198,6 +211,15 @@ fn job<'i>(
         let span = keys.collection.as_ref().map_or(name_span, Spanned::span);
         at(Some(span), e.to_string())
     })?;
+    let on_change = keys.on_change.map(Spanned::into_inner);
+    if let Some(OnChange::Argv(argv)) = &on_change
+        && argv.is_empty()
+    {
+        return Err(at(
+            Some(span),
+            format!("job {name:?}: on_change needs a command"),
+        ));
+    }
     Ok(Job {
         name,
         schedule: keys.schedule.into_inner(),
@@ -205,6 +227,7 @@ fn job<'i>(
         timezone,
         collection,
         options,
+        on_change,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Running one job: its lock taken (and renewed while the crawl goes on), a killed earlier run
 //! resumed (its unfinished WARC files mended, its queue taken up), the archive run with its
-//! frontier persisted, and the run recorded with its outcome.
+//! frontier persisted, its `on_change` command run when pages' texts changed, and the run
+//! recorded with its outcome.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::Job;
+use super::notify::notify;
 use super::store::{JobStore, Outcome, RunResult, StoreError};
 use crate::archive::{self, ArchiveError, ArchiveOptions, Resume, Summary};
 use crate::collection::{Archives, Collection, CollectionError};
@@ -103,10 +105,17 @@ pub fn run_locked(
             })),
             ..resume
         };
-        let (result, summary) = match archive::archive(&collection, options, resume) {
+        let (mut result, summary) = match archive::archive(&collection, options, resume) {
             Ok(summary) => (result_of(&summary), Some(summary)),
             Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
         };
+        if let Some(command) = job
+            .on_change
+            .as_ref()
+            .filter(|_| !result.changed.is_empty())
+        {
+            result.on_change = Some(notify(command, job, &result.changed));
+        }
         store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
         if result.outcome == Outcome::Ok {
             store.clear_frontier(&job.name)?;
@@ -162,6 +171,8 @@ fn result_of(summary: &Summary) -> RunResult {
         bytes: crawl.warc_bytes,
         new_payloads: (crawl.pages + crawl.resources).saturating_sub(crawl.revisits),
         revisits: crawl.revisits,
+        changed: summary.texts.changed.clone(),
+        on_change: None,
     }
 }
 

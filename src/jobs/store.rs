@@ -44,6 +44,14 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS runs (
                  PRIMARY KEY (job, url));
              CREATE INDEX IF NOT EXISTS frontier_order ON frontier(job, seq);";
 
+/// Columns added to `runs` after databases were made without them: added when missing.
+const ADDED_RUN_COLUMNS: &[(&str, &str)] = &[
+    // The URLs of the pages whose article text changed in the run, as a JSON array.
+    ("changed", "TEXT NOT NULL DEFAULT '[]'"),
+    // What the job's `on_change` command did: its exit status, or why it did not run.
+    ("on_change", "TEXT"),
+];
+
 #[derive(Debug, thiserror::Error)]
 #[error("job database: {0}")]
 pub struct StoreError(#[from] rusqlite::Error);
@@ -107,6 +115,10 @@ pub struct RunRow {
     pub bytes: i64,
     pub new_payloads: i64,
     pub revisits: i64,
+    /// The pages whose article text changed since their capture before.
+    pub changed: Vec<String>,
+    /// What the job's `on_change` command did, when it ran.
+    pub on_change: Option<String>,
 }
 
 /// What a run reports when it ends.
@@ -117,6 +129,8 @@ pub struct RunResult {
     pub bytes: u64,
     pub new_payloads: u64,
     pub revisits: u64,
+    pub changed: Vec<String>,
+    pub on_change: Option<String>,
 }
 
 impl RunResult {
@@ -128,6 +142,8 @@ impl RunResult {
             bytes: 0,
             new_payloads: 0,
             revisits: 0,
+            changed: Vec::new(),
+            on_change: None,
         }
     }
 }
@@ -187,7 +203,20 @@ impl SqliteStore {
         if !mode.eq_ignore_ascii_case("wal") {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
-        conn.execute_batch(SCHEMA)
+        conn.execute_batch(SCHEMA)?;
+        for (column, definition) in ADDED_RUN_COLUMNS {
+            let present: bool = conn.query_row(
+                "SELECT count(*) FROM pragma_table_info('runs') WHERE name = ?1",
+                params![column],
+                |r| r.get::<_, i64>(0).map(|n| n > 0),
+            )?;
+            if !present {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE runs ADD COLUMN {column} {definition}"
+                ))?;
+            }
+        }
+        Ok(())
     }
 
     fn with<T>(
@@ -271,8 +300,18 @@ impl JobStore for SqliteStore {
         self.with(|conn| {
             conn.execute(
                 "UPDATE runs SET ended = ?2, outcome = ?3, pages = ?4, bytes = ?5, new_payloads = ?6,
-                 revisits = ?7 WHERE id = ?1",
-                params![id, ended, r.outcome.to_db(), r.pages as i64, r.bytes as i64, r.new_payloads as i64, r.revisits as i64],
+                 revisits = ?7, changed = ?8, on_change = ?9 WHERE id = ?1",
+                params![
+                    id,
+                    ended,
+                    r.outcome.to_db(),
+                    r.pages as i64,
+                    r.bytes as i64,
+                    r.new_payloads as i64,
+                    r.revisits as i64,
+                    serde_json::to_string(&r.changed).unwrap_or_else(|_| "[]".into()),
+                    r.on_change
+                ],
             )
             .map(|_| ())
         })
@@ -281,8 +320,8 @@ impl JobStore for SqliteStore {
     fn history(&self, job: &str) -> Result<Vec<RunRow>, StoreError> {
         self.with(|conn| {
             let mut statement = conn.prepare(
-                "SELECT id, job, started, ended, outcome, pages, bytes, new_payloads, revisits
-                 FROM runs WHERE job = ?1 ORDER BY id",
+                "SELECT id, job, started, ended, outcome, pages, bytes, new_payloads, revisits,
+                 changed, on_change FROM runs WHERE job = ?1 ORDER BY id",
             )?;
             let rows = statement.query_map(params![job], |row| {
                 Ok(RunRow {
@@ -295,6 +334,8 @@ impl JobStore for SqliteStore {
                     bytes: row.get(6)?,
                     new_payloads: row.get(7)?,
                     revisits: row.get(8)?,
+                    changed: serde_json::from_str(&row.get::<_, String>(9)?).unwrap_or_default(),
+                    on_change: row.get(10)?,
                 })
             })?;
             rows.collect()
@@ -428,6 +469,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_database_from_before_change_reports_gains_their_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL,
+             started TEXT NOT NULL, ended TEXT, outcome TEXT NOT NULL,
+             pages INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+             new_payloads INTEGER NOT NULL DEFAULT 0, revisits INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO runs(job, started, ended, outcome, pages) VALUES ('job', 't0', 't1', 'ok', 7);",
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&path).unwrap();
+        let history = store.history("job").unwrap();
+        assert_eq!((history[0].pages, history[0].changed.len()), (7, 0));
+        assert!(history[0].on_change.is_none());
+        // Opened again, the columns are there and nothing is added twice.
+        drop(store);
+        SqliteStore::open(&path).unwrap();
+    }
+
+    #[test]
     fn one_holder_at_a_time_until_the_lock_goes_stale() {
         let dir = tempfile::tempdir().unwrap();
         let a = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
@@ -448,6 +512,8 @@ mod tests {
             "t1",
             &RunResult {
                 pages: 3,
+                changed: vec!["https://a.example/news/1".into()],
+                on_change: Some("exit 0".into()),
                 ..RunResult::bare(Outcome::Ok)
             },
         )
@@ -457,6 +523,8 @@ mod tests {
             (history.len(), &history[0].outcome, history[0].pages),
             (1, &Outcome::Ok, 3)
         );
+        assert_eq!(history[0].changed, ["https://a.example/news/1"]);
+        assert_eq!(history[0].on_change.as_deref(), Some("exit 0"));
         for outcome in [
             Outcome::Running,
             Outcome::Ok,

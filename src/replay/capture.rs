@@ -147,6 +147,9 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
         capture,
         status,
         head: &head,
+        versions: (wanted.modifier != "id_")
+            .then(|| super::versions::banner_note(loaded, &capture.url, OffsetDateTime::now_utc()))
+            .flatten(),
     };
     // Records other tools file under their own schemes (`urn:`, `dns:`, ...) are no web
     // pages: never rewritten, whatever the modifier.
@@ -237,6 +240,8 @@ struct Served<'a> {
     capture: &'a Capture,
     status: StatusCode,
     head: &'a CaptureHead,
+    /// The banner's note on the URL's other versions, when it has some.
+    versions: Option<String>,
 }
 
 impl Served<'_> {
@@ -477,7 +482,7 @@ fn replayed_response(
     let job = RewriteJob {
         prefix,
         base,
-        banner: banner(capture),
+        banner: banner(served),
         content_type,
         encoding: head.encoding.clone(),
         payload: payload.bytes,
@@ -633,9 +638,19 @@ fn bad_headers(error: axum::http::Error) -> Response {
     plain(StatusCode::INTERNAL_SERVER_ERROR, "bad archived headers")
 }
 
-fn banner(capture: &Capture) -> String {
+/// The bar on top of a replayed page: what it is, when it was captured, and a link to its
+/// versions when it has several.
+fn banner(served: &Served<'_>) -> String {
+    let capture = served.capture;
+    let versions = served.versions.as_deref().map_or(String::new(), |note| {
+        format!(
+            " · <a href=\"{}\" style=\"all:initial;font:inherit;color:#00c;text-decoration:underline;cursor:pointer\">{}</a>",
+            escape(&super::versions::versions_href(served.collection, &capture.url)),
+            escape(note)
+        )
+    });
     format!(
-        "<div id=\"cairn-banner\" style=\"all:initial;display:block;font:13px sans-serif;background:#ffd;border-bottom:1px solid #cc9;padding:4px 8px;color:#333\">Archived by cairn: {} · captured {}</div>",
+        "<div id=\"cairn-banner\" style=\"all:initial;display:block;font:13px sans-serif;background:#ffd;border-bottom:1px solid #cc9;padding:4px 8px;color:#333\">Archived by cairn: {} · captured {}{versions}</div>",
         escape(&capture.url),
         http_date(capture.seconds)
     )

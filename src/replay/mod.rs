@@ -20,9 +20,10 @@
 mod capture;
 mod fence;
 mod pages;
+mod versions;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use axum::Router;
@@ -32,15 +33,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use url::Url;
 
+use crate::article::texts::Texts;
 use crate::collection::{Archives, Collection, CollectionError, CollectionName};
 use crate::index::Index;
 use pages::plain;
 
-/// A collection's index as read, and when the file was written.
+/// A collection's index as read, and when the file was written; the article texts known,
+/// those made for the versions pages among them.
 pub struct Loaded {
     collection: Collection,
     modified: Option<SystemTime>,
     index: Index,
+    texts: Mutex<Texts>,
 }
 
 struct Replay {
@@ -69,10 +73,15 @@ impl Replay {
                 "index lines that are no CDXJ captures were left out"
             );
         }
+        let texts = Texts::load(&collection).unwrap_or_else(|error| {
+            tracing::warn!(collection = %name, %error, "reading the article texts");
+            Texts::default()
+        });
         let loaded = Arc::new(Loaded {
             collection,
             modified: Some(modified),
             index,
+            texts: Mutex::new(texts),
         });
         if let Ok(mut cache) = self.loaded.write() {
             cache.insert(name.clone(), loaded.clone());
@@ -162,7 +171,7 @@ async fn list_pages(
         })
         .unwrap_or_default();
     tokio::task::spawn_blocking(move || {
-        replay.with_index(&name, |loaded| pages::pages(&loaded.collection, &query))
+        replay.with_index(&name, |loaded| pages::pages(loaded, &query))
     })
     .await
     .unwrap_or_else(|error| failed(&error))
@@ -177,6 +186,15 @@ fn failed(error: &tokio::task::JoinError) -> Response {
 #[derive(Debug, PartialEq, Eq)]
 enum Request {
     TimeMap(String),
+    /// `*/URL`: the URL's captures, as a calendar and a timeline.
+    Versions(String),
+    /// `diff[/side]/FROM/TO/URL`: what changed between two captures' texts.
+    Diff {
+        layout: versions::Layout,
+        from: String,
+        to: String,
+        url: String,
+    },
     Capture {
         timestamp: String,
         modifier: String,
@@ -192,6 +210,27 @@ fn parse_rest(rest: &str, query: Option<&str>) -> Option<Request> {
     };
     if let Some(url) = rest.strip_prefix("timemap/link/") {
         return Some(Request::TimeMap(normalize_target(&with_query(url))?));
+    }
+    if let Some(url) = rest.strip_prefix("*/") {
+        return Some(Request::Versions(normalize_target(&with_query(url))?));
+    }
+    if let Some(diff) = rest.strip_prefix("diff/") {
+        let (layout, diff) = match diff.strip_prefix("side/") {
+            Some(diff) => (versions::Layout::SideBySide, diff),
+            None => (versions::Layout::Inline, diff),
+        };
+        let mut parts = diff.splitn(3, '/');
+        let (from, to, url) = (parts.next()?, parts.next()?, parts.next()?);
+        let stamp = |t: &str| (1..=14).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+        if !stamp(from) || !stamp(to) {
+            return None;
+        }
+        return Some(Request::Diff {
+            layout,
+            from: from.to_string(),
+            to: to.to_string(),
+            url: normalize_target(&with_query(url))?,
+        });
     }
     let (stamp, url) = rest.split_once('/')?;
     let digits = stamp.bytes().take_while(u8::is_ascii_digit).count();
@@ -243,16 +282,26 @@ async fn serve(
     let Ok(name) = collection.parse::<CollectionName>() else {
         return no_collection();
     };
+    if rest == "diff" {
+        return versions::comparison_form(name.as_str(), uri.query());
+    }
     let Some(request) = parse_rest(&rest, uri.query()) else {
         return plain(
             StatusCode::BAD_REQUEST,
-            "expected /COLLECTION/TIMESTAMP/URL, /COLLECTION/TIMESTAMPid_/URL or /COLLECTION/timemap/link/URL",
+            "expected /COLLECTION/TIMESTAMP/URL, /COLLECTION/TIMESTAMPid_/URL, /COLLECTION/*/URL, /COLLECTION/diff/FROM/TO/URL or /COLLECTION/timemap/link/URL",
         );
     };
     // Index loading and record reads are file I/O: keep them off the async workers.
     tokio::task::spawn_blocking(move || {
         replay.with_index(&name, |loaded| match &request {
             Request::TimeMap(url) => capture::timemap(loaded, url),
+            Request::Versions(url) => versions::calendar(loaded, url),
+            Request::Diff {
+                layout,
+                from,
+                to,
+                url,
+            } => versions::comparison(loaded, *layout, from, to, url),
             Request::Capture {
                 timestamp,
                 modifier,

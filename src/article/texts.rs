@@ -1,0 +1,141 @@
+//! The collection's side index of article texts, `texts.jsonl`: one line per page payload, by
+//! its digest, with what extracted it and the text (`null` for a page with none). A line is
+//! appended when a crawl stores a new page payload, and when `cairn history` or `cairn diff`
+//! first reads an older capture or a foreign WARC's; a text made by another extractor than
+//! this build's is made again, and the newer line wins.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{ArticleText, EXTRACTOR, MAX_PAGE_BYTES};
+use crate::collection::{Collection, CollectionError, CollectionLock};
+use crate::content::{ContentKind, decode_content};
+use crate::extract::charset::html_encoding;
+use crate::index::{Capture, Index};
+
+/// One line of `texts.jsonl`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Line {
+    digest: String,
+    extractor: String,
+    text: Option<ArticleText>,
+}
+
+/// The texts known for a collection's payloads, and those made since they were read.
+#[derive(Debug, Default)]
+pub struct Texts {
+    known: HashMap<String, Option<ArticleText>>,
+    fresh: Vec<String>,
+}
+
+impl Texts {
+    /// The texts `texts.jsonl` holds from this build's extractor; lines that do not parse
+    /// are left out (a line cut short by a full disk, say), to be made again.
+    pub fn load(collection: &Collection) -> Result<Texts, CollectionError> {
+        let known = collection
+            .texts()?
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+            .filter(|line| line.extractor == EXTRACTOR)
+            .map(|line| (line.digest, line.text))
+            .collect();
+        Ok(Texts {
+            known,
+            fresh: Vec::new(),
+        })
+    }
+
+    /// The stored text of a capture's payload: `None` when it was never made, `Some(None)`
+    /// for a page without article text.
+    pub fn get(&self, capture: &Capture) -> Option<&Option<ArticleText>> {
+        self.known.get(capture.digest.as_deref()?)
+    }
+
+    /// Makes the texts the captures' payloads lack, on every core, each payload once. A
+    /// capture that cannot be read is skipped and reported by `unreadable`.
+    pub fn fill<'c>(
+        &mut self,
+        collection: &Collection,
+        index: &Index,
+        captures: impl IntoIterator<Item = &'c Capture>,
+        unreadable: impl Fn(&Capture, &CollectionError) + Sync,
+    ) {
+        let mut missing: Vec<&Capture> = captures
+            .into_iter()
+            .filter(|c| c.digest.is_some() && self.get(c).is_none())
+            .collect();
+        missing.sort_by(|a, b| a.digest.cmp(&b.digest));
+        missing.dedup_by(|a, b| a.digest == b.digest);
+        let made: Vec<(String, Option<ArticleText>)> = missing
+            .par_iter()
+            .filter_map(|capture| match read_text(collection, index, capture) {
+                Ok(text) => Some((capture.digest.clone()?, text)),
+                Err(error) => {
+                    unreadable(capture, &error);
+                    None
+                }
+            })
+            .collect();
+        for (digest, text) in made {
+            let line = Line {
+                digest,
+                extractor: EXTRACTOR.to_string(),
+                text,
+            };
+            let mut json = serde_json::to_string(&line).expect("a text serializes");
+            json.push('\n');
+            self.fresh.push(json);
+            self.known.insert(line.digest, line.text);
+        }
+    }
+
+    /// Appends the texts made since loading to `texts.jsonl`; how many.
+    pub fn save(
+        &mut self,
+        collection: &Collection,
+        lock: &CollectionLock,
+    ) -> Result<usize, CollectionError> {
+        let count = self.fresh.len();
+        collection.append_texts(lock, &self.fresh.concat())?;
+        self.fresh.clear();
+        Ok(count)
+    }
+}
+
+/// Whether a capture may be an article: a page answered with success (a revisit is judged by
+/// its original, which the index lists as `warc/revisit`).
+pub fn is_page(capture: &Capture) -> bool {
+    let html = match capture.mime.as_deref() {
+        Some("warc/revisit") | None => true,
+        declared => ContentKind::declared(declared).is_none_or(|k| k == ContentKind::Html),
+    };
+    html && capture.status.is_none_or(|s| (200..300).contains(&s))
+}
+
+/// The article text of a capture, read from its record now; `None` for a capture that is no
+/// HTML page answered with success, or that holds no article.
+pub fn read_text(
+    collection: &Collection,
+    index: &Index,
+    capture: &Capture,
+) -> Result<Option<ArticleText>, CollectionError> {
+    let (head, payload) = collection.read_capture(index, capture, MAX_PAGE_BYTES as u64)?;
+    if payload.cut || !head.status().is_none_or(|s| (200..300).contains(&s)) {
+        return Ok(None);
+    }
+    let body = decode_content(
+        payload.bytes.as_slice(),
+        head.encoding.as_deref(),
+        MAX_PAGE_BYTES as u64,
+    )
+    .unwrap_or_default();
+    let content_type = head.content_type();
+    if ContentKind::of(content_type.as_deref(), &body) != ContentKind::Html {
+        return Ok(None);
+    }
+    let encoding = html_encoding(&body, content_type.as_deref());
+    let (html, _, _) = encoding.decode(&body);
+    Ok(ArticleText::extract(&html, &capture.url))
+}

@@ -1,0 +1,393 @@
+//! How an article changed (issue 18): the fixture publishes the seed article, then edits it
+//! (a headline changed, a paragraph added, a correction appended); cairn captures both.
+//! `cairn history` marks the capture whose text changed, `cairn diff` names exactly those
+//! three changes, by character in the Chinese headline; replay shows the versions as a
+//! calendar and a timeline, and the diff inline and side by side, in Chromium with nothing
+//! leaving the server (screenshots in `target/test-artifacts/`); a job names the changed page
+//! in its history and runs its `on_change` command with it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::Value;
+
+use crate::archive::archive_ok;
+use crate::fixture::HttpsFixture;
+use crate::replay::ReplayServer;
+use crate::site::{self, ADDED_PARAGRAPH, CORRECTION, EDITED_HEADLINE, HEADLINE};
+use crate::support::*;
+
+/// The article captured as first published, then as edited (each with what it needs, no
+/// related pages), then once more unchanged: three captures, the text changed at the second.
+fn three_captures(archives: &Path) -> (HttpsFixture, Value) {
+    let edited = Arc::new(AtomicBool::new(false));
+    let fixture = site::start_editions(edited.clone()).unwrap();
+    let depth0 = ["--depth", "0", "--no-progress"];
+    archive_ok(archives, &fixture, &depth0, &[site::ARTICLE]);
+    edited.store(true, Ordering::SeqCst);
+    // A second apart at least: captures are told apart by their 14-digit timestamps.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = archive_ok(
+        archives,
+        &fixture,
+        &[&depth0[..], &["--json"]].concat(),
+        &[site::ARTICLE],
+    );
+    let summary: Value = serde_json::from_slice(&second.stdout).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    archive_ok(archives, &fixture, &depth0, &[site::ARTICLE]);
+    (fixture, summary)
+}
+
+fn cairn_json(archives: &Path, args: &[&str]) -> Value {
+    let out = run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(archives)
+            .arg("--json")
+            .args(args),
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The text of one side of a word diff: what the spans of `kind` and the same spans make.
+fn side(spans: &Value, left_out: &str) -> String {
+    spans
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] != left_out)
+        .map(|s| s["text"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn history_and_diff_name_exactly_the_edits_of_the_article() {
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let (_fixture, second_run) = three_captures(&archives);
+    assert_eq!(
+        second_run["texts"]["changed"],
+        serde_json::json!([site::ARTICLE]),
+        "the crawl that met the edit says so"
+    );
+
+    let history = cairn_json(&archives, &["history", site::ARTICLE]);
+    let marks: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marks, ["first", "changed", "unchanged"], "{history:#}");
+    assert_eq!(history["versions"][1]["title"], EDITED_HEADLINE);
+    assert_eq!(
+        history["versions"][2]["revisit"], true,
+        "the third capture stored nothing new"
+    );
+
+    // The default: the last two captures whose texts differ.
+    let diff = cairn_json(&archives, &["diff", site::ARTICLE]);
+    let title = &diff["diff"]["title"];
+    assert_eq!(side(title, "added"), HEADLINE);
+    assert_eq!(side(title, "removed"), EDITED_HEADLINE);
+    let changed_chars: String = title
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] != "same")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        changed_chars.chars().count() < 20,
+        "the headline's edit is marked by character, not whole: {title}"
+    );
+    assert!(diff["diff"].get("byline").is_none());
+    let changes: Vec<&Value> = diff["diff"]["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] != "same")
+        .collect();
+    assert_eq!(
+        changes.len(),
+        2,
+        "exactly the added paragraph and the correction: {changes:#?}"
+    );
+    assert_eq!(
+        (changes[0]["change"].as_str(), changes[0]["new"].as_u64()),
+        (Some("added"), Some(4))
+    );
+    assert_eq!(changes[0]["text"], ADDED_PARAGRAPH);
+    assert_eq!(changes[1]["change"], "added");
+    assert_eq!(changes[1]["text"], CORRECTION);
+
+    // Two timestamps: the captures nearest to them, here the first and the third.
+    let first = history["versions"][0]["timestamp"].as_str().unwrap();
+    let third = history["versions"][2]["timestamp"].as_str().unwrap();
+    let explicit = cairn_json(&archives, &["diff", site::ARTICLE, first, third]);
+    assert_eq!(explicit["diff"], diff["diff"]);
+    assert_eq!(explicit["from"]["timestamp"], first);
+
+    // For a reader: git's word-diff marks when stdout is no terminal.
+    let plain = stdout(&run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&archives)
+            .args(["diff", site::ARTICLE]),
+    ));
+    assert!(
+        plain.contains(&format!("+ ¶4 {{+{ADDED_PARAGRAPH}+}}")),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("title: ") && plain.contains("[-") && plain.contains("{+"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("2 paragraphs added, 0 removed, 0 changed, title changed"),
+        "{plain}"
+    );
+
+    // The texts were kept as the crawls ended, one line per page payload.
+    let texts = std::fs::read_to_string(archives.join("default/texts.jsonl")).unwrap();
+    assert_eq!(texts.lines().count(), 2, "{texts}");
+
+    let not_archived = cairn()
+        .arg("--archives")
+        .arg(&archives)
+        .args(["diff", "https://www.cna.com.tw/news/never.aspx"])
+        .output()
+        .unwrap();
+    assert_eq!(not_archived.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&not_archived.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn replay_shows_the_versions_and_what_changed() {
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let _fixture = three_captures(&archives);
+    let history = cairn_json(&archives, &["history", site::ARTICLE]);
+    let stamp = |i: usize| {
+        history["versions"][i]["timestamp"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let server = ReplayServer::start(&archives);
+
+    let (status, _, calendar) = server.get(&format!("/default/*/{}", site::ARTICLE));
+    let calendar = String::from_utf8(calendar).unwrap();
+    assert_eq!(status, 200, "{calendar}");
+    assert!(
+        calendar.contains("3 captures from") && calendar.contains("changed 1 time."),
+        "{calendar}"
+    );
+    assert_eq!(calendar.matches("mark changed").count(), 1, "{calendar}");
+    assert!(!calendar.contains("<script"), "usable without JavaScript");
+
+    let diff_path = format!("/default/diff/{}/{}/{}", stamp(0), stamp(1), site::ARTICLE);
+    let (status, _, diff) = server.get(&diff_path);
+    let diff = String::from_utf8(diff).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        diff.contains(&format!("<p class=added><ins>{ADDED_PARAGRAPH}</ins></p>")),
+        "{diff}"
+    );
+    assert!(diff.contains(&format!("<p class=added><ins>{CORRECTION}</ins></p>")));
+    assert_eq!(diff.matches("<p class=added>").count(), 2);
+    assert!(!diff.contains("<p class=removed>") && diff.contains("<del>"));
+
+    // The timeline's form, sent as a browser sends it without script.
+    let form = format!(
+        "/default/diff?url={}&from={}&to={}&view=side",
+        urlencoding(site::ARTICLE),
+        stamp(0),
+        stamp(2)
+    );
+    let (status, _, side) = server.get(&form);
+    let side = String::from_utf8(side).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        side.contains("<table class=side>") && side.contains(CORRECTION),
+        "{side}"
+    );
+
+    // The banner of a replayed version links to them all.
+    let (_, _, page) = server.get(&format!("/default/{}/{}", stamp(2), site::ARTICLE));
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.contains("3 versions, text changed"),
+        "{}",
+        &page[..page.len().min(2000)]
+    );
+    assert!(page.contains(&format!("href=\"/default/*/{}\"", site::ARTICLE)));
+
+    // The listing groups pages by host, with each page's capture count.
+    let (_, _, listing) = server.get("/default/");
+    let listing = String::from_utf8(listing).unwrap();
+    assert!(
+        listing.contains("<h2>www.cna.com.tw <small>(1 pages)</small></h2>"),
+        "{listing}"
+    );
+    assert!(listing.contains(&format!(
+        "<a href=\"/default/*/{}\">3 captures</a>",
+        site::ARTICLE
+    )));
+
+    if !requires(&["chromium", "python3", "python:websockets"]) {
+        return;
+    }
+    let origin = format!("{}/", server.origin);
+    for (path, shot, check) in [
+        (
+            format!("/default/*/{}", site::ARTICLE),
+            "versions-calendar.png",
+            "document.querySelectorAll('td.has.changed').length + ',' + document.querySelectorAll('tr.changed').length",
+        ),
+        (
+            diff_path.clone(),
+            "versions-diff.png",
+            "document.querySelectorAll('p.added').length + ',' + document.querySelectorAll('del').length",
+        ),
+        (
+            format!(
+                "/default/diff/side/{}/{}/{}",
+                stamp(0),
+                stamp(1),
+                site::ARTICLE
+            ),
+            "versions-diff-side.png",
+            "document.querySelectorAll('table.side ins').length + ',' + document.title",
+        ),
+    ] {
+        let report = browse(&format!("{}{path}", server.origin), shot, check);
+        let escaped: Vec<&str> = report["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|r| !r.starts_with(&origin))
+            .collect();
+        assert!(
+            escaped.is_empty(),
+            "{path} reached beyond the server: {escaped:?}"
+        );
+        let value = report["evals"][0].as_str().unwrap_or_default().to_string();
+        match shot {
+            "versions-calendar.png" => assert_eq!(value, "1,1", "{path}"),
+            "versions-diff.png" => {
+                assert!(value.starts_with("2,"), "{value}");
+                assert_ne!(value, "2,0", "the headline's removed characters are struck");
+            }
+            _ => assert!(value.starts_with("2,What changed"), "{value}"),
+        }
+    }
+}
+
+/// Opens a page in headless Chromium, cut off from every network, evaluating one expression.
+fn browse(url: &str, screenshot: &str, expression: &str) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser_check.py");
+    let out = run_ok(
+        tool("python3")
+            .arg(script)
+            .arg(url)
+            .arg(crate::browser::artifacts().join(screenshot))
+            .args(["--eval", expression]),
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn a_job_names_the_changed_page_and_runs_its_on_change_command() {
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let edited = Arc::new(AtomicBool::new(false));
+    let fixture = site::start_editions(edited.clone()).unwrap();
+    let told = work.path().join("told");
+    let args = fixture.args();
+    let connect_to: Vec<String> = args
+        .chunks(2)
+        .filter(|p| p[0] == "--connect-to")
+        .map(|p| format!("{:?}", p[1]))
+        .collect();
+    let config = work.path().join("cairn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[job]]\nname = \"cna\"\ntargets = [{:?}]\nschedule = \"0 */6 * * *\"\ndepth = 0\n\
+             ca_cert = [{:?}]\nconnect_to = [{}]\nno_progress = true\n\
+             on_change = \"printf '%s\\\\n' \\\"$CAIRN_JOB\\\" \\\"$@\\\" > {}; cat >> {}; exit 3\"\n",
+            site::ARTICLE,
+            fixture.ca_pem.display().to_string(),
+            connect_to.join(", "),
+            told.display(),
+            told.display(),
+        ),
+    )
+    .unwrap();
+    let run = || {
+        run_ok(
+            cairn()
+                .arg("--archives")
+                .arg(&archives)
+                .args(["jobs", "--config"])
+                .arg(&config)
+                .args(["run", "cna"]),
+        )
+    };
+    run();
+    assert!(
+        !told.exists(),
+        "nothing changed in the first run: no notification"
+    );
+    edited.store(true, Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run();
+    let told = std::fs::read_to_string(&told).unwrap();
+    assert_eq!(
+        told,
+        format!("cna\n{0}\n{0}\n", site::ARTICLE),
+        "the job's name, the URL as argument, and the URL on stdin"
+    );
+    let history = cairn_json(
+        &archives,
+        &[
+            "jobs",
+            "--config",
+            config.to_str().unwrap(),
+            "history",
+            "cna",
+        ],
+    );
+    assert_eq!(history[0]["changed"], serde_json::json!([]));
+    assert!(history[0]["on_change"].is_null());
+    assert_eq!(history[1]["changed"], serde_json::json!([site::ARTICLE]));
+    assert_eq!(
+        history[1]["on_change"], "exit 3",
+        "its exit status is recorded"
+    );
+    let plain = stdout(&run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&archives)
+            .args(["jobs", "--config"])
+            .arg(&config)
+            .args(["history", "cna"]),
+    ));
+    assert!(
+        plain.contains(&format!("  text changed: {}", site::ARTICLE)),
+        "{plain}"
+    );
+    assert!(plain.contains("  on_change: exit 3"), "{plain}");
+}
