@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Err(err) => err.exit(),
     };
     start_logging();
+    quiet_extractor_panics();
     match cairn::cli::run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -49,6 +50,22 @@ fn start_logging() {
         .without_time()
         .with_ansi(colour)
         .init();
+}
+
+/// A panic inside the article extractor (`dom_smoothie`, on a page it cannot take) is caught
+/// by the library, which gives the page no text and says so in a warning line: Rust's own
+/// panic message would read as cairn failing. Any other panic prints as Rust prints it.
+fn quiet_extractor_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|at| at.file().contains("dom_smoothie"))
+        {
+            return;
+        }
+        default(info);
+    }));
 }
 
 /// The error and its causes on one line, each cause once: many errors already quote their

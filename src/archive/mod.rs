@@ -186,7 +186,12 @@ pub fn archive_at(
     let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
     let exported = Instant::now();
     let articles = targets::target_urls(&inputs);
-    let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)?;
+    // The archive is whole without them: texts that cannot be made are said, not fatal.
+    let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)
+        .unwrap_or_else(|error| TextsReport {
+            failed: Some(error.to_string()),
+            ..TextsReport::default()
+        });
     let read = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;

@@ -18,8 +18,11 @@ pub struct TextsReport {
     pub made: usize,
     /// Pages whose text differs from the text of their capture before.
     pub changed: Vec<String>,
-    /// Target pages archived with a text for the first time.
+    /// Pages archived with a text for the first time.
     pub first: usize,
+    /// Why no text could be made or kept, when none could.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// Makes and keeps the texts a crawl's pages call for, and tells which changed: the texts
@@ -53,7 +56,7 @@ pub fn texts_of_pages(
         let Some(Some(text)) = texts.get(capture) else {
             continue;
         };
-        let now = text.digest();
+        let now = text.digest().to_string();
         match previous_text(collection, index, &mut texts, earlier) {
             None => report.first += 1,
             Some(before) if before != now => report.changed.push(capture.url.clone()),
@@ -87,7 +90,10 @@ fn previous_text(
 ) -> Option<String> {
     earlier.iter().find_map(|capture| {
         texts.fill(collection, index, [capture], warn_unreadable);
-        texts.get(capture)?.as_ref().map(|text| text.digest())
+        texts
+            .get(capture)?
+            .as_ref()
+            .map(|text| text.digest().to_string())
     })
 }
 

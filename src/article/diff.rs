@@ -9,7 +9,9 @@
 //! one character in a Chinese sentence marks that character, not the sentence.
 
 use serde::Serialize;
-use similar::{Algorithm, DiffOp, capture_diff_slices};
+use std::time::{Duration, Instant};
+
+use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::ArticleText;
@@ -17,6 +19,10 @@ use super::ArticleText;
 /// Two paragraphs sharing less than this share of their words are one removed and one added,
 /// not one changed.
 const SAME_PARAGRAPH: f64 = 0.5;
+
+/// A diff takes about this long at most: past it, what is left is compared coarsely (runs
+/// removed and added whole), so a page built to be slow to compare answers anyway.
+const DIFF_TIME: Duration = Duration::from_secs(2);
 
 /// Paragraphs of one replaced run paired at most; past it, a run is removed and added whole
 /// (pairing compares every paragraph with every other).
@@ -77,13 +83,15 @@ pub enum SpanKind {
 
 impl TextDiff {
     pub fn between(old: &ArticleText, new: &ArticleText) -> TextDiff {
+        let deadline = Instant::now() + DIFF_TIME;
         TextDiff {
-            title: changed_words(&old.title, &new.title),
+            title: changed_words(&old.title, &new.title, deadline),
             byline: changed_words(
                 old.byline.as_deref().unwrap_or(""),
                 new.byline.as_deref().unwrap_or(""),
+                deadline,
             ),
-            paragraphs: paragraphs(&old.paragraphs, &new.paragraphs),
+            paragraphs: paragraphs(&old.paragraphs, &new.paragraphs, deadline),
         }
     }
 
@@ -122,16 +130,16 @@ pub fn is_word(token: &str) -> bool {
 }
 
 /// The words of two versions of one line, `None` when they are the same.
-fn changed_words(old: &str, new: &str) -> Option<Vec<Span>> {
-    (old != new).then(|| words(old, new))
+fn changed_words(old: &str, new: &str, deadline: Instant) -> Option<Vec<Span>> {
+    (old != new).then(|| words(old, new, deadline))
 }
 
-/// The word diff of two versions of one paragraph.
-pub fn words(old: &str, new: &str) -> Vec<Span> {
+/// The word diff of two versions of one paragraph, coarser past `deadline`.
+pub fn words(old: &str, new: &str, deadline: Instant) -> Vec<Span> {
     let old: Vec<&str> = tokens(old).collect();
     let new: Vec<&str> = tokens(new).collect();
     let mut spans = Spans::default();
-    for op in capture_diff_slices(Algorithm::Patience, &old, &new) {
+    for op in capture_diff_slices_deadline(Algorithm::Patience, &old, &new, Some(deadline)) {
         match op {
             DiffOp::Equal { old_index, len, .. } => {
                 spans.push(SpanKind::Same, &old[old_index..old_index + len]);
@@ -214,9 +222,9 @@ fn flush_change(out: &mut Vec<Span>, removed: &mut String, added: &mut String) {
 }
 
 /// Both paragraph lists in reading order, each paragraph marked.
-fn paragraphs(old: &[String], new: &[String]) -> Vec<Paragraph> {
+fn paragraphs(old: &[String], new: &[String], deadline: Instant) -> Vec<Paragraph> {
     let mut out = Vec::new();
-    for op in capture_diff_slices(Algorithm::Patience, old, new) {
+    for op in capture_diff_slices_deadline(Algorithm::Patience, old, new, Some(deadline)) {
         match op {
             DiffOp::Equal {
                 old_index,
@@ -239,10 +247,9 @@ fn paragraphs(old: &[String], new: &[String]) -> Vec<Paragraph> {
                 new_index,
                 new_len,
             } => out.extend(replaced(
-                old,
-                old_index..old_index + old_len,
-                new,
-                new_index..new_index + new_len,
+                (old, old_index..old_index + old_len),
+                (new, new_index..new_index + new_len),
+                deadline,
             )),
         }
     }
@@ -266,13 +273,12 @@ fn added(new: &[String], range: std::ops::Range<usize>) -> impl Iterator<Item = 
 /// A run of old paragraphs replaced by a run of new ones: the pairs that share most words,
 /// in order, are changed paragraphs; the rest were removed or added.
 fn replaced(
-    old: &[String],
-    olds: std::ops::Range<usize>,
-    new: &[String],
-    news: std::ops::Range<usize>,
+    (old, olds): (&[String], std::ops::Range<usize>),
+    (new, news): (&[String], std::ops::Range<usize>),
+    deadline: Instant,
 ) -> Vec<Paragraph> {
     let pairs = if olds.len() <= MAX_PAIRED && news.len() <= MAX_PAIRED {
-        pair_by_likeness(&old[olds.clone()], &new[news.clone()])
+        pair_by_likeness(&old[olds.clone()], &new[news.clone()], deadline)
     } else {
         Vec::new()
     };
@@ -285,7 +291,7 @@ fn replaced(
             out.push(Paragraph::Changed {
                 old: olds.start + pi + 1,
                 new: news.start + pj + 1,
-                words: words(&old[olds.start + pi], &new[news.start + pj]),
+                words: words(&old[olds.start + pi], &new[news.start + pj], deadline),
             });
         }
         (i, j) = (pi + 1, pj + 1);
@@ -295,11 +301,11 @@ fn replaced(
 
 /// Pairs `(i, j)`, increasing in both, of paragraphs alike enough to be one paragraph
 /// changed, chosen to share the most words in all (an alignment by dynamic programming).
-fn pair_by_likeness(old: &[String], new: &[String]) -> Vec<(usize, usize)> {
+fn pair_by_likeness(old: &[String], new: &[String], deadline: Instant) -> Vec<(usize, usize)> {
     let (n, m) = (old.len(), new.len());
     let likeness: Vec<Vec<f64>> = old
         .iter()
-        .map(|o| new.iter().map(|p| likeness(o, p)).collect())
+        .map(|o| new.iter().map(|p| likeness(o, p, deadline)).collect())
         .collect();
     // best[i][j]: the most likeness pairing old[i..] with new[j..] can reach.
     let mut best = vec![vec![0.0f64; m + 1]; n + 1];
@@ -329,19 +335,20 @@ fn pair_by_likeness(old: &[String], new: &[String]) -> Vec<(usize, usize)> {
 }
 
 /// The share of two paragraphs' words that are the same: 1 for equal, 0 for nothing shared.
-fn likeness(old: &str, new: &str) -> f64 {
+fn likeness(old: &str, new: &str, deadline: Instant) -> f64 {
     let old: Vec<&str> = tokens(old).filter(|t| is_word(t)).collect();
     let new: Vec<&str> = tokens(new).filter(|t| is_word(t)).collect();
     if old.is_empty() && new.is_empty() {
         return 1.0;
     }
-    let shared: usize = capture_diff_slices(Algorithm::Patience, &old, &new)
-        .iter()
-        .map(|op| match op {
-            DiffOp::Equal { len, .. } => *len,
-            _ => 0,
-        })
-        .sum();
+    let shared: usize =
+        capture_diff_slices_deadline(Algorithm::Patience, &old, &new, Some(deadline))
+            .iter()
+            .map(|op| match op {
+                DiffOp::Equal { len, .. } => *len,
+                _ => 0,
+            })
+            .sum();
     (2 * shared) as f64 / (old.len() + new.len()) as f64
 }
 
@@ -350,12 +357,16 @@ mod tests {
     use super::*;
 
     fn text(title: &str, paragraphs: &[&str]) -> ArticleText {
-        ArticleText {
-            title: title.into(),
-            byline: None,
-            published: None,
-            paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
-        }
+        ArticleText::new(
+            title.into(),
+            None,
+            None,
+            paragraphs.iter().map(|p| p.to_string()).collect(),
+        )
+    }
+
+    fn later() -> Instant {
+        Instant::now() + DIFF_TIME
     }
 
     fn plain(spans: &[Span]) -> String {
@@ -374,12 +385,13 @@ mod tests {
         assert_eq!(
             plain(&words(
                 "They met for four hours on Tuesday.",
-                "They met for five minutes on Tuesday."
+                "They met for five minutes on Tuesday.",
+                later()
             )),
             "They met for [-four hours-]{+five minutes+} on Tuesday."
         );
         assert_eq!(
-            plain(&words("A short note.", "A short, corrected note.")),
+            plain(&words("A short note.", "A short, corrected note.", later())),
             "A short{+, corrected+} note."
         );
     }
@@ -387,13 +399,14 @@ mod tests {
     #[test]
     fn chinese_is_compared_character_by_character() {
         assert_eq!(
-            plain(&words("會談似未有突破", "會談似有突破")),
+            plain(&words("會談似未有突破", "會談似有突破", later())),
             "會談似[-未-]有突破"
         );
         assert_eq!(
             plain(&words(
                 "習蒲強調通過和談解決烏克蘭危機",
-                "習蒲強調通過談判解決烏克蘭危機"
+                "習蒲強調通過談判解決烏克蘭危機",
+                later()
             )),
             "習蒲強調通過[-和-]談{+判+}解決烏克蘭危機"
         );

@@ -96,7 +96,7 @@ impl History {
                     .then(|| texts.get(&capture))
                     .flatten()
                     .and_then(Option::as_ref);
-                let text_digest = text.map(ArticleText::digest);
+                let text_digest = text.map(|t| t.digest().to_string());
                 let change = match (&text_digest, &previous) {
                     _ if unreadable.contains(&(capture.filename.clone(), capture.offset)) => {
                         TextChange::Unreadable

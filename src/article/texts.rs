@@ -36,8 +36,8 @@ impl Texts {
     pub fn load(collection: &Collection) -> Result<Texts, CollectionError> {
         let known = collection
             .texts()?
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<Line>(line).ok())
             .filter(|line| line.extractor == EXTRACTOR)
             .map(|line| (line.digest, line.text))
             .collect();
@@ -53,8 +53,20 @@ impl Texts {
         self.known.get(capture.digest.as_deref()?)
     }
 
-    /// Makes the texts the captures' payloads lack, on every core, each payload once. A
-    /// capture that cannot be read is skipped and reported by `unreadable`.
+    /// The captures among these whose payloads have no text yet, each payload once.
+    pub fn missing<'c>(&self, captures: impl IntoIterator<Item = &'c Capture>) -> Vec<Capture> {
+        let mut missing: Vec<Capture> = captures
+            .into_iter()
+            .filter(|c| c.digest.is_some() && self.get(c).is_none())
+            .cloned()
+            .collect();
+        missing.sort_by(|a, b| a.digest.cmp(&b.digest));
+        missing.dedup_by(|a, b| a.digest == b.digest);
+        missing
+    }
+
+    /// Makes the texts the captures' payloads lack, on every core. A capture that cannot be
+    /// read is skipped and reported by `unreadable`.
     pub fn fill<'c>(
         &mut self,
         collection: &Collection,
@@ -62,22 +74,13 @@ impl Texts {
         captures: impl IntoIterator<Item = &'c Capture>,
         unreadable: impl Fn(&Capture, &CollectionError) + Sync,
     ) {
-        let mut missing: Vec<&Capture> = captures
-            .into_iter()
-            .filter(|c| c.digest.is_some() && self.get(c).is_none())
-            .collect();
-        missing.sort_by(|a, b| a.digest.cmp(&b.digest));
-        missing.dedup_by(|a, b| a.digest == b.digest);
-        let made: Vec<(String, Option<ArticleText>)> = missing
-            .par_iter()
-            .filter_map(|capture| match read_text(collection, index, capture) {
-                Ok(text) => Some((capture.digest.clone()?, text)),
-                Err(error) => {
-                    unreadable(capture, &error);
-                    None
-                }
-            })
-            .collect();
+        let missing = self.missing(captures);
+        let made = make(collection, index, &missing, unreadable);
+        self.insert(made);
+    }
+
+    /// Takes in texts [`make`] made.
+    pub fn insert(&mut self, made: Vec<Made>) {
         for (digest, text) in made {
             let line = Line {
                 digest,
@@ -102,6 +105,29 @@ impl Texts {
         self.fresh.clear();
         Ok(count)
     }
+}
+
+/// A text made for a payload digest.
+pub type Made = (String, Option<ArticleText>);
+
+/// Reads the captures' texts from their records, on every core, each capture that cannot be
+/// read reported by `unreadable` and left out.
+pub fn make(
+    collection: &Collection,
+    index: &Index,
+    captures: &[Capture],
+    unreadable: impl Fn(&Capture, &CollectionError) + Sync,
+) -> Vec<Made> {
+    captures
+        .par_iter()
+        .filter_map(|capture| match read_text(collection, index, capture) {
+            Ok(text) => Some((capture.digest.clone()?, text)),
+            Err(error) => {
+                unreadable(capture, &error);
+                None
+            }
+        })
+        .collect()
 }
 
 /// Whether a capture may be an article: a page answered with success (a revisit is judged by

@@ -122,6 +122,9 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     for url in texts.changed.iter().take(20) {
         say!("  text changed: {url}");
     }
+    if let Some(failed) = &texts.failed {
+        say!("warning: the article texts were not kept: {failed}");
+    }
     let phases = &summary.phases;
     say!(
         "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy, {:.2} s for texts, {:.2} s for posts",

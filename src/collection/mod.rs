@@ -679,17 +679,26 @@ impl Collection {
         let path = self.dir.join(name);
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        file.write_all(lines.as_bytes()).map_err(io_err(&path))
+        // A line cut short (a full disk, a killed writer) is ended first, so the first line
+        // appended now is read whole rather than glued to it.
+        let cut = last_byte(&mut file)
+            .map_err(io_err(&path))?
+            .is_some_and(|b| b != b'\n');
+        let start = if cut { "\n" } else { "" };
+        file.write_all(format!("{start}{lines}").as_bytes())
+            .map_err(io_err(&path))
     }
 
-    /// `texts.jsonl` as written; empty when there is none.
-    pub fn texts(&self) -> Result<String, CollectionError> {
+    /// `texts.jsonl` as written (bytes: a line cut inside a character must not hide the
+    /// others); empty when there is none.
+    pub fn texts(&self) -> Result<Vec<u8>, CollectionError> {
         let path = self.dir.join(TEXTS);
-        match fs::read_to_string(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+        match fs::read(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
             read => read.map_err(io_err(&path)),
         }
     }
@@ -702,6 +711,18 @@ impl Collection {
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect()
     }
+}
+
+/// The last byte of a file, `None` for an empty one.
+fn last_byte(file: &mut File) -> io::Result<Option<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut byte = [0];
+    file.read_exact(&mut byte)?;
+    Ok(Some(byte[0]))
 }
 
 /// Writes a sibling temporary file of a name no other process uses, syncs it, and renames it

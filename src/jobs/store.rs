@@ -210,10 +210,15 @@ impl SqliteStore {
                 params![column],
                 |r| r.get::<_, i64>(0).map(|n| n > 0),
             )?;
-            if !present {
-                conn.execute_batch(&format!(
-                    "ALTER TABLE runs ADD COLUMN {column} {definition}"
-                ))?;
+            if present {
+                continue;
+            }
+            match conn.execute_batch(&format!(
+                "ALTER TABLE runs ADD COLUMN {column} {definition}"
+            )) {
+                // Another process opening the database added it first.
+                Err(e) if e.to_string().contains("duplicate column") => {}
+                added => added?,
             }
         }
         Ok(())

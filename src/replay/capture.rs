@@ -27,6 +27,7 @@ use super::fence::{self, ArchivedField};
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
+use crate::content::ContentKind;
 use crate::extract::references::refresh_target;
 use crate::index::Capture;
 use crate::index::surt::surt;
@@ -147,9 +148,7 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
         capture,
         status,
         head: &head,
-        versions: (wanted.modifier != "id_")
-            .then(|| super::versions::banner_note(loaded, &capture.url, OffsetDateTime::now_utc()))
-            .flatten(),
+        loaded,
     };
     // Records other tools file under their own schemes (`urn:`, `dns:`, ...) are no web
     // pages: never rewritten, whatever the modifier.
@@ -240,8 +239,8 @@ struct Served<'a> {
     capture: &'a Capture,
     status: StatusCode,
     head: &'a CaptureHead,
-    /// The banner's note on the URL's other versions, when it has some.
-    versions: Option<String>,
+    /// The collection, for the banner's note on the URL's other versions.
+    loaded: &'a Loaded,
 }
 
 impl Served<'_> {
@@ -482,7 +481,11 @@ fn replayed_response(
     let job = RewriteJob {
         prefix,
         base,
-        banner: banner(served),
+        banner: if kind == ContentKind::Html {
+            banner(served)
+        } else {
+            String::new()
+        },
         content_type,
         encoding: head.encoding.clone(),
         payload: payload.bytes,
@@ -642,7 +645,8 @@ fn bad_headers(error: axum::http::Error) -> Response {
 /// versions when it has several.
 fn banner(served: &Served<'_>) -> String {
     let capture = served.capture;
-    let versions = served.versions.as_deref().map_or(String::new(), |note| {
+    let note = super::versions::banner_note(served.loaded, &capture.url, OffsetDateTime::now_utc());
+    let versions = note.as_deref().map_or(String::new(), |note| {
         format!(
             " · <a href=\"{}\" style=\"all:initial;font:inherit;color:#00c;text-decoration:underline;cursor:pointer\">{}</a>",
             escape(&super::versions::versions_href(served.collection, &capture.url)),

@@ -26,7 +26,7 @@ use crate::article::diff::{Paragraph, Span, SpanKind, TextDiff};
 use crate::article::history::{
     Comparison, History, HistoryError, TextChange, Version, readable_timestamp,
 };
-use crate::article::texts::is_page;
+use crate::article::texts::{Texts, is_page, make};
 use crate::warc::record::parse_timestamp14;
 
 /// How a comparison is laid out.
@@ -395,10 +395,15 @@ pub fn comparison_form(collection: &str, query: Option<&str>) -> Response {
         Layout::Inline
     };
     let digits = |t: &str| (1..=14).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
-    if !digits(from) || !digits(to) {
-        return plain(StatusCode::BAD_REQUEST, "from and to are timestamps");
-    }
-    let location = diff_href(collection, layout, from, to, url);
+    // Serialized as a URL, so it goes into `Location` whatever characters it was sent with.
+    let url = url::Url::parse(url).map(String::from);
+    let (true, true, Ok(url)) = (digits(from), digits(to), url) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "from and to are timestamps, url an absolute URL",
+        );
+    };
+    let location = diff_href(collection, layout, from, to, &url);
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
@@ -409,18 +414,22 @@ pub fn banner_note(loaded: &Loaded, url: &str, now: OffsetDateTime) -> Option<St
     if captures.len() < 2 {
         return None;
     }
+    let versions = format!("{} versions", captures.len());
+    // A versions page making texts holds them a moment: the page goes without the change.
+    let Ok(texts) = loaded.texts.try_lock() else {
+        return Some(versions);
+    };
     let mut last_change = None;
-    let mut previous: Option<String> = None;
+    let mut previous: Option<&str> = None;
     for capture in captures.iter().filter(|c| is_page(c)) {
-        let Some(digest) = loaded.known_text_digest(capture) else {
+        let Some(Some(text)) = texts.get(capture) else {
             continue;
         };
-        if previous.as_ref().is_some_and(|p| *p != digest) {
+        if previous.is_some_and(|p| p != text.digest()) {
             last_change = Some(capture.seconds);
         }
-        previous = Some(digest);
+        previous = Some(text.digest());
     }
-    let versions = format!("{} versions", captures.len());
     Some(match last_change {
         Some(seconds) => format!(
             "{versions}, text changed {}",
@@ -473,26 +482,26 @@ fn history_error(error: &HistoryError) -> Response {
 }
 
 impl Loaded {
-    /// The URL's history, its missing texts made now and kept in memory.
+    /// The URL's history, its missing texts made now (outside the lock: other requests read
+    /// the texts meanwhile) and kept in memory.
     fn history(&self, url: &str) -> Result<History, HistoryError> {
-        let mut texts = self
-            .texts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let captures = self.index.captures_of(url);
+        let missing = self.texts().missing(captures.iter().filter(|c| is_page(c)));
+        let made = make(&self.collection, &self.index, &missing, |capture, error| {
+            tracing::warn!(url = %capture.url, %error, "reading a capture's text");
+        });
+        let mut texts = self.texts();
+        texts.insert(made);
         History::of(&self.collection, &self.index, &mut texts, url)
     }
 
-    fn compare(&self, history: &History, older: &Version, newer: &Version) -> Option<Comparison> {
-        let texts = self
-            .texts
+    fn texts(&self) -> std::sync::MutexGuard<'_, Texts> {
+        self.texts
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Comparison::between(&texts, &history.url, older, newer)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The text digest of a capture, when its text is known now.
-    fn known_text_digest(&self, capture: &crate::index::Capture) -> Option<String> {
-        let texts = self.texts.lock().ok()?;
-        texts.get(capture)?.as_ref().map(|t| t.digest())
+    fn compare(&self, history: &History, older: &Version, newer: &Version) -> Option<Comparison> {
+        Comparison::between(&self.texts(), &history.url, older, newer)
     }
 }

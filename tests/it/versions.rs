@@ -391,3 +391,53 @@ fn a_job_names_the_changed_page_and_runs_its_on_change_command() {
     );
     assert!(plain.contains("  on_change: exit 3"), "{plain}");
 }
+
+#[test]
+fn pages_the_extractor_cannot_take_are_archived_whole_and_quietly() {
+    // dom_smoothie 0.19 panics on this iframe title; 2,000 nested levels would take it
+    // seconds (the time grows with the square of the depth).
+    let tricky = "<title>Tricky</title><article><p>A paragraph of the article that is long enough to be read as one by the reader view.</p><iframe title=\"中youtube.com\" src=\"/embed\"></iframe><p>Another paragraph of the article, as long, so that the article is read.</p></article>".to_string();
+    let deep = format!(
+        "<title>Deep</title><article><p>{}Deep text.{}</p></article>",
+        "<div>".repeat(2000),
+        "</div>".repeat(2000)
+    );
+    let handler: crate::fixture::Handler = Arc::new(move |req: &crate::fixture::Request| {
+        let body = match req.target.as_str() {
+            "/tricky" => tricky.clone(),
+            "/deep" => deep.clone(),
+            _ => "not here".to_string(),
+        };
+        vec![crate::fixture::Step::Send(crate::fixture::response(
+            "200 OK",
+            "text/html; charset=utf-8",
+            body.as_bytes(),
+        ))]
+    });
+    let fixture = HttpsFixture::start(&["odd.example"], handler).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let started = std::time::Instant::now();
+    let out = archive_ok(
+        &archives,
+        &fixture,
+        &["--depth", "0", "--no-progress", "--json"],
+        &["https://odd.example/tricky", "https://odd.example/deep"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["texts"]["made"], 2,
+        "both tried, neither has a text"
+    );
+    assert_eq!(
+        summary["crawl"]["pages"]
+            .as_u64()
+            .or(summary["pages"].as_u64()),
+        Some(2)
+    );
+    let history = cairn_json(&archives, &["history", "https://odd.example/tricky"]);
+    assert_eq!(history["versions"][0]["text"], "no_text");
+}
