@@ -111,6 +111,8 @@ fn link_text(path: &str) -> Option<String> {
 
 /// The site's stylesheet: a masthead, the article's type, a lead photo, the related-news
 /// block and the focus carousel with their thumbnails (shown without the carousel's script).
+/// The fixture's photos are 1-pixel black JPEGs: screened over a gradient, each shows as a
+/// coloured picture of its size.
 pub const CSS: &str = "@import url(\"/css/print.css\");
 body { background: #fff url('/img/bg.png') no-repeat; margin: 0; color: #222; font: 17px/1.8 sans-serif }
 .masthead { background: #0b3f7a; padding: .6em 1.2em; display: flex; gap: 2em; align-items: baseline }
@@ -119,7 +121,7 @@ body { background: #fff url('/img/bg.png') no-repeat; margin: 0; color: #222; fo
 .centralContent h1 { font-size: 1.7em; line-height: 1.4; margin: .4em 0 .2em }
 .updatetime { color: #777; font-size: .85em }
 figure.lead { margin: 1em 0; background: linear-gradient(135deg, #34506b, #8aa0a8 45%, #c7a46a) }
-figure.lead img { display: block; width: 100%; aspect-ratio: 16 / 9; object-fit: cover; mix-blend-mode: multiply }
+figure.lead img { display: block; width: 100%; aspect-ratio: 16 / 9; object-fit: cover; mix-blend-mode: screen }
 figure.lead figcaption { background: #f4f4f4; color: #555; font-size: .8em; padding: .4em .8em }
 .correction { background: #fff6d6; border-left: 4px solid #e0a800; padding: .4em .8em }
 .articlekeywordGroup { display: flex; gap: .6em; margin: 1.5em 0 } .keywordTag a { background: #eef3f8; padding: .2em .6em; border-radius: 1em; text-decoration: none }
@@ -130,7 +132,7 @@ figure.lead figcaption { background: #f4f4f4; color: #555; font-size: .8em; padd
 .topNewsTitle a { font-weight: bold; color: #0b3f7a }
 .topicItem a { color: #222; text-decoration: none; font-size: .85em; line-height: 1.4 }
 .picWrap { background: linear-gradient(160deg, #5d7a8c, #b9b08f) }
-.picWrap img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: cover; mix-blend-mode: multiply }
+.picWrap img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: cover; mix-blend-mode: screen }
 .centralContent > img { display: block; width: 100%; aspect-ratio: 16 / 9; background: #8aa0a8 }
 ";
 
