@@ -2,9 +2,11 @@
 //! its digest, with what extracted it and the text (`null` for a page with none). A line is
 //! appended when a crawl stores a new page payload, and when `cairn history` or `cairn diff`
 //! first reads an older capture or a foreign WARC's; a text made by another extractor than
-//! this build's is made again, and the newer line wins.
+//! this build's is made again, and the newer line wins. Each line carries its text's digest
+//! too, so a reader that only tells whether texts changed (replay's banner) holds the digests
+//! of a large collection without its texts ([`TextDigests`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,7 +22,56 @@ use crate::index::{Capture, Index};
 struct Line {
     digest: String,
     extractor: String,
+    /// [`ArticleText::digest`] of `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_digest: Option<String>,
     text: Option<ArticleText>,
+}
+
+/// Each line of `texts.jsonl` from this build's extractor, in order, parsed one at a time (a
+/// reader keeping only digests never holds every text); lines that do not parse are left out
+/// (a line cut short by a full disk, say), to be made again.
+fn each_line(collection: &Collection, mut take: impl FnMut(Line)) -> Result<(), CollectionError> {
+    for line in collection.texts()?.split(|&b| b == b'\n') {
+        if let Ok(line) = serde_json::from_slice::<Line>(line)
+            && line.extractor == EXTRACTOR
+        {
+            take(line);
+        }
+    }
+    Ok(())
+}
+
+/// The text digests of a collection's payloads, without the texts: `None` for a payload
+/// whose page has no article text.
+#[derive(Debug, Default)]
+pub struct TextDigests(HashMap<String, Option<String>>);
+
+impl TextDigests {
+    pub fn load(collection: &Collection) -> Result<TextDigests, CollectionError> {
+        let mut digests = HashMap::new();
+        each_line(collection, |line| {
+            let text_digest = line
+                .text_digest
+                .or_else(|| line.text.as_ref().map(|t| t.digest().to_string()));
+            digests.insert(line.digest, text_digest);
+        })?;
+        Ok(TextDigests(digests))
+    }
+
+    /// The text digest of a capture's payload: `None` when its text was never made.
+    pub fn get(&self, capture: &Capture) -> Option<Option<&str>> {
+        self.0.get(capture.digest.as_deref()?).map(Option::as_deref)
+    }
+
+    /// Takes in the digests of the texts `texts` knows.
+    pub fn learn(&mut self, texts: &Texts) {
+        for (digest, text) in &texts.known {
+            self.0
+                .entry(digest.clone())
+                .or_insert_with(|| text.as_ref().map(|t| t.digest().to_string()));
+        }
+    }
 }
 
 /// The texts known for a collection's payloads, and those made since they were read.
@@ -31,16 +82,33 @@ pub struct Texts {
 }
 
 impl Texts {
-    /// The texts `texts.jsonl` holds from this build's extractor; lines that do not parse
-    /// are left out (a line cut short by a full disk, say), to be made again.
+    /// The texts `texts.jsonl` holds from this build's extractor.
     pub fn load(collection: &Collection) -> Result<Texts, CollectionError> {
-        let known = collection
-            .texts()?
-            .split(|&b| b == b'\n')
-            .filter_map(|line| serde_json::from_slice::<Line>(line).ok())
-            .filter(|line| line.extractor == EXTRACTOR)
-            .map(|line| (line.digest, line.text))
+        let mut known = HashMap::new();
+        each_line(collection, |line| {
+            known.insert(line.digest, line.text);
+        })?;
+        Ok(Texts {
+            known,
+            fresh: Vec::new(),
+        })
+    }
+
+    /// The texts `texts.jsonl` holds for the payloads of these captures, and no other.
+    pub fn load_for<'c>(
+        collection: &Collection,
+        captures: impl IntoIterator<Item = &'c Capture>,
+    ) -> Result<Texts, CollectionError> {
+        let wanted: HashSet<&str> = captures
+            .into_iter()
+            .filter_map(|c| c.digest.as_deref())
             .collect();
+        let mut known = HashMap::new();
+        each_line(collection, |line| {
+            if wanted.contains(line.digest.as_str()) {
+                known.insert(line.digest, line.text);
+            }
+        })?;
         Ok(Texts {
             known,
             fresh: Vec::new(),
@@ -85,6 +153,7 @@ impl Texts {
             let line = Line {
                 digest,
                 extractor: EXTRACTOR.to_string(),
+                text_digest: text.as_ref().map(|t| t.digest().to_string()),
                 text,
             };
             let mut json = serde_json::to_string(&line).expect("a text serializes");

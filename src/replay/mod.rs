@@ -33,18 +33,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use url::Url;
 
-use crate::article::texts::Texts;
+use crate::article::texts::TextDigests;
 use crate::collection::{Archives, Collection, CollectionError, CollectionName};
 use crate::index::Index;
 use pages::plain;
 
-/// A collection's index as read, and when the file was written; the article texts known,
-/// those made for the versions pages among them.
+/// A collection's index as read, and when the file was written; the digests of the article
+/// texts known (not the texts: the versions pages read those they show).
 pub struct Loaded {
     collection: Collection,
     modified: Option<SystemTime>,
     index: Index,
-    texts: Mutex<Texts>,
+    digests: Mutex<TextDigests>,
 }
 
 struct Replay {
@@ -73,15 +73,15 @@ impl Replay {
                 "index lines that are no CDXJ captures were left out"
             );
         }
-        let texts = Texts::load(&collection).unwrap_or_else(|error| {
+        let digests = TextDigests::load(&collection).unwrap_or_else(|error| {
             tracing::warn!(collection = %name, %error, "reading the article texts");
-            Texts::default()
+            TextDigests::default()
         });
         let loaded = Arc::new(Loaded {
             collection,
             modified: Some(modified),
             index,
-            texts: Mutex::new(texts),
+            digests: Mutex::new(digests),
         });
         if let Ok(mut cache) = self.loaded.write() {
             cache.insert(name.clone(), loaded.clone());

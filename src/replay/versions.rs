@@ -9,8 +9,8 @@
 //!
 //! Plain server-rendered HTML and CSS, no script and no external asset, so the pages work
 //! with JavaScript off and under the server's own fence. Texts the collection lacks are made
-//! when a page asks for them and kept in memory while the index is unchanged; replay writes
-//! nothing into the collection.
+//! when a page asks for them and appended to `texts.jsonl` when no other process holds the
+//! collection; replay holds only the texts' digests, so its memory does not grow with them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ use crate::article::diff::{Paragraph, Span, SpanKind, TextDiff};
 use crate::article::history::{
     Comparison, History, HistoryError, TextChange, Version, readable_timestamp,
 };
-use crate::article::texts::{Texts, is_page, make};
+use crate::article::texts::{Texts, is_page};
 use crate::warc::record::parse_timestamp14;
 
 /// How a comparison is laid out.
@@ -56,8 +56,8 @@ p.changed{border-left:4px solid #f5b94a;padding-left:.6em}p.same{color:#444}
 /// `/COLL/*/URL`: every capture of the URL, as a calendar and a timeline.
 pub fn calendar(loaded: &Loaded, url: &str) -> Response {
     let collection = loaded.collection.name().as_str();
-    let history = match loaded.history(url) {
-        Ok(history) => history,
+    let (history, _) = match loaded.history(url) {
+        Ok(read) => read,
         Err(error) => return history_error(&error),
     };
     let title = history
@@ -236,15 +236,15 @@ fn timeline(collection: &str, history: &History) -> String {
 /// FROM and TO.
 pub fn comparison(loaded: &Loaded, layout: Layout, from: &str, to: &str, url: &str) -> Response {
     let collection = loaded.collection.name().as_str();
-    let history = match loaded.history(url) {
-        Ok(history) => history,
+    let (history, texts) = match loaded.history(url) {
+        Ok(read) => read,
         Err(error) => return history_error(&error),
     };
     let (older, newer) = match (history.nearest(from), history.nearest(to)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(error), _) | (_, Err(error)) => return history_error(&error),
     };
-    let Some(comparison) = loaded.compare(&history, older, newer) else {
+    let Some(comparison) = Comparison::between(&texts, &history.url, older, newer) else {
         return plain(StatusCode::NOT_FOUND, "no article text to compare");
     };
     let diff = &comparison.diff;
@@ -415,20 +415,20 @@ pub fn banner_note(loaded: &Loaded, url: &str, now: OffsetDateTime) -> Option<St
         return None;
     }
     let versions = format!("{} versions", captures.len());
-    // A versions page making texts holds them a moment: the page goes without the change.
-    let Ok(texts) = loaded.texts.try_lock() else {
+    // A versions page learning digests holds them a moment: the page goes without the change.
+    let Ok(digests) = loaded.digests.try_lock() else {
         return Some(versions);
     };
     let mut last_change = None;
     let mut previous: Option<&str> = None;
     for capture in captures.iter().filter(|c| is_page(c)) {
-        let Some(Some(text)) = texts.get(capture) else {
+        let Some(Some(digest)) = digests.get(capture) else {
             continue;
         };
-        if previous.is_some_and(|p| p != text.digest()) {
+        if previous.is_some_and(|p| p != digest) {
             last_change = Some(capture.seconds);
         }
-        previous = Some(text.digest());
+        previous = Some(digest);
     }
     Some(match last_change {
         Some(seconds) => format!(
@@ -482,26 +482,26 @@ fn history_error(error: &HistoryError) -> Response {
 }
 
 impl Loaded {
-    /// The URL's history, its missing texts made now (outside the lock: other requests read
-    /// the texts meanwhile) and kept in memory.
-    fn history(&self, url: &str) -> Result<History, HistoryError> {
+    /// The URL's history and its captures' texts: read from `texts.jsonl`, those missing made
+    /// now and kept there when no other process holds the collection (else made again next
+    /// time), their digests kept in memory for the banner.
+    fn history(&self, url: &str) -> Result<(History, Texts), HistoryError> {
         let captures = self.index.captures_of(url);
-        let missing = self.texts().missing(captures.iter().filter(|c| is_page(c)));
-        let made = make(&self.collection, &self.index, &missing, |capture, error| {
-            tracing::warn!(url = %capture.url, %error, "reading a capture's text");
-        });
-        let mut texts = self.texts();
-        texts.insert(made);
-        History::of(&self.collection, &self.index, &mut texts, url)
-    }
-
-    fn texts(&self) -> std::sync::MutexGuard<'_, Texts> {
-        self.texts
+        let mut texts = Texts::load_for(&self.collection, &captures)?;
+        let history = History::of(&self.collection, &self.index, &mut texts, url)?;
+        match self.collection.try_lock() {
+            Ok(Some(lock)) => {
+                if let Err(error) = texts.save(&self.collection, &lock) {
+                    tracing::warn!(%error, "keeping the article texts");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "keeping the article texts"),
+        }
+        self.digests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn compare(&self, history: &History, older: &Version, newer: &Version) -> Option<Comparison> {
-        Comparison::between(&self.texts(), &history.url, older, newer)
+            .learn(&texts);
+        Ok((history, texts))
     }
 }

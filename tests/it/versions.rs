@@ -180,6 +180,10 @@ fn replay_shows_the_versions_and_what_changed() {
             .unwrap()
             .to_string()
     };
+    // Texts a collection lacks (an older one, another tool's) are made by the versions page,
+    // and kept.
+    let texts = archives.join("default/texts.jsonl");
+    std::fs::remove_file(&texts).unwrap();
     let server = ReplayServer::start(&archives);
 
     let (status, _, calendar) = server.get(&format!("/default/*/{}", site::ARTICLE));
@@ -191,6 +195,7 @@ fn replay_shows_the_versions_and_what_changed() {
     );
     assert_eq!(calendar.matches("mark changed").count(), 1, "{calendar}");
     assert!(!calendar.contains("<script"), "usable without JavaScript");
+    assert_eq!(std::fs::read_to_string(&texts).unwrap().lines().count(), 2);
 
     let diff_path = format!("/default/diff/{}/{}/{}", stamp(0), stamp(1), site::ARTICLE);
     let (status, _, diff) = server.get(&diff_path);
