@@ -141,6 +141,14 @@ impl History {
             .count()
     }
 
+    /// How often the text changed, as a summary says it: "never", "1 time", "3 times".
+    pub fn changes_said(&self) -> String {
+        match self.changes() {
+            0 => "never".to_string(),
+            n => super::counted(n, "time"),
+        }
+    }
+
     /// The latest version whose text changed, and the version with a text before it: the
     /// two a reader compares first. `None` when the text never changed.
     pub fn last_change(&self) -> Option<(&Version, &Version)> {

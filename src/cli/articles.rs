@@ -51,10 +51,7 @@ pub fn history(cli: &Cli, url: &str) -> Result<()> {
         history.url,
         counted(history.versions.len(), "capture"),
         history.with_text().count(),
-        match history.changes() {
-            0 => "never".to_string(),
-            n => counted(n, "time"),
-        }
+        history.changes_said()
     );
     for v in &history.versions {
         let digest = match (&v.digest, v.revisit) {

@@ -228,7 +228,7 @@ fn is_web_url(url: &str) -> bool {
 
 /// `/COLL/STAMP/URL`, the URL in its serialized form (a URL archived with spaces or
 /// non-ASCII in it is no valid header value as it stands).
-fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
+pub(super) fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
     let url = Url::parse(url).map_or_else(|_| url.to_string(), String::from);
     format!("/{collection}/{stamp}/{url}")
 }

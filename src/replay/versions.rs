@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use time::{Date, Month, OffsetDateTime, Weekday};
 
 use super::Loaded;
+use super::capture::archive_path;
 use super::pages::{escape, html_page, plain};
 use crate::article::counted;
 use crate::article::diff::{Paragraph, Span, SpanKind, TextDiff};
@@ -74,10 +75,7 @@ pub fn calendar(loaded: &Loaded, url: &str) -> Response {
         counted(history.versions.len(), "capture"),
         readable_timestamp(&history.versions[0].timestamp),
         readable_timestamp(&history.versions[history.versions.len() - 1].timestamp),
-        match history.changes() {
-            0 => "never".to_string(),
-            n => counted(n, "time"),
-        },
+        history.changes_said(),
         c = escape(collection),
     );
     body.push_str(&months(collection, &history));
@@ -146,7 +144,7 @@ fn month_table(
                 out,
                 "<td class=\"has{}\"><a href=\"{}\" title=\"{} captures{}\">{day}</a></td>",
                 if captured.changed { " changed" } else { "" },
-                escape(&replay_href(
+                escape(&archive_path(
                     collection,
                     &captured.first.timestamp,
                     &captured.first.url
@@ -213,7 +211,7 @@ fn timeline(collection: &str, history: &History) -> String {
             },
             radio("from", version.timestamp == from),
             radio("to", version.timestamp == to),
-            escape(&replay_href(collection, &version.timestamp, &version.url)),
+            escape(&archive_path(collection, &version.timestamp, &version.url)),
             readable_timestamp(&version.timestamp),
             version.status.map_or("-".to_string(), |s| s.to_string()),
             if version.revisit { "revisit" } else { "stored" },
@@ -269,9 +267,9 @@ pub fn comparison(loaded: &Loaded, layout: Layout, from: &str, to: &str, url: &s
         other_name = other_layout.0,
         title = escape(&comparison.to.text.title),
         u = escape(&history.url),
-        a_href = escape(&replay_href(collection, &older.timestamp, &older.url)),
+        a_href = escape(&archive_path(collection, &older.timestamp, &older.url)),
         a = readable_timestamp(&older.timestamp),
-        b_href = escape(&replay_href(collection, &newer.timestamp, &newer.url)),
+        b_href = escape(&archive_path(collection, &newer.timestamp, &newer.url)),
         b = readable_timestamp(&newer.timestamp),
         summary = if diff.is_empty() {
             "the texts are the same.".to_string()
@@ -453,10 +451,6 @@ fn ago(seconds: i64) -> String {
 
 pub fn versions_href(collection: &str, url: &str) -> String {
     format!("/{collection}/*/{url}")
-}
-
-fn replay_href(collection: &str, timestamp: &str, url: &str) -> String {
-    format!("/{collection}/{timestamp}/{url}")
 }
 
 fn diff_href(collection: &str, layout: Layout, from: &str, to: &str, url: &str) -> String {

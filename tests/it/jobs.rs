@@ -15,18 +15,25 @@ use crate::fixture::{Handler, HttpsFixture, Request, Step, response};
 use crate::replay::ReplayServer;
 use crate::support::*;
 
-pub fn config(dir: &Path, fixture: &HttpsFixture, host: &str, extra: &str) -> PathBuf {
+/// The keys that point a job at the fixture: its CA, its mappings, no progress lines.
+pub fn fixture_keys(fixture: &HttpsFixture) -> String {
     let args = fixture.args();
     let connect_to: Vec<String> = args
         .chunks(2)
         .filter(|p| p[0] == "--connect-to")
         .map(|p| format!("{:?}", p[1]))
         .collect();
-    let text = format!(
-        "[[job]]\nname = \"site\"\ntargets = [\"https://{host}/\"]\nschedule = \"* * * * * *\"\ncollection = \"site\"\n\
-         ca_cert = [{:?}]\nconnect_to = [{}]\nno_progress = true\n{extra}",
+    format!(
+        "ca_cert = [{:?}]\nconnect_to = [{}]\nno_progress = true\n",
         fixture.ca_pem.display().to_string(),
         connect_to.join(", ")
+    )
+}
+
+pub fn config(dir: &Path, fixture: &HttpsFixture, host: &str, extra: &str) -> PathBuf {
+    let text = format!(
+        "[[job]]\nname = \"site\"\ntargets = [\"https://{host}/\"]\nschedule = \"* * * * * *\"\ncollection = \"site\"\n{}{extra}",
+        fixture_keys(fixture)
     );
     let path = dir.join("cairn.toml");
     std::fs::write(&path, text).unwrap();

@@ -320,37 +320,30 @@ fn a_job_names_the_changed_page_and_runs_its_on_change_command() {
     let edited = Arc::new(AtomicBool::new(false));
     let fixture = site::start_editions(edited.clone()).unwrap();
     let told = work.path().join("told");
-    let args = fixture.args();
-    let connect_to: Vec<String> = args
-        .chunks(2)
-        .filter(|p| p[0] == "--connect-to")
-        .map(|p| format!("{:?}", p[1]))
-        .collect();
     let config = work.path().join("cairn.toml");
     std::fs::write(
         &config,
         format!(
-            "[[job]]\nname = \"cna\"\ntargets = [{:?}]\nschedule = \"0 */6 * * *\"\ndepth = 0\n\
-             ca_cert = [{:?}]\nconnect_to = [{}]\nno_progress = true\n\
+            "[[job]]\nname = \"cna\"\ntargets = [{:?}]\nschedule = \"0 */6 * * *\"\ndepth = 0\n{}\
              on_change = \"printf '%s\\\\n' \\\"$CAIRN_JOB\\\" \\\"$@\\\" > {}; cat >> {}; exit 3\"\n",
             site::ARTICLE,
-            fixture.ca_pem.display().to_string(),
-            connect_to.join(", "),
+            crate::jobs::fixture_keys(&fixture),
             told.display(),
             told.display(),
         ),
     )
     .unwrap();
-    let run = || {
+    let jobs = |action: &str| {
         run_ok(
             cairn()
                 .arg("--archives")
                 .arg(&archives)
                 .args(["jobs", "--config"])
                 .arg(&config)
-                .args(["run", "cna"]),
+                .args([action, "cna"]),
         )
     };
+    let run = || jobs("run");
     run();
     assert!(
         !told.exists(),
@@ -382,14 +375,7 @@ fn a_job_names_the_changed_page_and_runs_its_on_change_command() {
         history[1]["on_change"], "exit 3",
         "its exit status is recorded"
     );
-    let plain = stdout(&run_ok(
-        cairn()
-            .arg("--archives")
-            .arg(&archives)
-            .args(["jobs", "--config"])
-            .arg(&config)
-            .args(["history", "cna"]),
-    ));
+    let plain = stdout(&jobs("history"));
     assert!(
         plain.contains(&format!("  text changed: {}", site::ARTICLE)),
         "{plain}"
