@@ -7,8 +7,9 @@ what it tried to fetch and how its images decoded, as JSON on stdout; saves a sc
 Chromium is started with the flags that keep it from reaching out (no background networking,
 a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
 every request the page attempts is listed, whatever its scheme, with every load that failed
-(refused, blocked by a policy, not found), and every <img> is reported with its naturalWidth
-after the load event, the page scrolled to its end and back, and a wait for late requests.
+(refused, blocked by a policy, not found), every response's status, every redirect (with the
+type of what was redirected), and every <img> with its naturalWidth after the load event,
+the page scrolled to its end and back, and a wait for late requests.
 
 `--visit URL` opens another page afterwards, in the same tab and profile (what the first page
 left behind, service workers and storage, is still there); the images and the screenshot are
@@ -120,6 +121,8 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
         requests = []
         urls = {}
         failed = []
+        statuses = {}
+        redirects = []
         loaded = asyncio.Event()
 
         async def reader():
@@ -128,8 +131,15 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
                 if "id" in msg and msg["id"] in pending:
                     pending.pop(msg["id"]).set_result(msg)
                 elif msg.get("method") == "Network.requestWillBeSent":
-                    requests.append(msg["params"]["request"]["url"])
-                    urls[msg["params"]["requestId"]] = msg["params"]["request"]["url"]
+                    p = msg["params"]
+                    requests.append(p["request"]["url"])
+                    urls[p["requestId"]] = p["request"]["url"]
+                    if "redirectResponse" in p:
+                        redirects.append({"url": p["redirectResponse"]["url"],
+                                          "type": p.get("type", "")})
+                elif msg.get("method") == "Network.responseReceived":
+                    p = msg["params"]
+                    statuses[p["response"]["url"]] = p["response"]["status"]
                 elif msg.get("method") == "Network.loadingFailed":
                     p = msg["params"]
                     reason = p.get("blockedReason") or p.get("errorText", "")
@@ -196,7 +206,7 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
             f.write(base64.b64decode(shot["data"]))
         task.cancel()
         report = {"requests": requests, "failed": failed, "images": pages[-1]["images"],
-                  "pages": pages}
+                  "pages": pages, "statuses": statuses, "redirects": redirects}
         if evals:
             report["evals"] = values
         print(json.dumps(report))

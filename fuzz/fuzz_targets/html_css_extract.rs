@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         keep_original: pick & 0x80 != 0,
         promote_lazy: pick & 0x40 != 0,
         banner: Some("<div>archived</div>".into()),
+        client: Some("<script src=/c.js></script>".into()),
         fence: pick & 0x20 != 0,
         sprites: Some(&sprite),
     };

@@ -275,6 +275,7 @@ fn write_file(
         keep_original: false,
         promote_lazy: true,
         banner: None,
+        client: None,
         fence: true,
         sprites: Some(&sprite),
     };

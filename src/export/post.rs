@@ -42,6 +42,7 @@ pub fn rewrite_post(
         keep_original: true,
         promote_lazy: true,
         banner: None,
+        client: None,
         fence: false,
         sprites: None,
     };

@@ -24,13 +24,16 @@ use url::Url;
 
 use super::Loaded;
 use super::fence::{self, ArchivedField};
+use super::http::{self, Asked, Validators};
 use super::pages::{escape, plain};
 use crate::collection::CollectionError;
 use crate::collection::captures::{CaptureHead, Payload, PayloadLocation};
 use crate::content::ContentKind;
+use crate::content::decode_content;
 use crate::extract::references::refresh_target;
 use crate::index::Capture;
 use crate::index::surt::surt;
+use crate::rewrite::script::{MAX_SCOPED, scoped_file};
 use crate::rewrite::{HtmlOptions, RewriteError, payload_kind, rewrite_payload};
 use crate::warc::record::parse_timestamp14;
 
@@ -95,8 +98,8 @@ fn not_archived(url: &str, collection: &str) -> Response {
     )
 }
 
-/// `/COLL/TIMESTAMP[id_]/URL`.
-pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) -> Response {
+/// `/COLL/TIMESTAMP[mod_]/URL`.
+pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, asked: &Asked<'_>) -> Response {
     let collection = loaded.collection.name().as_str();
     let Some(seconds) = timestamp_seconds(wanted.timestamp) else {
         return plain(StatusCode::BAD_REQUEST, "not a timestamp");
@@ -116,10 +119,14 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
     };
     let Chosen { capture, read } = chosen;
     let capture = &capture;
-    if capture.timestamp != wanted.timestamp {
+    // A page goes to its capture's own address, so its relative links and the reader's
+    // bookmarks name it; what a page embeds is answered at once, as near its page as it is.
+    if capture.timestamp != wanted.timestamp && asked.is_navigation() {
         let stamp = format!("{}{}", capture.timestamp, wanted.modifier);
         let location = archive_path(collection, &stamp, &capture.url);
-        return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        let mut redirect = (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        redirect.headers_mut().insert(header::VARY, VARY_MODE);
+        return redirect;
     }
     let read = read.unwrap_or_else(|| {
         loaded
@@ -146,18 +153,22 @@ pub fn serve(loaded: &Loaded, wanted: &Wanted<'_>, request_headers: &HeaderMap) 
     let served = Served {
         collection,
         capture,
+        stamp: wanted.timestamp,
+        modifier: wanted.modifier,
         status,
         head: &head,
         loaded,
+        asked,
     };
     // Records other tools file under their own schemes (`urn:`, `dns:`, ...) are no web
     // pages: never rewritten, whatever the modifier.
     let mut response = if wanted.modifier == "id_" || !is_web_url(&capture.url) {
-        raw_response(&served, payload, request_headers)
+        raw_response(&served, payload)
     } else {
-        replayed_response(&served, payload, request_headers)
+        replayed_response(&served, payload)
     };
     memento_headers(response.headers_mut(), collection, capture);
+    response.headers_mut().insert(header::VARY, VARY_MODE);
     response
 }
 
@@ -233,17 +244,32 @@ pub(super) fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
     format!("/{collection}/{stamp}/{url}")
 }
 
+/// `Vary` of every capture's response: a navigation may be redirected where an embed of the
+/// same URL is answered.
+const VARY_MODE: HeaderValue = HeaderValue::from_static("Sec-Fetch-Mode");
+
 /// What every response for one capture is made from.
 struct Served<'a> {
     collection: &'a str,
     capture: &'a Capture,
+    /// The timestamp asked for, under which the response's references are written: what a
+    /// page embeds is looked up near the page's time, whichever capture answered.
+    stamp: &'a str,
+    modifier: &'a str,
     status: StatusCode,
     head: &'a CaptureHead,
     /// The collection, for the banner's note on the URL's other versions.
     loaded: &'a Loaded,
+    asked: &'a Asked<'a>,
 }
 
 impl Served<'_> {
+    /// The response's validators; `variant` names a body that is not the archived bytes.
+    fn validators(&self, variant: &str) -> Validators {
+        let last_modified = self.head.http_header("last-modified");
+        Validators::of(self.capture, last_modified.as_deref(), variant)
+    }
+
     /// A response with the capture's status, the archived fields that only describe the
     /// payload, the others renamed ([`fence::archived_field`]), and `policy`, the
     /// Content-Security-Policy that fences every response of this server (`id_` included:
@@ -340,35 +366,41 @@ fn memento_headers(headers: &mut HeaderMap, collection: &str, capture: &Capture)
 }
 
 /// The archived bytes as they are (`id_`), de-chunked, with ranges for media.
-fn raw_response(served: &Served<'_>, payload: Payload, request_headers: &HeaderMap) -> Response {
-    let mut builder = served.builder(fence::RAW);
+fn raw_response(served: &Served<'_>, payload: Payload) -> Response {
+    let validators = served.validators("");
+    if served.asked.not_modified(served.status, &validators) {
+        return http::not_modified_response(&validators, fence::RAW);
+    }
+    let mut builder = validators.apply(served.builder(fence::RAW));
     // The bytes go out as archived, so does their encoding.
     if let Some(encoding) = served.head.http_header("content-encoding")
         && let Ok(encoding) = HeaderValue::from_str(encoding.trim())
     {
         builder = builder.header(header::CONTENT_ENCODING, encoding);
     }
-    let stamp = format!("{}id_", served.capture.timestamp);
-    ranged(
-        served.redirections(builder, &stamp),
-        payload,
-        request_headers,
-    )
+    let stamp = format!("{}id_", served.stamp);
+    ranged(served.redirections(builder, &stamp), payload, served)
 }
 
-/// A `Range: bytes=a-b` answered with 206 and that slice; anything else, the whole payload.
-fn ranged(builder: Builder, payload: Payload, request_headers: &HeaderMap) -> Response {
+/// A `Range: bytes=a-b` of a 200 answered with 206 and that slice; anything else, the whole
+/// payload (nothing of it for `HEAD`).
+fn ranged(builder: Builder, payload: Payload, served: &Served<'_>) -> Response {
     let Some(total) = payload.size() else {
         // Too large to read whole and stored chunked: its size is known only at its end, so
         // it streams whole, with no length and no ranges.
-        let body = stream_payload(payload.location, 0, u64::MAX);
+        let body = if served.asked.is_head() {
+            Body::empty()
+        } else {
+            stream_payload(payload.location, 0, u64::MAX)
+        };
         return builder.body(body).unwrap_or_else(bad_headers);
     };
-    let range = request_headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_range(v, total));
-    let builder = builder.header(header::ACCEPT_RANGES, "bytes");
+    let range = http::wanted_range(served.status, &payload, served.asked.headers);
+    let builder = if served.status == StatusCode::OK {
+        builder.header(header::ACCEPT_RANGES, "bytes")
+    } else {
+        builder
+    };
     let (builder, start, len) = match range {
         Some((start, end)) => (
             builder.status(StatusCode::PARTIAL_CONTENT).header(
@@ -380,7 +412,9 @@ fn ranged(builder: Builder, payload: Payload, request_headers: &HeaderMap) -> Re
         ),
         None => (builder, 0, total),
     };
-    let body = if payload.cut {
+    let body = if served.asked.is_head() {
+        Body::empty()
+    } else if payload.cut {
         stream_payload(payload.location, start, len)
     } else {
         let mut bytes = payload.bytes;
@@ -392,19 +426,6 @@ fn ranged(builder: Builder, payload: Payload, request_headers: &HeaderMap) -> Re
         .header(header::CONTENT_LENGTH, len)
         .body(body)
         .unwrap_or_else(bad_headers)
-}
-
-/// `bytes=a-b`, `bytes=a-` or `bytes=-n` against a payload of `total` bytes, as an inclusive
-/// range; `None` for anything else (the whole payload is then served).
-fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
-    let (a, b) = value.strip_prefix("bytes=")?.split_once('-')?;
-    let last = total.checked_sub(1)?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", suffix) => (total.saturating_sub(suffix.parse().ok()?), last),
-        (a, "") => (a.parse().ok()?, last),
-        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(last)),
-    };
-    (start <= end).then_some((start, end))
 }
 
 /// `len` bytes of a record's payload from `start`, read from the WARC file as the client takes
@@ -450,17 +471,18 @@ fn stream_payload(location: PayloadLocation, start: u64, len: u64) -> Body {
 
 /// A capture as a browser should see it from the archive: references through this server,
 /// redirects into the archive, the live web fenced off by CSP, a banner on pages.
-fn replayed_response(
-    served: &Served<'_>,
-    payload: Payload,
-    request_headers: &HeaderMap,
-) -> Response {
+fn replayed_response(served: &Served<'_>, payload: Payload) -> Response {
     let (collection, capture, head) = (served.collection, served.capture, served.head);
-    let prefix = format!("/{collection}/{}", capture.timestamp);
+    let prefix = format!("/{collection}/{}", served.stamp);
     let base = Url::parse(&capture.url).ok();
     let content_type = head.content_type();
     let encoding = head.encoding.as_deref();
     let kind = payload_kind(content_type.as_deref(), encoding, &payload.bytes);
+    if kind == ContentKind::JavaScript
+        && let Some(response) = scoped_script(served, &payload)
+    {
+        return response;
+    }
     let rewritable =
         kind.is_rewritten() && !payload.cut && (payload.bytes.len() as u64) < MAX_REWRITTEN;
     // Only a page rewritten here may run as one; anything served as archived that a browser
@@ -471,27 +493,62 @@ fn replayed_response(
     } else {
         fence::RAW
     };
-    let mut builder = served.redirections(served.builder(policy), &capture.timestamp);
+    let validators = served.validators(if rewritable {
+        &served.loaded.version
+    } else {
+        ""
+    });
+    if served.asked.not_modified(served.status, &validators) {
+        return http::not_modified_response(&validators, policy);
+    }
+    let stamp = format!("{}{}", served.stamp, served.modifier);
+    let mut builder = served.redirections(validators.apply(served.builder(policy)), &stamp);
     let Some(base) = base.filter(|_| rewritable) else {
         if let Some(encoding) = encoding.and_then(|e| HeaderValue::from_str(e).ok()) {
             builder = builder.header(header::CONTENT_ENCODING, encoding);
         }
-        return ranged(builder, payload, request_headers);
+        return ranged(builder, payload, served);
     };
+    if served.asked.is_head() {
+        return builder.body(Body::empty()).unwrap_or_else(bad_headers);
+    }
+    let html = kind == ContentKind::Html;
     let job = RewriteJob {
         prefix,
         base,
-        banner: if kind == ContentKind::Html {
-            banner(served)
-        } else {
-            String::new()
-        },
+        banner: if html { banner(served) } else { String::new() },
+        client: html.then(|| super::client::tag(collection, served.stamp, &capture.url)),
         content_type,
         encoding: head.encoding.clone(),
         payload: payload.bytes,
         url: capture.url.clone(),
     };
     builder.body(job.start()).unwrap_or_else(bad_headers)
+}
+
+/// A script the page runs, scoped to the client layer ([`crate::rewrite::script`]); `None`
+/// to serve it as archived (a script fetched as data, one too large, one left unscoped).
+fn scoped_script(served: &Served<'_>, payload: &Payload) -> Option<Response> {
+    if payload.cut || !served.asked.runs_script() {
+        return None;
+    }
+    let encoding = served.head.encoding.as_deref();
+    let body = decode_content(&payload.bytes[..], encoding, MAX_SCOPED as u64 + 1).ok()?;
+    let scoped = scoped_file(&body, served.head.content_type().as_deref())?;
+    let validators = served.validators("scoped");
+    if served.asked.not_modified(served.status, &validators) {
+        return Some(http::not_modified_response(&validators, fence::RAW));
+    }
+    let stamp = format!("{}{}", served.stamp, served.modifier);
+    let builder = served
+        .redirections(validators.apply(served.builder(fence::RAW)), &stamp)
+        .header(header::CONTENT_LENGTH, scoped.len());
+    let body = if served.asked.is_head() {
+        Body::empty()
+    } else {
+        Body::from(scoped)
+    };
+    Some(builder.body(body).unwrap_or_else(bad_headers))
 }
 
 /// How many rewrites run at once, on the blocking pool: rewriting is CPU work, and each holds
@@ -510,6 +567,7 @@ struct RewriteJob {
     prefix: String,
     base: Url,
     banner: String,
+    client: Option<String>,
     content_type: Option<String>,
     encoding: Option<String>,
     /// The payload as stored (content encoding not undone).
@@ -546,6 +604,7 @@ impl RewriteJob {
             keep_original: false,
             promote_lazy: true,
             banner: Some(self.banner.clone()),
+            client: self.client.clone(),
             fence: false,
             sprites: None,
         };

@@ -18,7 +18,9 @@
 //! index gives, inside the collection's WARC folder, and every 5xx is logged with its cause.
 
 mod capture;
+mod client;
 mod fence;
+mod http;
 mod pages;
 mod versions;
 
@@ -28,7 +30,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use url::Url;
@@ -43,6 +45,9 @@ use pages::plain;
 pub struct Loaded {
     collection: Collection,
     modified: Option<SystemTime>,
+    /// The index's version, for the validators of rewritten responses: a rewrite names the
+    /// URL's other captures (the banner), so a new capture makes it another response.
+    version: String,
     index: Index,
     digests: Mutex<TextDigests>,
 }
@@ -77,9 +82,14 @@ impl Replay {
             tracing::warn!(collection = %name, %error, "reading the article texts");
             TextDigests::default()
         });
+        let version = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            .to_string();
         let loaded = Arc::new(Loaded {
             collection,
             modified: Some(modified),
+            version,
             index,
             digests: Mutex::new(digests),
         });
@@ -121,9 +131,10 @@ pub fn router(archives: Archives) -> Router {
     });
     Router::new()
         .route("/", get(list_collections))
+        .route(client::PATH, get(client::serve))
         .route("/{collection}", get(redirect_to_listing))
         .route("/{collection}/", get(list_pages))
-        .route("/{collection}/{*rest}", get(serve))
+        .route("/{collection}/{*rest}", get(serve).post(refuse_post))
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn(fence::fence))
         .with_state(state)
@@ -133,6 +144,15 @@ pub fn router(archives: Archives) -> Router {
 pub async fn serve_forever(archives: Archives, bind: std::net::SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     axum::serve(listener, router(archives)).await
+}
+
+/// A form a replayed page sends (its action pointed into the archive, by the server or the
+/// client layer): said plainly, rather than the browser's bare error page.
+async fn refuse_post() -> Response {
+    plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this page sent a form: replay sends nothing on, since an archive has no live server to take it",
+    )
 }
 
 async fn unknown_path() -> Response {
@@ -147,10 +167,18 @@ async fn list_collections(State(replay): State<Arc<Replay>>) -> Response {
     pages::collections(&replay.archives)
 }
 
-async fn redirect_to_listing(UrlPath(collection): UrlPath<String>) -> Response {
+/// `/COLL` to `/COLL/`, for a collection there is; anything else at the root (a browser's
+/// `/favicon.ico`) is a 404 at once.
+async fn redirect_to_listing(
+    State(replay): State<Arc<Replay>>,
+    UrlPath(collection): UrlPath<String>,
+) -> Response {
     let Ok(name) = collection.parse::<CollectionName>() else {
         return no_collection();
     };
+    if !replay.archives.collection(&name).dir().is_dir() {
+        return no_collection();
+    }
     (StatusCode::FOUND, [(header::LOCATION, format!("/{name}/"))]).into_response()
 }
 
@@ -276,6 +304,7 @@ fn normalize_target(raw: &str) -> Option<String> {
 async fn serve(
     State(replay): State<Arc<Replay>>,
     UrlPath((collection, rest)): UrlPath<(String, String)>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
@@ -312,7 +341,12 @@ async fn serve(
                     modifier,
                     url,
                 };
-                capture::serve(loaded, &wanted, &headers)
+                let asked = http::Asked {
+                    headers: &headers,
+                    method: &method,
+                    modifier,
+                };
+                capture::serve(loaded, &wanted, &asked)
             }
         })
     })

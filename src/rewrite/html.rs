@@ -94,6 +94,11 @@ struct Rewriting<'o> {
     sprites: RefCell<HashSet<String>>,
     /// How deep inside `<noscript>` text this document is.
     depth: usize,
+    /// Whether replay's client layer is in place.
+    client_placed: Cell<bool>,
+    /// The text so far of the classic script being read, when it is to be scoped to the
+    /// client layer.
+    script: RefCell<Option<String>>,
 }
 
 /// An attribute to set: its name, its value before and after, all decoded; `None` after for
@@ -130,6 +135,8 @@ impl<'o> Rewriting<'o> {
             policy_placed: std::cell::Cell::default(),
             sprites: RefCell::default(),
             depth,
+            client_placed: Cell::default(),
+            script: RefCell::default(),
         }
     }
 
@@ -170,6 +177,12 @@ impl<'o> Rewriting<'o> {
                 self.noscript(chunk);
                 Ok(())
             }));
+        if self.options.client.is_some() && self.depth == 0 {
+            settings = settings.append_element_content_handler(text!("script", |chunk| {
+                self.script_text(chunk);
+                Ok(())
+            }));
+        }
         if leading_text {
             settings = settings.append_document_content_handler(doc_text!(|chunk| {
                 self.leading_text(chunk);
@@ -367,6 +380,9 @@ impl<'o> Rewriting<'o> {
         // Most elements of an article (`<p>`, `<li>`, `<span>`) carry no attribute, so nothing
         // to rewrite; of them only a script changes (it is fenced).
         let tag = el.tag_name();
+        if let (Some(client), 0) = (&self.options.client, self.depth) {
+            self.place_client(el, &tag, client);
+        }
         if el.attributes().is_empty() && !(self.options.fence && tag == "script") {
             return;
         }
@@ -424,6 +440,42 @@ impl<'o> Rewriting<'o> {
         }
         if self.options.fence {
             stand_in_for_amp(el, &tag);
+        }
+    }
+
+    /// Replay's client layer goes before the page's first element that is more than its
+    /// `<head>`'s title and metadata (a `<meta charset>` stays where the prescan finds it),
+    /// so it runs before any of the page's scripts; a classic inline script is marked to be
+    /// scoped to it ([`Rewriting::script_text`]).
+    fn place_client(&self, el: &mut Element<'_, '_>, tag: &str, client: &str) {
+        if !self.client_placed.get() && !matches!(tag, "html" | "head" | "meta" | "title") {
+            self.client_placed.set(true);
+            el.before(client, ContentType::Html);
+        }
+        let scoped = tag == "script" && is_classic(el) && !el.has_attribute("src");
+        *self.script.borrow_mut() = scoped.then(String::new);
+    }
+
+    /// A classic script's text, held until its end and put back scoped to the client layer
+    /// ([`super::script::scoped`]); one too long to hold goes on as it is.
+    fn script_text(&self, chunk: &mut TextChunk<'_>) {
+        let mut pending = self.script.borrow_mut();
+        let Some(text) = pending.as_mut() else {
+            return;
+        };
+        text.push_str(chunk.as_str());
+        let last = chunk.last_in_text_node();
+        if last || text.len() > super::script::MAX_SCOPED {
+            let whole = std::mem::take(text);
+            *pending = None;
+            let scoped = if last {
+                super::script::scoped(&whole)
+            } else {
+                None
+            };
+            chunk.replace(scoped.as_deref().unwrap_or(&whole), ContentType::Html);
+        } else {
+            chunk.remove();
         }
     }
 
@@ -859,6 +911,15 @@ fn runs(el: &Element<'_, '_>) -> bool {
         || matches!(essence, "text/jscript" | "text/livescript")
 }
 
+/// Whether a `<script>` is a classic one (not a module, an import map, data).
+fn is_classic(el: &Element<'_, '_>) -> bool {
+    runs(el)
+        && !attribute(el, "type").is_some_and(|kind| {
+            let kind = kind.trim().to_ascii_lowercase();
+            matches!(kind.as_str(), "module" | "importmap" | "speculationrules")
+        })
+}
+
 /// A `<link>` that fetches a script, a module or data for one: nothing a still copy uses,
 /// and a load the policy refuses.
 fn fetches_for_a_script(el: &Element<'_, '_>) -> bool {
@@ -917,11 +978,69 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: true,
             sprites: None,
         };
         let (out, _) = rewrite_html(page.as_bytes(), encoding_rs::UTF_8, &options).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    fn replayed(page: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
+        let options = HtmlOptions {
+            base: url::Url::parse("https://example.com/a").unwrap(),
+            map: &|url| Some(format!("/c/1/{url}")),
+            keep_original: false,
+            promote_lazy: true,
+            banner: None,
+            client: Some("<script src=/layer.js></script>".into()),
+            fence: false,
+            sprites: None,
+        };
+        let (page, _, _) = encoding.encode(page);
+        rewrite_html(&page, encoding, &options).unwrap().0
+    }
+
+    /// The client layer goes first, but for the head's title and metadata (a `<meta charset>`
+    /// stays where a browser's prescan finds it), and classic scripts reading `location` are
+    /// scoped to it, in the page's own encoding; data blocks and modules are left.
+    #[test]
+    fn replay_puts_the_client_layer_first_and_scopes_classic_scripts() {
+        let page = "<!doctype html><html><head><meta charset=shift_jis><title>t</title>\
+            <script>var u = location.href; const 表 = \"表\";</script>\
+            <script type=application/ld+json>{\"location\": 1}</script>\
+            <script type=module>location.href</script></head>\
+            <body><script>document.write(1)</script><img src=/i.jpg></body></html>";
+        let out = replayed(page, encoding_rs::SHIFT_JIS);
+        let (out, _, malformed) = encoding_rs::SHIFT_JIS.decode(&out);
+        assert!(!malformed);
+        assert!(
+            out.starts_with(
+                "<!doctype html><html><head><meta charset=shift_jis><title>t</title>\
+                 <script src=/layer.js></script><script>var __cairn_scope__="
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "var u = location.href; const 表 = \"表\";\n;\
+                 try{__cairn.export(\"表\",表)}catch(e){}}\n</script>"
+            ),
+            "{out}"
+        );
+        assert_eq!(out.matches("layer.js").count(), 1);
+        assert_eq!(out.matches("__cairn_scope__=").count(), 1, "{out}");
+        assert!(out.contains("<script type=module>location.href</script>"));
+        assert!(out.contains(
+            "<script>document.write(1)</script><img src=\"/c/1/https://example.com/i.jpg\">"
+        ));
+        // With no head, before the first element.
+        let out = replayed("<p>x</p><script>location</script>", encoding_rs::UTF_8);
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .starts_with("<script src=/layer.js></script><p>x</p><script>var __cairn_scope__")
+        );
     }
 
     /// The policy is honoured only in the head: before text that opens the body, inside the

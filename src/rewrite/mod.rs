@@ -13,6 +13,7 @@
 
 mod css;
 mod html;
+pub mod script;
 mod svg;
 
 use std::cell::{Cell, RefCell};
@@ -64,6 +65,9 @@ pub struct HtmlOptions<'m> {
     pub promote_lazy: bool,
     /// HTML put first in `<body>` (replay's banner naming the capture).
     pub banner: Option<String>,
+    /// Replay's client layer: its `<script>` tag, put before the page's first script,
+    /// stylesheet or content, and the page's classic scripts scoped to it ([`script`]).
+    pub client: Option<String>,
     /// The offline copy's fence: a reference to what was not archived that would load or act
     /// by itself (an image, a form's action, a refresh) is removed, its value kept in
     /// `data-cairn-original-ATTR` (in CSS it becomes an empty `data:` URL, in a `srcset` its
@@ -363,6 +367,7 @@ mod tests {
             keep_original,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: false,
             sprites: None,
         };
@@ -476,6 +481,7 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: false,
             sprites: None,
         };
@@ -513,6 +519,7 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: true,
             sprites: None,
         };
@@ -578,6 +585,7 @@ mod tests {
             keep_original: true,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: false,
             sprites: None,
         };
@@ -726,6 +734,7 @@ mod tests {
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence: true,
             sprites: Some(&sprite),
         };
@@ -792,6 +801,7 @@ p{background:url('https://ads.test/p.png') no-repeat}</style>"#,
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence,
             sprites: None,
         }
@@ -905,6 +915,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
             keep_original: false,
             promote_lazy: true,
             banner: None,
+            client: None,
             fence,
             sprites: None,
         };
@@ -1060,6 +1071,7 @@ b{background:image-set("http://live.test/s1.png" 1x)} i{background:-webkit-image
                 keep_original: false,
                 promote_lazy: true,
                 banner: None,
+                client: None,
                 fence,
                 sprites: None,
             };

@@ -27,6 +27,7 @@ mod peers;
 mod replay;
 mod replayweb;
 mod safety;
+mod scripted;
 mod versions;
 mod wacz;
 mod wild_news;
