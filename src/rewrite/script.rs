@@ -10,6 +10,9 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::extract::charset::header_encoding;
 
@@ -27,17 +30,31 @@ const SHADOWED: [&str; 7] = [
     "frames",
 ];
 
-/// Before the script: its scope, or the real one when the client layer is not there (a
-/// script file opened without its page). A script's own `"use strict"` is then a mere string,
-/// and the script sloppy: kept strict, its top-level functions would be the block's alone
-/// (sloppy scripts' block functions are also global, as other scripts need them).
-const PROLOGUE: &str = "var __cairn_scope__=(typeof __cairn===\"object\"&&__cairn)?__cairn.scope():{window:window,location:location};{let window=__cairn_scope__.window,self=window,globalThis=window,frames=window,top=window.top,parent=window.parent,location=__cairn_scope__.location;\n";
+/// Before a script that reads `location` as it stands: its scope's, or the real one when the
+/// client layer is not there (a script file opened without its page). A script's own
+/// `"use strict"` is then a mere string, and the script sloppy: kept strict, its top-level
+/// functions would be the block's alone (a sloppy script's are also global, as other scripts
+/// need them).
+const PROLOGUE: &str = "var __cairn_scope__=(typeof __cairn===\"object\"&&__cairn)?__cairn.scope():{window:window,location:location};{let location=__cairn_scope__.location;\n";
+
+/// Before a script that reads `window.location` (or `self.`, `top.` ...): the window too is
+/// the scope's, a proxy of the real one. Only there: a proxy is not the window it stands for
+/// (`event.source === window` fails in it), so scripts that need no proxy get none.
+const WINDOW_PROLOGUE: &str = "var __cairn_scope__=(typeof __cairn===\"object\"&&__cairn)?__cairn.scope():{window:window,location:location};{let window=__cairn_scope__.window,self=window,globalThis=window,frames=window,top=window.top,parent=window.parent,location=__cairn_scope__.location;\n";
+
+/// `location` read off a window: `window.location`, `top["location"]` ...
+static WINDOW_LOCATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"\b(?:window|self|globalThis|frames|top|parent)\s*(?:\.\s*location\b|\[\s*["']location)"#,
+    )
+    .expect("a valid pattern")
+});
 
 /// An inline script's text, scoped; `None` to leave it as it is.
 pub fn scoped(text: &str) -> Option<String> {
-    let epilogue = epilogue(text)?;
-    let mut out = String::with_capacity(PROLOGUE.len() + text.len() + epilogue.len());
-    out.push_str(PROLOGUE);
+    let (prologue, epilogue) = wrapping(text)?;
+    let mut out = String::with_capacity(prologue.len() + text.len() + epilogue.len());
+    out.push_str(prologue);
     out.push_str(text);
     out.push_str(&epilogue);
     Some(out)
@@ -56,22 +73,27 @@ pub fn scoped_file(body: &[u8], content_type: Option<&str>) -> Option<Vec<u8>> {
     if malformed {
         return None;
     }
-    let epilogue = epilogue(&text)?;
-    let mut out = Vec::with_capacity(body.len() + PROLOGUE.len() + epilogue.len());
+    let (prologue, epilogue) = wrapping(&text)?;
+    let mut out = Vec::with_capacity(body.len() + prologue.len() + epilogue.len());
     out.extend_from_slice(&body[..bom]);
-    out.extend_from_slice(PROLOGUE.as_bytes());
+    out.extend_from_slice(prologue.as_bytes());
     out.extend_from_slice(&body[bom..]);
     out.extend_from_slice(epilogue.as_bytes());
     Some(out)
 }
 
-/// What closes the block: the script's top-level lexical declarations given back to the
-/// global scope, then the brace; `None` for a script that is not to be wrapped.
-fn epilogue(text: &str) -> Option<String> {
+/// What opens the block, and what closes it: the script's top-level lexical declarations
+/// given back to the global scope, then the brace; `None` for a script not to be wrapped.
+fn wrapping(text: &str) -> Option<(&'static str, String)> {
     let scan = scan(text, &SHADOWED);
     if !scan.uses_location || scan.module_syntax || scan.conflicts || scan.confused {
         return None;
     }
+    let prologue = if WINDOW_LOCATION.is_match(text) {
+        WINDOW_PROLOGUE
+    } else {
+        PROLOGUE
+    };
     // A line break first: the script may end in a line comment.
     let mut epilogue = String::from("\n;");
     for name in &scan.lexical {
@@ -81,7 +103,7 @@ fn epilogue(text: &str) -> Option<String> {
         );
     }
     epilogue.push_str("}\n");
-    Some(epilogue)
+    Some((prologue, epilogue))
 }
 
 /// What wrapping a classic script in a block needs to know of it.
@@ -1033,6 +1055,11 @@ mod tests {
                  try{{__cairn.export(\"n\",n)}}catch(e){{}}try{{__cairn.export(\"m\",m)}}catch(e){{}}}}\n"
             )
         );
+        // A window stands in only where `location` is read off one.
+        assert!(
+            scoped("var h = window.location.href").is_some_and(|s| s.starts_with(WINDOW_PROLOGUE))
+        );
+        assert!(scoped("self.location.href").is_some_and(|s| s.starts_with(WINDOW_PROLOGUE)));
         for left in [
             "var a = 1;",
             "import x from 'y'; location.href",
