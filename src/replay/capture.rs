@@ -245,8 +245,13 @@ pub(super) fn archive_path(collection: &str, stamp: &str, url: &str) -> String {
 }
 
 /// `Vary` of every capture's response: a navigation may be redirected where an embed of the
-/// same URL is answered.
-const VARY_MODE: HeaderValue = HeaderValue::from_static("Sec-Fetch-Mode");
+/// same URL is answered, and a script a page runs is scoped where one fetched is not.
+const VARY_MODE: HeaderValue = HeaderValue::from_static("Sec-Fetch-Mode, Sec-Fetch-Dest");
+
+/// A body of this server's making (a rewrite, a scoped script) is asked for again each time,
+/// with its validators: a new capture or a new cairn makes it another body, and the capture's
+/// date would let a browser keep it for weeks without asking.
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 
 /// What every response for one capture is made from.
 struct Served<'a> {
@@ -509,6 +514,7 @@ fn replayed_response(served: &Served<'_>, payload: Payload) -> Response {
         }
         return ranged(builder, payload, served);
     };
+    builder = builder.header(header::CACHE_CONTROL, REVALIDATE);
     if served.asked.is_head() {
         return builder.body(Body::empty()).unwrap_or_else(bad_headers);
     }
@@ -535,14 +541,15 @@ fn scoped_script(served: &Served<'_>, payload: &Payload) -> Option<Response> {
     let encoding = served.head.encoding.as_deref();
     let body = decode_content(&payload.bytes[..], encoding, MAX_SCOPED as u64 + 1).ok()?;
     let scoped = scoped_file(&body, served.head.content_type().as_deref())?;
-    let validators = served.validators("scoped");
+    let validators = served.validators(&format!("scoped.{}", served.loaded.version));
     if served.asked.not_modified(served.status, &validators) {
         return Some(http::not_modified_response(&validators, fence::RAW));
     }
     let stamp = format!("{}{}", served.stamp, served.modifier);
     let builder = served
         .redirections(validators.apply(served.builder(fence::RAW)), &stamp)
-        .header(header::CONTENT_LENGTH, scoped.len());
+        .header(header::CONTENT_LENGTH, scoped.len())
+        .header(header::CACHE_CONTROL, REVALIDATE);
     let body = if served.asked.is_head() {
         Body::empty()
     } else {

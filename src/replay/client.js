@@ -48,8 +48,10 @@
     return archivedUrlOf(document.baseURI) || pageUrl();
   }
 
-  /** `value` as an address in the archive, under `modifier` (pywb's `im_`, `js_` ...). */
-  function toArchive(value, modifier) {
+  /** `value` as an address in the archive, the one the server writes (no modifier: the
+   *  browser's `Sec-Fetch-Mode` tells the server an embed from a page), so a resource has one
+   *  address whoever wrote it, and one place in the browser's cache. */
+  function toArchive(value) {
     if (value === null || value === undefined) {
       return value;
     }
@@ -77,11 +79,11 @@
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return value;
     }
-    return replayOrigin + collectionPrefix + timestamp + (modifier || "") + "/" + url.href;
+    return replayOrigin + collectionPrefix + timestamp + "/" + url.href;
   }
 
   /** A `srcset`, each candidate's URL in the archive, descriptors kept. */
-  function srcsetToArchive(value, modifier) {
+  function srcsetToArchive(value) {
     const text = String(value);
     const candidates = [];
     let at = 0;
@@ -106,7 +108,7 @@
         descriptors = text.slice(end, stop).trim();
         end = stop;
       }
-      candidates.push(toArchive(url, modifier) + (descriptors ? " " + descriptors : ""));
+      candidates.push(toArchive(url) + (descriptors ? " " + descriptors : ""));
       at = end;
     }
     return candidates.join(", ");
@@ -126,27 +128,27 @@
         if (!raw) {
           return whole;
         }
-        const mapped = toArchive(raw, "im_");
+        const mapped = toArchive(raw);
         return mapped === raw ? whole : 'url("' + mapped.replace(/["\\]/g, "\\$&") + '")';
       })
       .replace(CSS_IMPORT, function (whole, quote, raw) {
-        return "@import " + quote + toArchive(raw, "cs_") + quote;
+        return "@import " + quote + toArchive(raw) + quote;
       });
   }
 
-  // Which attribute of which element holds a reference, and the modifier it loads under.
+  // Which attribute of which element holds a reference.
   const REFERENCES = {
-    src: { img: "im_", input: "im_", script: "js_", iframe: "if_", frame: "if_",
-           embed: "oe_", video: "oe_", audio: "oe_", source: "oe_", track: "oe_" },
-    srcset: { img: "im_", source: "im_" },
-    imagesrcset: { link: "im_" },
-    href: { link: "cs_", a: "", area: "", base: "", image: "im_", use: "" },
-    "xlink:href": { image: "im_", use: "", a: "" },
-    poster: { video: "im_" },
-    data: { object: "oe_" },
-    action: { form: "" },
-    formaction: { button: "", input: "" },
-    background: { body: "im_", table: "im_", td: "im_", th: "im_" },
+    src: ["img", "input", "script", "iframe", "frame", "embed", "video", "audio", "source",
+          "track"],
+    srcset: ["img", "source"],
+    imagesrcset: ["link"],
+    href: ["link", "a", "area", "base", "image", "use"],
+    "xlink:href": ["image", "use", "a"],
+    poster: ["video"],
+    data: ["object"],
+    action: ["form"],
+    formaction: ["button", "input"],
+    background: ["body", "table", "td", "th"],
   };
 
   /** What an attribute's value becomes on an element (or on a tag's name, for markup). */
@@ -161,13 +163,11 @@
     if (attribute === "srcdoc") {
       return htmlToArchive(String(value));
     }
-    const byTag = REFERENCES[attribute];
-    if (!byTag || !Object.prototype.hasOwnProperty.call(byTag, tag)) {
+    const tags = REFERENCES[attribute];
+    if (!tags || tags.indexOf(tag) < 0) {
       return value;
     }
-    return attribute.endsWith("srcset")
-      ? srcsetToArchive(value, byTag[tag])
-      : toArchive(value, byTag[tag]);
+    return attribute.endsWith("srcset") ? srcsetToArchive(value) : toArchive(value);
   }
 
   const ENTITY = /&(#\d+|#x[0-9a-f]+|amp|quot|apos|lt|gt);/gi;
@@ -184,9 +184,31 @@
     });
   }
 
-  const TAG = /<([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
+  // A script element whole (its text is script, never markup to rewrite: markup inside its
+  // strings is escaped for JavaScript), or one tag.
+  const MARKUP = /<script\b((?:[^>"']|"[^"]*"|'[^']*')*)>([\s\S]*?)(<\/script\s*>|$)|<([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/gi;
   const ATTRIBUTE = /([^\s"'>/=]+)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g;
   const STYLE_ELEMENT = /(<style\b[^>]*>)([\s\S]*?)(<\/style\s*>)/gi;
+
+  /** A tag's attributes, their references in the archive, each in its own quotes. */
+  function attributesToArchive(tag, attributes) {
+    return attributes.replace(ATTRIBUTE, function (pair, attribute, equals, double, single, bare) {
+      const raw = double !== undefined ? double : single !== undefined ? single : bare;
+      // A value escaped for a script's string (`src=\"x\"`) is no value to map.
+      if (raw.charAt(0) === "\\") {
+        return pair;
+      }
+      const value = decodeEntities(raw);
+      const mapped = attributeToArchive(tag, attribute, value);
+      if (mapped === value) {
+        return pair;
+      }
+      const quote = single !== undefined ? "'" : '"';
+      const escaped = String(mapped).replace(/&/g, "&amp;").replace(quote === "'" ? /'/g : /"/g,
+        quote === "'" ? "&#39;" : "&quot;");
+      return attribute + equals + quote + escaped + quote;
+    });
+  }
 
   /** Markup a script writes, its references in the archive: a regular expression over the
    *  tags rather than a parser, since a script may write half an element at a time. */
@@ -195,18 +217,11 @@
       return markup;
     }
     return markup
-      .replace(TAG, function (whole, tag, attributes) {
-        const name = tag.toLowerCase();
-        const rewritten = attributes.replace(ATTRIBUTE, function (pair, attribute, equals, double, single, bare) {
-          const raw = double !== undefined ? double : single !== undefined ? single : bare;
-          const value = decodeEntities(raw);
-          const mapped = attributeToArchive(name, attribute, value);
-          if (mapped === value) {
-            return pair;
-          }
-          return attribute + equals + '"' + String(mapped).replace(/&/g, "&amp;").replace(/"/g, "&quot;") + '"';
-        });
-        return "<" + tag + rewritten + ">";
+      .replace(MARKUP, function (whole, scriptAttributes, text, close, tag, attributes) {
+        if (scriptAttributes !== undefined) {
+          return "<script" + attributesToArchive("script", scriptAttributes) + ">" + text + close;
+        }
+        return "<" + tag + attributesToArchive(tag.toLowerCase(), attributes) + ">";
       })
       .replace(STYLE_ELEMENT, function (whole, open, css, close) {
         return open + cssToArchive(css) + close;
@@ -363,19 +378,19 @@
       window.fetch = function fetch(input, init) {
         let request = input;
         if (typeof Request !== "undefined" && input instanceof Request) {
-          const mapped = toArchive(input.url, "");
+          const mapped = toArchive(input.url);
           if (mapped !== input.url) {
             request = new Request(mapped, input);
           }
         } else if (input !== undefined && input !== null) {
-          request = toArchive(String(input), "");
+          request = toArchive(String(input));
         }
         return nativeFetch.call(window, request, init);
       };
     }
     mapArguments(XMLHttpRequest.prototype, "open", function (args) {
       if (args.length > 1) {
-        args[1] = toArchive(String(args[1]), "");
+        args[1] = toArchive(String(args[1]));
       }
     });
     // An archive has no live connections: these close as soon as they are opened.
@@ -388,14 +403,14 @@
     window.open = function open(url) {
       const args = Array.prototype.slice.call(arguments);
       if (args.length > 0 && url !== undefined && url !== null) {
-        args[0] = toArchive(String(url), "");
+        args[0] = toArchive(String(url));
       }
       return nativeOpen.apply(window, args);
     };
     for (const method of ["pushState", "replaceState"]) {
       mapArguments(History.prototype, method, function (args) {
         if (args.length > 2 && args[2] !== undefined && args[2] !== null) {
-          args[2] = toArchive(String(args[2]), "");
+          args[2] = toArchive(String(args[2]));
         }
       });
     }
@@ -449,7 +464,7 @@
           }
           const url = new URL(pageUrl());
           url[part] = value;
-          realLocation.href = toArchive(part === "href" ? String(value) : url.href, "");
+          realLocation.href = toArchive(part === "href" ? String(value) : url.href);
         },
       });
     }
@@ -460,10 +475,10 @@
       },
     });
     location.assign = function (url) {
-      realLocation.assign(toArchive(String(url), ""));
+      realLocation.assign(toArchive(String(url)));
     };
     location.replace = function (url) {
-      realLocation.replace(toArchive(String(url), ""));
+      realLocation.replace(toArchive(String(url)));
     };
     location.reload = function () {
       realLocation.reload();
@@ -479,7 +494,8 @@
    *  `location`. Native methods are bound to the real window (called on a proxy, they would
    *  throw); constructors and the page's own functions are not. */
   function windowProxy(location) {
-    const bound = new WeakMap();
+    // What each function read off the window is: its stand-in bound to the window, or itself.
+    const seen = new WeakMap();
     const isNativeMethod = function (value) {
       return !Object.prototype.hasOwnProperty.call(value, "prototype") &&
         /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(value));
@@ -495,13 +511,13 @@
           default: break;
         }
         const value = Reflect.get(target, property);
-        if (typeof value !== "function" || !isNativeMethod(value)) {
+        if (typeof value !== "function") {
           return value;
         }
-        if (!bound.has(value)) {
-          bound.set(value, value.bind(target));
+        if (!seen.has(value)) {
+          seen.set(value, isNativeMethod(value) ? value.bind(target) : value);
         }
-        return bound.get(value);
+        return seen.get(value);
       },
       set: function (target, property, value) {
         if (property === "location") {
@@ -549,13 +565,57 @@
     });
   }
 
+  /** What a page does with the origin it reads, made to work on this one: messages posted to
+   *  the page's original origin reach this one, messages from this origin say they come from
+   *  the original, `document.domain` reads the original host and its assignment (which this
+   *  origin would refuse with an exception) is let go, and a cookie's `domain` (the original
+   *  host's, which this origin's cookies cannot have) is left out. */
+  function originalOrigin() {
+    const nativePostMessage = window.postMessage;
+    window.postMessage = function postMessage(message, target) {
+      const args = Array.prototype.slice.call(arguments);
+      const original = new URL(pageUrl()).origin;
+      if (target === original) {
+        args[1] = replayOrigin;
+      } else if (target && typeof target === "object" && target.targetOrigin === original) {
+        args[1] = Object.assign({}, target, { targetOrigin: replayOrigin });
+      }
+      return nativePostMessage.apply(window, args);
+    };
+    const origin = Object.getOwnPropertyDescriptor(MessageEvent.prototype, "origin");
+    if (origin && origin.configurable) {
+      Object.defineProperty(MessageEvent.prototype, "origin", {
+        get: function () {
+          const real = origin.get.call(this);
+          return real === replayOrigin ? new URL(pageUrl()).origin : real;
+        },
+        enumerable: origin.enumerable,
+        configurable: true,
+      });
+    }
+    const domain = Object.getOwnPropertyDescriptor(Document.prototype, "domain");
+    if (domain && domain.configurable) {
+      Object.defineProperty(Document.prototype, "domain", {
+        get: function () { return new URL(pageUrl()).hostname; },
+        set: function () {},
+        enumerable: domain.enumerable,
+        configurable: true,
+      });
+    }
+    mapSetter(Document.prototype, "cookie", function (document, value) {
+      return String(value).replace(/;\s*domain\s*=[^;]*/gi, "");
+    });
+  }
+
   const location = originalLocation();
   const scope = Object.freeze({ location: location, window: windowProxy(location) });
   // Lexical declarations of a wrapped script's top level, given back to the page's global
   // scope, where other scripts look for them; a name the window already has stays the window's.
   const exported = new Set();
   function exportDeclaration(name, value) {
-    if (exported.has(name) || !(name in window)) {
+    // Own properties only: an element's id is the window's too, through its prototype, and
+    // gives way to the page's declaration of that name.
+    if (exported.has(name) || !Object.prototype.hasOwnProperty.call(window, name)) {
       exported.add(name);
       window[name] = value;
     }
@@ -573,6 +633,7 @@
   styles();
   requests();
   documentAddress();
+  originalOrigin();
 
   // A last net for what no setter saw (an attribute's `Attr.value`, a node adopted from a
   // parsed document): a reference found outside the archive is put into it. The browser may
@@ -595,18 +656,26 @@
   const SELECTOR = WATCHED.filter(function (name) { return name.indexOf(":") < 0; })
     .map(function (name) { return "[" + name + "]"; }).join(",");
   new MutationObserver(function (records) {
+    // A subtree is looked through once a batch: the parser adds a parent, then its children.
+    const settled = new Set();
+    const once = function (element) {
+      if (!settled.has(element)) {
+        settled.add(element);
+        settle(element);
+      }
+    };
     for (const record of records) {
       if (record.type === "attributes") {
         settle(record.target);
         continue;
       }
       for (const node of record.addedNodes) {
-        if (node.nodeType !== Node.ELEMENT_NODE) {
+        if (node.nodeType !== Node.ELEMENT_NODE || settled.has(node)) {
           continue;
         }
-        settle(node);
+        once(node);
         if (node.firstElementChild) {
-          node.querySelectorAll(SELECTOR).forEach(settle);
+          node.querySelectorAll(SELECTOR).forEach(once);
         }
       }
     }

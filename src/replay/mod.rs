@@ -45,8 +45,9 @@ use pages::plain;
 pub struct Loaded {
     collection: Collection,
     modified: Option<SystemTime>,
-    /// The index's version, for the validators of rewritten responses: a rewrite names the
-    /// URL's other captures (the banner), so a new capture makes it another response.
+    /// cairn's and the index's versions, for the validators of rewritten responses: a rewrite
+    /// names the URL's other captures (the banner), so a new capture makes it another
+    /// response, as does a new cairn.
     version: String,
     index: Index,
     digests: Mutex<TextDigests>,
@@ -82,10 +83,10 @@ impl Replay {
             tracing::warn!(collection = %name, %error, "reading the article texts");
             TextDigests::default()
         });
-        let version = modified
+        let written = modified
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-            .to_string();
+            .map_or(0, |d| d.as_millis());
+        let version = format!("{}-{written}", env!("CARGO_PKG_VERSION"));
         let loaded = Arc::new(Loaded {
             collection,
             modified: Some(modified),

@@ -652,8 +652,8 @@ fn promote_lazy(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
     if image || matches!(tag, "iframe" | "frame" | "video" | "audio" | "embed") {
         promote(changes, el, "src", PROMOTED_SRC);
     }
-    if image {
-        promote(changes, el, "srcset", LAZY_SRCSET);
+    if image && promote(changes, el, "srcset", LAZY_SRCSET) {
+        size_promoted_srcset(el, changes);
     }
     if tag == "video" {
         promote(changes, el, "poster", &[LAZY_POSTER]);
@@ -691,15 +691,16 @@ const PROMOTED_SRC: &[&str] = &[
     "data-url",
 ];
 
-/// Sets `real` to the new value of the first of `lazy`, in its order, that has one.
-fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[&str]) {
+/// Sets `real` to the new value of the first of `lazy`, in its order, that has one; whether
+/// one had.
+fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[&str]) -> bool {
     let Some(new) = lazy.iter().find_map(|name| {
         changes
             .iter()
             .find(|c| c.attr == *name)
             .and_then(|c| c.new.clone())
     }) else {
-        return;
+        return false;
     };
     changes.retain(|c| c.attr != real);
     changes.push(Change {
@@ -708,6 +709,34 @@ fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[
         new: Some(new),
         keep: Keep::Asked,
     });
+    true
+}
+
+/// A browser picks from a promoted `srcset` by its `sizes`; without one, for the viewport's
+/// whole width, a larger candidate than the page showed (issue 19: a 1600w photo where the
+/// live page, laid out at 800 px, took the 800w). lazysizes's `data-sizes="auto"`, the width
+/// the loader measures, is the browser's own `sizes="auto"`, which it honours for lazy images
+/// only; any other `data-sizes` is a `sizes` as it stands.
+fn size_promoted_srcset(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+    if el.has_attribute("sizes") {
+        return;
+    }
+    let Some(sizes) = attribute(el, "data-sizes").filter(|s| !s.trim().is_empty()) else {
+        return;
+    };
+    let auto = sizes.trim().eq_ignore_ascii_case("auto");
+    let mut set = |attr: &str, value: &str| {
+        changes.push(Change {
+            attr: attr.to_string(),
+            old: String::new(),
+            new: Some(value.to_string()),
+            keep: Keep::No,
+        });
+    };
+    set("sizes", if auto { "auto" } else { sizes.trim() });
+    if auto && !el.has_attribute("loading") {
+        set("loading", "lazy");
+    }
 }
 
 /// An element a lazy loader fills with a background (jQuery lazyload's `data-original` on a
@@ -1034,6 +1063,20 @@ mod tests {
         assert!(out.contains(
             "<script>document.write(1)</script><img src=\"/c/1/https://example.com/i.jpg\">"
         ));
+        // A promoted `srcset` is chosen from at the width the loader would have measured.
+        let out = replayed(
+            "<img data-srcset=\"a.jpg 800w, b.jpg 1600w\" data-sizes=auto><img data-srcset=\"c.jpg 1x\" data-sizes=\"50vw\">",
+            encoding_rs::UTF_8,
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("sizes=\"auto\"") && out.contains("loading=\"lazy\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("sizes=\"50vw\"") && out.matches("loading").count() == 1,
+            "{out}"
+        );
         // With no head, before the first element.
         let out = replayed("<p>x</p><script>location</script>", encoding_rs::UTF_8);
         assert!(

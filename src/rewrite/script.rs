@@ -86,10 +86,17 @@ pub fn scoped_file(body: &[u8], content_type: Option<&str>) -> Option<Vec<u8>> {
 /// given back to the global scope, then the brace; `None` for a script not to be wrapped.
 fn wrapping(text: &str) -> Option<(&'static str, String)> {
     let scan = scan(text, &SHADOWED);
-    if !scan.uses_location || scan.module_syntax || scan.conflicts || scan.confused {
+    let off_a_window = WINDOW_LOCATION.is_match(text);
+    let unwrappable = scan.module_syntax || scan.conflicts || scan.confused;
+    // A `#!` line is allowed first in a script only.
+    if !(scan.uses_location || off_a_window)
+        || unwrappable
+        || scan.assigns_location
+        || text.starts_with("#!")
+    {
         return None;
     }
-    let prologue = if WINDOW_LOCATION.is_match(text) {
+    let prologue = if off_a_window {
         WINDOW_PROLOGUE
     } else {
         PROLOGUE
@@ -113,8 +120,11 @@ struct ScriptScan {
     /// without duplicates: every declarator of a list, and the identifiers bound by
     /// destructuring patterns (`const {a, b: c, ...d} = x` gives a, c, d).
     lexical: Vec<String>,
-    /// Whether the identifier `location` is used outside strings, comments and regexes.
+    /// Whether the identifier `location` (not a property of that name) is used outside
+    /// strings, comments and regexes.
     uses_location: bool,
+    /// Whether `location` is assigned (`location = url`).
+    assigns_location: bool,
     /// Whether the script has module syntax at its top level (static import, export).
     module_syntax: bool,
     /// Whether the script declares one of the shadowed names where the block's `let` would
@@ -438,6 +448,9 @@ impl<'a> Lexer<'a> {
                 self.pos = skip_regex(self.bytes(), start)?;
                 Kind::Regex
             }
+            // An escape stands in an identifier (`\u0061`); any other backslash is text this
+            // scan cannot follow (a regex it took for a division).
+            b'\\' if self.bytes().get(start + 1) != Some(&b'u') => return None,
             b'_' | b'$' | b'\\' | b'#' | b'a'..=b'z' | b'A'..=b'Z' | 0x80.. => self.ident(),
             _ => self.punct()?,
         };
@@ -505,8 +518,10 @@ impl<'a> Lexer<'a> {
     fn ident(&mut self) -> Kind {
         let start = self.pos;
         while let Some(c) = self.char_at(self.pos) {
+            let escape = c == '\\' && self.bytes().get(self.pos + 1) == Some(&b'u');
             let ok = c.is_ascii_alphanumeric()
-                || matches!(c, '_' | '$' | '\\')
+                || matches!(c, '_' | '$')
+                || escape
                 || (c == '#' && self.pos == start)
                 || (!c.is_ascii() && !is_space(c) && !is_line_terminator(c));
             if !ok {
@@ -813,6 +828,10 @@ struct Analyzer<'a, 't> {
     decl: Option<Decl<'a>>,
     names: Vec<&'a str>,
     seen: HashSet<&'a str>,
+    /// Names declared by `var` outside functions, and by top-level `function`s: in a block,
+    /// one name in both is an early error.
+    vars: HashSet<&'a str>,
+    functions: HashSet<&'a str>,
     out: ScriptScan,
 }
 
@@ -829,6 +848,8 @@ impl<'a, 't> Analyzer<'a, 't> {
             decl: None,
             names: Vec::new(),
             seen: HashSet::new(),
+            vars: HashSet::new(),
+            functions: HashSet::new(),
             out: ScriptScan::default(),
         }
     }
@@ -844,8 +865,10 @@ impl<'a, 't> Analyzer<'a, 't> {
     fn run(mut self) -> ScriptScan {
         for (i, tok) in self.toks.iter().enumerate() {
             let len = self.stack.len();
-            if tok.ident("location") {
+            if tok.ident("location") && !after_dot(self.prev(i)) {
                 self.out.uses_location = true;
+                // `location = url` navigates; in the block it would only rebind.
+                self.out.assigns_location |= self.next(i).is_some_and(|t| t.punct("="));
             }
             if !self.feed_decl(i, len) {
                 self.statement(i, len);
@@ -882,6 +905,10 @@ impl<'a, 't> Analyzer<'a, 't> {
     fn record(&mut self, name: &'a str, lexical: bool) {
         if self.shadowed.contains(&name) {
             self.out.conflicts = true;
+        }
+        if !lexical {
+            self.vars.insert(name);
+            self.out.conflicts |= self.functions.contains(name);
         }
         if lexical && self.seen.insert(name) {
             self.out.lexical.push(name.to_owned());
@@ -941,14 +968,26 @@ impl<'a, 't> Analyzer<'a, 't> {
         self.stmt_start(i) || (after_async && self.stmt_start(i - 1))
     }
 
+    /// A top-level function declaration. In the block, an async or generator function is
+    /// the block's alone (only plain ones are also global in a sloppy script): it is given
+    /// back as a lexical name is.
     fn function_decl(&mut self, i: usize) {
         let mut j = i + 1;
-        if self.toks.get(j).is_some_and(|t| t.punct("*")) {
+        let generator = self.toks.get(j).is_some_and(|t| t.punct("*"));
+        if generator {
             j += 1;
         }
-        let name = self.toks.get(j);
-        if name.is_some_and(|t| t.kind == Kind::Ident && self.shadowed.contains(&t.text)) {
+        let Some(name) = self.toks.get(j).filter(|t| t.kind == Kind::Ident) else {
+            return;
+        };
+        let name = name.text;
+        if self.shadowed.contains(&name) || self.vars.contains(name) {
             self.out.conflicts = true;
+        }
+        self.functions.insert(name);
+        let after_async = self.prev(i).is_some_and(|p| p.ident("async"));
+        if (generator || after_async) && self.seen.insert(name) {
+            self.out.lexical.push(name.to_owned());
         }
     }
 
@@ -1060,8 +1099,21 @@ mod tests {
             scoped("var h = window.location.href").is_some_and(|s| s.starts_with(WINDOW_PROLOGUE))
         );
         assert!(scoped("self.location.href").is_some_and(|s| s.starts_with(WINDOW_PROLOGUE)));
+        // Async and generator functions are the block's alone: given back too.
+        let out = scoped("async function loadMore() {} function* ids() {} location.href").unwrap();
+        assert!(
+            out.contains("__cairn.export(\"loadMore\",loadMore)") && out.contains("\"ids\",ids")
+        );
         for left in [
-            "var a = 1;",
+            // Early errors once in a block: a `var` and a function of one name.
+            "var u = location.href; var trackClick; function trackClick() {}",
+            "function share() {} if (location.hash) { var share = 1 }",
+            // `location = url` navigates; in the block it would rebind.
+            "function go(q) { location = '/search?q=' + q }",
+            // A regex taken for a division hides nothing: the scan gives up.
+            "if (a) /\\/*/.test(p); var self = this; location.href",
+            "#!/usr/bin/env node\nlocation.href",
+            "var p = item.location;",
             "import x from 'y'; location.href",
             "var self = location;",
             "'unterminated location",
@@ -1231,7 +1283,7 @@ mod tests {
         let umd = "(function (window, document) { var self = this; window.location.href = 'x'; })(window, document);";
         let scanned = s(umd);
         assert!(
-            scanned.uses_location
+            !scanned.uses_location
                 && !scanned.conflicts
                 && !scanned.confused
                 && scanned.lexical.is_empty()
@@ -1278,8 +1330,10 @@ mod tests {
             "/* location */ x = 1 <!-- location\n--> location\n /* a */ --> location"
         ));
         assert!(uses("x = a --> location"));
-        assert!(uses("obj.location"));
-        assert!(uses("obj?.location"));
+        // A property of that name is not the global (`window.location` is found apart).
+        assert!(!uses("obj.location"));
+        assert!(!uses("obj?.location"));
+        assert!(uses("a = location.href"));
         assert!(!uses("x = \"a\\\nlocation\""));
         assert!(uses("x = 0x1e+location"));
     }

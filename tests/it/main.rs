@@ -21,6 +21,7 @@ mod hostile;
 mod index;
 mod interop;
 mod jobs;
+mod libraries;
 mod news_pages;
 mod offline;
 mod peers;
