@@ -14,7 +14,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::archive::archive_ok;
 use crate::browser::artifacts;
 use crate::fixture::{Handler, HttpsFixture, Request, Step, jpeg, response, response_with};
 use crate::replay::ReplayServer;
@@ -433,34 +432,8 @@ fn site(libraries: Vec<(&'static str, Vec<u8>)>) -> Handler {
 
 /// The page captured now, what its scripts fetch five seconds on.
 fn archive_news_site(archives: &Path, fixture: &HttpsFixture) {
-    archive_ok(
-        archives,
-        fixture,
-        &["--no-progress", "--depth", "0"],
-        &[PAGE],
-    );
-    let options = cairn::archive::ArchiveOptions {
-        targets: RESOURCES
-            .iter()
-            .map(|path| format!("https://{HOST}{path}"))
-            .collect(),
-        depth: 0,
-        no_progress: true,
-        ca_cert: vec![fixture.ca_pem.clone()],
-        connect_to: fixture.connect_to(),
-        ..Default::default()
-    };
-    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    let collection =
-        cairn::collection::Archives::new(archives).collection(&"default".parse().unwrap());
-    cairn::archive::archive_at(
-        &collection,
-        &options,
-        cairn::archive::Resume::default(),
-        cairn::warc::Clock::ticking(later, time::Duration::milliseconds(1)),
-        cairn::warc::RecordIds::random(),
-    )
-    .unwrap();
+    let origin = format!("https://{HOST}");
+    crate::scripted::archive_page_then_resources(archives, fixture, PAGE, &origin, &RESOURCES);
 }
 
 /// `scripts/browser_check.py`'s report on `url`, the probe's answer parsed.

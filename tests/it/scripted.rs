@@ -147,19 +147,25 @@ fn site(font: Option<Vec<u8>>) -> Handler {
     })
 }
 
-/// The page captured now, what it embeds five seconds on (as a crawler that reached them
-/// later would have): their timestamps differ.
-fn archive_scripted_site(archives: &Path, fixture: &HttpsFixture) {
+/// `page` captured now, what it embeds (`origin` + each of `resources`) five seconds on, as
+/// a crawler that reached them later would have: their timestamps differ.
+pub fn archive_page_then_resources(
+    archives: &Path,
+    fixture: &HttpsFixture,
+    page: &str,
+    origin: &str,
+    resources: &[&str],
+) {
     archive_ok(
         archives,
         fixture,
         &["--no-progress", "--depth", "0"],
-        &[PAGE],
+        &[page],
     );
     let options = cairn::archive::ArchiveOptions {
-        targets: RESOURCES
+        targets: resources
             .iter()
-            .map(|path| format!("https://scripted.example{path}"))
+            .map(|path| format!("{origin}{path}"))
             .collect(),
         depth: 0,
         no_progress: true,
@@ -178,6 +184,16 @@ fn archive_scripted_site(archives: &Path, fixture: &HttpsFixture) {
         cairn::warc::RecordIds::random(),
     )
     .unwrap();
+}
+
+fn archive_scripted_site(archives: &Path, fixture: &HttpsFixture) {
+    archive_page_then_resources(
+        archives,
+        fixture,
+        PAGE,
+        "https://scripted.example",
+        &RESOURCES,
+    );
 }
 
 #[test]
