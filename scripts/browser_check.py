@@ -8,7 +8,7 @@ Chromium is started with the flags that keep it from reaching out (no background
 a dead proxy, host resolution mapped to nothing), and watched through the DevTools protocol:
 every request the page attempts is listed, whatever its scheme, with every load that failed
 (refused, blocked by a policy, not found), every response's status, every redirect (with the
-type of what was redirected), and every <img> with its naturalWidth after the load event,
+type of what was redirected), every exception a page's scripts left uncaught, and every <img> with its naturalWidth after the load event,
 the page scrolled to its end and back, and a wait for late requests.
 
 `--visit URL` opens another page afterwards, in the same tab and profile (what the first page
@@ -123,6 +123,7 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
         failed = []
         statuses = {}
         redirects = []
+        exceptions = []
         loaded = asyncio.Event()
 
         async def reader():
@@ -145,6 +146,10 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
                     reason = p.get("blockedReason") or p.get("errorText", "")
                     if not p.get("canceled"):
                         failed.append(f"{urls.get(p['requestId'], '?')}: {reason}")
+                elif msg.get("method") == "Runtime.exceptionThrown":
+                    details = msg["params"]["exceptionDetails"]
+                    thrown = details.get("exception", {}).get("description") or details.get("text", "")
+                    exceptions.append(thrown.splitlines()[0] if thrown else "")
                 elif msg.get("method") == "Page.loadEventFired":
                     loaded.set()
 
@@ -166,10 +171,12 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
         session = (await call("Target.attachToTarget", {"targetId": target, "flatten": True}))["sessionId"]
         await call("Network.enable", session=session)
         await call("Page.enable", session=session)
+        await call("Runtime.enable", session=session)
         pages = []
         for page in [url, *visits]:
             loaded.clear()
             first_request, first_failure = len(requests), len(failed)
+            first_exception = len(exceptions)
             await call("Page.navigate", {"url": page}, session=session)
             await asyncio.wait_for(loaded.wait(), 30)
             try:
@@ -193,6 +200,7 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
                                                        "returnByValue": True}, session=session)
             pages.append({"url": page, "requests": requests[first_request:],
                           "failed": failed[first_failure:],
+                          "exceptions": exceptions[first_exception:],
                           "images": json.loads(result["result"]["value"]),
                           **json.loads(document["result"]["value"])})
         values = []

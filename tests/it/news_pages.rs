@@ -277,6 +277,8 @@ pub(crate) struct Seen {
     pub(crate) charset: String,
     /// Where each link (`document.links`) leads, resolved.
     pub(crate) links: Vec<String>,
+    /// The first line of each exception the page's scripts left uncaught.
+    pub(crate) exceptions: Vec<String>,
 }
 
 /// Opens each page in one Chromium; `mapped` hosts are reachable at the fixture's port.
@@ -327,6 +329,7 @@ pub(crate) fn open_in_chromium(
             title: page["title"].as_str().unwrap_or_default().to_string(),
             charset: page["charset"].as_str().unwrap_or_default().to_string(),
             links: strings(&page["links"]),
+            exceptions: strings(&page["exceptions"]),
         })
         .collect()
 }

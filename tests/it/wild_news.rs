@@ -1213,8 +1213,99 @@ fn real_news_pages_show_offline_as_they_did_live_with_no_request() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Opens `pages` live, archives them, opens their offline copies: what differs, page by page.
-fn live_and_offline(pages: &[WildPage], name: &str) -> Vec<String> {
+/// The same pages replayed (issue 19), with the client layer in each: what a page showed
+/// live it shows in replay, every request stays on the replay server, no load fails, no
+/// image is broken, only the page itself is redirected, and no script throws that did not
+/// throw live.
+#[test]
+fn real_news_pages_replay_as_they_ran_live() {
+    if !requires(&["chromium", "python3", "python:websockets"]) {
+        return;
+    }
+    let (live, work, artifacts) = live_then_archived(PAGES, "wild-replay");
+    let server = crate::replay::ReplayServer::start(&work.path().join("archives"));
+    let replay_pages: Vec<String> = PAGES
+        .iter()
+        .map(|p| p.url)
+        .map(|url| format!("{}/default/2030/{url}", server.origin))
+        .collect();
+    let replayed = open_in_chromium(&replay_pages, &[], &artifacts.join("wild-replayed.png"));
+    let mut problems = Vec::new();
+    for ((page, live), replayed) in PAGES.iter().zip(&live).zip(&replayed) {
+        problems.extend(
+            compare_replayed(page, live, replayed, &server.origin)
+                .into_iter()
+                .map(|p| format!("{}: {p}", page.name)),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What differs between a page live and replayed, or should not happen in replay.
+fn compare_replayed(page: &WildPage, live: &Seen, replayed: &Seen, origin: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let escaped: Vec<&String> = replayed
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with(&format!("{origin}/")) && !r.starts_with("data:"))
+        .collect();
+    if !escaped.is_empty() {
+        problems.push(format!("requests beyond the replay server: {escaped:?}"));
+    }
+    if !replayed.failed.is_empty() {
+        problems.push(format!("failed loads: {:?}", replayed.failed));
+    }
+    if (&live.title, &live.charset) != (&replayed.title, &replayed.charset) {
+        problems.push(format!(
+            "read as {:?} {:?} live, {:?} {:?} replayed",
+            live.charset, live.title, replayed.charset, replayed.title
+        ));
+    }
+    let shown = |seen: &Seen| seen.images.iter().filter(|(_, w)| *w > 0).count();
+    if shown(replayed) < shown(live) || replayed.images.len() != live.images.len() {
+        problems.push(format!(
+            "{} of {} images shown live, {} of {} replayed",
+            shown(live),
+            live.images.len(),
+            shown(replayed),
+            replayed.images.len()
+        ));
+    }
+    if replayed.exceptions.len() > live.exceptions.len() {
+        problems.push(format!(
+            "scripts threw {:?} replayed, {:?} live",
+            replayed.exceptions, live.exceptions
+        ));
+    }
+    // Every file the page loaded live, it loads replayed, from the archive.
+    for request in &live.requests {
+        let Ok(url) = Url::parse(request) else {
+            continue;
+        };
+        // (A placeholder a lazy loader replaces live, replay replaces before it loads.)
+        if served(&url).is_none_or(|m| !is_shown(&m))
+            || url.path() == "/favicon.ico"
+            || page.replaced.iter().any(|p| request.contains(p))
+        {
+            continue;
+        }
+        if !replayed
+            .requests
+            .iter()
+            .any(|r| r.ends_with(&format!("/{request}")))
+        {
+            problems.push(format!("{request} loaded live, not replayed"));
+        }
+    }
+    problems
+}
+
+/// Opens `pages` live (its screenshot `NAME-live.png`), then archives them into the
+/// returned folder's `archives/`: what each showed live, the folder, the artifacts folder.
+fn live_then_archived(
+    pages: &[WildPage],
+    name: &str,
+) -> (Vec<Seen>, tempfile::TempDir, std::path::PathBuf) {
     let web = wild_web();
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     fs::create_dir_all(&artifacts).unwrap();
@@ -1236,9 +1327,13 @@ fn live_and_offline(pages: &[WildPage], name: &str) -> Vec<String> {
         &["--no-progress", "--depth", "0"],
         &targets,
     );
-    drop(web);
+    (live, work, artifacts)
+}
 
-    let root = archives.join("default/offline");
+/// Opens `pages` live, archives them, opens their offline copies: what differs, page by page.
+fn live_and_offline(pages: &[WildPage], name: &str) -> Vec<String> {
+    let (live, work, artifacts) = live_then_archived(pages, name);
+    let root = work.path().join("archives/default/offline");
     let offline_pages: Vec<String> = pages
         .iter()
         .map(|p| {
