@@ -176,7 +176,7 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
         for page in [url, *visits]:
             loaded.clear()
             first_request, first_failure = len(requests), len(failed)
-            first_exception = len(exceptions)
+            first_exception, first_redirect = len(exceptions), len(redirects)
             await call("Page.navigate", {"url": page}, session=session)
             await asyncio.wait_for(loaded.wait(), 30)
             try:
@@ -201,6 +201,7 @@ async def check(url, screenshot, visits=(), evals=(), mapped=()):
             pages.append({"url": page, "requests": requests[first_request:],
                           "failed": failed[first_failure:],
                           "exceptions": exceptions[first_exception:],
+                          "redirects": redirects[first_redirect:],
                           "images": json.loads(result["result"]["value"]),
                           **json.loads(document["result"]["value"])})
         values = []

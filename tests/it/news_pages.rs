@@ -279,6 +279,8 @@ pub(crate) struct Seen {
     pub(crate) links: Vec<String>,
     /// The first line of each exception the page's scripts left uncaught.
     pub(crate) exceptions: Vec<String>,
+    /// What was redirected: the type of each (`Document`, `Image`, ...).
+    pub(crate) redirected: Vec<String>,
 }
 
 /// Opens each page in one Chromium; `mapped` hosts are reachable at the fixture's port.
@@ -330,6 +332,12 @@ pub(crate) fn open_in_chromium(
             charset: page["charset"].as_str().unwrap_or_default().to_string(),
             links: strings(&page["links"]),
             exceptions: strings(&page["exceptions"]),
+            redirected: page["redirects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["type"].as_str().unwrap_or_default().to_string())
+                .collect(),
         })
         .collect()
 }

@@ -1271,6 +1271,9 @@ fn compare_replayed(page: &WildPage, live: &Seen, replayed: &Seen, origin: &str)
             replayed.images.len()
         ));
     }
+    if replayed.redirected != ["Document"] {
+        problems.push(format!("redirected: {:?}", replayed.redirected));
+    }
     if replayed.exceptions.len() > live.exceptions.len() {
         problems.push(format!(
             "scripts threw {:?} replayed, {:?} live",
