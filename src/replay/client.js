@@ -19,7 +19,7 @@
   const replayOrigin = realLocation.origin;
   const collectionPrefix = "/" + collection + "/";
   // `/COLL/TIMESTAMP[mod_]/URL`, as the server's addresses read.
-  const ARCHIVED = /^\/[^/]+\/\d{1,14}(?:[a-z]{2}_)?\/(.*)$/s;
+  const ARCHIVED = /^\/[^/]+\/\d{1,14}(?:[a-z]{2}_)?\/(https?:\/\/.*)$/is;
   // What no archive holds: fragments, inline data, scripts, other apps' schemes, templates.
   const LEFT_AS_IS = /^\s*(?:#|data:|blob:|javascript:|about:|mailto:|tel:|sms:|urn:|\{)/i;
 
@@ -100,8 +100,12 @@
       }
       let url = text.slice(at, end);
       let descriptors = "";
-      if (/,$/.test(url)) {
-        url = url.replace(/,+$/, "");
+      if (url.endsWith(",")) {
+        let cut = url.length;
+        while (cut > 0 && url.charAt(cut - 1) === ",") {
+          cut -= 1;
+        }
+        url = url.slice(0, cut);
       } else {
         const comma = text.indexOf(",", end);
         const stop = comma < 0 ? text.length : comma;
@@ -114,7 +118,9 @@
     return candidates.join(", ");
   }
 
-  const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)/gi;
+  // (Patterns over what a page hands the layer are written to run in linear time: a
+  // lookahead takes a run of spaces once, and names stop at the characters that end them.)
+  const CSS_URL = /url\((?=(\s*))\1(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)/gi;
   const CSS_IMPORT = /@import\s+(["'])([^"']*)\1/gi;
 
   /** CSS text, its `url()`s and `@import`s in the archive. */
@@ -123,7 +129,7 @@
       return value;
     }
     return value
-      .replace(CSS_URL, function (whole, double, single, bare) {
+      .replace(CSS_URL, function (whole, spaces, double, single, bare) {
         const raw = double !== undefined ? double : single !== undefined ? single : bare;
         if (!raw) {
           return whole;
@@ -185,10 +191,14 @@
   }
 
   // A script element whole (its text is script, never markup to rewrite: markup inside its
-  // strings is escaped for JavaScript), or one tag.
-  const MARKUP = /<script\b((?:[^>"']|"[^"]*"|'[^']*')*)>([\s\S]*?)(<\/script\s*>|$)|<([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/gi;
-  const ATTRIBUTE = /([^\s"'>/=]+)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g;
-  const STYLE_ELEMENT = /(<style\b[^>]*>)([\s\S]*?)(<\/style\s*>)/gi;
+  // strings is escaped for JavaScript), a style element whole (its text is CSS), or one tag.
+  const MARKUP = new RegExp([
+    /<script\b((?:[^>"'<]|"[^"]*"|'[^']*')*)>([\s\S]*?)(<\/script\s*>|$)/.source,
+    /(<style\b(?:[^>"'<]|"[^"]*"|'[^']*')*>)([\s\S]*?)(<\/style\s*>)/.source,
+    /<([a-zA-Z][^\s/>"'<]*)((?:[^>"'<]|"[^"]*"|'[^']*')*)>/.source,
+  ].join("|"), "gi");
+  // An attribute begins after a space or a quote, never inside a name.
+  const ATTRIBUTE = /(?<![^\s"'])([^\s"'>/=]+)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g;
 
   /** A tag's attributes, their references in the archive, each in its own quotes. */
   function attributesToArchive(tag, attributes) {
@@ -216,16 +226,16 @@
     if (typeof markup !== "string" || markup.indexOf("<") < 0) {
       return markup;
     }
-    return markup
-      .replace(MARKUP, function (whole, scriptAttributes, text, close, tag, attributes) {
-        if (scriptAttributes !== undefined) {
-          return "<script" + attributesToArchive("script", scriptAttributes) + ">" + text + close;
-        }
-        return "<" + tag + attributesToArchive(tag.toLowerCase(), attributes) + ">";
-      })
-      .replace(STYLE_ELEMENT, function (whole, open, css, close) {
-        return open + cssToArchive(css) + close;
-      });
+    return markup.replace(MARKUP, function (whole, scriptAttributes, text, close,
+      styleOpen, css, styleClose, tag, attributes) {
+      if (scriptAttributes !== undefined) {
+        return "<script" + attributesToArchive("script", scriptAttributes) + ">" + text + close;
+      }
+      if (styleOpen !== undefined) {
+        return styleOpen + cssToArchive(css) + styleClose;
+      }
+      return "<" + tag + attributesToArchive(tag.toLowerCase(), attributes) + ">";
+    });
   }
 
   /** Redefines an accessor's setter on `proto` to pass its value through `map`. */
@@ -306,10 +316,10 @@
       args[1] = htmlToArchive(args[1]);
     });
     for (const method of ["write", "writeln"]) {
+      // Joined first: a page may write one tag in pieces (`'<img src="', url, '">'`).
       mapArguments(Document.prototype, method, function (args) {
-        for (let i = 0; i < args.length; i += 1) {
-          args[i] = htmlToArchive(String(args[i]));
-        }
+        const markup = htmlToArchive(args.map(String).join(""));
+        args.splice(0, args.length, markup);
       });
     }
     // A `<style>` given its text by a script before (or as) it joins the page.
@@ -494,8 +504,17 @@
    *  `location`. Native methods are bound to the real window (called on a proxy, they would
    *  throw); constructors and the page's own functions are not. */
   function windowProxy(location) {
-    // What each function read off the window is: its stand-in bound to the window, or itself.
+    // What each function read off the window is: its stand-in, or itself. A stand-in keeps
+    // the native's properties (`Proxy.revocable`) and its `this` when called on anything but
+    // the proxy (`window.hasOwnProperty.call(object, key)`).
     const seen = new WeakMap();
+    const standIn = function (native, target) {
+      return new Proxy(native, {
+        apply: function (fn, self, args) {
+          return Reflect.apply(fn, self === proxy || self === undefined || self === null ? target : self, args);
+        },
+      });
+    };
     const isNativeMethod = function (value) {
       return !Object.prototype.hasOwnProperty.call(value, "prototype") &&
         /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(value));
@@ -515,7 +534,7 @@
           return value;
         }
         if (!seen.has(value)) {
-          seen.set(value, isNativeMethod(value) ? value.bind(target) : value);
+          seen.set(value, isNativeMethod(value) ? standIn(value, target) : value);
         }
         return seen.get(value);
       },
@@ -572,12 +591,20 @@
    *  host's, which this origin's cookies cannot have) is left out. */
   function originalOrigin() {
     const nativePostMessage = window.postMessage;
+    // A target is an origin or any URL of one (`document.referrer`, which reads original).
+    const isOriginal = function (target) {
+      try {
+        return typeof target === "string" && target !== "*" && target !== "/" &&
+          new URL(target).origin === new URL(pageUrl()).origin;
+      } catch (error) {
+        return false;
+      }
+    };
     window.postMessage = function postMessage(message, target) {
       const args = Array.prototype.slice.call(arguments);
-      const original = new URL(pageUrl()).origin;
-      if (target === original) {
+      if (isOriginal(target)) {
         args[1] = replayOrigin;
-      } else if (target && typeof target === "object" && target.targetOrigin === original) {
+      } else if (target && typeof target === "object" && isOriginal(target.targetOrigin)) {
         args[1] = Object.assign({}, target, { targetOrigin: replayOrigin });
       }
       return nativePostMessage.apply(window, args);
@@ -585,9 +612,17 @@
     const origin = Object.getOwnPropertyDescriptor(MessageEvent.prototype, "origin");
     if (origin && origin.configurable) {
       Object.defineProperty(MessageEvent.prototype, "origin", {
+        // The sender's original origin, as its own layer knows it.
         get: function () {
           const real = origin.get.call(this);
-          return real === replayOrigin ? new URL(pageUrl()).origin : real;
+          if (real !== replayOrigin) {
+            return real;
+          }
+          try {
+            return this.source.__cairn.scope().location.origin;
+          } catch (error) {
+            return new URL(pageUrl()).origin;
+          }
         },
         enumerable: origin.enumerable,
         configurable: true,
@@ -609,21 +644,21 @@
 
   const location = originalLocation();
   const scope = Object.freeze({ location: location, window: windowProxy(location) });
-  // Lexical declarations of a wrapped script's top level, given back to the page's global
-  // scope, where other scripts look for them; a name the window already has stays the window's.
-  const exported = new Set();
-  function exportDeclaration(name, value) {
-    // Own properties only: an element's id is the window's too, through its prototype, and
-    // gives way to the page's declaration of that name.
-    if (exported.has(name) || !Object.prototype.hasOwnProperty.call(window, name)) {
-      exported.add(name);
-      window[name] = value;
+  /** A wrapped script's top-level lexical declaration, given back to the global scope where
+   *  other scripts look for it: the window's property of that name reads and writes the
+   *  block's binding, from the block's start. A property the window holds for good
+   *  (non-configurable) stays the window's. */
+  function bindDeclaration(name, get, set) {
+    const own = Object.getOwnPropertyDescriptor(window, name);
+    if (own && !own.configurable) {
+      return;
     }
+    Object.defineProperty(window, name, { get: get, set: set, enumerable: true, configurable: true });
   }
   Object.defineProperty(window, "__cairn", {
     value: Object.freeze({
       scope: function () { return scope; },
-      export: exportDeclaration,
+      bind: bindDeclaration,
       toArchive: toArchive,
     }),
   });

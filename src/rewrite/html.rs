@@ -1052,8 +1052,8 @@ mod tests {
         );
         assert!(
             out.contains(
-                "var u = location.href; const 表 = \"表\";\n;\
-                 try{__cairn.export(\"表\",表)}catch(e){}}\n</script>"
+                "try{__cairn.bind(\"表\",function(){return 表},function(v){表=v})}catch(e){}\n\
+                 var u = location.href; const 表 = \"表\";\n}\n</script>"
             ),
             "{out}"
         );

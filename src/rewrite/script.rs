@@ -50,13 +50,16 @@ static WINDOW_LOCATION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// What closes the block, after a line break: the script may end in a line comment.
+const EPILOGUE: &str = "\n}\n";
+
 /// An inline script's text, scoped; `None` to leave it as it is.
 pub fn scoped(text: &str) -> Option<String> {
-    let (prologue, epilogue) = wrapping(text)?;
-    let mut out = String::with_capacity(prologue.len() + text.len() + epilogue.len());
-    out.push_str(prologue);
+    let prologue = prologue(text)?;
+    let mut out = String::with_capacity(prologue.len() + text.len() + EPILOGUE.len());
+    out.push_str(&prologue);
     out.push_str(text);
-    out.push_str(&epilogue);
+    out.push_str(EPILOGUE);
     Some(out)
 }
 
@@ -73,18 +76,20 @@ pub fn scoped_file(body: &[u8], content_type: Option<&str>) -> Option<Vec<u8>> {
     if malformed {
         return None;
     }
-    let (prologue, epilogue) = wrapping(&text)?;
-    let mut out = Vec::with_capacity(body.len() + prologue.len() + epilogue.len());
+    let prologue = prologue(&text)?;
+    let mut out = Vec::with_capacity(body.len() + prologue.len() + EPILOGUE.len());
     out.extend_from_slice(&body[..bom]);
     out.extend_from_slice(prologue.as_bytes());
     out.extend_from_slice(&body[bom..]);
-    out.extend_from_slice(epilogue.as_bytes());
+    out.extend_from_slice(EPILOGUE.as_bytes());
     Some(out)
 }
 
-/// What opens the block, and what closes it: the script's top-level lexical declarations
-/// given back to the global scope, then the brace; `None` for a script not to be wrapped.
-fn wrapping(text: &str) -> Option<(&'static str, String)> {
+/// What opens the block: the scope, then the script's top-level lexical declarations given
+/// back to the global scope as accessors of the block's bindings, from the block's start (a
+/// script that throws midway keeps them, and another script's assignment is the block's
+/// too); `None` for a script not to be wrapped.
+fn prologue(text: &str) -> Option<String> {
     let scan = scan(text, &SHADOWED);
     let off_a_window = WINDOW_LOCATION.is_match(text);
     let unwrappable = scan.module_syntax || scan.conflicts || scan.confused;
@@ -96,21 +101,20 @@ fn wrapping(text: &str) -> Option<(&'static str, String)> {
     {
         return None;
     }
-    let prologue = if off_a_window {
+    let mut prologue = if off_a_window {
         WINDOW_PROLOGUE
     } else {
         PROLOGUE
-    };
-    // A line break first: the script may end in a line comment.
-    let mut epilogue = String::from("\n;");
+    }
+    .to_string();
     for name in &scan.lexical {
         let _ = write!(
-            epilogue,
-            "try{{__cairn.export(\"{name}\",{name})}}catch(e){{}}"
+            prologue,
+            "try{{__cairn.bind(\"{name}\",function(){{return {name}}},function(v){{{name}=v}})}}catch(e){{}}"
         );
     }
-    epilogue.push_str("}\n");
-    Some((prologue, epilogue))
+    prologue.push('\n');
+    Some(prologue)
 }
 
 /// What wrapping a classic script in a block needs to know of it.
@@ -832,6 +836,8 @@ struct Analyzer<'a, 't> {
     /// one name in both is an early error.
     vars: HashSet<&'a str>,
     functions: HashSet<&'a str>,
+    /// Of those functions, the async and generator ones.
+    special: HashSet<&'a str>,
     out: ScriptScan,
 }
 
@@ -850,6 +856,7 @@ impl<'a, 't> Analyzer<'a, 't> {
             seen: HashSet::new(),
             vars: HashSet::new(),
             functions: HashSet::new(),
+            special: HashSet::new(),
             out: ScriptScan::default(),
         }
     }
@@ -981,13 +988,19 @@ impl<'a, 't> Analyzer<'a, 't> {
             return;
         };
         let name = name.text;
-        if self.shadowed.contains(&name) || self.vars.contains(name) {
+        let special = generator || self.prev(i).is_some_and(|p| p.ident("async"));
+        // In a block, two functions of one name are an early error once either is async or a
+        // generator.
+        let clash = self.functions.contains(name) && (special || self.special.contains(name));
+        if self.shadowed.contains(&name) || self.vars.contains(name) || clash {
             self.out.conflicts = true;
         }
         self.functions.insert(name);
-        let after_async = self.prev(i).is_some_and(|p| p.ident("async"));
-        if (generator || after_async) && self.seen.insert(name) {
-            self.out.lexical.push(name.to_owned());
+        if special {
+            self.special.insert(name);
+            if self.seen.insert(name) {
+                self.out.lexical.push(name.to_owned());
+            }
         }
     }
 
@@ -1090,8 +1103,9 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                "{PROLOGUE}{text}\n;try{{__cairn.export(\"config\",config)}}catch(e){{}}\
-                 try{{__cairn.export(\"n\",n)}}catch(e){{}}try{{__cairn.export(\"m\",m)}}catch(e){{}}}}\n"
+                "{PROLOGUE}try{{__cairn.bind(\"config\",function(){{return config}},function(v){{config=v}})}}catch(e){{}}\
+                 try{{__cairn.bind(\"n\",function(){{return n}},function(v){{n=v}})}}catch(e){{}}\
+                 try{{__cairn.bind(\"m\",function(){{return m}},function(v){{m=v}})}}catch(e){{}}\n{text}\n}}\n"
             )
         );
         // A window stands in only where `location` is read off one.
@@ -1102,11 +1116,12 @@ mod tests {
         // Async and generator functions are the block's alone: given back too.
         let out = scoped("async function loadMore() {} function* ids() {} location.href").unwrap();
         assert!(
-            out.contains("__cairn.export(\"loadMore\",loadMore)") && out.contains("\"ids\",ids")
+            out.contains("__cairn.bind(\"loadMore\",") && out.contains("__cairn.bind(\"ids\",")
         );
         for left in [
             // Early errors once in a block: a `var` and a function of one name.
             "var u = location.href; var trackClick; function trackClick() {}",
+            "async function f() {} function f() {} location.href",
             "function share() {} if (location.hash) { var share = 1 }",
             // `location = url` navigates; in the block it would rebind.
             "function go(q) { location = '/search?q=' + q }",

@@ -25,6 +25,11 @@ const ARTICLE: &str = r##"<!doctype html>
   window.seen = { href: location.href, windowHref: window.location.href,
                   origin: location.origin, url: document.URL, top: top.location.href };
   const articleConfig = { section: "news" };
+  const name = "scripted-app";
+  let counter = 0;
+  function bump() { counter += 1; }
+  window.addEventListener("message", function (e) { seen.message = e.origin + " " + e.data; });
+  window.postMessage("hello", location.origin);
 </script>
 </head><body>
 <h1>Scripted article</h1>
@@ -35,6 +40,10 @@ const ARTICLE: &str = r##"<!doctype html>
 <p id="json"></p><p id="xhr"></p>
 <script>
   seen.config = typeof articleConfig === "object" ? articleConfig.section : "lost";
+  bump();
+  bump();
+  seen.counter = counter;
+  seen.name = name;
   document.getElementById("lead").src = "/images/lead.jpg";
   var extra = document.createElement("link");
   extra.rel = "stylesheet";
@@ -44,6 +53,7 @@ const ARTICLE: &str = r##"<!doctype html>
   added.src = "//scripted.example/js/added.js";
   document.head.appendChild(added);
   document.write('<script src="/js/written.js"><\/script><img id="written" src="../images/written.jpg">');
+  document.write('<img id="pieces" src="', "/images/pieces.jpg", '">');
   document.getElementById("painted").style.backgroundImage = "url(/images/painted.jpg)";
   var responsive = document.createElement("img");
   responsive.setAttribute("srcset", "/images/small.jpg 1x, /images/large.jpg 2x");
@@ -76,12 +86,13 @@ const ARTICLE: &str = r##"<!doctype html>
 "##;
 
 /// The resources the scripts ask for, each captured after the page.
-const RESOURCES: [&str; 14] = [
+const RESOURCES: [&str; 15] = [
     "/css/extra.css",
     "/js/added.js",
     "/js/written.js",
     "/images/lead.jpg",
     "/images/written.jpg",
+    "/images/pieces.jpg",
     "/images/painted.jpg",
     "/images/small.jpg",
     "/images/large.jpg",
@@ -290,6 +301,15 @@ fn chromium_loads_what_scripts_build_from_the_archive() {
     assert_eq!(seen["url"], PAGE);
     assert_eq!(seen["pushed"], format!("{PAGE}?page=2"));
     assert_eq!(seen["config"], "news", "a top-level const stays global");
+    assert_eq!(seen["name"], "scripted-app", "even one the window has");
+    assert_eq!(
+        seen["counter"], 2,
+        "a let given back is the script's own binding"
+    );
+    assert_eq!(
+        seen["message"], "https://scripted.example hello",
+        "{probe:#}"
+    );
     assert_eq!(seen["socket"], "refused");
     assert!(
         seen["addedHref"]
