@@ -143,7 +143,14 @@ pub fn router(archives: Archives) -> Router {
 
 /// Serves until the process is stopped.
 pub async fn serve_forever(archives: Archives, bind: std::net::SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+    use axum::serve::ListenerExt;
+    // A rewritten page streams: its last chunk would wait on the client's delayed ACK (40 ms
+    // each, Nagle's algorithm; bench-replay: the article page at 413 requests/s).
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await?
+        .tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
     axum::serve(listener, router(archives)).await
 }
 

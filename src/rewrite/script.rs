@@ -90,6 +90,11 @@ pub fn scoped_file(body: &[u8], content_type: Option<&str>) -> Option<Vec<u8>> {
 /// script that throws midway keeps them, and another script's assignment is the block's
 /// too); `None` for a script not to be wrapped.
 fn prologue(text: &str) -> Option<String> {
+    // Most scripts never name `location`: they are not scanned at all (bench-replay: the
+    // article page at 413 requests/s with every script scanned).
+    if !text.contains("location") {
+        return None;
+    }
     let scan = scan(text, &SHADOWED);
     let off_a_window = WINDOW_LOCATION.is_match(text);
     let unwrappable = scan.module_syntax || scan.conflicts || scan.confused;
