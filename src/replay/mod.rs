@@ -146,11 +146,9 @@ pub async fn serve_forever(archives: Archives, bind: std::net::SocketAddr) -> st
     use axum::serve::ListenerExt;
     // A rewritten page streams: its last chunk would wait on the client's delayed ACK (40 ms
     // each, Nagle's algorithm; bench-replay: the article page at 413 requests/s).
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await?
-        .tap_io(|stream| {
-            let _ = stream.set_nodelay(true);
-        });
+    let listener = tokio::net::TcpListener::bind(bind).await?.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, router(archives)).await
 }
 
