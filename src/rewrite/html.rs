@@ -452,8 +452,12 @@ impl<'o> Rewriting<'o> {
             self.client_placed.set(true);
             el.before(client, ContentType::Html);
         }
-        let scoped = tag == "script" && is_classic(el) && !el.has_attribute("src");
-        *self.script.borrow_mut() = scoped.then(String::new);
+        // Only a script's start changes what its text handler holds: no other element opens
+        // inside one, and this runs for every element of the page.
+        if tag == "script" {
+            let scoped = is_classic(el) && !el.has_attribute("src");
+            *self.script.borrow_mut() = scoped.then(String::new);
+        }
     }
 
     /// A classic script's text, held until its end and put back scoped to the client layer
