@@ -228,15 +228,14 @@ fn write_copy(
         }
         state.files.insert(entry.url.clone(), entry);
     }
-    let mut unresolved: Vec<String> = state
+    let mut unresolved: Vec<&str> = state
         .files
         .values()
-        .flat_map(|m| m.unresolved.iter().cloned())
-        .collect::<HashSet<_>>()
-        .into_iter()
+        .flat_map(|m| m.unresolved.iter().map(String::as_str))
         .collect();
-    unresolved.sort();
-    report.unresolved = unresolved;
+    unresolved.sort_unstable();
+    unresolved.dedup();
+    report.unresolved = unresolved.into_iter().map(str::to_string).collect();
     fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
     replace_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
     Ok((map, report))

@@ -73,11 +73,13 @@ impl OfflineState {
         let header = Header {
             made_by: MADE_BY.to_string(),
         };
-        writeln!(out, "{}", serde_json::to_string(&header)?)?;
-        let mut urls: Vec<&String> = self.files.keys().collect();
-        urls.sort();
-        for url in urls {
-            writeln!(out, "{}", serde_json::to_string(&self.files[url])?)?;
+        serde_json::to_writer(&mut *out, &header)?;
+        out.write_all(b"\n")?;
+        let mut files: Vec<&Made> = self.files.values().collect();
+        files.sort_unstable_by(|a, b| a.url.cmp(&b.url));
+        for made in files {
+            serde_json::to_writer(&mut *out, made)?;
+            out.write_all(b"\n")?;
         }
         Ok(())
     }
