@@ -150,6 +150,9 @@ fn run(
         None if cli.json => out!("null"),
         None => {}
     }
+    if let Some(on_change) = &report.result.on_change {
+        say!("job {name:?}: on_change: {on_change}");
+    }
     match report.result.outcome {
         Outcome::Ok => Ok(()),
         outcome => bail!("job {name:?}: {outcome}"),

@@ -14,6 +14,9 @@ use super::server::{Handler, HttpsFixture, Request, Step, jpeg, response};
 
 pub const ARTICLE: &str = "https://www.cna.com.tw/news/aopl/202303220008.aspx";
 pub const HOSTS: &[&str] = &["www.cna.com.tw", "imgcdn.cna.com.tw"];
+/// The section front that lists the article (CNA's 國際 list): what a job watching a site
+/// crawls, the articles one link away.
+pub const SECTION: &str = "https://www.cna.com.tw/list/aopl.aspx";
 
 /// The HTML part of the seed post (what follows its front matter and Markdown title).
 fn seed_body() -> &'static str {
@@ -85,6 +88,14 @@ pub fn related_html(path: &str) -> String {
 <img src="https://imgcdn.cna.com.tw/www/related{}.jpg" alt="{title}"><a href="/news/deeper{}.aspx">deeper</a></article></body></html>"#,
         path.replace(['/', '?', '=', '%', '.'], "_"),
         path.len()
+    )
+}
+
+/// The section front: the article and a related page, as a list of headlines.
+fn section_html() -> String {
+    format!(
+        r#"<html><head><meta charset="utf-8"><title>國際 | 中央社 CNA</title><link rel="stylesheet" href="/css/main.css?v=3"></head><body><h1>國際</h1><ul class="mainList">
+<li><a href="{ARTICLE}">習近平與蒲亭會談</a></li><li><a href="/news/aopl/202303210336.aspx">國際要聞</a></li></ul></body></html>"#
     )
 }
 
@@ -174,6 +185,11 @@ pub fn answer_in(
         ("www.cna.com.tw", "/img/bg.png") | ("www.cna.com.tw", "/favicon.ico") => {
             ("200 OK", "image/jpeg", jpeg(target))
         }
+        ("www.cna.com.tw", "/list/aopl.aspx") => (
+            "200 OK",
+            "text/html; charset=utf-8",
+            section_html().into_bytes(),
+        ),
         ("www.cna.com.tw", t)
             if t.starts_with("/news/") || t.starts_with("/tag/") || t.starts_with("/list/") =>
         {

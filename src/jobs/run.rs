@@ -109,13 +109,7 @@ pub fn run_locked(
             Ok(summary) => (result_of(&summary), Some(summary)),
             Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
         };
-        if let Some(command) = job
-            .on_change
-            .as_ref()
-            .filter(|_| !result.changed.is_empty())
-        {
-            result.on_change = Some(notify(command, job, &result.changed));
-        }
+        notify_changes(job, &mut result);
         store.end_run(run_id, &Utc::now().to_rfc3339(), &result)?;
         if result.outcome == Outcome::Ok {
             store.clear_frontier(&job.name)?;
@@ -126,18 +120,33 @@ pub fn run_locked(
 
 /// Runs a job whose crawl state is shared (`state = "postgres://..."`): as one worker of its
 /// run, so no lock is taken (every worker that runs the job joins the same run) and the run is
-/// recorded with the shared state, where `cairn jobs history` reads it.
+/// recorded with the shared state, where `cairn jobs history` reads it. Each worker runs
+/// `on_change` for the changed pages it fetched itself (workers fetch apart); what it did is
+/// in this worker's report, not in the shared history.
 pub fn run_shared(
     archives: &Archives,
     job: &Job,
     options: &ArchiveOptions,
 ) -> Result<RunReport, JobError> {
     let collection = archives.collection(&job.collection);
-    let (result, summary) = match archive::archive(&collection, options, Resume::default()) {
+    let (mut result, summary) = match archive::archive(&collection, options, Resume::default()) {
         Ok(summary) => (result_of(&summary), Some(summary)),
         Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
     };
+    notify_changes(job, &mut result);
     Ok(RunReport { result, summary })
+}
+
+/// Runs the job's `on_change` command, if it has one and the run changed some page's text,
+/// and keeps what it did in the run's result.
+fn notify_changes(job: &Job, result: &mut RunResult) {
+    if let Some(command) = job
+        .on_change
+        .as_ref()
+        .filter(|_| !result.changed.is_empty())
+    {
+        result.on_change = Some(notify(command, job, &result.changed));
+    }
 }
 
 /// Every run of a job whose crawl state is shared, as the shared state recorded them.

@@ -84,9 +84,9 @@ pub fn pages(loaded: &Loaded, query: &str) -> Response {
     for (host, pages) in &hosts {
         let _ = write!(
             groups,
-            "<h2>{} <small>({} pages)</small></h2><ul>",
+            "<h2>{} <small>({})</small></h2><ul>",
             escape(host),
-            pages.len()
+            crate::article::counted(pages.len(), "page")
         );
         for page in pages {
             groups.push_str(&page_item(loaded, name, page));

@@ -194,6 +194,21 @@ fn demo_runs_the_whole_pipeline_offline() {
     let out = run_ok(cairn().current_dir(work.path()).arg("demo"));
     let text = stdout(&out);
     assert!(text.contains("file://"), "{text}");
+    // It ends on the diff between the article's two captures: the fixture's edit, exactly.
+    let diff = text
+        .split_once("What changed in the article")
+        .map(|(_, diff)| diff)
+        .unwrap_or_else(|| panic!("no diff at the demo's end: {text}"));
+    assert!(
+        diff.contains("2 paragraphs added, 0 removed, 0 changed, title changed"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("[-會談似未有突破-]{+澤倫斯基仍待北京答覆+}"),
+        "{diff}"
+    );
+    assert!(diff.contains("+ ¶4 {+克里姆林宮發言人培斯科夫"), "{diff}");
+    assert!(diff.contains("+ ¶18 {+更正："), "{diff}");
     let archives = work.path().join("archives");
     let offline = archives.join("default/offline/www.cna.com.tw/news/aopl/202303220008.aspx.html");
     assert!(offline.is_file());

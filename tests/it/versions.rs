@@ -4,7 +4,9 @@
 //! three changes, by character in the Chinese headline; replay shows the versions as a
 //! calendar and a timeline, and the diff inline and side by side, in Chromium with nothing
 //! leaving the server (screenshots in `target/test-artifacts/`); a job names the changed page
-//! in its history and runs its `on_change` command with it.
+//! in its history and runs its `on_change` command with it. A crawl of the section front
+//! reports the edited article one link away; another tool's captures (warcio's, one of them
+//! chunked and gzip-encoded) get their texts, history and diff when first asked.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -238,7 +240,7 @@ fn replay_shows_the_versions_and_what_changed() {
     let (_, _, listing) = server.get("/default/");
     let listing = String::from_utf8(listing).unwrap();
     assert!(
-        listing.contains("<h2>www.cna.com.tw <small>(1 pages)</small></h2>"),
+        listing.contains("<h2>www.cna.com.tw <small>(1 page)</small></h2>"),
         "{listing}"
     );
     assert!(listing.contains(&format!(
@@ -351,7 +353,8 @@ fn a_job_names_the_changed_page_and_runs_its_on_change_command() {
     );
     edited.store(true, Ordering::SeqCst);
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    run();
+    let said = String::from_utf8_lossy(&run().stderr).into_owned();
+    assert!(said.contains("job \"cna\": on_change: exit 3"), "{said}");
     let told = std::fs::read_to_string(&told).unwrap();
     assert_eq!(
         told,
@@ -431,4 +434,172 @@ fn pages_the_extractor_cannot_take_are_archived_whole_and_quietly() {
     );
     let history = cairn_json(&archives, &["history", "https://odd.example/tricky"]);
     assert_eq!(history["versions"][0]["text"], "no_text");
+}
+
+/// Three captures of one article written by warcio, as another tool leaves them: the second
+/// sent gzip-encoded and chunked (kept raw, as warcio records it), one word of its third
+/// paragraph edited; the third with a correction appended. Imported, they get their texts
+/// when first asked, and the default diff is the last two that differ.
+const FOREIGN_ARTICLE: &str = r#"
+import gzip, io, sys
+from warcio.warcwriter import WARCWriter
+from warcio.statusandheaders import StatusAndHeaders
+path = sys.argv[1]
+url = "https://nachrichten.example/2024/03/hochwasser-an-der-elbe.html"
+paragraphs = [
+    "Das Hochwasser an der Elbe hat in der Nacht zu Freitag in Dresden seinen Höchststand erreicht. Der Pegel stieg nach Angaben des Landesamts auf 7,12 Meter, deutlich über der Marke der Alarmstufe drei.",
+    "Die Feuerwehr sicherte die Altstadt mit mobilen Schutzwänden. Anwohner in Laubegast und Kleinzschachwitz wurden gebeten, Keller und Garagen zu räumen und Fahrzeuge auf höher gelegene Straßen zu bringen.",
+    "Nach Angaben der Stadtverwaltung mussten drei Schulen geschlossen werden. Der Unterricht soll bis Montag in benachbarten Gebäuden stattfinden, sofern die Zufahrtsstraßen bis dahin wieder befahrbar sind.",
+    "Meteorologen rechnen für das Wochenende mit weiterem Regen im Erzgebirge und in Böhmen. Die Talsperren seien zwar noch aufnahmefähig, hieß es, doch die Lage bleibe angespannt und werde stündlich neu bewertet.",
+    "Der Oberbürgermeister dankte den Helferinnen und Helfern, die seit Mittwoch Sandsäcke füllen. Spenden für betroffene Familien nimmt die Stadt über ein eigens eingerichtetes Konto entgegen.",
+]
+def page(paras):
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return ("<!DOCTYPE html><html lang=de><head><meta charset=utf-8><title>Hochwasser an der Elbe erreicht Höchststand | Nachrichten</title></head>"
+            "<body><nav><a href='/'>Start</a> <a href='/politik'>Politik</a> <a href='/wetter'>Wetter</a></nav>"
+            "<article><h1>Hochwasser an der Elbe erreicht Höchststand</h1><p class=byline>Von Anna Berger</p>" + body +
+            "</article><footer>© Nachrichten 2024 · Impressum · Datenschutz</footer></body></html>").encode()
+def chunked(data, size=700):
+    out = b""
+    for i in range(0, len(data), size):
+        piece = data[i:i + size]
+        out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+edited = list(paragraphs)
+edited[2] = edited[2].replace("drei Schulen", "vier Schulen")
+corrected = edited + ["Korrektur: In einer früheren Fassung hieß es, der Pegel habe 7,21 Meter erreicht. Richtig ist 7,12 Meter."]
+with open(path, "wb") as f:
+    w = WARCWriter(f, gzip=True, warc_version="1.1")
+    for date, paras, raw in [("2024-03-01T08:00:00Z", paragraphs, False), ("2024-03-01T12:00:00Z", edited, True), ("2024-03-02T09:00:00Z", corrected, False)]:
+        headers = [("Content-Type", "text/html; charset=utf-8")]
+        body = page(paras)
+        if raw:
+            headers += [("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")]
+            body = chunked(gzip.compress(body))
+        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http, warc_headers_dict={"WARC-Date": date}))
+"#;
+
+#[test]
+fn another_tool_s_captures_get_their_history_and_diff_when_first_asked() {
+    if !requires(&["warcio"]) {
+        return;
+    }
+    const URL: &str = "https://nachrichten.example/2024/03/hochwasser-an-der-elbe.html";
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let warc = work.path().join("nachrichten.warc.gz");
+    run_ok(tool("python3").args(["-c", FOREIGN_ARTICLE]).arg(&warc));
+    run_ok(
+        cairn()
+            .arg("--archives")
+            .arg(&archives)
+            .arg("import")
+            .arg(&warc),
+    );
+
+    let history = cairn_json(&archives, &["history", URL]);
+    let versions = history["versions"].as_array().unwrap();
+    let marks: Vec<&str> = versions
+        .iter()
+        .map(|v| v["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marks, ["first", "changed", "changed"], "{history:#}");
+    let stamps: Vec<&str> = versions
+        .iter()
+        .map(|v| v["timestamp"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stamps,
+        ["20240301080000", "20240301120000", "20240302090000"]
+    );
+    assert!(versions.iter().all(|v| v["status"] == 200), "{history:#}");
+    assert_eq!(
+        versions[0]["title"],
+        "Hochwasser an der Elbe erreicht Höchststand"
+    );
+
+    // The default: the last two that differ, the second and third, where the correction came.
+    let diff = cairn_json(&archives, &["diff", URL]);
+    assert_eq!(
+        (
+            diff["from"]["timestamp"].as_str(),
+            diff["to"]["timestamp"].as_str()
+        ),
+        (Some(stamps[1]), Some(stamps[2]))
+    );
+    let changes: Vec<&Value> = diff["diff"]["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] != "same")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(changes[0]["change"], "added");
+    assert!(
+        changes[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Korrektur:"),
+        "{changes:#?}"
+    );
+
+    // The first two: one word of one paragraph, read through the chunked gzip body.
+    let edit = cairn_json(&archives, &["diff", URL, stamps[0], stamps[1]]);
+    let changes: Vec<&Value> = edit["diff"]["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] != "same")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(
+        (changes[0]["change"].as_str(), changes[0]["old"].as_u64()),
+        (Some("changed"), Some(3))
+    );
+    let words = &changes[0]["words"];
+    let marked: Vec<(&str, &str)> = words
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] != "same")
+        .map(|s| (s["kind"].as_str().unwrap(), s["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(marked, [("removed", "drei"), ("added", "vier")], "{words}");
+}
+
+/// A crawl of a section front reaches the article one link away: no target, yet its edit is
+/// what the second crawl reports, and the front, the same both times, is not.
+#[test]
+fn an_edited_article_one_link_from_the_crawled_front_is_reported_changed() {
+    let edited = Arc::new(AtomicBool::new(false));
+    let fixture = site::start_editions(edited.clone()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let crawl = || {
+        let out = archive_ok(
+            &archives,
+            &fixture,
+            &["--depth", "1", "--no-progress", "--json"],
+            &[site::SECTION],
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = crawl();
+    assert_eq!(
+        first["texts"]["changed"],
+        serde_json::json!([]),
+        "{first:#}"
+    );
+    edited.store(true, Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = crawl();
+    assert_eq!(
+        second["texts"]["changed"],
+        serde_json::json!([site::ARTICLE]),
+        "{:#}",
+        second["texts"]
+    );
+    let history = cairn_json(&archives, &["history", site::ARTICLE]);
+    assert_eq!(history["versions"][1]["text"], "changed", "{history:#}");
 }
