@@ -116,10 +116,10 @@ fn shared_history(cli: &Cli, job: &Job) -> Result<()> {
         out!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    out!("started\tended\toutcome\tworkers\tpages\tbytes\tnew\trevisits");
+    out!("started\tended\toutcome\tworkers\tpages\tbytes\tnew\trevisits\tchanged");
     for r in rows {
         out!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.started,
             r.ended.as_deref().unwrap_or("-"),
             r.outcome,
@@ -127,8 +127,15 @@ fn shared_history(cli: &Cli, job: &Job) -> Result<()> {
             r.pages,
             r.bytes,
             r.new_payloads,
-            r.revisits
+            r.revisits,
+            r.changed.len()
         );
+        for url in &r.changed {
+            out!("  text changed: {url}");
+        }
+        for on_change in &r.on_change {
+            out!("  on_change: {on_change}");
+        }
     }
     Ok(())
 }

@@ -157,6 +157,9 @@ pub struct Summary {
     /// A worker's stored payloads, to be shared once their files are uploaded.
     #[serde(skip)]
     pub unshared_payloads: Vec<crate::state::payloads::StoredPayload>,
+    /// The shared run a worker took part in, where what came of its pages is added later.
+    #[serde(skip)]
+    pub shared_run: Option<i64>,
 }
 
 /// State shared by the fetch tasks.
@@ -255,6 +258,7 @@ pub async fn crawl(config: CrawlConfig) -> Result<Summary, CrawlError> {
         }
     }
     if let Queue::Shared(worker) = queue {
+        summary.shared_run = Some(worker.run());
         summary.unshared_payloads = worker.leave(&summary).await?;
     }
     summary.seconds = started.elapsed().as_secs_f64();

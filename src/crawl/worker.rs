@@ -129,6 +129,11 @@ impl Worker {
         Ok((worker, remote))
     }
 
+    /// The run this worker joined.
+    pub fn run(&self) -> i64 {
+        self.remote.run
+    }
+
     /// Where the writer puts the payloads it stored.
     pub fn outbox(&self) -> Outbox {
         self.outbox.clone()

@@ -121,8 +121,8 @@ pub fn run_locked(
 /// Runs a job whose crawl state is shared (`state = "postgres://..."`): as one worker of its
 /// run, so no lock is taken (every worker that runs the job joins the same run) and the run is
 /// recorded with the shared state, where `cairn jobs history` reads it. Each worker runs
-/// `on_change` for the changed pages it fetched itself (workers fetch apart); what it did is
-/// in this worker's report, not in the shared history.
+/// `on_change` for the changed pages it fetched itself (workers fetch apart), and adds them,
+/// and what the command did, to the shared run.
 pub fn run_shared(
     archives: &Archives,
     job: &Job,
@@ -134,6 +134,13 @@ pub fn run_shared(
         Err(e) => (RunResult::bare(Outcome::Failed(e.to_string())), None),
     };
     notify_changes(job, &mut result);
+    let run = summary.as_ref().and_then(|s| s.crawl.shared_run);
+    if let Some(run) = run.filter(|_| !result.changed.is_empty()) {
+        with_shared_state(job, async |client, _| {
+            let on_change = result.on_change.as_deref();
+            Ok(runs::add_changes(client, run, &result.changed, on_change).await?)
+        })?;
+    }
     Ok(RunReport { result, summary })
 }
 
@@ -151,12 +158,24 @@ fn notify_changes(job: &Job, result: &mut RunResult) {
 
 /// Every run of a job whose crawl state is shared, as the shared state recorded them.
 pub fn shared_history(job: &Job) -> Result<Vec<SharedRun>, JobError> {
+    Ok(with_shared_state(job, async |client, crawl| {
+        Ok(runs::history(client, crawl).await?)
+    })?
+    .unwrap_or_default())
+}
+
+/// Runs `query` on a connection to the job's shared state, with the name of its crawl;
+/// `None` for a job without one.
+fn with_shared_state<T>(
+    job: &Job,
+    query: impl AsyncFnOnce(&tokio_postgres::Client, &str) -> Result<T, JobError>,
+) -> Result<Option<T>, JobError> {
     let Some(crawl) = job
         .options
         .shared_crawl(&job.collection)
         .map_err(ArchiveError::from)?
     else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -164,7 +183,7 @@ pub fn shared_history(job: &Job) -> Result<Vec<SharedRun>, JobError> {
         .map_err(ArchiveError::Runtime)?;
     runtime.block_on(async {
         let client = crawl.state.connect().await?;
-        Ok(runs::history(&client, &crawl.crawl).await?)
+        Ok(Some(query(&client, &crawl.crawl).await?))
     })
 }
 

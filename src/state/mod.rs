@@ -176,6 +176,8 @@ CREATE TABLE IF NOT EXISTS cairn_runs (
     new_payloads BIGINT NOT NULL DEFAULT 0,
     revisits BIGINT NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS cairn_runs_live ON cairn_runs (crawl) WHERE ended IS NULL;
+ALTER TABLE cairn_runs ADD COLUMN IF NOT EXISTS changed TEXT[] NOT NULL DEFAULT '{}';
+ALTER TABLE cairn_runs ADD COLUMN IF NOT EXISTS on_change TEXT[] NOT NULL DEFAULT '{}';
 CREATE TABLE IF NOT EXISTS cairn_hosts (
     run BIGINT NOT NULL,
     host TEXT NOT NULL,

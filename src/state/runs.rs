@@ -27,6 +27,10 @@ pub struct SharedRun {
     pub bytes: i64,
     pub new_payloads: i64,
     pub revisits: i64,
+    /// The pages whose article text changed, as the workers found them.
+    pub changed: Vec<String>,
+    /// What each worker's `on_change` command did.
+    pub on_change: Vec<String>,
 }
 
 /// The crawl's live run, or a new one; this worker counted among its workers.
@@ -70,6 +74,27 @@ pub async fn add_counts(client: &Client, run: i64, counts: WorkerCounts) -> Resu
     Ok(())
 }
 
+/// Adds the pages whose text this worker found changed, and what its `on_change` did, to
+/// its run (ended or not: texts are read once the worker has left).
+pub async fn add_changes(
+    client: &Client,
+    run: i64,
+    changed: &[String],
+    on_change: Option<&str>,
+) -> Result<(), StateError> {
+    let on_change: Vec<&str> = on_change.into_iter().collect();
+    client
+        .execute(
+            "UPDATE cairn_runs SET
+                 changed = ARRAY(SELECT DISTINCT u FROM unnest(changed || $2::text[]) AS u ORDER BY u),
+                 on_change = on_change || $3::text[]
+             WHERE id = $1",
+            &[&run, &changed, &on_change],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Ends the run if nothing is left in its frontier: `ok`, or `failed:` naming a target that
 /// could not be fetched. Returns whether this call ended it.
 pub async fn end_if_done(client: &Client, run: i64) -> Result<bool, StateError> {
@@ -96,7 +121,7 @@ pub async fn history(client: &Client, crawl: &str) -> Result<Vec<SharedRun>, Sta
         .query(
             "SELECT id, to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     to_char(ended AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    outcome, workers, pages, bytes, new_payloads, revisits
+                    outcome, workers, pages, bytes, new_payloads, revisits, changed, on_change
              FROM cairn_runs WHERE crawl = $1 ORDER BY id",
             &[&crawl],
         )
@@ -113,6 +138,8 @@ pub async fn history(client: &Client, crawl: &str) -> Result<Vec<SharedRun>, Sta
             bytes: row.get(6),
             new_payloads: row.get(7),
             revisits: row.get(8),
+            changed: row.get(9),
+            on_change: row.get(10),
         })
         .collect())
 }

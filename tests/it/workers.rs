@@ -5,7 +5,8 @@
 //! requests it is answering at once, per host); robots.txt one worker fetched binds the others;
 //! the union of their captures is a single process's; a second crawl writes revisits for what
 //! other workers stored; a worker killed outright gives its URLs back when its leases expire,
-//! and its unfinished file is mended when it starts again.
+//! and its unfinished file is mended when it starts again. A job with shared state keeps its
+//! runs there, with the pages whose text changed and what `on_change` did.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -669,6 +670,73 @@ fn a_job_with_shared_state_runs_as_workers_and_keeps_its_history_there() {
                 .is_empty()
         }
     );
+}
+
+/// A job with shared state, run once, then again after the article was edited: the second
+/// run's record in PostgreSQL names the changed article and what `on_change` did.
+#[test]
+fn a_shared_job_records_the_changed_article_and_what_its_on_change_did() {
+    if !requires(&["postgresql"]) {
+        return;
+    }
+    let postgres = Postgres::start();
+    let edited = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fixture = crate::site::start_editions(edited.clone()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archives = work.path().join("archives");
+    let told = work.path().join("told");
+    let config = work.path().join("cairn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[job]]\nname = \"cna\"\ntargets = [{:?}]\nschedule = \"0 */6 * * *\"\ndepth = 0\n\
+             state = {:?}\n{}on_change = \"cat > {}; exit 3\"\n",
+            crate::site::ARTICLE,
+            postgres.url(),
+            crate::jobs::fixture_keys(&fixture),
+            told.display(),
+        ),
+    )
+    .unwrap();
+    let job = |action: &str| {
+        let mut command = cairn();
+        command
+            .arg("--archives")
+            .arg(&archives)
+            .args(["jobs", "--config"])
+            .arg(&config)
+            .args([action, "cna"]);
+        command
+    };
+    run_ok(&mut job("run"));
+    assert!(!told.exists(), "nothing changed in the first run");
+    edited.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1100));
+    run_ok(&mut job("run"));
+    assert_eq!(
+        std::fs::read_to_string(&told).unwrap(),
+        format!("{}\n", crate::site::ARTICLE)
+    );
+    let history = run_ok(job("history").arg("--json"));
+    let rows: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    let runs = rows.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{rows}");
+    assert_eq!(runs[0]["changed"], serde_json::json!([]), "{rows}");
+    assert_eq!(runs[0]["on_change"], serde_json::json!([]), "{rows}");
+    assert_eq!(
+        (&runs[1]["changed"], &runs[1]["on_change"]),
+        (
+            &serde_json::json!([crate::site::ARTICLE]),
+            &serde_json::json!(["exit 3"])
+        ),
+        "{rows}"
+    );
+    let plain = stdout(&run_ok(&mut job("history")));
+    assert!(
+        plain.contains(&format!("  text changed: {}", crate::site::ARTICLE)),
+        "{plain}"
+    );
+    assert!(plain.contains("  on_change: exit 3"), "{plain}");
 }
 
 #[test]
