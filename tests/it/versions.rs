@@ -1,12 +1,13 @@
 //! How an article changed (issue 18): the fixture publishes the seed article, then edits it
 //! (a headline changed, a paragraph added, a correction appended); cairn captures both.
 //! `cairn history` marks the capture whose text changed, `cairn diff` names exactly those
-//! three changes, by character in the Chinese headline; replay shows the versions as a
-//! calendar and a timeline, and the diff inline and side by side, in Chromium with nothing
-//! leaving the server (screenshots in `target/test-artifacts/`); a job names the changed page
-//! in its history and runs its `on_change` command with it. A crawl of the section front
-//! reports the edited article one link away; another tool's captures (warcio's, one of them
-//! chunked and gzip-encoded) get their texts, history and diff when first asked.
+//! three changes, by character in the Chinese headline (coloured on a terminal); replay shows
+//! the versions as a calendar and a timeline, and the diff inline and side by side, in
+//! Chromium with nothing leaving the server (screenshots in `target/test-artifacts/`); a job
+//! names the changed page in its history and runs its `on_change` command with it. A crawl of
+//! the section front reports the edited article one link away; another tool's captures
+//! (warcio's, one of them chunked and gzip-encoded) get their texts, history, diff and replay
+//! view when first asked.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -150,6 +151,35 @@ fn history_and_diff_name_exactly_the_edits_of_the_article() {
     assert!(
         plain.contains("2 paragraphs added, 0 removed, 0 changed, title changed"),
         "{plain}"
+    );
+
+    // On a terminal (util-linux `script` gives it one): red struck through and green,
+    // without the marks; `NO_COLOR` keeps the marks.
+    let on_terminal = |no_color: bool| {
+        let line = format!(
+            "{} --archives {} diff {}",
+            env!("CARGO_BIN_EXE_cairn"),
+            archives.display(),
+            site::ARTICLE
+        );
+        let mut script = tool("script");
+        script.args(["-qec", &line, "/dev/null"]);
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        stdout(&run_ok(&mut script))
+    };
+    let coloured = on_terminal(false);
+    assert!(
+        coloured.contains(&format!("\x1b[32m{ADDED_PARAGRAPH}\x1b[0m"))
+            && coloured.contains("\x1b[31;9m")
+            && !coloured.contains("{+"),
+        "{coloured:?}"
+    );
+    let uncoloured = on_terminal(true);
+    assert!(
+        uncoloured.contains("{+") && !uncoloured.contains('\x1b'),
+        "{uncoloured:?}"
     );
 
     // The texts were kept as the crawls ended, one line per page payload.
@@ -566,6 +596,17 @@ fn another_tool_s_captures_get_their_history_and_diff_when_first_asked() {
         .map(|s| (s["kind"].as_str().unwrap(), s["text"].as_str().unwrap()))
         .collect();
     assert_eq!(marked, [("removed", "drei"), ("added", "vier")], "{words}");
+
+    // Replay shows the same edit, the word struck and the new one in place.
+    let server = ReplayServer::start(&archives);
+    let (status, _, view) = server.get(&format!("/default/diff/{}/{}/{URL}", stamps[0], stamps[1]));
+    let view = String::from_utf8(view).unwrap();
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view.matches("<p class=changed>").count(), 1, "{view}");
+    assert!(
+        view.contains("mussten <del>drei</del><ins>vier</ins> Schulen"),
+        "{view}"
+    );
 }
 
 /// A crawl of a section front reaches the article one link away: no target, yet its edit is
