@@ -15,6 +15,7 @@ use super::Job;
 use super::notify::notify;
 use super::store::{JobStore, Outcome, RunResult, StoreError};
 use crate::archive::{self, ArchiveError, ArchiveOptions, Resume, Summary};
+use crate::collection::CollectionName;
 use crate::collection::{Archives, Collection, CollectionError};
 use crate::crawl::FrontierLog;
 use crate::frontier::{Candidate, canonical};
@@ -136,10 +137,15 @@ pub fn run_shared(
     notify_changes(job, &mut result);
     let run = summary.as_ref().and_then(|s| s.crawl.shared_run);
     if let Some(run) = run.filter(|_| !result.changed.is_empty()) {
-        with_shared_state(job, async |client, _| {
+        // The run this worker joined is in the state it crawled with, the command line's
+        // `--state` over the job's. Its record is not worth the run: a failure is said.
+        let recorded = with_shared_state(options, &job.collection, async |client, _| {
             let on_change = result.on_change.as_deref();
             Ok(runs::add_changes(client, run, &result.changed, on_change).await?)
-        })?;
+        });
+        if let Err(error) = recorded {
+            tracing::warn!(%error, run, "adding the changed pages to the shared run's record");
+        }
     }
     Ok(RunReport { result, summary })
 }
@@ -158,21 +164,21 @@ fn notify_changes(job: &Job, result: &mut RunResult) {
 
 /// Every run of a job whose crawl state is shared, as the shared state recorded them.
 pub fn shared_history(job: &Job) -> Result<Vec<SharedRun>, JobError> {
-    Ok(with_shared_state(job, async |client, crawl| {
+    let history = async |client: &tokio_postgres::Client, crawl: &str| {
         Ok(runs::history(client, crawl).await?)
-    })?
-    .unwrap_or_default())
+    };
+    Ok(with_shared_state(&job.options, &job.collection, history)?.unwrap_or_default())
 }
 
-/// Runs `query` on a connection to the job's shared state, with the name of its crawl;
-/// `None` for a job without one.
+/// Runs `query` on a connection to the shared state of `options`, with the name of the
+/// collection's crawl there; `None` without one.
 fn with_shared_state<T>(
-    job: &Job,
+    options: &ArchiveOptions,
+    collection: &CollectionName,
     query: impl AsyncFnOnce(&tokio_postgres::Client, &str) -> Result<T, JobError>,
 ) -> Result<Option<T>, JobError> {
-    let Some(crawl) = job
-        .options
-        .shared_crawl(&job.collection)
+    let Some(crawl) = options
+        .shared_crawl(collection)
         .map_err(ArchiveError::from)?
     else {
         return Ok(None);

@@ -77,10 +77,7 @@ impl StateUrl {
         });
         // Made once: the schema's `CREATE INDEX IF NOT EXISTS` takes a lock on the tables
         // even when the index is there, which would hold every worker up at each connect.
-        let made: bool = client
-            .query_one("SELECT to_regclass('cairn_payloads') IS NOT NULL", &[])
-            .await?
-            .get(0);
+        let made: bool = client.query_one(SCHEMA_MADE, &[]).await?.get(0);
         if !made {
             client.batch_execute(SCHEMA).await?;
         }
@@ -162,6 +159,12 @@ fn redacted(text: &str) -> String {
 /// The tables, made once: workers starting together serialise on an advisory lock, since
 /// `CREATE ... IF NOT EXISTS` run at the same moment by two sessions can still collide. One
 /// string runs as one transaction, so the lock is released when the schema is in place.
+/// Whether the database has the schema's newest part: one an earlier cairn made gets what
+/// it lacks from [`SCHEMA`], whose every statement is a no-op where its part is there.
+const SCHEMA_MADE: &str = "SELECT to_regclass('cairn_payloads') IS NOT NULL AND EXISTS (
+    SELECT 1 FROM pg_attribute
+    WHERE attrelid = to_regclass('cairn_runs') AND attname = 'on_change' AND NOT attisdropped)";
+
 const SCHEMA: &str = "
 SELECT pg_advisory_xact_lock(7358201946);
 CREATE TABLE IF NOT EXISTS cairn_runs (
