@@ -156,15 +156,15 @@ fn redacted(text: &str) -> String {
     }
 }
 
-/// The tables, made once: workers starting together serialise on an advisory lock, since
-/// `CREATE ... IF NOT EXISTS` run at the same moment by two sessions can still collide. One
-/// string runs as one transaction, so the lock is released when the schema is in place.
 /// Whether the database has the schema's newest part: one an earlier cairn made gets what
 /// it lacks from [`SCHEMA`], whose every statement is a no-op where its part is there.
 const SCHEMA_MADE: &str = "SELECT to_regclass('cairn_payloads') IS NOT NULL AND EXISTS (
     SELECT 1 FROM pg_attribute
     WHERE attrelid = to_regclass('cairn_runs') AND attname = 'on_change' AND NOT attisdropped)";
 
+/// The tables, made once: workers starting together serialise on an advisory lock, since
+/// `CREATE ... IF NOT EXISTS` run at the same moment by two sessions can still collide. One
+/// string runs as one transaction, so the lock is released when the schema is in place.
 const SCHEMA: &str = "
 SELECT pg_advisory_xact_lock(7358201946);
 CREATE TABLE IF NOT EXISTS cairn_runs (

@@ -512,7 +512,21 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
     };
     let mut doomed = spawn(&folders[0]);
     let others: Vec<Child> = folders[1..].iter().map(|f| spawn(f)).collect();
-    // Killed once it has written records, while it holds leases.
+    let open = |folder: &Path| {
+        std::fs::read_dir(folder.join("default/warc"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .to_string_lossy()
+                        .ends_with(".open")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    // Killed once it has written records (its file is open), while it holds leases.
     let count = |sql: &str| {
         postgres
             .try_query(sql)
@@ -526,7 +540,7 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
     let held = loop {
         let done = count("SELECT count(*) FROM cairn_frontier WHERE state = 'done'");
         let held = count(&leased_by_doomed);
-        if done >= 30 && held > 0 {
+        if done >= 30 && held > 0 && open(&folders[0]) == 1 {
             break held;
         }
         assert!(Instant::now() < deadline, "the crawl never got going");
@@ -549,20 +563,6 @@ fn a_killed_worker_s_urls_go_to_the_others_and_its_file_is_mended_when_it_return
         postgres.query("SELECT count(*) FROM cairn_frontier WHERE state <> 'done'"),
         "0"
     );
-    let open = |folder: &Path| {
-        std::fs::read_dir(folder.join("default/warc"))
-            .map(|d| {
-                d.filter(|e| {
-                    e.as_ref()
-                        .unwrap()
-                        .path()
-                        .to_string_lossy()
-                        .ends_with(".open")
-                })
-                .count()
-            })
-            .unwrap_or(0)
-    };
     assert_eq!(
         open(&folders[0]),
         1,
@@ -740,6 +740,39 @@ fn a_shared_job_records_the_changed_article_and_what_its_on_change_did() {
         "{plain}"
     );
     assert!(plain.contains("  on_change: exit 3"), "{plain}");
+
+    // A job that names no state, run with `--state`: its record goes to the state its worker
+    // crawled with. The article goes back to its first edition, a change too.
+    let unnamed = work.path().join("unnamed.toml");
+    std::fs::write(
+        &unnamed,
+        format!(
+            "[[job]]\nname = \"second\"\ncollection = \"second\"\ntargets = [{:?}]\n\
+             schedule = \"0 */6 * * *\"\ndepth = 0\n{}on_change = \"exit 0\"\n",
+            crate::site::ARTICLE,
+            crate::jobs::fixture_keys(&fixture),
+        ),
+    )
+    .unwrap();
+    let run_with_state = || {
+        run_ok(
+            cairn()
+                .arg("--archives")
+                .arg(&archives)
+                .args(["jobs", "--config"])
+                .arg(&unnamed)
+                .args(["run", "second", "--state", &postgres.url()]),
+        )
+    };
+    run_with_state();
+    edited.store(false, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1100));
+    run_with_state();
+    let recorded = postgres.query(
+        "SELECT changed[1] || ' ' || on_change[1] FROM cairn_runs \
+         WHERE crawl = 'collection second' ORDER BY id DESC LIMIT 1",
+    );
+    assert_eq!(recorded, format!("{} exit 0", crate::site::ARTICLE));
 }
 
 #[test]
