@@ -54,6 +54,16 @@ fn cairn_json(archives: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The paragraphs of a `cairn diff --json` that are not the same in both captures.
+fn changed_paragraphs(diff: &Value) -> Vec<&Value> {
+    diff["diff"]["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] != "same")
+        .collect()
+}
+
 /// The text of one side of a word diff: what the spans of `kind` and the same spans make.
 fn side(spans: &Value, left_out: &str) -> String {
     spans
@@ -107,12 +117,7 @@ fn history_and_diff_name_exactly_the_edits_of_the_article() {
         "the headline's edit is marked by character, not whole: {title}"
     );
     assert!(diff["diff"].get("byline").is_none());
-    let changes: Vec<&Value> = diff["diff"]["paragraphs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["change"] != "same")
-        .collect();
+    let changes = changed_paragraphs(&diff);
     assert_eq!(
         changes.len(),
         2,
@@ -558,12 +563,7 @@ fn another_tool_s_captures_get_their_history_and_diff_when_first_asked() {
         ),
         (Some(stamps[1]), Some(stamps[2]))
     );
-    let changes: Vec<&Value> = diff["diff"]["paragraphs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["change"] != "same")
-        .collect();
+    let changes = changed_paragraphs(&diff);
     assert_eq!(changes.len(), 1, "{changes:#?}");
     assert_eq!(changes[0]["change"], "added");
     assert!(
@@ -576,12 +576,7 @@ fn another_tool_s_captures_get_their_history_and_diff_when_first_asked() {
 
     // The first two: one word of one paragraph, read through the chunked gzip body.
     let edit = cairn_json(&archives, &["diff", URL, stamps[0], stamps[1]]);
-    let changes: Vec<&Value> = edit["diff"]["paragraphs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["change"] != "same")
-        .collect();
+    let changes = changed_paragraphs(&edit);
     assert_eq!(changes.len(), 1, "{changes:#?}");
     assert_eq!(
         (changes[0]["change"].as_str(), changes[0]["old"].as_u64()),

@@ -698,16 +698,17 @@ fn a_shared_job_records_the_changed_article_and_what_its_on_change_did() {
         ),
     )
     .unwrap();
-    let job = |action: &str| {
+    let jobs = |config: &Path, args: &[&str]| {
         let mut command = cairn();
         command
             .arg("--archives")
             .arg(&archives)
             .args(["jobs", "--config"])
-            .arg(&config)
-            .args([action, "cna"]);
+            .arg(config)
+            .args(args);
         command
     };
+    let job = |action: &str| jobs(&config, &[action, "cna"]);
     run_ok(&mut job("run"));
     assert!(!told.exists(), "nothing changed in the first run");
     // As a database an earlier cairn made, before runs kept their changes: the next worker
@@ -755,14 +756,10 @@ fn a_shared_job_records_the_changed_article_and_what_its_on_change_did() {
     )
     .unwrap();
     let run_with_state = || {
-        run_ok(
-            cairn()
-                .arg("--archives")
-                .arg(&archives)
-                .args(["jobs", "--config"])
-                .arg(&unnamed)
-                .args(["run", "second", "--state", &postgres.url()]),
-        )
+        run_ok(&mut jobs(
+            &unnamed,
+            &["run", "second", "--state", &postgres.url()],
+        ))
     };
     run_with_state();
     edited.store(false, std::sync::atomic::Ordering::SeqCst);
