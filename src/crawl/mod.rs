@@ -738,12 +738,9 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
             return fail(candidate, "disallowed by robots.txt".into());
         }
     }
-    let Ok(permit) = shared.global.acquire().await else {
-        return fail(candidate, "crawl stopped".into());
-    };
     let result = shared.fetch(&host, &candidate.url).await;
     // Parsing needs neither the host nor a network slot.
-    drop((permit, slot));
+    drop(slot);
     match result {
         Ok(exchange) => {
             let (links, title, links_cut) = extract_links(&exchange);
@@ -780,11 +777,18 @@ impl Shared {
     /// Fetches with bounded retries and exponential backoff on connection errors and 5xx
     /// answers; every attempt waits its turn at the host. The last 5xx answer is kept, since
     /// error responses are evidence too.
+    ///
+    /// Each attempt holds one of the crawl's `--concurrency` slots, and the backoff between
+    /// them none: a host answering 503 keeps its own slots, not the crawl's, as Heritrix
+    /// snoozes the host's queue rather than a thread.
     async fn fetch(&self, host: &HostState, url: &Url) -> Result<Exchange, FetchError> {
         let config = self.fetcher.config();
         let mut attempt = 0;
         loop {
+            // The crawl never closes its semaphore: a closed one would limit nothing.
+            let permit = self.global.acquire().await.ok();
             let result = self.fetch_politely(host, url).await;
+            drop(permit);
             if !Fetcher::is_retryable(&result) || attempt >= config.retries {
                 return result;
             }

@@ -605,6 +605,59 @@ fn cookies_robots_retries_politeness_and_reporting() {
     assert!(stderr.contains("archived 6 pages"), "{stderr}");
 }
 
+/// A host that answers 503 is retried after a backoff that holds none of the crawl's
+/// `--concurrency` slots: with one slot, the other host's pages come in between the
+/// attempts, where before they waited for all three.
+#[test]
+fn a_host_backing_off_holds_no_slot_of_the_crawl() {
+    use crate::fixture::{Step, response};
+    let front: String = std::iter::once("<img src=https://busy.example.com/busy.jpg>".to_string())
+        .chain((0..8).map(|n| format!("<a href=/p{n}>{n}</a>")))
+        .collect();
+    let handler: crate::fixture::Handler =
+        std::sync::Arc::new(move |req: &crate::fixture::Request| {
+            let (status, body) = match req.target.as_str() {
+                "/busy.jpg" => ("503 Service Unavailable", "busy"),
+                "/" => ("200 OK", front.as_str()),
+                _ => ("200 OK", "<title>page</title>"),
+            };
+            vec![Step::Send(response(status, "text/html", body.as_bytes()))]
+        });
+    let fixture = HttpsFixture::start(&["calm.example.com", "busy.example.com"], handler).unwrap();
+    let archives = tempfile::tempdir().unwrap();
+    archive_ok(
+        archives.path(),
+        &fixture,
+        &["--robots", "ignore", "--concurrency", "1"],
+        &["https://calm.example.com/"],
+    );
+
+    let requests = fixture.requested();
+    let busy: Vec<_> = requests
+        .iter()
+        .filter(|r| r.target == "/busy.jpg")
+        .collect();
+    assert_eq!(busy.len(), 3, "the first attempt and two retries");
+    // At most three pages are queued beside the image (four fetches in flight for one
+    // slot), so the others can only start after its first attempt.
+    let between = requests
+        .iter()
+        .filter(|r| r.target.starts_with("/p") && busy[0].at < r.at && r.at < busy[1].at)
+        .count();
+    assert!(
+        between > 0,
+        "no page came in while the busy host backed off: {:?}",
+        requests.iter().map(|r| &r.target).collect::<Vec<_>>()
+    );
+    // The last 503 is kept, as evidence of what the host answered.
+    let entries = index_entries(archives.path(), "default");
+    let kept = entries
+        .iter()
+        .find(|e| e.url.ends_with("/busy.jpg"))
+        .unwrap();
+    assert_eq!(kept.status, Some(503));
+}
+
 /// A page with ten photos of a realistic size, the same on every visit.
 fn photo_page(target: &str) -> Vec<crate::fixture::Step> {
     use crate::fixture::{Step, response};
