@@ -323,11 +323,22 @@ fn initial_frontier(config: &CrawlConfig, summary: &mut Summary, queue: &mut Que
         Queue::Shared(worker) => worker.admit(&mut frontier),
         Queue::Own => {
             if let Some(log) = &config.frontier_log {
-                log.admitted(&frontier.take_admitted());
+                log_admitted(log.as_ref(), &mut frontier);
             }
         }
     }
     frontier
+}
+
+/// Persists what the frontier admitted, for a job's crawl to resume from: a SQLite write,
+/// which blocks. The crawl's coordinator is a task on the runtime's workers, so the write is
+/// made with the worker's other tasks (the fetch it last started among them) handed to
+/// another thread. The crawl runs on a multi-thread runtime only (`archive_at`).
+fn log_admitted(log: &dyn FrontierLog, frontier: &mut Frontier) {
+    let admitted = frontier.take_admitted();
+    if !admitted.is_empty() {
+        tokio::task::block_in_place(|| log.admitted(&admitted));
+    }
 }
 
 /// Where the crawl takes the next URL to fetch: its own frontier, or, for a worker of a
@@ -388,7 +399,7 @@ impl Queue {
         match self {
             Queue::Own => {
                 if let Some(log) = log {
-                    log.admitted(&frontier.take_admitted());
+                    log_admitted(log, frontier);
                 }
             }
             Queue::Shared(worker) => {
@@ -709,23 +720,34 @@ fn page_metadata(candidate: &Candidate, links: &[extract::Link]) -> Vec<u8> {
 }
 
 async fn fetch_task(shared: Arc<Shared>, candidate: Candidate) {
-    let fetched = fetch_candidate(&shared, candidate).await;
+    use futures_util::FutureExt;
+    // A panic fetching or reading one URL (a bug some page found) fails that URL alone:
+    // uncaught, it ended the task unseen, and the crawl waited for its result forever.
+    let kept = candidate.clone();
+    let fetched = std::panic::AssertUnwindSafe(fetch_candidate(&shared, candidate))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| failed(kept, "internal error (a bug in cairn)".into()));
     let _ = shared.events.send(Event::Fetched(Box::new(fetched)));
 }
 
-async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched {
-    let fail = |candidate: Candidate, error: String| Fetched {
+/// A fetch that failed, reported beside its URL.
+fn failed(candidate: Candidate, error: String) -> Fetched {
+    Fetched {
         candidate,
         outcome: Err(error),
         links: Vec::new(),
         title: None,
         links_cut: false,
         stored_by_other: None,
-    };
+    }
+}
+
+async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched {
     let host_key = host_key(&candidate.url);
     let host = shared.host(&host_key).await;
     let Ok(slot) = host.slots.acquire().await else {
-        return fail(candidate, "crawl stopped".into());
+        return failed(candidate, "crawl stopped".into());
     };
     if shared.robots == RobotsPolicy::Respect {
         let robots = host
@@ -735,7 +757,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
         if let Some(robot) = robots
             && !robot.allowed(candidate.url.as_str())
         {
-            return fail(candidate, "disallowed by robots.txt".into());
+            return failed(candidate, "disallowed by robots.txt".into());
         }
     }
     let result = shared.fetch(&host, &candidate.url).await;
@@ -755,7 +777,7 @@ async fn fetch_candidate(shared: &Arc<Shared>, candidate: Candidate) -> Fetched 
             }
         }
         // A failure is reported beside its URL, which the error does not repeat.
-        Err(e) => fail(candidate, e.to_string()),
+        Err(e) => failed(candidate, e.to_string()),
     }
 }
 
@@ -778,17 +800,15 @@ impl Shared {
     /// answers; every attempt waits its turn at the host. The last 5xx answer is kept, since
     /// error responses are evidence too.
     ///
-    /// Each attempt holds one of the crawl's `--concurrency` slots, and the backoff between
-    /// them none: a host answering 503 keeps its own slots, not the crawl's, as Heritrix
-    /// snoozes the host's queue rather than a thread.
+    /// Each attempt holds one of the crawl's `--concurrency` slots while it fetches, and
+    /// neither the backoff between attempts nor the wait for the host's `--delay` holds one:
+    /// a host answering 503, or a slow-paced one, keeps its own slots, not the crawl's, as
+    /// Heritrix snoozes the host's queue rather than a thread.
     async fn fetch(&self, host: &HostState, url: &Url) -> Result<Exchange, FetchError> {
         let config = self.fetcher.config();
         let mut attempt = 0;
         loop {
-            // The crawl never closes its semaphore: a closed one would limit nothing.
-            let permit = self.global.acquire().await.ok();
             let result = self.fetch_politely(host, url).await;
-            drop(permit);
             if !Fetcher::is_retryable(&result) || attempt >= config.retries {
                 return result;
             }
@@ -801,13 +821,21 @@ impl Shared {
     /// previous one ended (as wget's `--wait` and Heritrix's politeness delay).
     async fn fetch_politely(&self, host: &HostState, url: &Url) -> Result<Exchange, FetchError> {
         if self.delay.is_zero() {
-            return self.fetcher.fetch(url).await;
+            return self.fetch_in_slot(url).await;
         }
         let mut next_start = host.next_start.lock().await;
         tokio::time::sleep_until((*next_start).into()).await;
-        let result = self.fetcher.fetch(url).await;
+        let result = self.fetch_in_slot(url).await;
         *next_start = Instant::now() + self.delay;
         result
+    }
+
+    /// One request, in one of the crawl's `--concurrency` slots. Whoever holds a slot waits
+    /// on nothing but the network, so the order host slot, `--delay`, crawl slot never cycles.
+    async fn fetch_in_slot(&self, url: &Url) -> Result<Exchange, FetchError> {
+        // The crawl never closes its semaphore: a closed one would limit nothing.
+        let _slot = self.global.acquire().await.ok();
+        self.fetcher.fetch(url).await
     }
 }
 
