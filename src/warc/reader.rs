@@ -803,22 +803,25 @@ fn capture_from<R: Read>(
 /// Reads a block's HTTP header: up to and with the blank line that ends it (at most 1 MiB).
 /// Some tools wrote heads with bare LF line ends: a blank line is LF LF there.
 pub(super) fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let ended = |head: &[u8]| head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n");
     let mut head = Vec::new();
-    while !ended(&head) && head.len() < 1 << 20 {
+    while head.len() < 1 << 20 {
         let available = block.fill_buf()?;
         if available.is_empty() {
             break;
         }
-        let mut take = 0;
-        for &b in available {
-            take += 1;
-            head.push(b);
-            if ended(&head) {
-                break;
-            }
+        let start = head.len();
+        head.extend_from_slice(available);
+        // Only a line feed ends a head: each is checked with the bytes before it, this
+        // chunk's or the last one's (perf: byte by byte, this was 2% of an offline copy).
+        let end = memchr::memchr_iter(b'\n', &head[start..])
+            .map(|i| start + i + 1)
+            .find(|&end| head[..end].ends_with(b"\r\n\r\n") || head[..end].ends_with(b"\n\n"));
+        let taken = end.unwrap_or(head.len()) - start;
+        block.consume(taken);
+        if let Some(end) = end {
+            head.truncate(end);
+            break;
         }
-        block.consume(take);
     }
     Ok(head)
 }
@@ -965,4 +968,30 @@ fn printable_prefix(bytes: &[u8]) -> String {
         .map(|c| if c.is_control() { '.' } else { c })
         .collect();
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A head split anywhere, its blank line too, ends where its blank line does, and what
+    /// follows is left for the payload.
+    #[test]
+    fn a_head_ends_at_its_first_blank_line_however_it_arrives() {
+        for (block, head) in [
+            (&b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n\n\nbody\r\n\r\n"[..], 25),
+            (b"HTTP/1.0 200 OK\nA: b\n\nbody", 22),
+            (b"HTTP/1.1 200 OK\r\nA: b\r\n", 23),
+            (b"\n\nbody", 2),
+        ] {
+            for capacity in [1, 2, 3, 5, 64] {
+                let mut reader = io::BufReader::with_capacity(capacity, block);
+                let read = read_http_head(&mut reader).unwrap();
+                assert_eq!(read, &block[..head], "capacity {capacity}");
+                let mut rest = Vec::new();
+                reader.read_to_end(&mut rest).unwrap();
+                assert_eq!(rest, &block[head..], "capacity {capacity}");
+            }
+        }
+    }
 }
