@@ -727,8 +727,20 @@ async fn fetch_task(shared: Arc<Shared>, candidate: Candidate) {
     let fetched = std::panic::AssertUnwindSafe(fetch_candidate(&shared, candidate))
         .catch_unwind()
         .await
-        .unwrap_or_else(|_| failed(kept, "internal error (a bug in cairn)".into()));
+        .unwrap_or_else(|panic| {
+            let said = panic_text(panic.as_ref());
+            failed(kept, format!("internal error (a bug in cairn): {said}"))
+        });
     let _ = shared.events.send(Event::Fetched(Box::new(fetched)));
+}
+
+/// What a caught panic said, when it said it in text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 /// A fetch that failed, reported beside its URL.
