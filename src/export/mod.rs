@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use url::Url;
 
-use crate::collection::{Collection, CollectionError, replace_file};
+use crate::collection::{Collection, CollectionError, replace_unsynced_file};
 use crate::content::{ContentKind, decoding_reader};
 use crate::index::{Capture, Index};
 use crate::post::PostError;
@@ -237,7 +237,7 @@ fn write_copy(
     unresolved.dedup();
     report.unresolved = unresolved.into_iter().map(str::to_string).collect();
     fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
-    replace_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
+    replace_unsynced_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
     Ok((map, report))
 }
 
