@@ -827,13 +827,11 @@ pub(super) fn read_http_head(block: &mut impl BufRead) -> io::Result<Vec<u8>> {
 /// Whether the head read so far, then `chunk`, ends with a blank line: `CRLF CRLF`, or `LF LF`
 /// where line ends are bare.
 fn ends_a_head(before: &[u8], chunk: &[u8]) -> bool {
-    let from_chunk = &chunk[chunk.len().saturating_sub(4)..];
-    let from_before = &before[before.len().saturating_sub(4 - from_chunk.len())..];
-    let mut last = [0u8; 4];
-    let n = from_before.len() + from_chunk.len();
-    last[..from_before.len()].copy_from_slice(from_before);
-    last[from_before.len()..n].copy_from_slice(from_chunk);
-    last[..n].ends_with(b"\r\n\r\n") || last[..n].ends_with(b"\n\n")
+    let mut last = before.iter().chain(chunk).rev().copied();
+    matches!(
+        (last.next(), last.next(), last.next(), last.next()),
+        (Some(b'\n'), Some(b'\n'), ..) | (Some(b'\n'), Some(b'\r'), Some(b'\n'), Some(b'\r'))
+    )
 }
 
 /// Streams the payload of the record at `offset` (an offset from the index) through `f`, with
