@@ -97,9 +97,10 @@ pub struct Summary {
 pub struct Phases {
     /// Merging the new captures into the index.
     pub index: f64,
-    /// Reading the index, and bringing the offline copy up to date.
+    /// Reading the index, and bringing the offline copy up to date (the texts with it).
     pub offline: f64,
-    /// Making the texts of new page payloads, and comparing them with the capture before.
+    /// Making the texts of new page payloads, and comparing them with the capture before:
+    /// beside the offline copy, within its time.
     pub texts: f64,
     /// Rewriting the archived posts.
     pub posts: f64,
@@ -187,16 +188,27 @@ pub fn archive_at(
     let indexed = Instant::now();
     // Opened here, for the offline copy: the index step is the merge alone.
     let index = collection.index()?;
-    let (offline, report) = export::update(collection, &index, &collection.offline_dir())?;
-    let exported = Instant::now();
     let articles = targets::target_urls(&inputs);
-    // The archive is whole without them: texts that cannot be made are said, not fatal.
-    let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)
-        .unwrap_or_else(|error| TextsReport {
-            failed: Some(error.to_string()),
-            ..TextsReport::default()
+    // The texts are made beside the offline copy, which leaves a core free while it plans
+    // and while it writes its state: neither reads what the other writes.
+    let ((offline, report), (texts, texts_took)) = std::thread::scope(|scope| {
+        let texts = scope.spawn(|| {
+            let started = Instant::now();
+            // The archive is whole without them: texts that cannot be made are said, not fatal.
+            let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)
+                .unwrap_or_else(|error| TextsReport {
+                    failed: Some(error.to_string()),
+                    ..TextsReport::default()
+                });
+            (texts, started.elapsed())
         });
-    let read = Instant::now();
+        let offline = export::update(collection, &index, &collection.offline_dir());
+        let texts = texts
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        offline.map(|offline| (offline, texts))
+    })?;
+    let exported = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
     let rewritten = Instant::now();
@@ -217,8 +229,8 @@ pub fn archive_at(
     let phases = Phases {
         index: (indexed - started).as_secs_f64(),
         offline: (exported - indexed).as_secs_f64(),
-        texts: (read - exported).as_secs_f64(),
-        posts: (rewritten - read).as_secs_f64(),
+        texts: texts_took.as_secs_f64(),
+        posts: (rewritten - exported).as_secs_f64(),
         upload: rewritten.elapsed().as_secs_f64(),
     };
     Ok(Summary {
