@@ -94,19 +94,43 @@ pub fn decoding_reader<'a>(
     raw: impl Read + 'a,
     content_encoding: Option<&str>,
 ) -> Box<dyn Read + 'a> {
-    match content_encoding
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "gzip" | "x-gzip" => Box::new(UntilDamage(Some(flate2::read::MultiGzDecoder::new(raw)))),
-        "deflate" => Box::new(UntilDamage(Some(flate2::read::ZlibDecoder::new(raw)))),
-        "br" => Box::new(UntilDamage(Some(brotli_decompressor::Decompressor::new(
+    match Coding::of(content_encoding) {
+        Coding::Gzip => Box::new(UntilDamage(Some(flate2::read::MultiGzDecoder::new(raw)))),
+        Coding::Deflate => Box::new(UntilDamage(Some(flate2::read::ZlibDecoder::new(raw)))),
+        Coding::Brotli => Box::new(UntilDamage(Some(brotli_decompressor::Decompressor::new(
             raw,
             64 << 10,
         )))),
-        _ => Box::new(raw),
+        Coding::AsStored => Box::new(raw),
+    }
+}
+
+/// Whether [`decoding_reader`] passes a body with this `Content-Encoding` through as it is.
+pub fn read_as_stored(content_encoding: Option<&str>) -> bool {
+    Coding::of(content_encoding) == Coding::AsStored
+}
+
+/// A `Content-Encoding` cairn undoes, or none it knows.
+#[derive(PartialEq, Eq)]
+enum Coding {
+    Gzip,
+    Deflate,
+    Brotli,
+    AsStored,
+}
+
+impl Coding {
+    fn of(content_encoding: Option<&str>) -> Coding {
+        let coding = content_encoding.unwrap_or("").trim();
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            Coding::Gzip
+        } else if coding.eq_ignore_ascii_case("deflate") {
+            Coding::Deflate
+        } else if coding.eq_ignore_ascii_case("br") {
+            Coding::Brotli
+        } else {
+            Coding::AsStored
+        }
     }
 }
 

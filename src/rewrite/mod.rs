@@ -26,7 +26,7 @@ pub use html::{rewrite_html, rewrite_html_stream};
 
 use html::rewrite_page_stream;
 
-use crate::content::{ContentKind, decode_content, decoding_reader};
+use crate::content::{ContentKind, decode_content, decoding_reader, read_as_stored};
 use crate::extract::{css_text, document_encoding, header_encoding, html_encoding};
 
 /// Stylesheets larger than this are copied as they are: no real one is.
@@ -125,6 +125,13 @@ pub fn rewrite_payload(
     out: &mut dyn Write,
     options: &HtmlOptions<'_>,
 ) -> Result<Vec<Url>, RewriteError> {
+    // A body stored as served is read from the record's own buffer: a buffer of its own,
+    // zeroed as it first fills, was a seventh of the offline copy's instructions.
+    if read_as_stored(encoding) {
+        let prefix = raw.fill_buf().map_err(RewriteError::Read)?;
+        let kind = ContentKind::of(content_type, prefix);
+        return rewrite_document(kind, raw, out, content_type, options);
+    }
     let mut decoded = BufReader::with_capacity(64 << 10, decoding_reader(raw, encoding));
     let prefix = decoded.fill_buf().map_err(RewriteError::Read)?;
     let kind = ContentKind::of(content_type, prefix);
@@ -176,7 +183,7 @@ fn rewrite_page(
         && encoding.is_some()
         && header_encoding(content_type).is_some_and(|h| document_encoding(&prefix) != Some(h));
     let encoding = encoding.unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8);
-    let mut src = BufReader::with_capacity(64 << 10, prefix.as_slice().chain(body));
+    let mut src = prefix.as_slice().chain(body);
     // The offline copy (the fenced rewrite) is built once, in the background, and takes the
     // time to rewrite a page whole, in bounded memory; replay answers a request, and bounds it.
     let limit = if options.fence {
