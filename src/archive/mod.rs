@@ -6,6 +6,7 @@
 pub mod options;
 pub mod targets;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +16,9 @@ use url::Url;
 
 use crate::article::crawled::{TextsReport, texts_of_pages};
 use crate::collection::dictionary::DictionaryUse;
-use crate::collection::{Collection, CollectionError, IndexStats, replace_file};
+use crate::collection::{
+    Collection, CollectionError, CollectionLock, IndexStats, PageEntry, replace_file,
+};
 use crate::crawl::{self, CrawlConfig, CrawlError, Failure, FrontierLog, Original};
 use crate::export::{self, ExportError, ExportReport, OfflineMap, PostRewrite};
 use crate::frontier::Candidate;
@@ -189,25 +192,8 @@ pub fn archive_at(
     // Opened here, for the offline copy: the index step is the merge alone.
     let index = collection.index()?;
     let articles = targets::target_urls(&inputs);
-    // The texts are made beside the offline copy, which leaves a core free while it plans
-    // and while it writes its state: neither reads what the other writes.
-    let ((offline, report), (texts, texts_took)) = std::thread::scope(|scope| {
-        let texts = scope.spawn(|| {
-            let started = Instant::now();
-            // The archive is whole without them: texts that cannot be made are said, not fatal.
-            let texts = texts_of_pages(collection, &lock, &index, &crawl.page_entries, &articles)
-                .unwrap_or_else(|error| TextsReport {
-                    failed: Some(error.to_string()),
-                    ..TextsReport::default()
-                });
-            (texts, started.elapsed())
-        });
-        let offline = export::update(collection, &index, &collection.offline_dir());
-        let texts = texts
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        offline.map(|offline| (offline, texts))
-    })?;
+    let beside = offline_and_texts(collection, &lock, &index, &crawl.page_entries, &articles)?;
+    let (offline, report) = beside.offline;
     let exported = Instant::now();
     let archived_at = format_warc_date(clock.now());
     let posts = rewrite_posts(collection, options, &inputs, &offline, &archived_at)?;
@@ -228,8 +214,8 @@ pub fn archive_at(
     drop(runtime);
     let phases = Phases {
         index: (indexed - started).as_secs_f64(),
-        offline: (exported - indexed).as_secs_f64(),
-        texts: texts_took.as_secs_f64(),
+        offline: beside.offline_took.as_secs_f64(),
+        texts: beside.texts_took.as_secs_f64(),
         posts: (rewritten - exported).as_secs_f64(),
         upload: rewritten.elapsed().as_secs_f64(),
     };
@@ -237,11 +223,56 @@ pub fn archive_at(
         crawl,
         index: stats,
         offline: report,
-        texts,
+        texts: beside.texts,
         posts,
         zstd_dictionary,
         phases,
         uploaded,
+    })
+}
+
+/// The offline copy brought up to date, and the texts made beside it, each with its time.
+struct Beside {
+    offline: (OfflineMap, ExportReport),
+    offline_took: std::time::Duration,
+    texts: TextsReport,
+    texts_took: std::time::Duration,
+}
+
+/// Brings the offline copy up to date while the pages' texts are made on a thread beside it:
+/// the copy leaves a core free while it plans and while it writes its state, and neither
+/// reads what the other writes. The archive is whole without the texts: texts that cannot be
+/// made are said, not fatal.
+fn offline_and_texts(
+    collection: &Collection,
+    lock: &CollectionLock,
+    index: &Index,
+    pages: &[PageEntry],
+    articles: &HashSet<String>,
+) -> Result<Beside, ExportError> {
+    std::thread::scope(|scope| {
+        let texts =
+            scope.spawn(|| {
+                let started = Instant::now();
+                let texts = texts_of_pages(collection, lock, index, pages, articles)
+                    .unwrap_or_else(|error| TextsReport {
+                        failed: Some(error.to_string()),
+                        ..TextsReport::default()
+                    });
+                (texts, started.elapsed())
+            });
+        let started = Instant::now();
+        let offline = export::update(collection, index, &collection.offline_dir());
+        let offline_took = started.elapsed();
+        let (texts, texts_took) = texts
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(Beside {
+            offline: offline?,
+            offline_took,
+            texts,
+            texts_took,
+        })
     })
 }
 

@@ -127,7 +127,7 @@ pub(super) fn print_summary(cli: &Cli, summary: &Summary) -> Result<()> {
     }
     let phases = &summary.phases;
     say!(
-        "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy, {:.2} s for texts, {:.2} s for posts",
+        "took {:.2} s to crawl, {:.2} s to index, {:.2} s for the offline copy ({:.2} s for texts beside it), {:.2} s for posts",
         crawl.seconds,
         phases.index,
         phases.offline,

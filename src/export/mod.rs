@@ -157,7 +157,9 @@ pub fn update(
     out_dir: &Path,
 ) -> Result<(OfflineMap, ExportReport), ExportError> {
     let old = OfflineState::read(out_dir);
-    write_copy(collection, index, out_dir, old.as_ref())
+    let written = write_copy(collection, index, out_dir, old.as_ref());
+    drop_aside(old);
+    written
 }
 
 /// Writes the files of the copy that `old` (the copy as last written) says are out of date,

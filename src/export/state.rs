@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 /// URL's file can have it.
 pub const STATE_FILE: &str = ".cairn-offline.jsonl";
 
-/// How many of the state's lines one thread makes at a time.
+/// How many of the state's lines one thread makes at a time, and how many such runs are made
+/// before they are written.
 const LINES_PER_RUN: usize = 512;
+const RUNS_PER_WINDOW: usize = 32;
 
 /// Which rewriting made the files: a copy made by another version is written whole.
 const MADE_BY: &str = concat!("cairn ", env!("CARGO_PKG_VERSION"), " offline 1");
@@ -83,19 +85,23 @@ impl OfflineState {
         files.sort_unstable_by(|a, b| a.url.cmp(&b.url));
         // Lines are made on every core, a run of them at a time, and written in order: one
         // thread serializing ten thousand files' lines was a stretch the crawl benchmark's
-        // archive waited for with a core idle.
-        let runs: Vec<Vec<u8>> = files
-            .par_chunks(LINES_PER_RUN)
-            .map(|run| {
-                let mut bytes = Vec::new();
-                for made in run {
-                    serde_json::to_writer(&mut bytes, made)?;
-                    bytes.push(b'\n');
-                }
-                Ok(bytes)
-            })
-            .collect::<serde_json::Result<_>>()?;
-        runs.iter().try_for_each(|bytes| out.write_all(bytes))
+        // archive waited for with a core idle. A window of runs at a time is held, not the
+        // whole file.
+        for window in files.chunks(LINES_PER_RUN * RUNS_PER_WINDOW) {
+            let runs: Vec<Vec<u8>> = window
+                .par_chunks(LINES_PER_RUN)
+                .map(|run| {
+                    let mut bytes = Vec::new();
+                    for made in run {
+                        serde_json::to_writer(&mut bytes, made)?;
+                        bytes.push(b'\n');
+                    }
+                    Ok(bytes)
+                })
+                .collect::<serde_json::Result<_>>()?;
+            runs.iter().try_for_each(|bytes| out.write_all(bytes))?;
+        }
+        Ok(())
     }
 }
 

@@ -32,6 +32,9 @@ use crate::extract::{Base, MAX_NESTED_DEPTH, MAX_NOSCRIPT_DEPTH};
 /// endless tag fails to rewrite rather than taking the memory of the process (issue 13).
 const MAX_PARSER_MEMORY: usize = 16 << 20;
 
+/// The most lol_html is given at once.
+const MAX_PARSER_CHUNK: usize = 64 << 10;
+
 /// Rewrites an HTML document in `encoding` (one lol_html cannot read is read as UTF-8, its
 /// bytes kept). Returns the new bytes and the references left as they were.
 pub fn rewrite_html(
@@ -204,6 +207,9 @@ impl<'o> Rewriting<'o> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(RewriteError::Read(e)),
             };
+            // lol_html copies what follows an unfinished tag into its own buffer, which counts
+            // against its memory limit: a payload read whole from memory goes in by pieces.
+            let chunk = &chunk[..chunk.len().min(MAX_PARSER_CHUNK)];
             rewriter.write(chunk)?;
             let n = chunk.len();
             src.consume(n);

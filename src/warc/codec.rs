@@ -159,27 +159,28 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// How many spare buffers a thread keeps (an input and an output for each of two readers),
-/// and how large: a reader of a whole file makes its buffers once, a reader of one small
-/// record many times over.
-const MAX_SPARE_BUFFERS: usize = 4;
+/// How many spare buffers a thread keeps (a record, an input and an output for each of two
+/// readers), and how large: a reader of a whole file makes its buffers once, a reader of one
+/// small record many times over. At most 384 KiB a thread, kept until the thread ends (replay's
+/// blocking threads end once idle).
+const MAX_SPARE_BUFFERS: usize = 6;
 const MAX_SPARE_BUFFER: usize = 64 << 10;
 
 /// A reader's buffer of `len` bytes, in memory taken from this thread's spares where one is
-/// large enough, and given back when the reader is done: reading a small record made its two
-/// buffers anew, each zeroed, and zeroing them was a twelfth of the offline copy's
-/// instructions (callgrind). Sizes are rounded up to a power of two so that spares fit the
-/// next record of about the same size.
-struct Buffer {
+/// large enough, and given back when the reader is done: reading a small record made its
+/// buffers anew, each zeroed, and zeroing them was a tenth of the offline copy's instructions
+/// (callgrind). Small sizes are rounded up to a power of two so that spares fit the next
+/// record of about the same size.
+pub(super) struct Buffer {
     bytes: Vec<u8>,
     len: usize,
 }
 
 impl Buffer {
-    fn spare(len: usize) -> Buffer {
-        if len == 0 {
+    pub(super) fn spare(len: usize) -> Buffer {
+        if len == 0 || len > MAX_SPARE_BUFFER {
             return Buffer {
-                bytes: Vec::new(),
+                bytes: vec![0; len],
                 len,
             };
         }
@@ -195,6 +196,12 @@ impl Buffer {
             _ => vec![0; len.next_power_of_two()],
         };
         Buffer { bytes, len }
+    }
+}
+
+impl AsRef<[u8]> for Buffer {
+    fn as_ref(&self) -> &[u8] {
+        self
     }
 }
 
@@ -1071,6 +1078,23 @@ mod tests {
             assert_eq!(text, "second file");
         }
         assert!(SPARE_ZSTD.with_borrow(|spare| !spare.is_empty()), "reused");
+    }
+
+    #[test]
+    fn spare_buffers_hold_nothing_of_the_record_read_before() {
+        let big: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let records: [&[u8]; 4] = [&big, b"small", &big[..5_000], b""];
+        for compression in [Compression::Gzip, Compression::Zstd] {
+            // Each reader's buffers go back to this thread's spares and serve the next one,
+            // sized to its own record, smaller or larger than the one before.
+            for record in records.iter().chain(records.iter().rev()) {
+                let data = encode_all(compression, &[record]);
+                let mut u = Unpacker::with_buffer(&data[..], compression, 0, data.len()).unwrap();
+                let mut read = Vec::new();
+                u.read_to_end(&mut read).unwrap();
+                assert_eq!(read, *record, "{compression:?}, {} bytes", record.len());
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 use super::arc;
-use super::codec::{Compression, Unpacker};
+use super::codec::{Buffer, Compression, Unpacker};
 use super::dictionary::{DICT_FRAME_MAGIC, Decoding, file_dictionary, le32};
 use super::error::ReadError;
 use super::record::Header;
@@ -729,13 +729,13 @@ pub(super) fn exact_reader(
     path: &Path,
     offset: u64,
     length: u64,
-) -> Result<Option<WarcReader<io::Cursor<Vec<u8>>>>, ReadError> {
+) -> Result<Option<WarcReader<io::Cursor<Buffer>>>, ReadError> {
     use std::os::unix::fs::FileExt;
     if length == 0 || length > EXACT_MAX {
         return Ok(None);
     }
     let file = File::open(path).map_err(|e| ReadError::io(offset, e))?;
-    let mut bytes = vec![0u8; length as usize];
+    let mut bytes = Buffer::spare(length as usize);
     file.read_exact_at(&mut bytes, offset)
         .map_err(|e| ReadError::io(offset, e))?;
     let Some(compression) = Compression::sniff(&bytes[..bytes.len().min(8)]) else {
@@ -754,7 +754,7 @@ pub(super) fn exact_reader(
     } else {
         None
     };
-    // Buffers no bigger than the record (each is zeroed when made): the output streams.
+    // Buffers no bigger than the record, from the thread's spares: the output streams.
     let buffer = (length as usize).min(64 << 10);
     let source = io::Cursor::new(bytes);
     let unpacker = match &dictionary {
