@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use super::codec::{BodyIn, Compression, RecordEncoder};
+use super::codec::{BodyIn, Buffer, Compression, RecordEncoder};
 use super::dictionary::ZstdDictionary;
 use super::digest::{Algorithm, BlockDigester, sha256_label};
 use super::error::WriteError;
@@ -544,9 +544,9 @@ fn prepare(
 }
 
 fn digest_stream(reader: &mut dyn Read, len: u64, digester: &mut BlockDigester) -> io::Result<()> {
-    // No bigger than the block: most are small, and zeroing 256 KiB for each cost more than
-    // digesting it.
-    let mut buf = vec![0u8; len.min(256 << 10) as usize];
+    // No bigger than the block, and from the thread's spares: most are small, and zeroing a
+    // buffer for each cost more than digesting it.
+    let mut buf = Buffer::spare(len.min(256 << 10) as usize);
     let mut left = len;
     while left > 0 {
         let want = buf.len().min(left.min(usize::MAX as u64) as usize);
