@@ -100,10 +100,10 @@ pub struct Summary {
 pub struct Phases {
     /// Merging the new captures into the index.
     pub index: f64,
-    /// Reading the index, and bringing the offline copy up to date (the texts with it).
+    /// Bringing the offline copy up to date.
     pub offline: f64,
-    /// Making the texts of new page payloads, and comparing them with the capture before:
-    /// beside the offline copy, within its time.
+    /// Making the texts of new page payloads, and comparing them with the capture before, on
+    /// a thread beside the offline copy: the two overlap.
     pub texts: f64,
     /// Rewriting the archived posts.
     pub posts: f64,
