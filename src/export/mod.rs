@@ -189,6 +189,30 @@ fn write_copy(
         unreadable_index_lines: index.unreadable_lines(),
         ..ExportReport::default()
     };
+    let state = new_state(made, written, old, &mut report)?;
+    let mut unresolved: Vec<&str> = state
+        .files
+        .values()
+        .flat_map(|m| m.unresolved.iter().map(String::as_str))
+        .collect();
+    unresolved.sort_unstable();
+    unresolved.dedup();
+    report.unresolved = unresolved.into_iter().map(str::to_string).collect();
+    fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+    replace_unsynced_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
+    drop(sprites);
+    drop_aside((planned, state, to_write));
+    Ok((map, report))
+}
+
+/// The copy's state after writing: each file as written now, or as `old` had it where it was
+/// not due; what was written or skipped goes into `report`. A full disk ends it.
+fn new_state(
+    made: Vec<Made>,
+    written: Vec<Option<Result<Written, ExportError>>>,
+    old: Option<&OfflineState>,
+    report: &mut ExportReport,
+) -> Result<OfflineState, ExportError> {
     let mut state = OfflineState {
         files: HashMap::with_capacity(made.len()),
     };
@@ -232,19 +256,7 @@ fn write_copy(
         }
         state.files.insert(entry.url.clone(), entry);
     }
-    let mut unresolved: Vec<&str> = state
-        .files
-        .values()
-        .flat_map(|m| m.unresolved.iter().map(String::as_str))
-        .collect();
-    unresolved.sort_unstable();
-    unresolved.dedup();
-    report.unresolved = unresolved.into_iter().map(str::to_string).collect();
-    fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
-    replace_unsynced_file(&out_dir.join(state::STATE_FILE), |out| state.write(out))?;
-    drop(sprites);
-    drop_aside((planned, state, to_write));
-    Ok((map, report))
+    Ok(state)
 }
 
 /// Frees `value` on a pool thread, beside what follows: the plan and the state of a copy hold

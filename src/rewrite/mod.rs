@@ -127,15 +127,16 @@ pub fn rewrite_payload(
 ) -> Result<Vec<Url>, RewriteError> {
     // A body stored as served is read from the record's own buffer: a buffer of its own,
     // zeroed as it first fills, was a seventh of the offline copy's instructions.
-    if read_as_stored(encoding) {
-        let prefix = raw.fill_buf().map_err(RewriteError::Read)?;
-        let kind = ContentKind::of(content_type, prefix);
-        return rewrite_document(kind, raw, out, content_type, options);
-    }
-    let mut decoded = BufReader::with_capacity(64 << 10, decoding_reader(raw, encoding));
-    let prefix = decoded.fill_buf().map_err(RewriteError::Read)?;
+    let mut decoded;
+    let body: &mut dyn BufRead = if read_as_stored(encoding) {
+        raw
+    } else {
+        decoded = BufReader::with_capacity(64 << 10, decoding_reader(raw, encoding));
+        &mut decoded
+    };
+    let prefix = body.fill_buf().map_err(RewriteError::Read)?;
     let kind = ContentKind::of(content_type, prefix);
-    rewrite_document(kind, &mut decoded, out, content_type, options)
+    rewrite_document(kind, body, out, content_type, options)
 }
 
 /// The one rewrite dispatch: a page or a stylesheet with its references replaced, anything
