@@ -87,11 +87,14 @@ DOCUMENT = ("JSON.stringify({title: document.title, charset: document.characterS
 @contextlib.asynccontextmanager
 async def chromium(flags, prefix, start_within=30):
     """Chromium started with `flags` on a profile of its own, as a DevTools connection; killed,
-    and its profile removed, on the way out."""
+    and its profile removed, on the way out. Its temporary files go into the profile too: a
+    killed Chromium leaves its singleton socket's folder behind in TMPDIR, one per run."""
     profile = tempfile.mkdtemp(prefix=prefix)
+    temp = os.path.join(profile, "tmp")
+    os.mkdir(temp)
     proc = subprocess.Popen(
         [chromium_binary(), *flags, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": temp})
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")
         deadline = time.time() + start_within
