@@ -544,8 +544,8 @@ fn prepare(
 }
 
 fn digest_stream(reader: &mut dyn Read, len: u64, digester: &mut BlockDigester) -> io::Result<()> {
-    // No bigger than the block, and from the thread's spares: most are small, and zeroing a
-    // buffer for each cost more than digesting it.
+    // No bigger than the block, and for a block of up to 64 KiB (most are) from the thread's
+    // spares: zeroing a buffer for each cost more than digesting it.
     let mut buf = Buffer::spare(len.min(256 << 10) as usize);
     let mut left = len;
     while left > 0 {
