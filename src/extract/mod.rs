@@ -27,8 +27,8 @@ use url::Url;
 
 pub use charset::{css_text, document_encoding, header_encoding, html_encoding};
 pub use css::{CssReference, CssSyntax, css_references, css_urls};
+use references::{Attributes, Syntax};
 pub use references::{LAZY_SRC, LAZY_SRCSET, refresh_url, srcset_urls};
-use references::{Syntax, attribute};
 
 /// How deep `<noscript>` inside `<noscript>` text is read as markup.
 pub const MAX_NOSCRIPT_DEPTH: usize = 2;
@@ -265,8 +265,9 @@ impl Reading {
             return;
         }
         let tag = el.tag_name();
+        let attrs = Attributes::of(el);
         if tag == "base" {
-            if let Some(href) = attribute(el, "href") {
+            if let Some(href) = attrs.value("href") {
                 self.base.borrow_mut().set(&href);
             }
             return;
@@ -274,9 +275,8 @@ impl Reading {
         let mut documents = Vec::new();
         let base = self.base.borrow();
         let mut page = self.page.borrow_mut();
-        for reference in references::references(el, &tag) {
-            let (Some(kind), Some(value)) = (reference.follow, attribute(el, &reference.attr))
-            else {
+        for reference in references::references(&attrs, &tag) {
+            let (Some(kind), Some(value)) = (reference.follow, attrs.value(&reference.attr)) else {
                 continue;
             };
             let context = format!("{tag}/@{}", reference.attr);

@@ -21,7 +21,7 @@ use super::{
     rewrite_css,
 };
 use crate::extract::references::{
-    DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRCSET, Syntax, attribute, data_url_document,
+    Attributes, DataDocument, LAZY_BACKGROUND, LAZY_POSTER, LAZY_SRCSET, Syntax, data_url_document,
     escape_attribute, looks_like_an_image, references, refresh_target, shows_an_image,
     srcset_spans,
 };
@@ -386,37 +386,42 @@ impl<'o> Rewriting<'o> {
         // Most elements of an article (`<p>`, `<li>`, `<span>`) carry no attribute, so nothing
         // to rewrite; of them only a script changes (it is fenced).
         let tag = el.tag_name();
+        // Read once: every step below looks them up as the tag stood before any change.
+        let attrs = Attributes::of(el);
         if let (Some(client), 0) = (&self.options.client, self.depth) {
-            self.place_client(el, &tag, client);
+            self.place_client(el, &attrs, &tag, client);
         }
-        if el.attributes().is_empty() && !(self.options.fence && tag == "script") {
+        if attrs.is_empty() && !(self.options.fence && tag == "script") {
             return;
         }
         // Each reference looks its element's attributes up, so thousands of them on one tag
         // (which no real page has) would cost their square: the tag goes, its content stays.
-        if el.attributes().len() > crate::extract::MAX_ATTRIBUTES {
+        if attrs.len() > crate::extract::MAX_ATTRIBUTES {
             el.remove_and_keep_content();
             return;
         }
         if tag == "base" {
-            self.base_element(el);
+            self.base_element(el, &attrs);
             return;
         }
-        let mut changes = self.changes(el, &tag);
+        let mut changes = self.changes(&attrs, &tag);
         if self.options.promote_lazy {
-            promote_lazy(el, &tag, &mut changes);
+            promote_lazy(&attrs, &tag, &mut changes);
         }
         if self.options.fence {
-            fence_scripts(el, &tag, &mut changes);
+            fence_scripts(&attrs, &tag, &mut changes);
             if tag == "use" {
                 self.inline_sprite(el, &mut changes);
             }
         }
-        if !changes.is_empty() && matches!(tag.as_str(), "link" | "script") {
+        if !changes.is_empty()
+            && matches!(tag.as_str(), "link" | "script")
+            && attrs.has("integrity")
+        {
             // Subresource integrity would reject a rewritten stylesheet.
             el.remove_attribute("integrity");
         }
-        if self.options.fence {
+        if self.options.fence && attrs.has("crossorigin") {
             // A CORS request for a local file fails (its origin is opaque): offline, every
             // load is a plain one (a `<video crossorigin>` decides for its `<source>`s too).
             el.remove_attribute("crossorigin");
@@ -438,7 +443,7 @@ impl<'o> Rewriting<'o> {
                 Keep::Always => true,
             };
             if keep && !change.old.is_empty() && Some(&change.old) != change.new.as_ref() {
-                let name = kept_original_name(el, &change.attr);
+                let name = kept_original_name(&change.attr, el.has_attribute("href"));
                 if !el.has_attribute(&name) {
                     let _ = el.set_attribute(&name, &escape_attribute(&change.old));
                 }
@@ -453,7 +458,7 @@ impl<'o> Rewriting<'o> {
     /// `<head>`'s title and metadata (a `<meta charset>` stays where the prescan finds it),
     /// so it runs before any of the page's scripts; a classic inline script is marked to be
     /// scoped to it ([`Rewriting::script_text`]).
-    fn place_client(&self, el: &mut Element<'_, '_>, tag: &str, client: &str) {
+    fn place_client(&self, el: &mut Element<'_, '_>, attrs: &Attributes, tag: &str, client: &str) {
         if !self.client_placed.get() && !matches!(tag, "html" | "head" | "meta" | "title") {
             self.client_placed.set(true);
             el.before(client, ContentType::Html);
@@ -461,7 +466,7 @@ impl<'o> Rewriting<'o> {
         // Only a script's start changes what its text handler holds: no other element opens
         // inside one, and this runs for every element of the page.
         if tag == "script" {
-            let scoped = is_classic(el) && !el.has_attribute("src");
+            let scoped = is_classic(attrs) && !attrs.has("src");
             *self.script.borrow_mut() = scoped.then(String::new);
         }
     }
@@ -490,10 +495,10 @@ impl<'o> Rewriting<'o> {
     }
 
     /// The new value of each reference attribute that changes.
-    fn changes(&self, el: &Element<'_, '_>, tag: &str) -> Vec<Change> {
+    fn changes(&self, attrs: &Attributes, tag: &str) -> Vec<Change> {
         let mut changes = Vec::new();
-        for reference in references(el, tag) {
-            let Some(old) = original(el, &reference.attr) else {
+        for reference in references(attrs, tag) {
+            let Some(old) = original(attrs, &reference.attr) else {
                 continue;
             };
             let new = match reference.syntax {
@@ -561,9 +566,9 @@ impl<'o> Rewriting<'o> {
 
     /// The first `<base href>` moves where references resolve; every base loses its `href`,
     /// so that local references do not resolve against the live site.
-    fn base_element(&self, el: &mut Element<'_, '_>) {
-        let kept = attribute(el, "data-cairn-original");
-        let Some(href) = attribute(el, "href").or(kept) else {
+    fn base_element(&self, el: &mut Element<'_, '_>, attrs: &Attributes) {
+        let kept = attrs.value("data-cairn-original");
+        let Some(href) = attrs.value("href").or(kept) else {
             return;
         };
         self.base.borrow_mut().set(&href);
@@ -657,18 +662,18 @@ fn place_policy(first: &mut Element<'_, '_>, head: &str) {
 /// Does what a lazy loader would, so the image shows with no script to run: an image's (or
 /// a frame's, a video's) lazy attribute becomes its `src`, `srcset` or `poster`, and a lazy
 /// background becomes a `background-image` in its `style`.
-fn promote_lazy(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
-    let image = shows_an_image(tag, el);
+fn promote_lazy(attrs: &Attributes, tag: &str, changes: &mut Vec<Change>) {
+    let image = shows_an_image(tag, attrs);
     if image || matches!(tag, "iframe" | "frame" | "video" | "audio" | "embed") {
-        promote(changes, el, "src", PROMOTED_SRC);
+        promote(changes, attrs, "src", PROMOTED_SRC);
     }
-    if image && promote(changes, el, "srcset", LAZY_SRCSET) {
-        size_promoted_srcset(el, changes);
+    if image && promote(changes, attrs, "srcset", LAZY_SRCSET) {
+        size_promoted_srcset(attrs, changes);
     }
     if tag == "video" {
-        promote(changes, el, "poster", &[LAZY_POSTER]);
+        promote(changes, attrs, "poster", &[LAZY_POSTER]);
     }
-    let container = is_lazy_container(tag, el);
+    let container = is_lazy_container(tag, attrs);
     let background = changes.iter().find_map(|c| {
         let lazy = LAZY_BACKGROUND.contains(&c.attr.as_str())
             || container && PROMOTED_SRC.contains(&c.attr.as_str()) && looks_like_an_image(&c.old);
@@ -678,7 +683,7 @@ fn promote_lazy(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
         (!fenced).then(|| new.clone())
     });
     if let Some(background) = background {
-        promote_background(el, changes, &background);
+        promote_background(attrs, changes, &background);
     }
 }
 
@@ -703,7 +708,7 @@ const PROMOTED_SRC: &[&str] = &[
 
 /// Sets `real` to the new value of the first of `lazy`, in its order, that has one; whether
 /// one had.
-fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[&str]) -> bool {
+fn promote(changes: &mut Vec<Change>, attrs: &Attributes, real: &str, lazy: &[&str]) -> bool {
     let Some(new) = lazy.iter().find_map(|name| {
         changes
             .iter()
@@ -715,7 +720,7 @@ fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[
     changes.retain(|c| c.attr != real);
     changes.push(Change {
         attr: real.to_string(),
-        old: original(el, real).unwrap_or_default(),
+        old: original(attrs, real).unwrap_or_default(),
         new: Some(new),
         keep: Keep::Asked,
     });
@@ -727,11 +732,11 @@ fn promote(changes: &mut Vec<Change>, el: &Element<'_, '_>, real: &str, lazy: &[
 /// live page, laid out at 800 px, took the 800w). lazysizes's `data-sizes="auto"`, the width
 /// the loader measures, is the browser's own `sizes="auto"`, which it honours for lazy images
 /// only; any other `data-sizes` is a `sizes` as it stands.
-fn size_promoted_srcset(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
-    if el.has_attribute("sizes") {
+fn size_promoted_srcset(attrs: &Attributes, changes: &mut Vec<Change>) {
+    if attrs.has("sizes") {
         return;
     }
-    let Some(sizes) = attribute(el, "data-sizes").filter(|s| !s.trim().is_empty()) else {
+    let Some(sizes) = attrs.value("data-sizes").filter(|s| !s.trim().is_empty()) else {
         return;
     };
     let auto = sizes.trim().eq_ignore_ascii_case("auto");
@@ -744,15 +749,15 @@ fn size_promoted_srcset(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         });
     };
     set("sizes", if auto { "auto" } else { sizes.trim() });
-    if auto && !el.has_attribute("loading") {
+    if auto && !attrs.has("loading") {
         set("loading", "lazy");
     }
 }
 
 /// An element a lazy loader fills with a background (jQuery lazyload's `data-original` on a
 /// `div`): one that shows no image, link or media of its own, whose class says it is lazy.
-fn is_lazy_container(tag: &str, el: &Element<'_, '_>) -> bool {
-    let media = shows_an_image(tag, el)
+fn is_lazy_container(tag: &str, attrs: &Attributes) -> bool {
+    let media = shows_an_image(tag, attrs)
         || matches!(
             tag,
             "a" | "picture"
@@ -767,14 +772,14 @@ fn is_lazy_container(tag: &str, el: &Element<'_, '_>) -> bool {
                 | "input"
         );
     !media
-        && el
-            .get_attribute("class")
+        && attrs
+            .raw("class")
             .is_some_and(|c| c.to_ascii_lowercase().contains("lazy"))
 }
 
 /// Appends the background a loader would set to the element's style (its rewritten one, if
 /// it has one), once: a second run finds it there.
-fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, background: &str) {
+fn promote_background(attrs: &Attributes, changes: &mut Vec<Change>, background: &str) {
     let image = if background.to_ascii_lowercase().contains("url(") {
         background.to_string()
     } else {
@@ -788,7 +793,7 @@ fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, backgroun
     let declaration = format!("background-image:{image}");
     let current = match changes.iter().find(|c| c.attr == "style") {
         Some(change) => change.new.clone().unwrap_or_default(),
-        None => original(el, "style").unwrap_or_default(),
+        None => original(attrs, "style").unwrap_or_default(),
     };
     if current.contains(&declaration) {
         return;
@@ -801,7 +806,7 @@ fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, backgroun
     };
     changes.push(Change {
         attr: "style".to_string(),
-        old: original(el, "style").unwrap_or_default(),
+        old: original(attrs, "style").unwrap_or_default(),
         new: Some(format!("{current}{separator}{declaration}")),
         keep: Keep::Asked,
     });
@@ -811,17 +816,17 @@ fn promote_background(el: &Element<'_, '_>, changes: &mut Vec<Change>, backgroun
 /// policy forbids them anyway, so nothing of them may start a request. A script becomes a
 /// data block (its `type` kept in `data-cairn-original-type`), and hints that would fetch a
 /// script or data for one (`modulepreload`, `preload as=script`) lose their `href`.
-fn fence_scripts(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
+fn fence_scripts(attrs: &Attributes, tag: &str, changes: &mut Vec<Change>) {
     match tag {
-        "script" if runs(el) => changes.push(Change {
+        "script" if runs(attrs) => changes.push(Change {
             attr: "type".to_string(),
-            old: attribute(el, "type").unwrap_or_default(),
+            old: attrs.value("type").unwrap_or_default(),
             new: Some(DISABLED_SCRIPT.to_string()),
             keep: Keep::Always,
         }),
-        "link" if fetches_for_a_script(el) || is_manifest(el) => {
+        "link" if fetches_for_a_script(attrs) || is_manifest(attrs) => {
             changes.retain(|c| c.attr != "href");
-            if let Some(old) = original(el, "href") {
+            if let Some(old) = original(attrs, "href") {
                 changes.push(Change {
                     attr: "href".to_string(),
                     old,
@@ -830,18 +835,18 @@ fn fence_scripts(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
                 });
             }
         }
-        "link" => apply_onload(el, changes),
+        "link" => apply_onload(attrs, changes),
         _ => {}
     }
-    classes_after_scripts(el, tag, changes);
+    classes_after_scripts(attrs, tag, changes);
 }
 
 /// The classes scripts would have left: pages mark `no-js` on `<html>` or `<body>` until
 /// their scripts run, and lazysizes, the most used lazy loader, hides what it has not loaded
 /// (its recommended `.lazyload{opacity:0}`) until it marks it `lazyloaded`. The still copy
 /// looks as the page did once they had run.
-fn classes_after_scripts(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Change>) {
-    let Some(class) = attribute(el, "class") else {
+fn classes_after_scripts(attrs: &Attributes, tag: &str, changes: &mut Vec<Change>) {
+    let Some(class) = attrs.value("class") else {
         return;
     };
     let root = matches!(tag, "html" | "body");
@@ -865,8 +870,8 @@ fn classes_after_scripts(el: &Element<'_, '_>, tag: &str, changes: &mut Vec<Chan
 
 /// A web app manifest: fetched with CORS, which a file cannot answer, and nothing a page
 /// shows.
-fn is_manifest(el: &Element<'_, '_>) -> bool {
-    el.get_attribute("rel").is_some_and(|rel| {
+fn is_manifest(attrs: &Attributes) -> bool {
+    attrs.raw("rel").is_some_and(|rel| {
         rel.split_ascii_whitespace()
             .any(|r| r.eq_ignore_ascii_case("manifest"))
     })
@@ -877,12 +882,12 @@ fn is_manifest(el: &Element<'_, '_>) -> bool {
 /// onload="this.media='all'"`), and with no script to run the page would stay unstyled. A
 /// handler runs with the element in scope, so the loadCSS pattern copied by many sites and
 /// plugins names it not at all: `media=none onload="if(media!='all')media='all'"`.
-fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
+fn apply_onload(attrs: &Attributes, changes: &mut Vec<Change>) {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?:\bthis\.|(?:^|[^\w$.]))(rel|media)\s*=\s*['"]([^'"]*)['"]"#)
             .expect("a valid pattern")
     });
-    let Some(onload) = attribute(el, "onload") else {
+    let Some(onload) = attrs.value("onload") else {
         return;
     };
     for assignment in ASSIGNMENT.captures_iter(&onload) {
@@ -890,7 +895,7 @@ fn apply_onload(el: &Element<'_, '_>, changes: &mut Vec<Change>) {
         changes.retain(|c| c.attr != attr);
         changes.push(Change {
             attr: attr.to_string(),
-            old: attribute(el, attr).unwrap_or_default(),
+            old: attrs.value(attr).unwrap_or_default(),
             new: Some(value.to_string()),
             keep: Keep::No,
         });
@@ -937,8 +942,8 @@ const DISABLED_SCRIPT: &str = "text/x-cairn-disabled";
 
 /// Whether a `<script>` runs (classic, module, import map, speculation rules) rather than
 /// holding data (`application/ld+json`, templates).
-fn runs(el: &Element<'_, '_>) -> bool {
-    let Some(kind) = attribute(el, "type") else {
+fn runs(attrs: &Attributes) -> bool {
+    let Some(kind) = attrs.value("type") else {
         return true;
     };
     let kind = kind.trim().to_ascii_lowercase();
@@ -951,9 +956,9 @@ fn runs(el: &Element<'_, '_>) -> bool {
 }
 
 /// Whether a `<script>` is a classic one (not a module, an import map, data).
-fn is_classic(el: &Element<'_, '_>) -> bool {
-    runs(el)
-        && !attribute(el, "type").is_some_and(|kind| {
+fn is_classic(attrs: &Attributes) -> bool {
+    runs(attrs)
+        && !attrs.value("type").is_some_and(|kind| {
             let kind = kind.trim().to_ascii_lowercase();
             matches!(kind.as_str(), "module" | "importmap" | "speculationrules")
         })
@@ -961,15 +966,9 @@ fn is_classic(el: &Element<'_, '_>) -> bool {
 
 /// A `<link>` that fetches a script, a module or data for one: nothing a still copy uses,
 /// and a load the policy refuses.
-fn fetches_for_a_script(el: &Element<'_, '_>) -> bool {
-    let rel = el
-        .get_attribute("rel")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let destination = el
-        .get_attribute("as")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+fn fetches_for_a_script(attrs: &Attributes) -> bool {
+    let rel = attrs.raw("rel").unwrap_or_default().to_ascii_lowercase();
+    let destination = attrs.raw("as").unwrap_or_default().to_ascii_lowercase();
     let hint = |name: &str| rel.split_ascii_whitespace().any(|r| r == name);
     hint("modulepreload")
         || (hint("preload") || hint("prefetch"))
@@ -989,21 +988,28 @@ fn fetches_for_a_script(el: &Element<'_, '_>) -> bool {
 /// An attribute's value before cairn rewrote it, decoded: with `data-cairn-original`
 /// present, the element was rewritten before, and starting from the originals makes a second
 /// run change nothing and lose nothing.
-fn original(el: &Element<'_, '_>, attr: &str) -> Option<String> {
-    let current = attribute(el, attr)?;
-    Some(attribute(el, &kept_original_name(el, attr)).unwrap_or(current))
+fn original(attrs: &Attributes, attr: &str) -> Option<String> {
+    let current = attrs.value(attr)?;
+    if !attrs.names().any(|name| name.starts_with(KEPT_ORIGINAL)) {
+        return Some(current);
+    }
+    let kept = kept_original_name(attr, attrs.has("href"));
+    Some(attrs.value(&kept).unwrap_or(current))
 }
 
 /// Where an attribute's original value is kept: `data-cairn-original` for an element's one
 /// reference (its `href`, else its `src`), `data-cairn-original-ATTR` for any other, so two
 /// references on one element never share a kept value.
-fn kept_original_name(el: &Element<'_, '_>, attr: &str) -> String {
+fn kept_original_name(attr: &str, has_href: bool) -> String {
     match attr {
-        "href" => "data-cairn-original".to_string(),
-        "src" if !el.has_attribute("href") => "data-cairn-original".to_string(),
-        other => format!("data-cairn-original-{other}"),
+        "href" => KEPT_ORIGINAL.to_string(),
+        "src" if !has_href => KEPT_ORIGINAL.to_string(),
+        other => format!("{KEPT_ORIGINAL}-{other}"),
     }
 }
+
+/// The attribute an element's rewritten reference keeps its original value in.
+const KEPT_ORIGINAL: &str = "data-cairn-original";
 
 #[cfg(test)]
 mod tests {
