@@ -135,8 +135,9 @@ impl Job {
 
 /// The most the queue to the writer holds, in bytes of jobs ([`Job::weight`]); a job larger
 /// than this goes alone. A bound of 64 jobs held the crawl benchmark's coordinator whenever
-/// the writer fell a few images behind: the crawl was 10-15% idle on both cores, and took
-/// 1.81 s where 512 jobs took 1.57 s (medians of four interleaved runs).
+/// the writer fell a few images behind, and the crawl left both cores about 12% idle: 512
+/// jobs took it from 1.81 s to 1.57 s, this bound from 2.00 s to 1.86 s in a slower hour
+/// (medians of four and six interleaved runs), both cores busy.
 const QUEUE_BYTES: u64 = 16 << 20;
 
 /// A job in the queue, holding its share of [`QUEUE_BYTES`] until it is written.

@@ -174,7 +174,11 @@ pub fn join_in(
 /// How many absolute references each thread keeps parsed ([`absolute_parsed`]); past it the
 /// memo starts over. A news site's pages share most of theirs (menus, tag links, the same
 /// photos): the crawl benchmark's 2,000 pages hold 86,815 references, 8,342 distinct.
-const PARSED_MEMO: usize = 4096;
+const PARSED_MEMO: usize = 1024;
+/// The longest reference the memo takes: real ones are far shorter, and a hostile page's
+/// megabyte URLs would otherwise be kept, a thousand of them on each thread that met them
+/// (replay rewrites on the runtime's blocking pool, which has many).
+const PARSED_MEMO_KEY: usize = 512;
 
 thread_local! {
     static PARSED: RefCell<std::collections::HashMap<Box<str>, Url>> = RefCell::default();
@@ -185,10 +189,11 @@ thread_local! {
 /// Joining was most of what resolving a reference cost, on both the crawl's link reader and
 /// the rewriter. A std map with a memo cleared when full, rather than an LRU crate: the
 /// references repeat within a site, and a hostile page gains nothing by flooding it (its keys
-/// are hashed with SipHash, and it stays bounded).
+/// are hashed with SipHash, and the memo holds at most [`PARSED_MEMO`] of at most
+/// [`PARSED_MEMO_KEY`] bytes).
 fn absolute_parsed(reference: &str) -> Option<Url> {
     let absolute = reference.starts_with("https://") || reference.starts_with("http://");
-    if !absolute || !reference.is_ascii() {
+    if !absolute || !reference.is_ascii() || reference.len() > PARSED_MEMO_KEY {
         return None;
     }
     PARSED.with_borrow_mut(|memo| {
@@ -564,8 +569,8 @@ mod tests {
 
     /// An absolute reference resolves from the memo exactly as joined against any base, in
     /// any document encoding; what the memo does not take (a query to encode, a reference
-    /// relative to its base despite its scheme) is joined as before; and the memo stays
-    /// bounded however many distinct references a thread meets.
+    /// relative to its base despite its scheme, a long one) is joined as before; and the memo
+    /// stays bounded however many distinct references a thread meets.
     #[test]
     fn absolute_references_resolve_from_the_memo_as_they_join() {
         let bases = [
@@ -603,6 +608,10 @@ mod tests {
             absolute_parsed(&format!("https://example.com/{n}"));
         }
         assert!(PARSED.with_borrow(|memo| memo.len()) <= PARSED_MEMO);
+        let long = format!("https://example.com/{}", "x".repeat(PARSED_MEMO_KEY));
+        let base = Url::parse(bases[0]).unwrap();
+        assert_eq!(join_in(&base, &long, encoding_rs::UTF_8), Url::parse(&long));
+        assert!(PARSED.with_borrow(|memo| !memo.contains_key(long.as_str())));
     }
 
     #[test]
