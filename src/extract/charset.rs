@@ -9,7 +9,7 @@ use std::cell::Cell;
 use encoding_rs::Encoding;
 use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, Settings, element};
 
-use super::references::attribute;
+use super::references::Attributes;
 
 /// The encoding of a document, told from its start (`prefix`: the whole document, or its
 /// first megabyte or so; a prefix cut inside a character is still UTF-8).
@@ -112,10 +112,12 @@ fn meta_charset(prefix: &[u8]) -> Option<&'static Encoding> {
         if found.get().is_some() {
             return Ok(());
         }
-        let label = attribute(el, "charset").or_else(|| {
-            attribute(el, "http-equiv")
+        let attrs = Attributes::of(el);
+        let label = attrs.value("charset").or_else(|| {
+            attrs
+                .value("http-equiv")
                 .filter(|h| h.trim().eq_ignore_ascii_case("content-type"))
-                .and_then(|_| attribute(el, "content"))
+                .and_then(|_| attrs.value("content"))
                 .and_then(|c| charset_param(&c))
         });
         found.set(label.and_then(|l| Encoding::for_label(l.trim().as_bytes())));

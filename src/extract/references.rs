@@ -373,13 +373,6 @@ fn is_requisite_rel(rel: &str) -> bool {
     })
 }
 
-/// One attribute's value as a browser reads it ([`Attributes::value`]), for an element asked
-/// once.
-pub fn attribute(el: &Element<'_, '_>, name: &str) -> Option<String> {
-    el.get_attribute(name)
-        .map(|raw| htmlize::unescape_attribute(raw).into_owned())
-}
-
 /// A value to put in an attribute, escaped so that a browser reads back exactly `value`.
 pub fn escape_attribute(value: &str) -> String {
     htmlize::escape_attribute(value).into_owned()

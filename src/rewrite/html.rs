@@ -443,7 +443,7 @@ impl<'o> Rewriting<'o> {
                 Keep::Always => true,
             };
             if keep && !change.old.is_empty() && Some(&change.old) != change.new.as_ref() {
-                let name = kept_original_name(&change.attr, el.has_attribute("href"));
+                let name = kept_original_name(&change.attr, || el.has_attribute("href"));
                 if !el.has_attribute(&name) {
                     let _ = el.set_attribute(&name, &escape_attribute(&change.old));
                 }
@@ -993,17 +993,18 @@ fn original(attrs: &Attributes, attr: &str) -> Option<String> {
     if !attrs.names().any(|name| name.starts_with(KEPT_ORIGINAL)) {
         return Some(current);
     }
-    let kept = kept_original_name(attr, attrs.has("href"));
+    let kept = kept_original_name(attr, || attrs.has("href"));
     Some(attrs.value(&kept).unwrap_or(current))
 }
 
 /// Where an attribute's original value is kept: `data-cairn-original` for an element's one
 /// reference (its `href`, else its `src`), `data-cairn-original-ATTR` for any other, so two
-/// references on one element never share a kept value.
-fn kept_original_name(attr: &str, has_href: bool) -> String {
+/// references on one element never share a kept value. Whether the element has an `href` is
+/// asked of a `src` only.
+fn kept_original_name(attr: &str, has_href: impl FnOnce() -> bool) -> String {
     match attr {
         "href" => KEPT_ORIGINAL.to_string(),
-        "src" if !has_href => KEPT_ORIGINAL.to_string(),
+        "src" if !has_href() => KEPT_ORIGINAL.to_string(),
         other => format!("{KEPT_ORIGINAL}-{other}"),
     }
 }
