@@ -640,10 +640,14 @@ impl Collection {
     }
 
     /// Unfinished (`.open`) files no writer holds any more: a writer killed before it closed
-    /// them, or a repair that left them as they were.
+    /// them, or a repair that left them as they were. An empty one is passed over: a writer
+    /// creates its file and then locks it, and an index run in between found a file of its
+    /// crawl unheld (CI, indexers beside an archive); an empty file holds nothing to lose.
     fn abandoned_warc_files(&self) -> Result<Vec<PathBuf>, CollectionError> {
         let mut files = self.unfinished_warc_files()?;
-        files.retain(|path| !is_being_written(path));
+        files.retain(|path| {
+            !is_being_written(path) && fs::metadata(path).is_ok_and(|m| m.len() > 0)
+        });
         Ok(files)
     }
 
