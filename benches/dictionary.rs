@@ -107,12 +107,7 @@ fn compressed(records: &[Record], encoder: &mut RecordEncoder) -> (u64, u64) {
     let (mut text, mut all) = (0u64, 0u64);
     for record in records {
         let mut out = Vec::new();
-        let mut block = &record.block[..];
-        let body = BodyIn {
-            reader: &mut block,
-            len: record.block.len() as u64,
-            head_len: record.head_len as u64,
-        };
+        let body = BodyIn::memory(&record.block, b"", record.head_len as u64);
         encoder
             .encode(&mut out, &record.header, body, b"\r\n\r\n", record.packed)
             .unwrap();

@@ -2,7 +2,8 @@
 //! disk holds fetching up only when the queue in between is full. The queue is bounded by the
 //! bytes it holds, not by its jobs: a burst of small images queues without holding the crawl.
 
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -17,9 +18,7 @@ use crate::state::payloads::{Outbox, StoredPayload};
 use crate::warc::digest::sha256_label;
 use crate::warc::reader::read_record_header;
 use crate::warc::record::{format_warc_date, timestamp14};
-use crate::warc::{
-    Block, NewRecord, ReadSeek, RecordType, WarcWriter, WriteError, WriterConfig, Written,
-};
+use crate::warc::{Block, NewRecord, RecordType, WarcWriter, WriteError, WriterConfig, Written};
 
 /// A payload already stored, that a revisit record refers to by its record ID, target URI
 /// and `WARC-Date` exactly as written (WARC/1.1 section 6.7.2), so that a reader looking the
@@ -285,11 +284,23 @@ fn write_capture(
     } = job;
     let uri = exchange.url.as_str();
     let ip = exchange.ip.map(|ip| ip.to_string());
-    let mut stream =
-        HeadThenBody::new(&exchange.response_head, &exchange.body).map_err(WriteError::Block)?;
+    let mut spooled;
     let response = match revisit_of.as_ref().map(|o| originals.resolve(o)) {
         Some(original) => with_ip(revisit_record(&exchange, &original), ip.as_deref()),
-        None => response_record(&exchange, &mut stream, ip.as_deref()),
+        None => {
+            let head = &exchange.response_head;
+            let block = match &exchange.body {
+                Spool::Memory(body) => Block::Parts(head, body),
+                Spool::File { file, len } => {
+                    spooled = HeadThenBody::new(head, file, *len).map_err(WriteError::Block)?;
+                    Block::Stream {
+                        len: spooled.len(),
+                        reader: &mut spooled,
+                    }
+                }
+            };
+            response_record(&exchange, block, ip.as_deref())
+        }
     }
     .id(&response_id)
     .date(exchange.date)
@@ -329,24 +340,10 @@ fn write_capture(
     Ok(())
 }
 
-/// The whole response, streamed from memory or its spool file; its payload digest is the one
-/// the fetcher computed as the body arrived.
-fn response_record<'a>(
-    exchange: &Exchange,
-    stream: &'a mut HeadThenBody<'_>,
-    ip: Option<&str>,
-) -> NewRecord<'a> {
-    let len = stream.len();
-    let mut record = with_ip(
-        NewRecord::new(
-            RecordType::Response,
-            Block::Stream {
-                reader: stream,
-                len,
-            },
-        ),
-        ip,
-    );
+/// The whole response (`block`: its HTTP header, then the body from memory or its spool
+/// file); its payload digest is the one the fetcher computed as the body arrived.
+fn response_record<'a>(exchange: &Exchange, block: Block<'a>, ip: Option<&str>) -> NewRecord<'a> {
+    let mut record = with_ip(NewRecord::new(RecordType::Response, block), ip);
     record.payload_sha256 = Some(exchange.payload_sha256);
     record.packed = is_packed(exchange.content_type(), exchange.header("content-encoding"));
     match exchange.truncated {
@@ -384,25 +381,21 @@ fn with_ip<'a>(record: NewRecord<'a>, ip: Option<&str>) -> NewRecord<'a> {
     }
 }
 
-/// The response block as one seekable stream: the head from memory, then the body from memory
-/// or its spool file.
+/// The response block of a spooled body as one seekable stream: the head from memory, then
+/// the body from its spool file.
 struct HeadThenBody<'a> {
     head: &'a [u8],
-    body: Box<dyn ReadSeek + 'a>,
+    body: File,
     body_len: u64,
     pos: u64,
 }
 
 impl<'a> HeadThenBody<'a> {
-    fn new(head: &'a [u8], spool: &'a Spool) -> io::Result<HeadThenBody<'a>> {
-        let body: Box<dyn ReadSeek + 'a> = match spool {
-            Spool::Memory(v) => Box::new(Cursor::new(&v[..])),
-            Spool::File { file, .. } => Box::new(file.try_clone()?),
-        };
+    fn new(head: &'a [u8], spool: &File, body_len: u64) -> io::Result<HeadThenBody<'a>> {
         let mut stream = HeadThenBody {
             head,
-            body,
-            body_len: spool.len(),
+            body: spool.try_clone()?,
+            body_len,
             pos: 0,
         };
         stream.seek(SeekFrom::Start(0))?;

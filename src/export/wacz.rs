@@ -362,12 +362,7 @@ fn write_warc(
             skipped.push(format!("{} ({}): {e}", capture.url, source.display()));
             continue;
         }
-        let len = record.len() as u64;
-        let body = BodyIn {
-            reader: &mut &record[..],
-            len,
-            head_len: 0,
-        };
+        let body = BodyIn::memory(&record, b"", 0);
         let packed = is_packed(capture.mime.as_deref(), None);
         encoder
             .encode(&mut out, b"", body, b"", packed)

@@ -202,11 +202,8 @@ fn write_converted(
     let mut encoder = RecordEncoder::new(to).map_err(out_err)?;
     for cut in cuts {
         let len = cut.end - cut.start;
-        let body = BodyIn {
-            reader: &mut (&mut stream).take(len),
-            len,
-            head_len: cut.head_len.min(len),
-        };
+        let mut cut_stream = (&mut stream).take(len);
+        let body = BodyIn::read(&mut cut_stream, len, cut.head_len.min(len));
         encoder
             .encode(&mut out, b"", body, b"", cut.packed)
             .map_err(out_err)?;

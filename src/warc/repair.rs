@@ -282,11 +282,7 @@ fn rewrite_with_salvage(path: &Path, repaired: &Path, scan: &Scan) -> io::Result
         io::copy(&mut (&mut tail).take(record.start - at), &mut io::sink())?;
         let len = record.end - record.start;
         let mut bytes = (&mut tail).take(len);
-        let body = BodyIn {
-            reader: &mut bytes,
-            len,
-            head_len: 0,
-        };
+        let body = BodyIn::read(&mut bytes, len, 0);
         encoder.encode(temp.as_file_mut(), b"", body, b"", false)?;
         at = record.end;
     }

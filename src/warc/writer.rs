@@ -8,7 +8,7 @@
 //! names and has neither per-record compression nor digests (see the design's field notes).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
@@ -62,10 +62,12 @@ impl WriterConfig {
     }
 }
 
-/// A record's block: bytes in memory, or a stream of known length that can be read twice (once
-/// to digest, once to write).
+/// A record's block: bytes in memory, in one part or two (a response's HTTP header and the
+/// payload after it), or a stream of known length that can be read twice (once to digest,
+/// once to write).
 pub enum Block<'a> {
     Bytes(&'a [u8]),
+    Parts(&'a [u8], &'a [u8]),
     Stream {
         reader: &'a mut dyn ReadSeek,
         len: u64,
@@ -304,21 +306,10 @@ impl WarcWriter {
         let file = self.current.as_mut().expect("a file was just opened");
         let offset = file.out.count;
         let head = header.to_bytes();
-        let mut bytes_reader;
         let body = match &mut record.block {
-            Block::Bytes(bytes) => {
-                bytes_reader = Cursor::new(*bytes);
-                BodyIn {
-                    len: bytes.len() as u64,
-                    reader: &mut bytes_reader,
-                    head_len: digests.body_head,
-                }
-            }
-            Block::Stream { reader, len } => BodyIn {
-                reader: &mut *reader,
-                len: *len,
-                head_len: digests.body_head,
-            },
+            Block::Bytes(bytes) => BodyIn::memory(bytes, b"", digests.body_head),
+            Block::Parts(first, second) => BodyIn::memory(first, second, digests.body_head),
+            Block::Stream { reader, len } => BodyIn::read(&mut *reader, *len, digests.body_head),
         };
         let result = self
             .encoder
@@ -499,6 +490,11 @@ fn prepare(
         Block::Bytes(bytes) => {
             digester.update(bytes);
             bytes.len() as u64
+        }
+        Block::Parts(first, second) => {
+            digester.update(first);
+            digester.update(second);
+            (first.len() + second.len()) as u64
         }
         Block::Stream { reader, len } => {
             let start = reader.stream_position().map_err(WriteError::Block)?;
