@@ -19,7 +19,7 @@ use super::codec::{BodyIn, Compression, RecordEncoder, Unpacker};
 use super::dictionary::file_dictionary;
 use super::error::ReadError;
 use super::reader::{WarcReader, next_whole_record};
-use super::writer::{OPEN_SUFFIX, is_being_written};
+use super::writer::{OPEN_SUFFIX, is_being_written, still_named};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
@@ -108,8 +108,11 @@ pub fn repair(path: &Path) -> Result<RepairReport, RepairError> {
     }
     let total = std::fs::metadata(path).map_err(io_err)?.len();
     if total == 0 {
-        // A writer killed before its first record: nothing to keep, nothing lost.
-        std::fs::remove_file(path).map_err(io_err)?;
+        // A writer killed before its first record: nothing to keep, nothing lost. Or one
+        // that has only just created it, and not yet locked it.
+        if !remove_unclaimed(path).map_err(io_err)? {
+            report.untouched = Some("a writer still holds it open; left as it is".into());
+        }
         return Ok(report);
     }
     let scan = scan_past_zeros(path, total).map_err(io_err)?;
@@ -158,6 +161,23 @@ fn undecided(path: &Path, scan: &Scan) -> io::Result<Option<String>> {
         )));
     }
     Ok(None)
+}
+
+/// Removes an empty unfinished file under its lock, so that a writer which has just created
+/// it, and locks it before its first byte, either holds it first (the file is left alone) or
+/// finds it gone and writes another ([`super::writer`]). False when a writer holds it.
+fn remove_unclaimed(path: &Path) -> io::Result<bool> {
+    let file = File::open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+        // Without locks, as before them: an empty file is a killed writer's.
+        Err(std::fs::TryLockError::Error(_)) => {}
+    }
+    if file.metadata()?.len() == 0 && still_named(&file, path) {
+        std::fs::remove_file(path)?;
+    }
+    Ok(true)
 }
 
 /// Scans the file; if its damage is not a truncation and the file ends in zero bytes (the
@@ -329,6 +349,21 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    #[test]
+    fn an_empty_unfinished_file_is_removed_only_when_no_writer_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.zst.open");
+        File::create(&path).unwrap();
+        // A writer that has just locked its new file, between the repair's look and its own.
+        let writer = File::options().write(true).open(&path).unwrap();
+        writer.try_lock().unwrap();
+        assert!(!remove_unclaimed(&path).unwrap());
+        assert!(path.exists());
+        drop(writer);
+        assert!(remove_unclaimed(&path).unwrap());
+        assert!(!path.exists());
+    }
 
     /// A resource record of its own, byte by byte, with a body that compresses poorly (so that
     /// cuts land inside records, not only between them).

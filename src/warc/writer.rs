@@ -409,13 +409,9 @@ impl WarcWriter {
                 .create_new(true)
                 .open(&open_path)
             {
-                Ok(file) => {
-                    // Held until the file is closed: repair and the index leave a file alone
-                    // while its writer lives. A file system without locks only loses that
-                    // warning, so a failure here is no reason not to write.
-                    let _ = file.try_lock();
-                    file
-                }
+                Ok(file) if lock_new(&file, &open_path) => file,
+                // A repair removed it, empty and not yet locked: another name.
+                Ok(_) => continue,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(source) => {
                     return Err(WriteError::File {
@@ -447,6 +443,28 @@ impl WarcWriter {
             self.write(record)?;
             return Ok(());
         }
+    }
+}
+
+/// Locks a file just created as `path` until it is closed: repair and the index leave a file
+/// alone while its writer lives. Between the file's creation and its lock, a repair may have
+/// found it empty and unheld, and removed it under the lock it takes for that: the writer
+/// waits for that lock, and then sees whether its file still has its name, so that it never
+/// writes a crawl into a file no name reaches. A file system without locks only loses the
+/// warning, so a failure to lock is no reason not to write.
+fn lock_new(file: &File, path: &Path) -> bool {
+    match file.lock() {
+        Ok(()) => still_named(file, path),
+        Err(_) => true,
+    }
+}
+
+/// Whether `path` still names the file open as `file`.
+pub(super) fn still_named(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 
@@ -614,6 +632,45 @@ mod tests {
 
     fn sha256(bytes: &[u8]) -> String {
         sha256_label(&Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn a_new_file_a_repair_took_away_before_its_lock_is_given_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.zst.open");
+        let new = || {
+            File::options()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .unwrap()
+        };
+        // Locked as soon as it is made: a file a writer holds.
+        let file = new();
+        assert!(lock_new(&file, &path));
+        assert!(is_being_written(&path));
+        drop(file);
+        fs::remove_file(&path).unwrap();
+
+        // Made, and before its writer locks it, a repair finds it empty and unheld: it locks
+        // it and removes it. The writer waits for that lock, then finds its name gone.
+        let file = new();
+        let repair = File::open(&path).unwrap();
+        repair.try_lock().unwrap();
+        let removed = path.clone();
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            fs::remove_file(&removed).unwrap();
+            drop(repair);
+        });
+        assert!(!lock_new(&file, &path));
+        remover.join().unwrap();
+
+        // The name taken by another file meanwhile is not this file's either.
+        let file = new();
+        fs::rename(&path, dir.path().join("moved")).unwrap();
+        fs::write(&path, b"another").unwrap();
+        assert!(!still_named(&file, &path));
     }
 
     /// With the clock and the record IDs given, a file is the same bytes every time: these.
