@@ -19,7 +19,7 @@ use super::codec::{BodyIn, Compression, RecordEncoder, Unpacker};
 use super::dictionary::file_dictionary;
 use super::error::ReadError;
 use super::reader::{WarcReader, next_whole_record};
-use super::writer::{OPEN_SUFFIX, is_being_written, still_named};
+use super::writer::{OPEN_SUFFIX, is_being_written, same_inode, still_named};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
@@ -339,9 +339,7 @@ pub(super) fn sync_dir(dir: &Path) {
 
 /// Whether two paths name one file.
 fn same_file(a: &Path, b: &Path) -> io::Result<bool> {
-    use std::os::unix::fs::MetadataExt;
-    let (a, b) = (std::fs::metadata(a)?, std::fs::metadata(b)?);
-    Ok(a.dev() == b.dev() && a.ino() == b.ino())
+    Ok(same_inode(&std::fs::metadata(a)?, &std::fs::metadata(b)?))
 }
 
 #[cfg(test)]

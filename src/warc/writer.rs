@@ -453,19 +453,30 @@ impl WarcWriter {
 /// writes a crawl into a file no name reaches. A file system without locks only loses the
 /// warning, so a failure to lock is no reason not to write.
 fn lock_new(file: &File, path: &Path) -> bool {
-    match file.lock() {
-        Ok(()) => still_named(file, path),
-        Err(_) => true,
+    if file.lock().is_err() {
+        return true;
+    }
+    // Only a name gone, or naming another file, says so: a file system that cannot tell is
+    // written as before, not retried name after name.
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => same_inode(&open, &named),
+        (Ok(_), Err(e)) => e.kind() != io::ErrorKind::NotFound,
+        (Err(_), _) => true,
     }
 }
 
-/// Whether `path` still names the file open as `file`.
+/// Whether `path` still names the file open as `file`; false when either cannot be read.
 pub(super) fn still_named(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
     match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        (Ok(open), Ok(named)) => same_inode(&open, &named),
         _ => false,
     }
+}
+
+/// Whether two files' metadata are one file's.
+pub(super) fn same_inode(one: &fs::Metadata, other: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    one.dev() == other.dev() && one.ino() == other.ino()
 }
 
 /// Whether a writer still holds an unfinished (`.open`) file: it keeps the file locked until
